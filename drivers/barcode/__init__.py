@@ -1,0 +1,41 @@
+"""Barcode and QR decoding: a pure function of an image, several backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from drivers.errors import DeviceError
+
+
+@dataclass(frozen=True)
+class Barcode:
+    format: str        # "QRCODE", "CODE128", "EAN13", ...
+    text: str          # payload decoded as UTF-8, falling back to GB18030
+    raw: bytes
+
+
+def decode_payload(raw: bytes) -> str:
+    """UTF-8 first; GBK/GB18030 payloads are common on Chinese forms."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+class UnreadableImage(DeviceError):
+    """The bytes handed to a decoder are not an image it can open (corrupt, truncated, empty)."""
+
+    code = "unreadable_image"
+
+    def __init__(self, detail: str = "") -> None:
+        en = "Unreadable image: please capture again" + (f" ({detail})" if detail else "")
+        super().__init__("无法读取图像，请重新拍摄", en)
+
+
+class BarcodeDecoder(Protocol):
+    name: str
+
+    def decode(self, image: bytes) -> list[Barcode]:
+        """Every symbol found in an encoded image (JPEG/PNG bytes); [] when none."""
+        ...

@@ -1,0 +1,97 @@
+"""Barcode/QR decoding with ZBar through pyzbar's ctypes wrapper.
+
+Why not ``pyzbar.pyzbar.decode``: it gives no way to set ZBar's ``ZBAR_CFG_BINARY``, and without
+it ZBar guesses the text encoding of QR byte-mode data and re-encodes it to UTF-8. On our forms
+the guess is wrong: a GB18030 payload comes out as mojibake, and even plain UTF-8 Chinese is
+taken for Shift-JIS. In binary mode ZBar hands back the symbol's raw bytes, and
+:func:`drivers.barcode.decode_payload` picks the encoding (UTF-8, then GB18030).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from ctypes import c_char_p, c_void_p, cast, string_at
+from typing import Any
+
+from PIL import Image
+from pyzbar import wrapper as zbar
+
+from drivers.barcode import Barcode, UnreadableImage, decode_payload
+
+log = logging.getLogger(__name__)
+
+_FOURCC_Y800 = 808466521     # ZBar's code for 8-bit greyscale ("Y800")
+_CFG_BINARY = 4              # ZBAR_CFG_BINARY (zbar >= 0.23); pyzbar's enum lacks it
+_MAX_PIXELS = 60_000_000     # far above any document camera; refuses decompression bombs
+
+
+class PyzbarDecoder:
+    """BarcodeDecoder backed by ZBar (libzbar0). Stateless, so safe to share across threads."""
+
+    name = "barcode.pyzbar"
+
+    def decode(self, image: bytes) -> list[Barcode]:
+        return [Barcode(kind, decode_payload(raw), raw) for kind, raw in _scan(_load_grey(image))]
+
+
+def _load_grey(data: bytes) -> Image.Image:
+    """Decode JPEG/PNG/... bytes to an 8-bit greyscale image, or raise UnreadableImage."""
+    if not data:
+        raise UnreadableImage("empty")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > _MAX_PIXELS:
+                raise UnreadableImage(f"{img.width}x{img.height} is too large")
+            return img.convert("L")    # forces the full decode, so truncation surfaces here
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise UnreadableImage(type(exc).__name__) from exc
+
+
+@contextmanager
+def _scanner() -> Iterator[Any]:
+    scanner = zbar.zbar_image_scanner_create()
+    if not scanner:
+        raise MemoryError("zbar_image_scanner_create failed")
+    try:
+        if zbar.zbar_image_scanner_set_config(scanner, zbar.ZBarSymbol.QRCODE, _CFG_BINARY, 1):
+            # An older libzbar: QR text arrives re-encoded by its guess, which may be wrong.
+            log.warning("libzbar has no binary mode; QR payloads may be mis-decoded")
+        yield scanner
+    finally:
+        zbar.zbar_image_scanner_destroy(scanner)
+
+
+def _scan(grey: Image.Image) -> list[tuple[str, bytes]]:
+    """(format name, raw payload) of every symbol ZBar finds."""
+    width, height = grey.size
+    pixels = grey.tobytes()    # kept referenced until the scan is done: ZBar does not copy it
+    found: list[tuple[str, bytes]] = []
+    with _scanner() as scanner:
+        image = zbar.zbar_image_create()
+        if not image:
+            raise MemoryError("zbar_image_create failed")
+        try:
+            zbar.zbar_image_set_format(image, _FOURCC_Y800)
+            zbar.zbar_image_set_size(image, width, height)
+            zbar.zbar_image_set_data(image, cast(c_char_p(pixels), c_void_p), len(pixels), None)
+            if zbar.zbar_scan_image(scanner, image) < 0:
+                raise UnreadableImage("zbar rejected the image")
+            symbol = zbar.zbar_image_first_symbol(image)
+            while symbol:
+                raw = string_at(zbar.zbar_symbol_get_data(symbol),
+                                zbar.zbar_symbol_get_data_length(symbol))
+                found.append((_format_name(symbol.contents.type), raw))
+                symbol = zbar.zbar_symbol_next(symbol)
+        finally:
+            zbar.zbar_image_destroy(image)
+    return found
+
+
+def _format_name(code: int) -> str:
+    try:
+        return str(zbar.ZBarSymbol(code).name)  # "QRCODE", "CODE128", "EAN13", ...
+    except ValueError:                          # a symbology newer than pyzbar's enum
+        return f"ZBAR_{code}"

@@ -1,0 +1,109 @@
+"""Identity readers: the interface every backend (emulated, GA/T 467 serial, PC/SC) fulfils."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+from drivers.errors import DeviceError
+from drivers.status import DeviceStatus, EventSink
+
+
+class CardType(StrEnum):
+    RESIDENT = "resident"                    # 居民身份证
+    HMT_RESIDENCE = "hmt_residence"          # 港澳台居民居住证 ('J')
+    FOREIGNER_2017 = "foreigner_2017"        # 外国人永久居留身份证 2017 ('I')
+    FOREIGNER_2023 = "foreigner_2023"        # 外国人永久居留身份证 2023 ('Y')
+    EMRTD = "emrtd"                          # ICAO 9303 passport or card
+
+
+CARD_TYPE_ZH = {
+    CardType.RESIDENT: "居民身份证",
+    CardType.HMT_RESIDENCE: "港澳台居民居住证",
+    CardType.FOREIGNER_2017: "外国人永久居留身份证",
+    CardType.FOREIGNER_2023: "外国人永久居留身份证",
+    CardType.EMRTD: "护照/旅行证件",
+}
+
+
+@dataclass(frozen=True, repr=False)
+class Identity:
+    """What a reader read off a document. Personal data: never log it (repr is redacted)."""
+
+    card_type: CardType
+    name: str
+    id_number: str
+    birth_date: date
+    valid_from: date | None
+    valid_to: date | None              # None means 长期 (long-term)
+    sex: str = ""
+    name_en: str = ""
+    nation_code: str = ""
+    nation: str = ""
+    address: str = ""
+    issuer: str = ""
+    document_number: str = ""
+    nationality: str = "CHN"
+    photo: bytes | None = None
+    photo_format: str | None = None
+    raw_wlt: bytes | None = field(default=None)
+
+    def __repr__(self) -> str:  # why: a stray log line must not leak the applicant
+        return f"Identity(card_type={self.card_type.value}, <redacted>)"
+
+    __str__ = __repr__
+
+    def is_expired(self, today: date) -> bool:
+        return self.valid_to is not None and today > self.valid_to
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bytes):
+                continue
+            out[f.name] = value.isoformat() if isinstance(value, date) else value
+        out["card_type"] = self.card_type.value
+        return out
+
+
+class CardNotFound(DeviceError):
+    code = "card_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("未检测到证件，请将证件平放在读卡区",
+                         "No card found: place the card flat on the reader")
+
+
+class CardRemoved(DeviceError):
+    code = "card_removed"
+
+    def __init__(self) -> None:
+        super().__init__("证件在读取中被移开，请重新放置",
+                         "The card was moved away during reading: place it again")
+
+
+class CardReadFailed(DeviceError):
+    code = "card_read_failed"
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__("证件读取失败，请重新放置证件",
+                         f"Could not read the card {detail}".strip())
+
+
+class IdentityReader(Protocol):
+    """Blocking calls; the core runs them on the device's own worker thread."""
+
+    name: str
+
+    def open(self, sink: EventSink | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+    def status(self) -> DeviceStatus: ...
+
+    def read(self, timeout: float) -> Identity:
+        """Wait up to ``timeout`` seconds for a card and read it, or raise a DeviceError."""
+        ...

@@ -1,0 +1,159 @@
+"""Builds a kiosk from settings: the ONLY place that picks device backends.
+
+Backends are imported lazily, so a kiosk without a PC/SC stack never loads pyscard.
+Device I/O runs on one worker thread per device; device events go onto the bus.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from drivers.barcode import BarcodeDecoder
+from drivers.camera import DocumentCamera
+from drivers.identity import IdentityReader
+from drivers.printer import ReceiptPrinter
+from drivers.status import DeviceEvent
+from kiosk.bus import EventBus
+from kiosk.catalogue import Catalogue, load_catalogue
+from kiosk.catalogue.model import DeviceKind
+from kiosk.documents import Renderer
+from kiosk.errors import ConfigError
+from kiosk.ledger import Ledger
+from kiosk.lifecycle import Lifecycle
+from kiosk.outbox import DirectoryTransport, Outbox
+from kiosk.settings import DeviceSettings, Settings
+
+T = TypeVar("T")
+FONT = Path("fonts/NotoSansSC-Regular.otf")   # under paths.assets
+
+
+def _load(spec: str) -> Any:
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _identity_emulated(opts: dict[str, Any], s: Settings) -> Any:
+    identities = _load("drivers.identity.emulated:load_identities")(
+        s.paths.assets / str(opts.get("identities", "demo/identities.toml")))
+    reader = _load("drivers.identity.emulated:EmulatedIdentityReader")(identities)
+    if opts.get("present"):
+        reader.present(str(opts["present"]))
+    return reader
+
+
+def _camera_emulated(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.camera.emulated:EmulatedCamera")(
+        s.paths.assets / str(opts.get("pages", "demo/pages")), s.paths.assets / FONT,
+        dpi=int(opts.get("dpi", 150)))
+
+
+def _barcode_pyzbar(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.barcode.pyzbar_backend:PyzbarDecoder")()
+
+
+def _printer_emulated(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.printer.emulated:EmulatedPrinter")(
+        s.paths.data_dir / str(opts.get("out", "printer")),
+        dots_per_line=int(opts.get("dots_per_line", 576)))
+
+
+BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
+    ("identity", "emulated"): _identity_emulated,
+    ("camera", "emulated"): _camera_emulated,
+    ("barcode", "pyzbar"): _barcode_pyzbar,
+    ("printer", "emulated"): _printer_emulated,
+}
+
+
+def make_device(kind: str, conf: DeviceSettings, settings: Settings) -> Any:
+    factory = BACKENDS.get((kind, conf.backend))
+    if factory is None:
+        known = sorted(b for k, b in BACKENDS if k == kind)
+        raise ConfigError("settings", [f"devices.{kind}.backend: 未知的后端 / unknown backend "
+                                       f"`{conf.backend}`; 可选 / one of: {', '.join(known)}"])
+    return factory(dict(conf.options), settings)
+
+
+@dataclass
+class Kiosk:
+    """Everything one kiosk runs on, wired once at start-up and passed explicitly."""
+
+    settings: Settings
+    catalogue: Catalogue
+    bus: EventBus
+    lifecycle: Lifecycle
+    identity: IdentityReader
+    camera: DocumentCamera
+    barcode: BarcodeDecoder
+    printer: ReceiptPrinter
+    ledger: Ledger
+    outbox: Outbox
+    transport: DirectoryTransport
+    renderer: Renderer
+    _workers: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+
+    @property
+    def devices(self) -> dict[DeviceKind, Any]:
+        return {DeviceKind.IDENTITY_READER: self.identity,
+                DeviceKind.DOCUMENT_CAMERA: self.camera,
+                DeviceKind.RECEIPT_PRINTER: self.printer}
+
+    def open(self, now: datetime) -> None:
+        for kind, device in self.devices.items():
+            device.open(self._sink(kind))
+        self.refresh(now)
+
+    def refresh(self, now: datetime) -> None:
+        """Read every device's status into the lifecycle (start-up, idle polls, tests)."""
+        for kind, device in self.devices.items():
+            self.lifecycle.device_status(kind, device.status(), now)
+
+    def run(self, kind: DeviceKind, call: Callable[[], T]) -> Future[T]:
+        """Run blocking device I/O on that device's own worker thread."""
+        worker = self._workers.get(kind.value)
+        if worker is None:
+            worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=kind.value)
+            self._workers[kind.value] = worker
+        return worker.submit(call)
+
+    def close(self) -> None:
+        for worker in self._workers.values():
+            worker.shutdown(wait=True)
+        for device in self.devices.values():
+            device.close()
+        self.ledger.close()
+        self.outbox.close()
+        self.lifecycle.stop()
+
+    def _sink(self, kind: DeviceKind) -> Callable[[DeviceEvent], None]:
+        def sink(event: DeviceEvent) -> None:
+            self.bus.publish(f"device.{kind.value}", event)
+        return sink
+
+
+def build_kiosk(settings: Settings) -> Kiosk:
+    catalogue = load_catalogue(settings.paths.catalogue)
+    data = settings.paths.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    bus = EventBus()
+    devices = settings.devices
+    return Kiosk(
+        settings=settings,
+        catalogue=catalogue,
+        bus=bus,
+        lifecycle=Lifecycle(bus, settings.hours),
+        identity=make_device("identity", devices.identity, settings),
+        camera=make_device("camera", devices.camera, settings),
+        barcode=make_device("barcode", devices.barcode, settings),
+        printer=make_device("printer", devices.printer, settings),
+        ledger=Ledger(data / "ledger.sqlite"),
+        outbox=Outbox(data / "outbox"),
+        transport=DirectoryTransport(data / settings.delivery.directory),
+        renderer=Renderer(settings.paths.assets / FONT),
+    )

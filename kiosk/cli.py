@@ -1,0 +1,112 @@
+"""``kiosk`` command line: the demo, catalogue and configuration checks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from kiosk.catalogue import load_catalogue
+from kiosk.errors import BilingualError, ConfigError
+from kiosk.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_SETTINGS = ROOT / "config" / "demo.toml"
+DEFAULT_CATALOGUE = ROOT / "config" / "catalogue.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 2
+    except BilingualError as exc:
+        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kiosk", description="tongban-kiosk 跨域通办自助终端")
+    sub = p.add_subparsers(required=True)
+
+    demo = sub.add_parser("demo", help="run the kiosk on emulated devices")
+    demo.add_argument("--settings", type=Path, default=DEMO_SETTINGS)
+    demo.add_argument("--headless", action="store_true", help="scripted session, no screen")
+    demo.add_argument("--matter", help="matter code (see `kiosk catalogue list`)")
+    demo.add_argument("--situation", help="situation code (default: the first)")
+    demo.add_argument("--scenario", default="complete",
+                      choices=["complete", "missing", "expired-id", "paper-out"])
+    demo.add_argument("--out", type=Path, default=ROOT / "var" / "demo-run")
+    demo.set_defaults(func=_demo)
+
+    cat = sub.add_parser("catalogue", help="matter catalogue").add_subparsers(required=True)
+    val = cat.add_parser("validate", help="check a catalogue file")
+    val.add_argument("path", type=Path, nargs="?", default=DEFAULT_CATALOGUE)
+    val.set_defaults(func=_catalogue_validate)
+    lst = cat.add_parser("list", help="list matters")
+    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--path", type=Path, default=DEFAULT_CATALOGUE)
+    lst.set_defaults(func=_catalogue_list)
+
+    conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
+    cval = conf.add_parser("validate", help="check a settings file")
+    cval.add_argument("path", type=Path, nargs="?", default=DEMO_SETTINGS)
+    cval.set_defaults(func=_config_validate)
+    return p
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from kiosk.journey import Scenario, run
+
+    settings = load_settings(args.settings)
+    if not args.headless:
+        print("触摸屏界面将随界面议题上线，现运行无界面演示流程。/ The touchscreen UI lands with "
+              "its own issue; running the headless journey instead.", file=sys.stderr)
+    code = args.matter or _first_takeable(settings)
+    outcome = run(settings, code, args.situation, Scenario(args.scenario), args.out)
+    print(outcome.to_json())
+    ok = outcome.outcome in ("accepted", "correction_notice")
+    expected_refusal = args.scenario in ("expired-id", "paper-out")
+    return 0 if ok or expected_refusal else 1
+
+
+def _first_takeable(settings: Settings) -> str:
+    catalogue = load_catalogue(settings.paths.catalogue)
+    return next(m.code for m in catalogue.matters if m.kiosk_can_take)
+
+
+def _catalogue_validate(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.path)
+    situations = sum(len(m.situations) for m in catalogue.matters)
+    print(f"OK: {args.path}: {len(catalogue.matters)} 个事项 / matters, "
+          f"{situations} 个情形 / situations")
+    return 0
+
+
+def _catalogue_list(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.path)
+    rows = [{"code": m.code, "name": m.name, "name_en": m.name_en, "mode": m.mode.value,
+             "scope": m.scope.label, "scope_kind": m.scope.kind.value,
+             "department": m.department, "kiosk_can_take": m.kiosk_can_take,
+             "situations": [s.code for s in m.situations]} for m in catalogue.matters]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for r in rows:
+            mark = "✓" if r["kiosk_can_take"] else "✗"
+            print(f"{mark} {r['code']:<16} {r['mode']:<7} {r['scope']:<6} {r['name']}")
+    return 0
+
+
+def _config_validate(args: argparse.Namespace) -> int:
+    settings = load_settings(args.path)
+    print(f"OK: {args.path}: kiosk {settings.kiosk.id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

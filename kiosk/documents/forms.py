@@ -1,0 +1,180 @@
+"""The forms themselves: models → blocks, after the seed forms (003 appendices A–C,
+004 attachments 1–3). Wording in quotes is the forms' own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from kiosk.documents.blocks import Block, Cell, Codes, Grid, Meta, Paragraph, Spacer, Title
+from kiosk.documents.model import CorrectionNotice, MaterialLine, Receipt, TransferSlip
+
+STATUTORY = ("属地办理部门收到申请材料后，在5个工作日内作出是否受理的决定；需要补正的，一次性告知"
+             "需要补正的全部内容，逾期不告知的，自收到申请材料之日起即为受理。")
+COMMITMENT = ("郑重承诺：我（单位）向{dept}申请办理（事项名称：{matter}），提交的以上材料真实合法"
+              "有效，并对申请材料实质内容的真实性负责。如有虚假，愿意承担相应的法律责任。")
+CHINESE_NUMERALS = "一二三四五六七八九十"
+
+
+def _d(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _t(moment: datetime) -> str:
+    return f"{_d(moment)} {moment:%H:%M}"
+
+
+def _days(n: int | None) -> str:
+    return "无法定时限" if n is None else f"{n} 个工作日"
+
+
+def _box(checked: bool) -> str:
+    return "■" if checked else "□"
+
+
+def _group(label: str, rows: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
+    """Prefix rows with a group label that spans them all (like 申请信息 on the form)."""
+    return [(Cell(label if i == 0 else "", label=True, continued=i > 0), *row)
+            for i, row in enumerate(rows)]
+
+
+def receipt_blocks(r: Receipt) -> list[Block]:
+    handling = "、".join(r.handling)
+    a = r.applicant
+    pickup = r.delivery == "窗口自取"
+    info = [
+        (Cell("申请事项", label=True), Cell(f"{r.matter_name}（{r.situation_name}）", span=4)),
+        *_group("申请信息", [
+            (Cell("姓名", label=True), Cell(a.name), Cell("电话", label=True), Cell(a.phone)),
+            (Cell("通讯地址", label=True), Cell(a.address or "—"),
+             Cell("邮政编码", label=True), Cell(a.postcode or "—")),
+        ]),
+        *_group("受理(代收)信息", [
+            (Cell("受理(代收)部门", label=True), Cell(r.office.department),
+             Cell("申请件数", label=True), Cell(f"{r.total_copies} 件")),
+            (Cell("受理日期", label=True), Cell(_t(r.received_at)),
+             Cell("受理人", label=True), Cell(r.office.staff)),
+            (Cell("咨询方式", label=True),
+             Cell(f"{r.office.phone}；事项咨询 {r.consultation_phone}", span=3)),
+            (Cell("法定时限", label=True), Cell(_days(r.legal_days)),
+             Cell("承诺办理总时限", label=True), Cell(_days(r.promised_days))),
+            (Cell("收费情况", label=True), Cell(r.fees),
+             Cell("投诉电话", label=True), Cell(r.complaint_phone)),
+        ]),
+        *_group("通办信息", [
+            (Cell("通办类型", label=True), Cell(r.scope_label),
+             Cell("受理终端", label=True), Cell(r.office.kiosk_id)),
+            (Cell("办理地", label=True), Cell(handling, span=3)),
+            (Cell("业务协同编号", label=True), Cell("、".join(r.transfer_numbers), span=3)),
+        ]),
+    ]
+    columns = (2.3, 2.6, 4.2, 3.0, 3.0)
+    materials = _group("接收材料", _material_rows(r.materials, with_form=True))
+    tail = [
+        *_group("取件信息", [
+            (Cell("取件方式", label=True),
+             Cell(f"{_box(pickup)} 收件处自取   {_box(r.delivery == '邮寄')} 邮寄   "
+                  f"{_box(r.delivery == '电子送达')} 电子送达", span=3)),
+            (Cell("取件地点" if pickup else "邮寄地址", label=True),
+             Cell(r.delivery_address or "—", span=3)),
+        ]),
+        (Cell("备注", label=True), Cell(_receipt_note(r), span=4)),
+        (Cell("申请人签字", label=True), Cell("已通过身份证件核验，在自助终端确认提交", span=2),
+         Cell("签字日期", label=True), Cell(_d(r.received_at.date()))),
+    ]
+    intro = (f"{a.name}：你申请办理的{r.matter_name}，属于{handling}的权限，我单位负责将你的申请材料"
+             f"在 {r.forward_within_days} 日内转报到{handling}。")
+    return [
+        Title("“跨域通办”受理(代收)通知书", subtitle="申请材料接收通知书"),
+        Meta(f"编号：{r.case_number}", f"申请日期：{_d(r.received_at.date())}"),
+        Paragraph(intro, indent=True),
+        Spacer(1),
+        Grid(columns, tuple(info), gap_after=0),
+        Grid((2.3, 1.2, 6.8, 1.2, 1.2, 2.4), tuple(materials), gap_after=0),
+        Grid(columns, tuple(tail)),
+        Codes(qr=r.tracking_url or r.case_number, code128=r.case_number.replace("-", ""),
+              caption=f"受理编号 {r.case_number}"),
+        Paragraph("注：本通知书一式三份，申请人、受理（代收）部门、属地办理部门各一份。",
+                  size=9),
+    ]
+
+
+def _material_rows(lines: tuple[MaterialLine, ...], *, with_form: bool) -> list[tuple[Cell, ...]]:
+    head = (Cell("序号", label=True), Cell("材料名称", label=True), Cell("份数", label=True),
+            Cell("页数", label=True),
+            Cell("原件或复印件" if with_form else "备注", label=True))
+    rows = [head]
+    for n, m in enumerate(lines, start=1):
+        last = m.original_or_copy if with_form else (m.note or m.original_or_copy)
+        if with_form and m.note:
+            last = f"{last}；{m.note}"
+        rows.append((Cell(str(n)), Cell(m.name), Cell(str(m.copies)),
+                     Cell(str(m.pages) if m.pages else "—"), Cell(last)))
+    return rows
+
+
+def _receipt_note(r: Receipt) -> str:
+    note = STATUTORY
+    if r.deferred:
+        note += f"容缺受理：申请人已承诺补交{'、'.join(r.deferred)}。"
+    return note + "凭本通知书编号可在任一“跨域通办”窗口或自助终端查询办理进度。"
+
+
+def notice_blocks(n: CorrectionNotice) -> list[Block]:
+    submitted = "、".join(n.submitted) if n.submitted else "相关"
+    body = (f"本部门于{_d(n.received_on)}收到你申请{n.matter_name}业务的{submitted}等材料，经审查，"
+            "你提供的申请材料不全（或不符合法定形式），请补全后再次申请。")
+    blocks: list[Block] = [
+        Title("“跨域通办”补正通知书", subtitle="一次性告知"),
+        Meta(f"编号：{n.number}"),
+        Paragraph(f"{n.applicant_name}（申请人）："),
+        Paragraph(body, indent=True),
+        Paragraph("需补全材料为：", indent=True),
+    ]
+    for i, item in enumerate(n.items):
+        blocks.append(Paragraph(f"{_numeral(i + 1)}、{item}", indent=True))
+    blocks += [
+        Paragraph("特此通知。", indent=True),
+        Spacer(6),
+        Paragraph(f"部门名称：{n.office.department}", align="right"),
+        Paragraph(f"经 办 人：{n.office.staff}（{n.office.kiosk_id}）", align="right"),
+        Paragraph(f"联系电话：{n.office.phone}", align="right"),
+        Paragraph(_d(n.issued_on), align="right"),
+        Spacer(6),
+        Paragraph("注：本通知书一式二份，申请人、受理部门各一份。补全材料后，可到任一“跨域通办”"
+                  "窗口或自助终端重新申请。", size=9),
+    ]
+    return blocks
+
+
+def _numeral(n: int) -> str:
+    if n <= 10:
+        return CHINESE_NUMERALS[n - 1]
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 1 else CHINESE_NUMERALS[tens - 1]
+    return f"{head}十{CHINESE_NUMERALS[ones - 1] if ones else ''}"
+
+
+def slip_blocks(s: TransferSlip) -> list[Block]:
+    rows = [(Cell("序号", label=True), Cell("材料名称", label=True), Cell("数量", label=True),
+             Cell("页数", label=True), Cell("备注", label=True))]
+    for n, m in enumerate(s.materials, start=1):
+        rows.append((Cell(str(n)), Cell(m.name), Cell(str(m.copies)),
+                     Cell(str(m.pages) if m.pages else "—"),
+                     Cell("；".join(x for x in (m.original_or_copy, m.note) if x))))
+    a = s.applicant
+    commitment = COMMITMENT.format(dept=s.handling_department, matter=s.matter_name)
+    signed = (f"申请人（签名或盖章）：{a.name}（已于{_t(s.confirmed_at)}在自助终端通过身份证件核验"
+              "并确认本承诺）")
+    rows += [
+        (Cell("申请人承诺", label=True), Cell(f"{commitment}\n{signed}", span=4)),
+        (Cell("联系电话", label=True), Cell(a.phone, span=4)),
+        (Cell("收件地址", label=True), Cell(a.address or "—", span=4)),
+        (Cell("接件单位", label=True),
+         Cell(f"{s.office.department}（{s.sender_org_code}）\n{_d(s.sent_at.date())}", span=4)),
+    ]
+    return [
+        Title("申请材料转办单"),
+        Meta(f"业务协同编号：{s.transfer_number}", f"受理编号：{s.case_number}"),
+        Meta(f"接收地：{s.receiver_region} {s.handling_department}", f"发送时间：{_t(s.sent_at)}"),
+        Grid((1.4, 5.6, 1.2, 1.2, 3.0), tuple(rows)),
+    ]

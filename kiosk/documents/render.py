@@ -1,0 +1,102 @@
+"""Draw laid-out pages as PNG (preview, thermal raster) or PDF (package, archive)."""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import TextMode
+from PIL import Image, ImageDraw, ImageFont
+
+from kiosk.documents.layout import PT_MM, ImageOp, LineOp, Page, TextOp
+
+BOLD_STROKE_MM = 0.12
+
+
+@lru_cache(maxsize=64)
+def _pil_font(path: str, px: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, px)
+
+
+def to_png(pages: list[Page], font: Path, dpi: int = 150) -> bytes:
+    """All pages, one under the other, as one greyscale PNG."""
+    images = [_draw_page(page, font, dpi) for page in pages]
+    gap = 12 if len(images) > 1 else 0
+    sheet = Image.new("L", (images[0].width, sum(i.height for i in images) + gap * (len(images) - 1)),
+                      200)
+    y = 0
+    for image in images:
+        sheet.paste(image, (0, y))
+        y += image.height + gap
+    out = io.BytesIO()
+    sheet.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _draw_page(page: Page, font: Path, dpi: int) -> Image.Image:
+    k = dpi / 25.4
+    image = Image.new("L", (round(page.width * k), round(page.height * k)), 255)
+    draw = ImageDraw.Draw(image)
+    for op in page.ops:
+        if isinstance(op, TextOp):
+            face = _pil_font(str(font), max(1, round(op.size * PT_MM * k)))
+            # why the offset: the layout's y is the top of a LINE-high box; centre the glyphs
+            y = (op.y + op.size * PT_MM * 0.2) * k
+            stroke = max(1, round(BOLD_STROKE_MM * k)) if op.bold else 0
+            draw.text((op.x * k, y), op.text, font=face, fill=0, stroke_width=stroke,
+                      stroke_fill=0)
+        elif isinstance(op, LineOp):
+            draw.line([(op.x1 * k, op.y1 * k), (op.x2 * k, op.y2 * k)], fill=0,
+                      width=max(1, round(0.25 * k)))
+        elif isinstance(op, ImageOp):
+            picture = Image.open(io.BytesIO(op.png)).convert("L")
+            picture = picture.resize((round(op.w * k), round(op.h * k)), Image.Resampling.NEAREST)
+            image.paste(picture, (round(op.x * k), round(op.y * k)))
+    return image
+
+
+def to_pdf(pages: list[Page], font: Path, title: str = "") -> bytes:
+    pdf = FPDF(unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.set_creator("tongban-kiosk")
+    if title:
+        pdf.set_title(title)
+    pdf.add_font("sc", "", str(font))
+    pdf.set_line_width(0.25)
+    for page in pages:
+        pdf.add_page(format=(page.width, page.height))
+        for op in page.ops:
+            _pdf_op(pdf, op)
+    return bytes(pdf.output())
+
+
+def _pdf_op(pdf: FPDF, op: TextOp | LineOp | ImageOp) -> None:
+    if isinstance(op, TextOp):
+        pdf.set_font("sc", size=op.size)
+        pdf.text_mode = TextMode.FILL_STROKE if op.bold else TextMode.FILL
+        if op.bold:
+            pdf.set_line_width(BOLD_STROKE_MM)
+        # baseline: the font's ascent (~0.88 em for Noto Sans CJK) below the glyph top
+        pdf.text(op.x, op.y + op.size * PT_MM * (0.2 + 0.88), op.text)
+        pdf.text_mode = TextMode.FILL
+        pdf.set_line_width(0.25)
+    elif isinstance(op, LineOp):
+        pdf.line(op.x1, op.y1, op.x2, op.y2)
+    else:
+        pdf.image(io.BytesIO(op.png), x=op.x, y=op.y, w=op.w, h=op.h)
+
+
+def images_to_pdf(pages: list[tuple[bytes, int, int, int]], title: str = "") -> bytes:
+    """One PDF page per JPEG (bytes, width px, height px, dpi), embedded without re-encoding."""
+    pdf = FPDF(unit="mm")
+    pdf.set_auto_page_break(False)
+    pdf.set_creator("tongban-kiosk")
+    if title:
+        pdf.set_title(title)
+    for jpeg, width, height, dpi in pages:
+        w, h = width * 25.4 / dpi, height * 25.4 / dpi
+        pdf.add_page(format=(w, h))
+        pdf.image(io.BytesIO(jpeg), x=0, y=0, w=w, h=h)
+    return bytes(pdf.output())

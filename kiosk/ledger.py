@@ -1,0 +1,59 @@
+"""The hall's ledger (台账) and the number counters, in one SQLite file (WAL mode)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from pathlib import Path
+
+from kiosk import caseno
+from kiosk.documents.model import LedgerRow
+
+_COLUMNS = [f.name for f in fields(LedgerRow)]
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Autocommit connection (we issue BEGIN ourselves), WAL, full fsync on commit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+class Ledger:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = connect(path)
+        cols = ", ".join(f"{c} TEXT" if c != "count" else "count INTEGER" for c in _COLUMNS)
+        self._conn.execute(f"CREATE TABLE IF NOT EXISTS ledger ({cols}, "
+                           "PRIMARY KEY (case_number))")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def allocate(self, kiosk_id: str, day: date,
+                 receivers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+        """A new case number and one transfer number per receiving region."""
+        seq = caseno.next_sequence(self._conn, f"case:{day.isoformat()}")
+        number = caseno.case_number(kiosk_id, day, seq)
+        transfers = tuple(caseno.transfer_number(kiosk_id, r, day, seq) for r in receivers)
+        return number, transfers
+
+    def record(self, row: LedgerRow) -> None:
+        values = asdict(row)
+        values["time"] = row.time.isoformat(timespec="seconds")
+        marks = ", ".join("?" for _ in _COLUMNS)
+        self._conn.execute(f"INSERT OR REPLACE INTO ledger VALUES ({marks})",
+                           [values[c] for c in _COLUMNS])
+
+    def rows(self, limit: int = 100) -> list[LedgerRow]:
+        cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
+                                 "ORDER BY time DESC LIMIT ?", (limit,))
+        out = []
+        for record in cur.fetchall():
+            data = dict(zip(_COLUMNS, record, strict=True))
+            data["time"] = datetime.fromisoformat(data["time"])
+            out.append(LedgerRow(**data))
+        return out

@@ -1,0 +1,156 @@
+"""Kiosk lifecycle after CUSS 2: INITIALIZE → UNAVAILABLE(reason) ⇄ AVAILABLE ⇄ ACTIVE, STOPPED.
+
+Driven by device status and service hours. Each matter declares the devices it needs, so
+a matter whose devices are down is shown unavailable with the reason instead of failing
+half way through a citizen's session.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+
+from drivers.status import DeviceState, DeviceStatus, PaperLevel
+from kiosk.bus import EventBus
+from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.errors import SessionError
+from kiosk.settings import Hours
+
+LIFECYCLE_TOPIC = "kiosk.lifecycle"
+
+
+class KioskState(StrEnum):
+    INITIALIZE = "initialize"
+    UNAVAILABLE = "unavailable"
+    AVAILABLE = "available"
+    ACTIVE = "active"
+    STOPPED = "stopped"
+
+
+class Reason(StrEnum):
+    OUTSIDE_HOURS = "outside_hours"
+    MAINTENANCE = "maintenance"
+    HARDWARE = "hardware"
+    CONSUMABLES = "consumables"
+    BACKEND = "backend"
+
+
+REASON_TEXT = {
+    Reason.OUTSIDE_HOURS: ("不在服务时间内", "Outside service hours"),
+    Reason.MAINTENANCE: ("设备维护中", "Under maintenance"),
+    Reason.HARDWARE: ("设备故障，请联系工作人员", "A device is out of order: please call staff"),
+    Reason.CONSUMABLES: ("打印纸已用完，请联系工作人员", "Out of paper: please call staff"),
+    Reason.BACKEND: ("系统服务暂不可用", "Back-end service unavailable"),
+}
+
+DEVICE_ZH = {DeviceKind.IDENTITY_READER: "身份证阅读器", DeviceKind.DOCUMENT_CAMERA: "高拍仪",
+             DeviceKind.RECEIPT_PRINTER: "凭条打印机"}
+
+
+@dataclass(frozen=True)
+class Availability:
+    available: bool
+    reason: Reason | None = None
+    zh: str = ""
+    en: str = ""
+
+
+class Lifecycle:
+    """Holds the kiosk state; publishes every change on the bus as ``kiosk.lifecycle``."""
+
+    def __init__(self, bus: EventBus, hours: Hours) -> None:
+        self._bus = bus
+        self._hours = hours
+        self._lock = threading.Lock()
+        self._devices: dict[DeviceKind, DeviceStatus] = {}
+        self._state = KioskState.INITIALIZE
+        self._reason: Reason | None = None
+
+    @property
+    def state(self) -> KioskState:
+        return self._state
+
+    @property
+    def reason(self) -> Reason | None:
+        return self._reason
+
+    def device_status(self, kind: DeviceKind, status: DeviceStatus, now: datetime) -> None:
+        with self._lock:
+            self._devices[kind] = status
+        self.evaluate(now)
+
+    def evaluate(self, now: datetime) -> KioskState:
+        """Re-derive the state; an ACTIVE session is never interrupted by it."""
+        with self._lock:
+            if self._state in (KioskState.STOPPED, KioskState.ACTIVE):
+                return self._state
+            reason = self._blocking_reason(now)
+            state = KioskState.UNAVAILABLE if reason else KioskState.AVAILABLE
+        self._set(state, reason)
+        return state
+
+    def begin_session(self, now: datetime) -> None:
+        if self.evaluate(now) is not KioskState.AVAILABLE:
+            zh, en = REASON_TEXT[self._reason] if self._reason else ("暂停服务", "Not available")
+            raise SessionError(f"本机暂停服务：{zh}", f"Kiosk unavailable: {en}",
+                               code="kiosk_unavailable")
+        self._set(KioskState.ACTIVE, None)
+
+    def end_session(self, now: datetime) -> None:
+        if self._state is KioskState.ACTIVE:
+            self._set(KioskState.INITIALIZE, None)
+            self.evaluate(now)
+
+    def stop(self) -> None:
+        self._set(KioskState.STOPPED, None)
+
+    def matter_availability(self, matter: Matter, now: datetime) -> Availability:
+        """Whether a citizen may start ``matter`` now, and why not."""
+        with self._lock:
+            reason = self._time_reason(now)
+            if reason:
+                return _availability(reason)
+            for kind in matter.required_devices:
+                status = self._devices.get(kind)
+                if status is None or not status.usable:
+                    reason = (Reason.CONSUMABLES if status and status.paper is PaperLevel.OUT
+                              else Reason.HARDWARE)
+                    zh, en = REASON_TEXT[reason]
+                    return Availability(False, reason, f"{DEVICE_ZH[kind]}：{zh}",
+                                        f"{kind.value}: {en}")
+        return Availability(True)
+
+    def _blocking_reason(self, now: datetime) -> Reason | None:
+        reason = self._time_reason(now)
+        if reason:
+            return reason
+        reader = self._devices.get(DeviceKind.IDENTITY_READER)
+        if reader is None or reader.state in (DeviceState.HARDWARE_ERROR, DeviceState.NO_DEVICE):
+            return Reason.HARDWARE   # no matter can start without identifying the applicant
+        return None
+
+    def _time_reason(self, now: datetime) -> Reason | None:
+        clock = now.time()
+        for window in self._hours.maintenance:
+            start, end = (time.fromisoformat(t) for t in window.split("-"))
+            if start <= clock < end:
+                return Reason.MAINTENANCE
+        if now.weekday() in self._hours.closed_weekdays:
+            return Reason.OUTSIDE_HOURS
+        if not self._hours.open <= clock <= self._hours.close:
+            return Reason.OUTSIDE_HOURS
+        return None
+
+    def _set(self, state: KioskState, reason: Reason | None) -> None:
+        changed = (state, reason) != (self._state, self._reason)
+        self._state, self._reason = state, reason
+        if changed:
+            self._bus.publish(LIFECYCLE_TOPIC, {"state": state.value,
+                                                "reason": reason.value if reason else None})
+
+
+def _availability(reason: Reason) -> Availability:
+    zh, en = REASON_TEXT[reason]
+    return Availability(False, reason, zh, en)

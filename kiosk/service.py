@@ -1,0 +1,172 @@
+"""The kiosk's operations on a session: identify, capture, submit, notify.
+
+Screens and the headless journey call these; these call devices (on the devices' worker
+threads) and the pure parts (checker, submission, documents). Order of a submission matters:
+the package is durably in the outbox BEFORE the receipt is printed, so a printed receipt
+always has a package behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from drivers.camera import CapturedPage
+from drivers.identity import Identity
+from drivers.printer import PrintJob
+from kiosk import submission
+from kiosk.bootstrap import Kiosk
+from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.documents import forms
+from kiosk.documents.render import images_to_pdf
+from kiosk.lifecycle import Availability
+from kiosk.errors import SessionError
+from kiosk.package import MaterialFile, build_package
+from kiosk.session import Session
+from kiosk.tempstore import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case_number: str
+    transfer_numbers: tuple[str, ...]
+    package_id: str
+    receipt_png: bytes
+    receipt_pdf: bytes
+
+
+@dataclass(frozen=True)
+class Notified:
+    number: str
+    notice_png: bytes
+    notice_pdf: bytes
+
+
+class KioskService:
+    def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime) -> None:
+        self.k = kiosk
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    def matters(self) -> list[tuple[Matter, Availability]]:
+        now = self.now()
+        self.k.refresh(now)
+        return [(m, self.k.lifecycle.matter_availability(m, now)) for m in self.k.catalogue.matters]
+
+    def start_session(self) -> Session:
+        now = self.now()
+        self.k.refresh(now)
+        self.k.lifecycle.begin_session(now)
+        s = self.k.settings.session
+        session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / "tmp"),
+                          time.monotonic, s.idle_timeout_s, s.idle_warning_s)
+        self.k.bus.subscribe("session.ended", self._on_end(session))
+        log.info("session %s started", session.id)
+        return session
+
+    def _on_end(self, session: Session) -> Callable[[str, Any], None]:
+        def handler(topic: str, payload: Any) -> None:
+            if payload.get("session") == session.id:
+                self.k.lifecycle.end_session(self.now())
+                log.info("session %s ended: %s", session.id, payload.get("reason"))
+        return handler
+
+    def choose(self, session: Session, matter: Matter, situation: str | None = None) -> None:
+        """Start a matter, refusing one whose devices are down (say why, before any work)."""
+        availability = self.k.lifecycle.matter_availability(matter, self.now())
+        if not matter.kiosk_can_take:
+            elsewhere = matter.elsewhere
+            where = f"：{elsewhere.where}" if elsewhere else ""
+            raise SessionError(f"本事项不能在自助终端办理{where}",
+                               "This matter cannot be done at a kiosk", code="not_at_kiosk")
+        if not availability.available:
+            raise SessionError(availability.zh, availability.en, code="matter_unavailable")
+        session.choose_matter(matter, situation)
+
+    def identify(self, session: Session) -> Identity:
+        """Wait for a card on the reader's thread; the session refuses an expired one."""
+        timeout = self.k.settings.session.read_timeout_s
+        identity = self.k.run(DeviceKind.IDENTITY_READER,
+                              lambda: self.k.identity.read(timeout)).result()
+        session.identified(identity, self.now().date())
+        return identity
+
+    def capture(self, session: Session, material_id: str) -> int:
+        """One page of ``material_id``: camera still, codes read, sealed into the session."""
+        timeout = self.k.settings.session.capture_timeout_s
+        page = self.k.run(DeviceKind.DOCUMENT_CAMERA,
+                          lambda: self.k.camera.capture(timeout)).result()
+        codes = tuple(self.k.barcode.decode(page.jpeg))
+        page = CapturedPage(page.jpeg, page.width, page.height, page.dpi, page.quality, codes)
+        return session.add_page(material_id, page)
+
+    def submit(self, session: Session) -> Submitted:
+        """Numbers → documents → package committed to the outbox → ledger → receipt printed."""
+        k, settings, now = self.k, self.k.settings, self.now()
+        matter = session.matter
+        assert matter is not None
+        case_no, transfers = k.ledger.allocate(
+            settings.kiosk.id, now.date(), tuple(r.code for r in matter.handling_regions))
+        numbers = submission.Numbers(case_no, transfers)
+        receipt_blocks = forms.receipt_blocks(submission.receipt(session, settings, numbers, now))
+        receipt_pdf = k.renderer.pdf(receipt_blocks, title=f"受理(代收)通知书 {case_no}")
+        slips = {region: k.renderer.pdf(forms.slip_blocks(slip), title="申请材料转办单")
+                 for region, slip in submission.transfer_slips(session, settings, numbers,
+                                                               now).items()}
+        package_id = str(uuid.uuid4())
+        blob, _ = build_package(
+            package_id=package_id, header=submission.manifest_header(session, settings, numbers),
+            materials=self._material_files(session), receipt_pdf=receipt_pdf, slip_pdfs=slips,
+            received_at=now, deadline_hours=settings.delivery.transfer_deadline_hours,
+            seal_suite=k.outbox.sealer.suite)
+        k.outbox.commit(package_id, blob, tuple(r.code for r in matter.handling_regions))
+        session.submitted(case_no, transfers[0])
+        k.ledger.record(submission.ledger_row(session, settings, case_no, transfers,
+                                              "已代收待流转", now, package_id))
+        log.info("case %s committed to the outbox as package %s", case_no, package_id)
+        receipt_png = k.renderer.png(receipt_blocks)
+        self._print(PrintJob(f"receipt-{case_no}", "receipt",
+                             k.renderer.thermal_png(receipt_blocks, k.printer.dots_per_line)))
+        session.receipt_printed()
+        return Submitted(case_no, transfers, package_id, receipt_png, receipt_pdf)
+
+    def notify(self, session: Session) -> Notified:
+        """The correction notice: every missing or wrong item at once, printed and logged."""
+        k, settings, now = self.k, self.k.settings, self.now()
+        number, _ = k.ledger.allocate(settings.kiosk.id, now.date(), ())
+        blocks = forms.notice_blocks(submission.notice(session, settings, number, now))
+        session.notice_issued()
+        k.ledger.record(submission.ledger_row(session, settings, number, (),
+                                              "一次性告知补正", now))
+        self._print(PrintJob(f"notice-{number}", "notice",
+                             k.renderer.thermal_png(blocks, k.printer.dots_per_line)))
+        log.info("correction notice %s issued with %d items", number,
+                 len(session.result.problems) if session.result else 0)
+        return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
+
+    def deliver(self) -> list[str]:
+        return self.k.outbox.deliver_once(self.k.transport)
+
+    def _print(self, job: PrintJob) -> None:
+        self.k.run(DeviceKind.RECEIPT_PRINTER, lambda: self.k.printer.print_job(job)).result()
+
+    def _material_files(self, session: Session) -> list[MaterialFile]:
+        assert session.result is not None
+        files = []
+        for seq, item in enumerate(session.result.items, start=1):
+            pages = session.pages.get(item.material.id, [])
+            pdf = images_to_pdf([(session.page_image(p), p.width, p.height, p.dpi)
+                                 for p in pages], title=item.material.name) if pages else None
+            files.append(MaterialFile(seq, item.requirement_id, item.material.id,
+                                      item.material.name, item.material.original.value,
+                                      len(pages), pdf, item.deferred))
+        return files

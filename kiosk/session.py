@@ -1,0 +1,273 @@
+"""One citizen's session: a state machine with an idle timeout that always ends in a wipe.
+
+Steps (DESIGN §4): choose matter → guide → identify → capture → review → confirm (delivery
+choice and commitment) → submitted (package in the outbox) → receipt → rating → ended.
+An incomplete application goes review → notice (补正通知书) → rating → ended.
+Cancel and idle timeout end the session from any step. Ending wipes the applicant's data
+from this object and deletes the encrypted scratch folder.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from drivers.barcode import Barcode
+from drivers.camera import CapturedPage, PageQuality
+from drivers.identity import Identity
+from kiosk.bus import EventBus
+from kiosk.catalogue.model import DeliveryOption, Matter, Situation
+from kiosk.checker import CheckResult, check
+from kiosk.errors import SessionError
+from kiosk.tempstore import SessionStore
+
+SESSION_TOPIC = "session"
+
+
+class Step(StrEnum):
+    CHOOSE_MATTER = "choose_matter"
+    GUIDE = "guide"
+    IDENTIFY = "identify"
+    CAPTURE = "capture"
+    REVIEW = "review"
+    CONFIRM = "confirm"
+    SUBMITTED = "submitted"
+    RECEIPT = "receipt"
+    NOTICE = "notice"
+    RATING = "rating"
+    ENDED = "ended"
+
+
+NEXT: dict[Step, frozenset[Step]] = {
+    Step.CHOOSE_MATTER: frozenset({Step.GUIDE}),
+    Step.GUIDE: frozenset({Step.CHOOSE_MATTER, Step.IDENTIFY}),
+    Step.IDENTIFY: frozenset({Step.GUIDE, Step.CAPTURE}),
+    Step.CAPTURE: frozenset({Step.REVIEW}),
+    Step.REVIEW: frozenset({Step.CAPTURE, Step.CONFIRM, Step.NOTICE}),
+    Step.CONFIRM: frozenset({Step.REVIEW, Step.SUBMITTED}),
+    Step.SUBMITTED: frozenset({Step.RECEIPT}),
+    Step.RECEIPT: frozenset({Step.RATING}),
+    Step.NOTICE: frozenset({Step.RATING}),
+    Step.RATING: frozenset({Step.ENDED}),
+    Step.ENDED: frozenset(),
+}
+
+
+class EndReason(StrEnum):
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    TIMEOUT = "timeout"
+
+
+class Rating(StrEnum):   # 好差评, GB/T 39734-2020: five levels, one rating per transaction
+    VERY_SATISFIED = "非常满意"
+    SATISFIED = "满意"
+    BASICALLY_SATISFIED = "基本满意"
+    DISSATISFIED = "不满意"
+    VERY_DISSATISFIED = "非常不满意"
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    ref: str                      # in the session's encrypted store
+    width: int
+    height: int
+    dpi: int
+    quality: PageQuality
+    barcodes: tuple[Barcode, ...]
+
+
+@dataclass(frozen=True)
+class Contact:
+    phone: str
+    address: str = ""
+    postcode: str = ""
+    email: str = ""
+
+
+class Session:
+    def __init__(self, bus: EventBus, store: SessionStore, clock: Callable[[], float],
+                 idle_timeout_s: float, idle_warning_s: float) -> None:
+        self.id = secrets.token_hex(6)
+        self._bus, self._store, self._clock = bus, store, clock
+        self._idle_timeout, self._idle_warning = idle_timeout_s, idle_warning_s
+        self._last_touch = clock()
+        self._warned = False
+        self.step = Step.CHOOSE_MATTER
+        self.end_reason: EndReason | None = None
+        self.rating: Rating | None = None
+        self._clear_applicant()
+
+    # --- the applicant's data: everything here is wiped at the end -----------------------
+    def _clear_applicant(self) -> None:
+        self.matter: Matter | None = None
+        self.situation: Situation | None = None
+        self.identity: Identity | None = None
+        self.pages: dict[str, list[StoredPage]] = {}
+        self.commitments: set[str] = set()
+        self.result: CheckResult | None = None
+        self.delivery: DeliveryOption | None = None
+        self.contact: Contact | None = None
+        self.case_number: str | None = None
+        self.transfer_number: str | None = None
+
+    def applicant_data_present(self) -> bool:
+        """True while anything about the applicant is held (used by tests and diagnostics)."""
+        return any((self.matter, self.identity, self.pages, self.commitments, self.result,
+                    self.contact, self.case_number)) or not self._store.wiped
+
+    # --- steps ---------------------------------------------------------------------------
+    def choose_matter(self, matter: Matter, situation_code: str | None = None) -> None:
+        self._go(Step.GUIDE)
+        self.matter = matter
+        self.situation = matter.situation(situation_code)
+
+    def choose_situation(self, code: str) -> None:
+        self._expect(Step.GUIDE)
+        self.touch()
+        self.situation = self._require_matter().situation(code)
+
+    def start_identify(self) -> None:
+        self._go(Step.IDENTIFY)
+
+    def identified(self, identity: Identity, today: date) -> None:
+        """Accept the document read, or refuse it (the session stays at IDENTIFY)."""
+        self._expect(Step.IDENTIFY)
+        self.touch()
+        if identity.is_expired(today):
+            raise SessionError("证件已过有效期，请使用有效证件，或到人工窗口办理",
+                               "The document has expired: use a valid one or go to a window",
+                               code="document_expired")
+        self.identity = identity
+        self._go(Step.CAPTURE)
+
+    def add_page(self, material_id: str, page: CapturedPage) -> int:
+        """Keep a captured page (sealed on disk); return its number within the material."""
+        self._expect(Step.CAPTURE)
+        self.touch()
+        ref = self._store.put(page.jpeg)
+        stored = StoredPage(ref, page.width, page.height, page.dpi, page.quality, page.barcodes)
+        self.pages.setdefault(material_id, []).append(stored)
+        return len(self.pages[material_id])
+
+    def remove_page(self, material_id: str, number: int) -> None:
+        self._expect(Step.CAPTURE)
+        self.touch()
+        del self.pages[material_id][number - 1]
+        if not self.pages[material_id]:
+            del self.pages[material_id]
+
+    def page_image(self, page: StoredPage) -> bytes:
+        return self._store.get(page.ref)
+
+    def commit_deferral(self, requirement_id: str) -> None:
+        """The applicant signs the 容缺 commitment for a deferrable requirement."""
+        self.touch()
+        self.commitments.add(requirement_id)
+
+    def review(self) -> CheckResult:
+        self._go(Step.REVIEW)
+        situation = self._require_situation()
+        quality = {mid: [p.quality for p in pages] for mid, pages in self.pages.items()}
+        self.result = check(situation, quality, self.commitments)
+        return self.result
+
+    def back_to_capture(self) -> None:
+        self._go(Step.CAPTURE)
+
+    def confirm(self, delivery: DeliveryOption, contact: Contact) -> None:
+        if self.result is None or not self.result.accepted:
+            raise SessionError("材料不齐全，不能提交", "Materials incomplete: cannot submit",
+                               code="incomplete")
+        if delivery not in self._require_matter().delivery_options:
+            raise SessionError("该事项不支持此送达方式", "Delivery option not offered",
+                               code="bad_delivery")
+        if delivery is DeliveryOption.POST and not contact.address:
+            raise SessionError("邮寄需要填写收件地址", "Delivery by post needs an address",
+                               code="address_required")
+        self._go(Step.CONFIRM)
+        self.delivery, self.contact = delivery, contact
+
+    def submitted(self, case_number: str, transfer_number: str) -> None:
+        self._go(Step.SUBMITTED)
+        self.case_number, self.transfer_number = case_number, transfer_number
+
+    def receipt_printed(self) -> None:
+        self._go(Step.RECEIPT)
+
+    def notice_issued(self) -> None:
+        if self.result is None or self.result.accepted:
+            raise SessionError("没有需要补正的材料", "Nothing to correct", code="no_notice")
+        self._go(Step.NOTICE)
+
+    def rate(self, rating: Rating) -> None:
+        if self.rating is not None:
+            raise SessionError("每次办件只能评价一次", "One rating per transaction",
+                               code="already_rated")
+        self._go(Step.RATING)
+        self.rating = rating
+
+    def finish(self) -> None:
+        if self.step not in (Step.RECEIPT, Step.NOTICE, Step.RATING):
+            raise SessionError("办理尚未完成", f"Nothing finished at step {self.step}",
+                               code="bad_step")
+        self._end(EndReason.COMPLETED)
+
+    def cancel(self) -> None:
+        self._end(EndReason.CANCELLED)
+
+    # --- idle ----------------------------------------------------------------------------
+    def touch(self) -> None:
+        self._last_touch = self._clock()
+        self._warned = False
+
+    def tick(self) -> float | None:
+        """Advance the idle timer: returns seconds left in the warning, or None."""
+        if self.step is Step.ENDED:
+            return None
+        idle = self._clock() - self._last_touch
+        if idle >= self._idle_timeout + self._idle_warning:
+            self._end(EndReason.TIMEOUT)
+            return None
+        if idle >= self._idle_timeout:
+            left = self._idle_timeout + self._idle_warning - idle
+            if not self._warned:
+                self._warned = True
+                self._bus.publish(f"{SESSION_TOPIC}.idle_warning", {"seconds_left": left})
+            return left
+        return None
+
+    # --- internals -----------------------------------------------------------------------
+    def _go(self, step: Step) -> None:
+        if step not in NEXT[self.step]:
+            raise SessionError("当前步骤不能进行此操作", f"Cannot go from {self.step} to {step}",
+                               code="bad_step")
+        self.touch()
+        self.step = step
+        self._bus.publish(f"{SESSION_TOPIC}.step", {"session": self.id, "step": step.value})
+
+    def _expect(self, step: Step) -> None:
+        if self.step is not step:
+            raise SessionError("当前步骤不能进行此操作", f"Not at step {step} (at {self.step})",
+                               code="bad_step")
+
+    def _end(self, reason: EndReason) -> None:
+        if self.step is Step.ENDED:
+            return
+        self.step, self.end_reason = Step.ENDED, reason
+        self._clear_applicant()
+        self._store.wipe()
+        self._bus.publish(f"{SESSION_TOPIC}.ended", {"session": self.id, "reason": reason.value})
+
+    def _require_matter(self) -> Matter:
+        if self.matter is None:
+            raise SessionError("尚未选择事项", "No matter chosen", code="bad_step")
+        return self.matter
+
+    def _require_situation(self) -> Situation:
+        if self.situation is None:
+            raise SessionError("尚未选择情形", "No situation chosen", code="bad_step")
+        return self.situation

@@ -1,0 +1,120 @@
+"""Kiosk settings (TOML): a typed schema with a version; every key is documented in
+config/default.toml. Relative paths are resolved against the settings file's folder."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kiosk.validation import load_model
+
+SETTINGS_SCHEMA_VERSION = 1
+OptionValue = str | int | float | bool
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskIdentity(_Section):
+    id: str = Field(pattern=r"^\d{6}-\d{4}$")     # GB/T 2260 code of the hall + serial
+    name: str
+    department: str                               # receiving department on receipts
+    org_code: str = ""                            # its 统一社会信用代码
+    address: str = ""
+    phone: str                                    # the hall's consultation phone
+    staff_label: str = "自助终端"                  # shown as 受理人 for unassisted sessions
+
+    @property
+    def region_code(self) -> str:
+        return self.id[:6]
+
+
+class Hours(_Section):
+    open: time = time(0, 0)
+    close: time = time(23, 59, 59)
+    closed_weekdays: tuple[int, ...] = ()         # 0 = Monday
+    maintenance: tuple[str, ...] = ()             # "HH:MM-HH:MM" daily maintenance windows
+
+    @field_validator("closed_weekdays")
+    @classmethod
+    def _weekdays(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 0 or d > 6 for d in value):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return value
+
+    @field_validator("maintenance")
+    @classmethod
+    def _windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for window in value:
+            if not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", window):
+                raise ValueError(f"maintenance window {window!r} is not HH:MM-HH:MM")
+        return value
+
+
+class SessionSettings(_Section):
+    idle_timeout_s: float = Field(120, gt=0)      # no touch for this long → warning
+    idle_warning_s: float = Field(30, ge=0)       # countdown shown before the wipe
+    read_timeout_s: float = Field(30, gt=0)       # waiting for a card
+    capture_timeout_s: float = Field(20, gt=0)
+
+
+class DeviceSettings(_Section):
+    backend: str
+    options: dict[str, OptionValue] = {}
+
+
+class Devices(_Section):
+    identity: DeviceSettings = DeviceSettings(backend="emulated")
+    camera: DeviceSettings = DeviceSettings(backend="emulated")
+    barcode: DeviceSettings = DeviceSettings(backend="pyzbar")
+    printer: DeviceSettings = DeviceSettings(backend="emulated")
+
+
+class Delivery(_Section):
+    transport: Literal["directory"] = "directory"
+    directory: Path = Path("region")              # relative to paths.data_dir
+    transfer_deadline_hours: float = Field(2, gt=0)
+
+
+class Paths(_Section):
+    data_dir: Path = Path("/var/lib/tongban-kiosk")
+    catalogue: Path = Path("catalogue.yaml")
+    assets: Path = Path("../assets")
+
+
+class Settings(_Section):
+    schema_version: Literal[1]
+    kiosk: KioskIdentity
+    hours: Hours = Hours()
+    session: SessionSettings = SessionSettings()
+    devices: Devices = Devices()
+    delivery: Delivery = Delivery()
+    paths: Paths = Paths()
+
+    @model_validator(mode="after")
+    def _warning_fits(self) -> Settings:
+        if self.session.idle_warning_s >= self.session.idle_timeout_s:
+            raise ValueError("session.idle_warning_s must be shorter than idle_timeout_s")
+        return self
+
+    def resolved(self, base: Path) -> Settings:
+        """A copy with relative paths made absolute against ``base``."""
+        def fix(p: Path) -> Path:
+            return p if p.is_absolute() else (base / p).resolve()
+        paths = Paths(data_dir=fix(self.paths.data_dir), catalogue=fix(self.paths.catalogue),
+                      assets=fix(self.paths.assets))
+        return self.model_copy(update={"paths": paths})
+
+    def with_data_dir(self, data_dir: Path) -> Settings:
+        return self.model_copy(
+            update={"paths": self.paths.model_copy(update={"data_dir": data_dir.resolve()})})
+
+
+def load_settings(path: Path) -> Settings:
+    """Load and validate settings, or raise ConfigError naming the file, line and key."""
+    return load_model(path, Settings).resolved(path.resolve().parent)

@@ -1,0 +1,176 @@
+"""Load a TOML or YAML file into a pydantic model with messages a person can act on.
+
+Each problem names the file and line, the dotted key path and what is wrong; an unknown key
+comes with the nearest valid key. YAML lines come from the parser's node marks; tomllib
+keeps none, so TOML lines are found by scanning the text for the table and the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from kiosk.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+Loc = tuple[int | str, ...]
+
+
+def load_model(path: Path, model: type[M], *, skip_loc: tuple[str, ...] = ()) -> M:
+    """Parse ``path`` (.toml or .yaml) and validate it as ``model``, or raise ConfigError.
+
+    ``skip_loc`` names pydantic discriminator tags that appear in error locations but not
+    in the file (so they are dropped before looking up lines).
+    """
+    text = _read(path)
+    data, lines = _parse(path, text)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            _describe(path, err, model, lines, text, skip_loc) for err in exc.errors()
+        ]
+        raise ConfigError(str(path), problems) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["文件不存在 / file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), [f"不是 UTF-8 文本 / not UTF-8 text: {exc}"]) from None
+
+
+def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
+    if path.suffix == ".toml":
+        try:
+            return tomllib.loads(text), {}
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(path), [f"TOML 语法错误 / TOML syntax error: {exc}"]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), [f"YAML 语法错误 / YAML syntax error: {exc}"]) from None
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _yaml_lines(node, (), lines)
+    return data, lines
+
+
+def _yaml_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
+    out[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, key.value)
+            _yaml_lines(value, child, out)
+            out[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _yaml_lines(item, (*loc, i), out)
+
+
+def _describe(path: Path, err: Any, model: type[BaseModel], lines: dict[Loc, int],
+              text: str, skip: tuple[str, ...]) -> str:
+    loc: Loc = tuple(p for p in err["loc"] if p not in skip)
+    where = _dotted(loc) or "(top level)"
+    line = _line_for(loc, lines, text)
+    prefix = f"{path}:{line}: " if line else f"{path}: "
+    if err["type"] == "extra_forbidden":
+        key = str(loc[-1])
+        known = sorted(_fields_at(model, loc[:-1]))
+        near = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
+        hint = f"；是否应为 / did you mean `{near[0]}`?" if near else ""
+        return f"{prefix}{where}: 未知的键 / unknown key `{key}`{hint}"
+    if err["type"] == "literal_error" and loc and loc[-1] == "schema_version":
+        return (f"{prefix}schema_version: 不支持的版本 / unsupported version "
+                f"{err.get('input')!r}; {err['msg']}")
+    return f"{prefix}{where}: {err['msg']} (输入 / got {_short(err.get('input'))})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_for(loc: Loc, lines: dict[Loc, int], text: str) -> int | None:
+    if lines:
+        for end in range(len(loc), -1, -1):
+            if loc[:end] in lines:
+                return lines[loc[:end]]
+        return None
+    return _toml_line(loc, text)
+
+
+def _toml_line(loc: Loc, text: str) -> int | None:
+    """Best effort: the line of ``key =`` inside ``[table]`` for a loc of plain keys."""
+    names = [str(p) for p in loc if isinstance(p, str)]
+    if not names:
+        return None
+    table, key = names[:-1], names[-1]
+    current: list[str] = []
+    fallback = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.match(r"^\[+([^\]]+)\]+", line)
+        if header:
+            current = [p.strip().strip('"') for p in header.group(1).split(".")]
+            if current == names:
+                fallback = number
+            continue
+        if current == table and re.match(rf'^"?{re.escape(key)}"?\s*=', line):
+            return number
+    return fallback
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> set[str]:
+    """Valid keys of the (possibly nested) model at ``loc``."""
+    candidates: list[Any] = [model]
+    for part in loc:
+        nxt: list[Any] = []
+        for cand in candidates:
+            if isinstance(part, int) or typing.get_origin(cand) is dict:
+                nxt.extend(_unwrap(cand, element=True))
+            elif isinstance(cand, type) and issubclass(cand, BaseModel):
+                field = cand.model_fields.get(part)
+                if field is not None:
+                    nxt.extend(_unwrap(field.annotation, element=False))
+        candidates = nxt
+    keys: set[str] = set()
+    for cand in candidates:
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            keys.update(cand.model_fields)
+    return keys
+
+
+def _unwrap(tp: Any, *, element: bool) -> list[Any]:
+    """Model types reachable from an annotation (through Optional, Union, Annotated, tuple)."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0], element=element)
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(tp) for m in _unwrap(arg, element=element)]
+    if element and origin in (tuple, list):
+        return [m for arg in typing.get_args(tp) if arg is not Ellipsis
+                for m in _unwrap(arg, element=False)]
+    if element and origin is dict:
+        return _unwrap(typing.get_args(tp)[1], element=False)
+    if not element and origin in (tuple, list, dict):
+        return [tp]   # the index comes next in loc
+    return [tp]

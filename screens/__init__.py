@@ -1,0 +1,1 @@
+"""Kivy screens (the touchscreen UI). The only package that may import kivy."""

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what tongban-kiosk needs on Debian 12 and creates .venv. Idempotent: a second
+# run only checks. Sourced by scripts/demo.sh and scripts/test.sh.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# System packages: libzbar0 for pyzbar; pcscd, libpcsclite and swig for pyscard (and its build
+# where no wheel fits); python3-venv for the virtual environment; libmtdev1 and libgl1 for Kivy.
+APT_PACKAGES=(python3 python3-venv python3-dev build-essential libzbar0 pcscd libpcsclite1
+              libpcsclite-dev swig libmtdev1 libgl1)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-/usr/bin/python3}"
+[ -x "$PYTHON" ] || PYTHON=python3
+VENV="$ROOT/.venv"
+STAMP="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+if [ ! -f "$STAMP" ]; then
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]"
+  rm -f "$VENV"/.installed-*
+  touch "$STAMP"
+fi
