@@ -1,7 +1,7 @@
 """Case numbers (受理编号) and cross-region transfer numbers (业务协同编号).
 
 A case number is all digits, grouped so it can be read aloud over the phone:
-``510802-0001-261121-0042-7`` = kiosk id (hall division code + serial), date, the day's
+``510802-0001-261121-0042-6`` = kiosk id (hall division code + serial), date, the day's
 sequence, and a Damm check digit (catches every single-digit error and every swap of
 adjacent digits). The kiosk id makes numbers unique across a fleet; the sequence comes from
 a SQLite counter taken under a write lock, so threads and processes never share one.

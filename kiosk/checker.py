@@ -93,7 +93,10 @@ def _check_requirement(req: Requirement, captured: Mapping[str, Sequence[PageQua
 
 
 def _missing(req: Requirement) -> Problem:
-    what = f"{req.label}（{_form_zh(req)}）"
+    detail = _form_zh(req)
+    if isinstance(req, AlternativeGroup) and req.name:   # say which documents would do
+        detail = f"{' 或 '.join(m.name for m in req.options)}；{detail}"
+    what = f"{req.label}（{detail}）"
     zh, en = f"{what}：未提交", f"{req.label_en}: not submitted"
     if req.necessity is Necessity.DEFERRABLE:
         zh += "（可签署容缺承诺后先行受理）"

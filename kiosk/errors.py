@@ -26,4 +26,5 @@ class ConfigError(KioskError):
         self.path = path
         self.problems = problems
         joined = "\n".join(problems)
-        super().__init__(f"配置文件有误：{path}\n{joined}", f"Invalid configuration: {path}\n{joined}")
+        super().__init__(f"配置文件有误：{path}\n{joined}",
+                         f"Invalid configuration: {path}\n{joined}")

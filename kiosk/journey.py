@@ -101,7 +101,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
          out: Path) -> Outcome:
     service = KioskService(kiosk)
     result = Outcome(code, scenario.value)
-    matter = kiosk.catalogue.matter(code)
+    matter = service.matter(code)
     emulated: Any = kiosk   # the emulators' scripting calls are not part of the interfaces
     kiosk.open(service.now())
     if scenario is Scenario.PAPER_OUT:

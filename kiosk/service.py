@@ -24,8 +24,8 @@ from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import DeviceKind, Matter
 from kiosk.documents import forms
 from kiosk.documents.render import images_to_pdf
-from kiosk.lifecycle import Availability
 from kiosk.errors import SessionError
+from kiosk.lifecycle import Availability
 from kiosk.package import MaterialFile, build_package
 from kiosk.session import Session
 from kiosk.tempstore import SessionStore
@@ -90,7 +90,19 @@ class KioskService:
                                "This matter cannot be done at a kiosk", code="not_at_kiosk")
         if not availability.available:
             raise SessionError(availability.zh, availability.en, code="matter_unavailable")
+        if situation is not None and situation not in {s.code for s in matter.situations}:
+            codes = ", ".join(s.code for s in matter.situations)
+            raise SessionError(f"该事项没有情形 {situation}（可选：{codes}）",
+                               f"No situation {situation} in {matter.code} (one of: {codes})",
+                               code="unknown_situation")
         session.choose_matter(matter, situation)
+
+    def matter(self, code: str) -> Matter:
+        try:
+            return self.k.catalogue.matter(code)
+        except KeyError:
+            raise SessionError(f"没有编码为 {code} 的事项", f"No matter with code {code}",
+                               code="unknown_matter") from None
 
     def identify(self, session: Session) -> Identity:
         """Wait for a card on the reader's thread; the session refuses an expired one."""

@@ -130,8 +130,16 @@ class Session:
         self.touch()
         self.situation = self._require_matter().situation(code)
 
+    def back_to_matters(self) -> None:
+        """Back from the guide to the matter list: the choice is forgotten."""
+        self._go(Step.CHOOSE_MATTER)
+        self.matter = self.situation = None
+
     def start_identify(self) -> None:
         self._go(Step.IDENTIFY)
+
+    def back_to_guide(self) -> None:
+        self._go(Step.GUIDE)
 
     def identified(self, identity: Identity, today: date) -> None:
         """Accept the document read, or refuse it (the session stays at IDENTIFY)."""

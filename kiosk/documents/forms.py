@@ -24,7 +24,13 @@ def _t(moment: datetime) -> str:
 
 
 def _days(n: int | None) -> str:
-    return "无法定时限" if n is None else f"{n} 个工作日"
+    if n is None:
+        return "无法定时限"
+    return "即办（当场办结）" if n == 0 else f"{n} 个工作日"
+
+
+def _within(days: int) -> str:
+    return "当日" if days == 0 else f"在 {days} 日内"
 
 
 def _box(checked: bool) -> str:
@@ -74,15 +80,14 @@ def receipt_blocks(r: Receipt) -> list[Block]:
             (Cell("取件方式", label=True),
              Cell(f"{_box(pickup)} 收件处自取   {_box(r.delivery == '邮寄')} 邮寄   "
                   f"{_box(r.delivery == '电子送达')} 电子送达", span=3)),
-            (Cell("取件地点" if pickup else "邮寄地址", label=True),
-             Cell(r.delivery_address or "—", span=3)),
+            _delivery_row(r),
         ]),
         (Cell("备注", label=True), Cell(_receipt_note(r), span=4)),
         (Cell("申请人签字", label=True), Cell("已通过身份证件核验，在自助终端确认提交", span=2),
          Cell("签字日期", label=True), Cell(_d(r.received_at.date()))),
     ]
-    intro = (f"{a.name}：你申请办理的{r.matter_name}，属于{handling}的权限，我单位负责将你的申请材料"
-             f"在 {r.forward_within_days} 日内转报到{handling}。")
+    intro = (f"{a.name}：你申请办理的{r.matter_name}，属于{handling}的权限，"
+             f"我单位负责将你的申请材料{_within(r.forward_within_days)}转报到{handling}。")
     return [
         Title("“跨域通办”受理(代收)通知书", subtitle="申请材料接收通知书"),
         Meta(f"编号：{r.case_number}", f"申请日期：{_d(r.received_at.date())}"),
@@ -98,11 +103,20 @@ def receipt_blocks(r: Receipt) -> list[Block]:
     ]
 
 
+def _delivery_row(r: Receipt) -> tuple[Cell, ...]:
+    if r.delivery == "窗口自取":
+        return (Cell("取件地点", label=True), Cell(r.delivery_address or "—", span=3))
+    if r.delivery == "邮寄":
+        return (Cell("邮寄地址", label=True), Cell(r.delivery_address or "—", span=3))
+    return (Cell("送达说明", label=True),
+            Cell(f"办理结果以电子证照或电子文书送达，并短信通知 {r.applicant.phone}", span=3))
+
+
 def _material_rows(lines: tuple[MaterialLine, ...], *, with_form: bool) -> list[tuple[Cell, ...]]:
     head = (Cell("序号", label=True), Cell("材料名称", label=True), Cell("份数", label=True),
             Cell("页数", label=True),
             Cell("原件或复印件" if with_form else "备注", label=True))
-    rows = [head]
+    rows: list[tuple[Cell, ...]] = [head]
     for n, m in enumerate(lines, start=1):
         last = m.original_or_copy if with_form else (m.note or m.original_or_copy)
         if with_form and m.note:
@@ -120,8 +134,8 @@ def _receipt_note(r: Receipt) -> str:
 
 
 def notice_blocks(n: CorrectionNotice) -> list[Block]:
-    submitted = "、".join(n.submitted) if n.submitted else "相关"
-    body = (f"本部门于{_d(n.received_on)}收到你申请{n.matter_name}业务的{submitted}等材料，经审查，"
+    what = f"{'、'.join(n.submitted)}等材料" if n.submitted else "申请"
+    body = (f"本部门于{_d(n.received_on)}收到你申请{n.matter_name}业务的{what}，经审查，"
             "你提供的申请材料不全（或不符合法定形式），请补全后再次申请。")
     blocks: list[Block] = [
         Title("“跨域通办”补正通知书", subtitle="一次性告知"),
@@ -155,7 +169,8 @@ def _numeral(n: int) -> str:
 
 
 def slip_blocks(s: TransferSlip) -> list[Block]:
-    rows = [(Cell("序号", label=True), Cell("材料名称", label=True), Cell("数量", label=True),
+    rows: list[tuple[Cell, ...]] = [
+            (Cell("序号", label=True), Cell("材料名称", label=True), Cell("数量", label=True),
              Cell("页数", label=True), Cell("备注", label=True))]
     for n, m in enumerate(s.materials, start=1):
         rows.append((Cell(str(n)), Cell(m.name), Cell(str(m.copies)),

@@ -24,8 +24,8 @@ def to_png(pages: list[Page], font: Path, dpi: int = 150) -> bytes:
     """All pages, one under the other, as one greyscale PNG."""
     images = [_draw_page(page, font, dpi) for page in pages]
     gap = 12 if len(images) > 1 else 0
-    sheet = Image.new("L", (images[0].width, sum(i.height for i in images) + gap * (len(images) - 1)),
-                      200)
+    height = sum(i.height for i in images) + gap * (len(images) - 1)
+    sheet = Image.new("L", (images[0].width, height), 200)
     y = 0
     for image in images:
         sheet.paste(image, (0, y))

@@ -15,6 +15,11 @@ from drivers.barcode.pyzbar_backend import PyzbarDecoder
 from drivers.errors import DeviceError
 
 
+@pytest.fixture(scope="module")
+def decoder() -> PyzbarDecoder:
+    return PyzbarDecoder()
+
+
 def _qr_png(payload: bytes) -> Image.Image:
     qr = qrcode.QRCode(box_size=6, border=4)
     qr.add_data(payload)

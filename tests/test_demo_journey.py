@@ -1,0 +1,99 @@
+"""`kiosk demo --headless`: the whole citizen journey on emulated devices, end to end."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kiosk.catalogue import load_catalogue
+from kiosk.cli import main
+from kiosk.journey import skipped_for_missing
+from kiosk.package import SCHEMA_PATH, read_package
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = load_catalogue(ROOT / "config" / "catalogue.yaml")
+TAKEABLE = [m.code for m in CATALOGUE.matters if m.kiosk_can_take]
+DEMO_NAME, DEMO_ID = "张明华", "110101195803121237"   # assets/demo/identities.toml: resident
+
+
+def _demo(capsys: pytest.CaptureFixture[str], out: Path, *args: str) -> dict[str, object]:
+    code = main(["demo", "--headless", "--out", str(out), *args])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    summary["exit"] = code
+    return summary
+
+
+@pytest.mark.parametrize("matter", TAKEABLE)
+def test_complete_application_is_received_and_delivered(
+        matter: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = _demo(capsys, tmp_path, "--matter", matter)
+    assert summary["exit"] == 0 and summary["outcome"] == "accepted", summary
+    assert (tmp_path / "receipt.png").stat().st_size > 10_000
+    assert (tmp_path / "receipt.pdf").read_bytes().startswith(b"%PDF")
+    regions = [r.code for r in CATALOGUE.matter(matter).handling_regions]
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for region in regions:
+        blob = (tmp_path / "region" / region / f"{summary['package_id']}.pkg").read_bytes()
+        manifest, files = read_package(blob)          # checks every sha256
+        jsonschema.validate(manifest, schema)
+        assert manifest["case_number"] == summary["case_number"]
+        assert "receipt.pdf" in files
+    assert summary["delivered"] == [summary["package_id"]]
+    assert list((tmp_path / "tmp").iterdir()) == [], "session scratch not wiped"
+
+
+def test_missing_materials_are_all_named_at_once(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    matter = CATALOGUE.matter("RS-YLZY-007")
+    skipped = skipped_for_missing(matter.situations[0])
+    assert len(skipped) == 3            # two required items and one either/or group
+    summary = _demo(capsys, tmp_path, "--matter", matter.code, "--scenario", "missing")
+    assert summary["outcome"] == "correction_notice"
+    missing = summary["missing"]
+    assert isinstance(missing, list) and len(missing) == 3, missing
+    group = next(r for r in matter.situations[0].materials if r.id in skipped
+                 and len(r.options) > 1)
+    assert any(all(o.name in line for o in group.options) for line in missing)
+    assert (tmp_path / "notice.png").exists() and (tmp_path / "notice.pdf").exists()
+    assert not (tmp_path / "receipt.png").exists()
+    assert not (tmp_path / "region").exists() or not any((tmp_path / "region").rglob("*.pkg"))
+
+
+def test_expired_card_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = _demo(capsys, tmp_path, "--matter", TAKEABLE[0], "--scenario", "expired-id")
+    assert summary["outcome"] == "document_expired"
+    assert "过有效期" in str(summary["reason"])
+    assert not (tmp_path / "receipt.png").exists()
+
+
+def test_paper_out_refuses_before_taking_documents(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    summary = _demo(capsys, tmp_path, "--matter", TAKEABLE[0], "--scenario", "paper-out")
+    assert summary["outcome"] == "matter_unavailable"
+    assert "打印" in str(summary["reason"])
+    assert not any((tmp_path / "tmp").glob("*/*"))
+
+
+def test_no_personal_data_in_logs_or_ledger(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _demo(capsys, tmp_path, "--matter", "RS-YLZY-007")
+    _demo(capsys, tmp_path / "b", "--matter", "RS-YLZY-007", "--scenario", "missing")
+    for log in (tmp_path / "kiosk.log", tmp_path / "b" / "kiosk.log"):
+        text = log.read_text(encoding="utf-8")
+        assert "session" in text                       # the log is really written
+        assert DEMO_NAME not in text and DEMO_ID not in text
+        assert "13800138000" not in text
+    with sqlite3.connect(tmp_path / "ledger.sqlite") as conn:
+        dump = "\n".join(conn.iterdump())
+    assert "张*华" in dump and DEMO_NAME not in dump and DEMO_ID not in dump
+
+
+def test_catalogue_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["catalogue", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(CATALOGUE.matters)
+    assert {"code", "name", "mode", "scope", "kiosk_can_take"} <= set(rows[0])
