@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +52,8 @@ class KioskService:
     def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime) -> None:
         self.k = kiosk
         self._clock = clock
+        # one subscription for the service's lifetime, not one per session
+        kiosk.bus.subscribe("session.ended", self._session_ended)
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -69,16 +70,12 @@ class KioskService:
         s = self.k.settings.session
         session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / "tmp"),
                           time.monotonic, s.idle_timeout_s, s.idle_warning_s)
-        self.k.bus.subscribe("session.ended", self._on_end(session))
         log.info("session %s started", session.id)
         return session
 
-    def _on_end(self, session: Session) -> Callable[[str, Any], None]:
-        def handler(topic: str, payload: Any) -> None:
-            if payload.get("session") == session.id:
-                self.k.lifecycle.end_session(self.now())
-                log.info("session %s ended: %s", session.id, payload.get("reason"))
-        return handler
+    def _session_ended(self, topic: str, payload: Any) -> None:
+        self.k.lifecycle.end_session(self.now())
+        log.info("session %s ended: %s", payload.get("session"), payload.get("reason"))
 
     def choose(self, session: Session, matter: Matter, situation: str | None = None) -> None:
         """Start a matter, refusing one whose devices are down (say why, before any work)."""

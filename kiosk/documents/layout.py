@@ -82,7 +82,13 @@ class Fonts:
         return ImageFont.truetype(str(self.path), round(size * MEASURE_DPI / 72))
 
     def width(self, text: str, size: float) -> float:
-        return self._font(size).getlength(text) * 25.4 / MEASURE_DPI
+        # sum of cached per-character advances: wrapping measures many prefixes, and CJK
+        # text has no kerning worth the cost of measuring each prefix whole
+        return sum(self._advance(ch, size) for ch in text)
+
+    @lru_cache(maxsize=8192)  # noqa: B019 - bounded; one Fonts per process
+    def _advance(self, ch: str, size: float) -> float:
+        return self._font(size).getlength(ch) * 25.4 / MEASURE_DPI
 
     def wrap(self, text: str, size: float, width: float) -> list[str]:
         lines: list[str] = []

@@ -31,7 +31,7 @@ def to_png(pages: list[Page], font: Path, dpi: int = 150) -> bytes:
         sheet.paste(image, (0, y))
         y += image.height + gap
     out = io.BytesIO()
-    sheet.save(out, format="PNG", optimize=True)
+    sheet.save(out, format="PNG", compress_level=6)   # optimize=True: 10x slower, 3% smaller
     return out.getvalue()
 
 
