@@ -171,6 +171,4 @@ def _unwrap(tp: Any, *, element: bool) -> list[Any]:
                 for m in _unwrap(arg, element=False)]
     if element and origin is dict:
         return _unwrap(typing.get_args(tp)[1], element=False)
-    if not element and origin in (tuple, list, dict):
-        return [tp]   # the index comes next in loc
-    return [tp]
+    return [tp]   # a model, a scalar, or a container whose index comes next in loc
