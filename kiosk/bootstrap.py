@@ -18,6 +18,7 @@ from drivers.barcode import BarcodeDecoder
 from drivers.camera import DocumentCamera
 from drivers.identity import IdentityReader
 from drivers.printer import ReceiptPrinter
+from drivers.printer.program import PrinterProfile
 from drivers.status import DeviceEvent
 from kiosk.bus import EventBus
 from kiosk.catalogue import Catalogue, load_catalogue
@@ -27,6 +28,7 @@ from kiosk.errors import ConfigError
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import Lifecycle
 from kiosk.outbox import DirectoryTransport, Outbox
+from kiosk.printing import PrintService
 from kiosk.settings import DeviceSettings, Settings
 
 T = TypeVar("T")
@@ -80,6 +82,18 @@ def make_device(kind: str, conf: DeviceSettings, settings: Settings) -> Any:
     return factory(dict(conf.options), settings)
 
 
+def printer_profile(conf: DeviceSettings, dots_per_line: int) -> PrinterProfile:
+    """What the configured printer model can do (options of devices.printer)."""
+    charset = str(conf.options.get("charset", "gbk"))
+    if charset not in ("gbk", "gb18030"):
+        raise ConfigError("settings", [f"devices.printer.options.charset: `{charset}`; "
+                                       "可选 / one of: gbk, gb18030"])
+    return PrinterProfile(dots_per_line=dots_per_line,
+                          charset="gb18030" if charset == "gb18030" else "gbk",
+                          native_qr=bool(conf.options.get("native_qr", True)),
+                          cutter=bool(conf.options.get("cutter", True)))
+
+
 @dataclass
 class Kiosk:
     """Everything one kiosk runs on, wired once at start-up and passed explicitly."""
@@ -96,7 +110,14 @@ class Kiosk:
     outbox: Outbox
     transport: DirectoryTransport
     renderer: Renderer
+    printing: PrintService = field(init=False)
     _workers: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        profile = printer_profile(self.settings.devices.printer, self.printer.dots_per_line)
+        self.printing = PrintService(
+            self.printer, lambda call: self.run(DeviceKind.RECEIPT_PRINTER, call), profile,
+            self.renderer)
 
     @property
     def devices(self) -> dict[DeviceKind, Any]:

@@ -157,6 +157,7 @@ def _accept(service: KioskService, session: Session, matter: Matter, result: Out
     submitted = service.submit(session)
     (out / "receipt.png").write_bytes(submitted.receipt_png)
     (out / "receipt.pdf").write_bytes(submitted.receipt_pdf)
+    (out / "receipt.bin").write_bytes(submitted.receipt_escpos)   # the exact bytes sent
     result.outcome, result.case_number = "accepted", submitted.case_number
     result.package_id = submitted.package_id
     result.delivered = service.deliver()

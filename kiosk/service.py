@@ -17,7 +17,6 @@ from typing import Any
 
 from drivers.camera import CapturedPage
 from drivers.identity import Identity
-from drivers.printer import PrintJob
 from kiosk import submission
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import DeviceKind, Matter
@@ -39,6 +38,8 @@ class Submitted:
     package_id: str
     receipt_png: bytes
     receipt_pdf: bytes
+    receipt_escpos: bytes
+    printed: bool                  # False: paper ran out, the receipt waits for a refill
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,11 @@ class KioskService:
         k.ledger.record(submission.ledger_row(session, settings, case_no, transfers,
                                               "已代收待流转", now, package_id))
         log.info("case %s committed to the outbox as package %s", case_no, package_id)
-        receipt_png = k.renderer.png(receipt_blocks)
-        self._print(PrintJob(f"receipt-{case_no}", "receipt",
-                             k.renderer.thermal_png(receipt_blocks, k.printer.dots_per_line)))
+        job = k.printing.job(f"receipt-{case_no}", "receipt", receipt_blocks)
+        printed = k.printing.print(job)   # paper out: held, printed once after the refill
         session.receipt_printed()
-        return Submitted(case_no, transfers, package_id, receipt_png, receipt_pdf)
+        return Submitted(case_no, transfers, package_id, k.renderer.png(receipt_blocks),
+                         receipt_pdf, job.escpos or b"", printed)
 
     def notify(self, session: Session) -> Notified:
         """The correction notice: every missing or wrong item at once, printed and logged."""
@@ -156,17 +157,13 @@ class KioskService:
         session.notice_issued()
         k.ledger.record(submission.ledger_row(session, settings, number, (),
                                               "一次性告知补正", now))
-        self._print(PrintJob(f"notice-{number}", "notice",
-                             k.renderer.thermal_png(blocks, k.printer.dots_per_line)))
+        k.printing.print(k.printing.job(f"notice-{number}", "notice", blocks))
         log.info("correction notice %s issued with %d items", number,
                  len(session.result.problems) if session.result else 0)
         return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
 
     def deliver(self) -> list[str]:
         return self.k.outbox.deliver_once(self.k.transport)
-
-    def _print(self, job: PrintJob) -> None:
-        self.k.run(DeviceKind.RECEIPT_PRINTER, lambda: self.k.printer.print_job(job)).result()
 
     def _material_files(self, session: Session) -> list[MaterialFile]:
         assert session.result is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Paragraph:
     indent: bool = False        # first-line indent of two characters (公文 style)
     size: float | None = None
     bold: bool = False
-    align: str = "left"         # left / right / center
+    align: Literal["left", "center", "right"] = "left"
 
 
 @dataclass(frozen=True)

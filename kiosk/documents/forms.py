@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from kiosk.documents.blocks import Block, Cell, Codes, Grid, Meta, Paragraph, Spacer, Title
-from kiosk.documents.model import CorrectionNotice, MaterialLine, Receipt, TransferSlip
+from kiosk.documents.model import (
+    CorrectionNotice,
+    GuideSlip,
+    MaterialLine,
+    Receipt,
+    TransferSlip,
+)
 
 STATUTORY = ("属地办理部门收到申请材料后，在5个工作日内作出是否受理的决定；需要补正的，一次性告知"
              "需要补正的全部内容，逾期不告知的，自收到申请材料之日起即为受理。")
@@ -192,4 +198,24 @@ def slip_blocks(s: TransferSlip) -> list[Block]:
         Meta(f"业务协同编号：{s.transfer_number}", f"受理编号：{s.case_number}"),
         Meta(f"接收地：{s.receiver_region} {s.handling_department}", f"发送时间：{_t(s.sent_at)}"),
         Grid((1.4, 5.6, 1.2, 1.2, 3.0), tuple(rows)),
+    ]
+
+
+def guide_slip_blocks(g: GuideSlip) -> list[Block]:
+    rows = [
+        (Cell("办理事项", label=True), Cell(g.matter_name)),
+        (Cell("不能自助办理的原因", label=True), Cell(g.reason or "需现场核验或采集")),
+        (Cell("请前往", label=True), Cell(g.where)),
+        (Cell("办公时间", label=True), Cell(g.hours or "以办理地公布为准")),
+        (Cell("联系电话", label=True), Cell(g.phone or g.consultation_phone)),
+        (Cell("事项咨询", label=True), Cell(g.consultation_phone)),
+    ]
+    return [
+        Title("办事指引", subtitle="一次性告知"),
+        Paragraph(f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引办理。",
+                  indent=True),
+        Grid((3, 7), tuple(rows)),
+        Paragraph(f"{g.office.department}（{g.office.kiosk_id}） 咨询电话：{g.office.phone}",
+                  size=9),
+        Paragraph(_d(g.issued_on), align="right", size=9),
     ]

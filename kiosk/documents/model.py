@@ -121,3 +121,17 @@ class LedgerRow:
     transfer_numbers: str = ""
     package_id: str = ""
     note: str = ""
+
+
+@dataclass(frozen=True)
+class GuideSlip:
+    """一次性告知 of place and phone for a matter this kiosk cannot take (DOMAIN §2.1)."""
+
+    matter_name: str
+    reason: str
+    where: str
+    phone: str
+    hours: str
+    consultation_phone: str
+    office: Office
+    issued_on: date

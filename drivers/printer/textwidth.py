@@ -1,0 +1,143 @@
+"""Receipt text on a grid of half-width columns: widths, line breaking, padding.
+
+A thermal printer's font A is 12 × 24 dots; every character it prints in double-byte mode
+(GBK/GB18030) is a 24 × 24 glyph, whatever Unicode's East Asian Width says — '—', '·', 'é'
+are "ambiguous" (1 column in a Western terminal) but take two columns on the paper. So the
+rule here is simply: printable ASCII = 1 column, everything else = 2 (a superset of
+``east_asian_width`` W/F = 2). Lines that need the raster fallback are drawn on the same grid,
+so one width function measures both.
+
+A "cluster" is a base character with the combining marks that follow it; it is the unit
+that is measured, wrapped and drawn.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+# Kinsoku: may not start a line (they follow what they close or end) ...
+NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…·%,.;:?!)]}")
+# ... and may not end one (they open what follows).
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
+
+# Characters a printer would not print as we mean them: mapped before anything else.
+_REPLACE = {
+    "\u00a5": "\uffe5",    # ¥ is not in GBK; the full-width yuan sign ￥ is
+    "\t": " ",
+    "\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n",
+}
+_SPACES = frozenset("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+                    "\u200a\u202f\u205f")
+
+
+def normalize(text: str) -> str:
+    """Map ¥ to ￥, odd spaces to ' ', line separators to '\\n'; drop invisible format
+    characters; turn control characters (which would be ESC/POS commands) into spaces."""
+    for old, new in _REPLACE.items():
+        text = text.replace(old, new)
+    out = []
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in _SPACES or (category == "Cc" and ch != "\n"):
+            out.append(" ")
+        elif category == "Cs":
+            out.append("\ufffd")             # a lone surrogate cannot be encoded or drawn
+        elif category != "Cf":               # zero-width space, soft hyphen, BOM, ZWJ …
+            out.append(ch)
+    return "".join(out)
+
+
+def clusters(text: str) -> list[str]:
+    """Split into base character + following combining marks."""
+    out: list[str] = []
+    for ch in text:
+        if out and unicodedata.category(ch) in ("Mn", "Me"):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def cluster_width(cluster: str) -> int:
+    return 1 if cluster[0] < "\x80" else 2
+
+
+def text_width(text: str) -> int:
+    return sum(cluster_width(c) for c in clusters(text))
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - text_width(text))
+
+
+def wrap(text: str, columns: int) -> list[str]:
+    """Break ``text`` (already normalized) into lines of at most ``columns`` half-width
+    columns: hard breaks at '\\n', Latin words kept whole when they fit on a line, no line
+    starting with closing punctuation (the character before it moves down with it)."""
+    return [line for para in text.split("\n") for line in _wrap_paragraph(para, columns)]
+
+
+def _wrap_paragraph(paragraph: str, columns: int) -> list[str]:
+    lines: list[str] = []
+    current: list[str] = []
+    used = 0
+    for unit in _units(clusters(paragraph)):
+        width = sum(cluster_width(c) for c in unit)
+        if unit[0] == " " and current and used + width > columns:
+            lines.append("".join(current).rstrip(" "))     # a break eats the spaces
+            current, used = [], 0
+            continue
+        if unit[0] == " " and not current and lines:
+            continue                                      # no leading space after a wrap
+        if used + width > columns and current:
+            lines.append("".join(current).rstrip(" "))
+            current, used = [], 0
+        for cluster in unit:                              # splits only a unit wider than a line
+            w = cluster_width(cluster)
+            if used + w > columns and current:
+                lines.append("".join(current))
+                current, used = [], 0
+            current.append(cluster)
+            used += w
+    lines.append("".join(current).rstrip(" "))
+    return lines
+
+
+def _units(items: list[str]) -> Iterator[list[str]]:
+    """Unbreakable units: a Latin word, a run of spaces, or one other cluster — with the
+    closing punctuation after it and the opening punctuation before it glued on."""
+    tokens = list(_tokens(items))
+    unit: list[str] = []
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else [" "]
+        glued = (previous[0] != " " and token[0] != " "
+                 and (token[0][0] in NO_LINE_START or previous[-1][0] in NO_LINE_END))
+        if unit and not glued:
+            yield unit
+            unit = []
+        unit = unit + token
+    if unit:
+        yield unit
+
+
+def _tokens(items: list[str]) -> Iterator[list[str]]:
+    token: list[str] = []
+    kind = ""
+    for cluster in items:
+        this = "space" if cluster == " " else "word" if _is_word(cluster) else "other"
+        if token and (this != kind or this == "other"):
+            yield token
+            token = []
+        token.append(cluster)
+        kind = this
+    if token:
+        yield token
+
+
+def _is_word(cluster: str) -> bool:
+    """Latin-like: never broken inside a run (ASCII, or narrow letters and digits like é)."""
+    base = cluster[0]
+    if base < "\x80":
+        return True
+    return base.isalnum() and unicodedata.east_asian_width(base) not in ("W", "F")

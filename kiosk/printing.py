@@ -1,0 +1,83 @@
+"""Printing on the kiosk's side: render a document for the configured printer, keep a job
+that paper-out interrupted and print it once, complete, after a refill; keep the last few
+receipts in memory (never on disk: they carry the applicant's name) for a guide's reprint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+from drivers.printer import PaperOut, PrintJob, ReceiptPrinter
+from drivers.printer.escpos_encode import encode
+from drivers.printer.program import PrinterProfile
+from kiosk.documents import Renderer
+from kiosk.documents.blocks import Block
+from kiosk.documents.thermal import to_program
+
+log = logging.getLogger(__name__)
+Runner = Callable[[Callable[[], None]], Future[None]]
+
+
+class PrintService:
+    def __init__(self, printer: ReceiptPrinter, run: Runner, profile: PrinterProfile,
+                 renderer: Renderer, keep_last: int = 5) -> None:
+        self.printer, self._run, self.profile, self._renderer = printer, run, profile, renderer
+        self.pending: list[PrintJob] = []
+        self.recent: deque[PrintJob] = deque(maxlen=keep_last)
+        self._reprints = 0
+
+    def job(self, job_id: str, kind: str, blocks: list[Block]) -> PrintJob:
+        """The exact bytes for this printer, plus the raster preview of the same layout."""
+        program = to_program(blocks)
+        return PrintJob(job_id, kind,
+                        self._renderer.thermal_png(blocks, self.profile.dots_per_line),
+                        encode(program, self.profile, self._font))
+
+    @property
+    def _font(self) -> Path:
+        return self._renderer.font
+
+    def print(self, job: PrintJob) -> bool:
+        """True if printed; False if paper ran out (the job is kept for ``retry_pending``)."""
+        if not self._send(job):
+            if all(p.job_id != job.job_id for p in self.pending):
+                self.pending.append(job)
+            log.warning("print job %s held: paper out", job.job_id)
+            return False
+        self.recent.append(job)
+        return True
+
+    def retry_pending(self) -> list[str]:
+        """After a refill: send each held job once more, under the SAME id, in order — a
+        printer that kept the job itself (and printed it on refill) then prints nothing."""
+        done = []
+        while self.pending:
+            job = self.pending[0]
+            if not self._send(job):
+                break
+            self.pending.pop(0)
+            self.recent.append(job)
+            done.append(job.job_id)
+        return done
+
+    def reprint_last(self, n: int = 1) -> list[str]:
+        """Guide mode: reprint the last ``n`` documents (newest first), as new jobs."""
+        done = []
+        for job in list(self.recent)[-n:][::-1]:
+            self._reprints += 1
+            again = PrintJob(f"{job.job_id}-r{self._reprints}", job.kind, job.raster_png,
+                             job.escpos)
+            if self._send(again):
+                done.append(job.job_id)
+        return done
+
+    def _send(self, job: PrintJob) -> bool:
+        try:
+            self._run(lambda: self.printer.print_job(job)).result()
+        except PaperOut:
+            return False
+        return True
