@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from drivers.barcode import BarcodeDecoder
 from drivers.camera import DocumentCamera
@@ -24,7 +25,7 @@ from kiosk.bus import EventBus
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.catalogue.model import DeviceKind
 from kiosk.documents import Renderer
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, KioskError
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import Lifecycle
 from kiosk.outbox import DirectoryTransport, Outbox
@@ -65,12 +66,49 @@ def _printer_emulated(opts: dict[str, Any], s: Settings) -> Any:
         dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
+def _printer_loopback(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.printer.loopback:LoopbackPrinter")(
+        s.paths.data_dir / str(opts.get("out", "printer")), s.paths.assets / FONT,
+        dots_per_line=int(opts.get("dots_per_line", 576)))
+
+
+def _printer_network(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.printer.network:NetworkPrinter")(
+        str(opts.get("host", "127.0.0.1")), int(opts.get("port", 9100)),
+        timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
+
+
+def _printer_file(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.printer.file:FilePrinter")(
+        Path(str(opts.get("path", "/dev/usb/lp0"))), int(opts.get("dots_per_line", 576)))
+
+
 BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("identity", "emulated"): _identity_emulated,
     ("camera", "emulated"): _camera_emulated,
     ("barcode", "pyzbar"): _barcode_pyzbar,
     ("printer", "emulated"): _printer_emulated,
+    ("printer", "loopback"): _printer_loopback,
+    ("printer", "network"): _printer_network,
+    ("printer", "file"): _printer_file,
 }
+
+
+def open_printer(url: str, dots_per_line: int = 576) -> ReceiptPrinter:
+    """A printer by URL: ``tcp://HOST[:PORT]`` or ``file:///PATH`` (opened, ready)."""
+    parsed = urlparse(url)
+    printer: ReceiptPrinter
+    if parsed.scheme == "tcp":
+        printer = _load("drivers.printer.network:NetworkPrinter")(
+            parsed.hostname or "127.0.0.1", parsed.port or 9100, dots_per_line=dots_per_line)
+    elif parsed.scheme == "file":
+        printer = _load("drivers.printer.file:FilePrinter")(Path(parsed.path), dots_per_line)
+    else:
+        raise KioskError(f"不支持的打印机地址：{url}",
+                         f"Unsupported printer URL {url}: use tcp://HOST:PORT or file:///PATH",
+                         code="bad_printer_url")
+    printer.open()
+    return printer
 
 
 def make_device(kind: str, conf: DeviceSettings, settings: Settings) -> Any:

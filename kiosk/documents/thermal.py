@@ -37,15 +37,16 @@ def to_program(blocks: list[Block]) -> list[Op]:
 def _grid(grid: Grid) -> list[Op]:
     ops: list[Op] = []
     header: tuple[Cell, ...] | None = None
+    weights: tuple[int, ...] = ()
     for row in grid.rows:
         cells, group = _split_group(row)
         if group is not None and group.text and not group.continued:
             ops.append(Text(f"【{group.text}】", bold=True))
         if cells and all(c.label for c in cells) and len(cells) > 2:
-            header = cells
-            ops.append(Columns(tuple(c.text for c in cells), _weights(grid, row, cells), True))
+            header, weights = cells, _header_weights(_weights(grid, row, cells), cells)
+            ops.append(Columns(tuple(c.text for c in cells), weights, True))
         elif header is not None and len(cells) == len(header):
-            ops.append(Columns(tuple(c.text for c in cells), _weights(grid, row, cells)))
+            ops.append(Columns(tuple(c.text for c in cells), weights))
         else:
             ops += _pairs(cells)
     return ops
@@ -65,6 +66,12 @@ def _weights(grid: Grid, row: tuple[Cell, ...], cells: tuple[Cell, ...]) -> tupl
         weights.append(max(1, round(10 * sum(grid.columns[start:start + cell.span]))))
         start += cell.span
     return tuple(weights)
+
+
+def _header_weights(weights: tuple[int, ...], header: tuple[Cell, ...]) -> tuple[int, ...]:
+    """Widen narrow columns so a header such as 份数 is not split over two lines on paper
+    (the A4 grid can afford narrow columns; 48 characters cannot)."""
+    return tuple(max(w, 10 * len(c.text)) for w, c in zip(weights, header, strict=True))
 
 
 def _pairs(cells: tuple[Cell, ...]) -> list[Op]:

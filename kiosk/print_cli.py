@@ -1,0 +1,102 @@
+"""``kiosk print …``: receipts, status and a test page for a printer given by URL.
+
+Printer URLs: ``tcp://HOST[:9100]`` (network), ``file:///dev/usb/lp0`` (a device file or any
+file: no status can be read back), ``virtual`` (an in-process virtual printer, for trying
+things out; its job images go to ``--virtual-out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from drivers.printer import PrintJob
+from drivers.printer.escpos_encode import encode
+from drivers.printer.program import PrinterProfile
+from kiosk.bootstrap import open_printer
+from kiosk.documents import forms
+from kiosk.documents.model import Receipt
+from kiosk.documents.samples import sample_receipt
+from kiosk.documents.thermal import to_program
+from kiosk.errors import KioskError
+
+FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "NotoSansSC-Regular.otf"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("print", help="receipt printer").add_subparsers(required=True)
+    receipt = p.add_parser("receipt", help="print a receipt from a case file (JSON)")
+    receipt.add_argument("--case-file", type=Path, required=True)
+    where = receipt.add_mutually_exclusive_group(required=True)
+    where.add_argument("--printer")
+    where.add_argument("--out", type=Path, help="write the ESC/POS bytes to this file")
+    receipt.add_argument("--width", type=int, choices=[58, 80], default=80)
+    receipt.add_argument("--charset", choices=["gbk", "gb18030"], default="gbk")
+    receipt.set_defaults(func=_receipt)
+    status = p.add_parser("status", help="ask a printer for its status (DLE EOT)")
+    status.add_argument("--printer", required=True)
+    status.set_defaults(func=_status)
+    test = p.add_parser("test-page", help="print a test page (a fictional receipt)")
+    test.add_argument("--printer", required=True)
+    test.add_argument("--width", type=int, choices=[58, 80], default=80)
+    test.set_defaults(func=_test_page)
+
+
+def load_case(path: Path) -> Receipt:
+    try:
+        return TypeAdapter(Receipt).validate_json(path.read_bytes())
+    except (OSError, ValidationError) as exc:
+        raise KioskError(f"受理信息文件无效：{path}", f"Invalid case file {path}: {exc}",
+                         code="bad_case_file") from None
+
+
+def dump_case(receipt: Receipt) -> bytes:
+    return TypeAdapter(Receipt).dump_json(receipt, indent=2)
+
+
+def receipt_bytes(receipt: Receipt, width: int, charset: str = "gbk") -> bytes:
+    profile = PrinterProfile(dots_per_line=576 if width == 80 else 384,
+                             charset="gb18030" if charset == "gb18030" else "gbk")
+    return encode(to_program(forms.receipt_blocks(receipt)), profile, FONT)
+
+
+def _receipt(args: argparse.Namespace) -> int:
+    data = receipt_bytes(load_case(args.case_file), args.width, args.charset)
+    if args.out:
+        args.out.write_bytes(data)
+        print(json.dumps({"bytes": len(data), "out": str(args.out)}))
+        return 0
+    return _send(args.printer, PrintJob("cli-receipt", "receipt", b"", data))
+
+
+def _test_page(args: argparse.Namespace) -> int:
+    receipt = sample_receipt(3)
+    data = receipt_bytes(receipt, args.width)
+    return _send(args.printer, PrintJob(f"test-{date.today():%Y%m%d}", "test", b"", data))
+
+
+def _status(args: argparse.Namespace) -> int:
+    printer = open_printer(args.printer)
+    try:
+        status = printer.status()
+    finally:
+        printer.close()
+    print(json.dumps({"state": status.state.value,
+                      "paper": status.paper.value if status.paper else None,
+                      "detail": status.detail, "usable": status.usable}, ensure_ascii=False))
+    return 0 if status.usable else 1
+
+
+def _send(url: str, job: PrintJob) -> int:
+    printer = open_printer(url)
+    try:
+        printer.print_job(job)
+    finally:
+        printer.close()
+    print(json.dumps({"printed": job.job_id, "bytes": len(job.escpos or b"")}))
+    return 0
