@@ -151,15 +151,16 @@ def encode_line(line: str, charset: str) -> bytes | None:
 
 
 def glyph_bytes(cluster: str, charset: str) -> bytes | None:
-    """The two bytes of a character in the printer's double-byte font, if it has one.
-    Combining sequences, private-use characters and GB18030's 4-byte range have none."""
+    """A character's bytes in the printer's built-in font, if it has one. A GBK font has
+    only two-byte codes; a GB18030 font (certified printers) also has the four-byte range.
+    Combining sequences and private-use characters have none."""
     if len(cluster) != 1 or "\ue000" <= cluster <= "\uf8ff":
         return None
     try:
         code = cluster.encode(charset)
     except UnicodeEncodeError:
         return None
-    return code if len(code) == 2 else None
+    return code if len(code) == 2 or (charset == "gb18030" and len(code) == 4) else None
 
 
 # --- codes and pictures -------------------------------------------------------------------
