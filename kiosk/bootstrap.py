@@ -171,7 +171,10 @@ class Kiosk:
     def refresh(self, now: datetime) -> None:
         """Read every device's status into the lifecycle (start-up, idle polls, tests)."""
         for kind, device in self.devices.items():
-            self.lifecycle.device_status(kind, device.status(), now)
+            status = device.status()
+            self.lifecycle.device_status(kind, status, now)
+            if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:
+                self.printing.retry_pending()   # paper is back: the held receipt, once
 
     def run(self, kind: DeviceKind, call: Callable[[], T]) -> Future[T]:
         """Run blocking device I/O on that device's own worker thread."""

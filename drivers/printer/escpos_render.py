@@ -24,6 +24,7 @@ from drivers.printer.escpos_parse import (
     RasterImage,
     TextLine,
 )
+from drivers.printer.textwidth import cluster_width, clusters
 
 LINE_HEIGHT = 24
 _QR_MODULE = 6               # dots per QR module (GS ( k fn 43 default on the kiosk's receipts)
@@ -32,6 +33,8 @@ _BARCODE_OPTIONS = {"module_width": 0.25, "module_height": 10.0, "quiet_zone": 2
 _PRINTER_DPI = 203
 
 Block = tuple[Image.Image, str]  # a picture and its alignment
+
+HALF_WIDTH_DOTS = 12           # font A cell width
 
 
 class ReceiptRenderer:
@@ -69,14 +72,21 @@ class ReceiptRenderer:
         return []    # cut, status request, empty feed: nothing on paper
 
     def _text(self, line: TextLine) -> Image.Image:
+        """Monospaced like the printer's font A: 12 dots a half-width cell, 24 a full one."""
         scale = 2 if line.double else 1
         font = self._font(LINE_HEIGHT * scale)
         stroke = scale if line.bold else 0
-        draw = ImageDraw.Draw(Image.new("L", (1, 1)))
-        width = int(draw.textlength(line.text, font=font)) + 2 * stroke + 1
-        image = Image.new("L", (min(max(width, 1), self.width), LINE_HEIGHT * scale), 255)
-        ImageDraw.Draw(image).text((stroke, image.height // 2), line.text, font=font, fill=0,
-                                   anchor="lm", stroke_width=stroke, stroke_fill=0)
+        cells = clusters(line.text)
+        cell = HALF_WIDTH_DOTS * scale
+        width = sum(cluster_width(c) for c in cells) * cell + 2 * stroke + 1
+        image = Image.new("L", (min(width, self.width), LINE_HEIGHT * scale), 255)
+        draw = ImageDraw.Draw(image)
+        x = stroke
+        for glyph in cells:
+            span = cluster_width(glyph) * cell
+            draw.text((x + span / 2, image.height // 2), glyph, font=font, fill=0, anchor="mm",
+                      stroke_width=stroke, stroke_fill=0)
+            x += span
         return image
 
     def _font(self, size: int) -> ImageFont.FreeTypeFont:
