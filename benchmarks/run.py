@@ -5,6 +5,8 @@ same run (absolute times on this shared machine are noise).
 
 - receipt_render: our layout + PNG (and PDF) of a receipt vs the floor cost of drawing the
   same strings with Pillow in one column (no measuring, wrapping or table).
+- escpos_receipt: our ESC/POS receipt (text in the printer's font) vs the same receipt as
+  one raster picture: bytes and time; native QR vs a QR picture: bytes.
 - case_number: allocating a case number (write-locked SQLite counter, fsync) vs a bare
   autocommitted INSERT into the same database.
 """
@@ -27,8 +29,12 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from drivers.printer import bitmap  # noqa: E402
+from drivers.printer.escpos_encode import encode  # noqa: E402
+from drivers.printer.program import PrinterProfile, QRCode  # noqa: E402
 from kiosk.documents import Renderer, forms  # noqa: E402
 from kiosk.documents.samples import sample_receipt  # noqa: E402
+from kiosk.documents.thermal import to_program  # noqa: E402
 from kiosk.ledger import Ledger, connect  # noqa: E402
 
 FONT = ROOT / "assets" / "fonts" / "NotoSansSC-Regular.otf"
@@ -90,12 +96,41 @@ def bench_case_number(repeat: int) -> dict[str, float]:
             "ratio": round(ours / base, 2)}
 
 
+def bench_escpos(repeat: int) -> dict[str, object]:
+    """Our ESC/POS text receipt vs the same receipt sent as one raster picture (what many
+    kiosks do), and the printer's own QR (GS ( k) vs a QR picture."""
+    renderer = Renderer(FONT)
+    blocks = forms.receipt_blocks(sample_receipt())
+    profile = PrinterProfile(dots_per_line=576)
+    program = to_program(blocks)
+
+    def as_picture() -> bytes:
+        png = renderer.thermal_png(blocks, 576)
+        return bitmap.raster(Image.open(io.BytesIO(png)))
+
+    ours_bytes, picture_bytes = len(encode(program, profile, FONT)), len(as_picture())
+    ours_ms = _median_ms(lambda: encode(program, profile, FONT), repeat)
+    picture_ms = _median_ms(as_picture, repeat)
+    qr = [QRCode(sample_receipt().case_number)]
+    image_profile = PrinterProfile(dots_per_line=576, native_qr=False)
+    native_qr, image_qr = len(encode(qr, profile, FONT)), len(encode(qr, image_profile, FONT))
+    return {
+        "receipt_bytes": ours_bytes, "raster_receipt_bytes": picture_bytes,
+        "bytes_ratio": round(ours_bytes / picture_bytes, 3),
+        "encode_ms": round(ours_ms, 2), "raster_ms": round(picture_ms, 2),
+        "time_ratio": round(ours_ms / picture_ms, 3),
+        "qr_native_bytes": native_qr, "qr_image_bytes": image_qr,
+        "qr_bytes_ratio": round(native_qr / image_qr, 3),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     result = {"receipt_render": bench_receipt(args.repeat),
-              "case_number": bench_case_number(args.repeat * 10)}
+              "case_number": bench_case_number(args.repeat * 10),
+              "escpos_receipt": bench_escpos(args.repeat)}
     print(json.dumps(result, indent=2))
     return 0
 
