@@ -7,6 +7,7 @@ Device I/O runs on one worker thread per device; device events go onto the bus.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from kiosk.catalogue.model import DeviceKind
 from kiosk.documents import Renderer
 from kiosk.errors import ConfigError, KioskError
 from kiosk.ledger import Ledger
-from kiosk.lifecycle import Lifecycle
+from kiosk.lifecycle import KioskState, Lifecycle
 from kiosk.outbox import DirectoryTransport, Outbox
 from kiosk.printing import PrintService
 from kiosk.settings import DeviceSettings, Settings
@@ -150,6 +151,7 @@ class Kiosk:
     renderer: Renderer
     printing: PrintService = field(init=False)
     _workers: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
+    _stop_polling: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         profile = printer_profile(self.settings.devices.printer, self.printer.dots_per_line)
@@ -176,6 +178,19 @@ class Kiosk:
             if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:
                 self.printing.retry_pending()   # paper is back: the held receipt, once
 
+    def start_polling(self, clock: Callable[[], datetime] = datetime.now) -> None:
+        """Check device status every ``devices.status_poll_s`` while idle, on a daemon thread
+        (a kiosk must notice paper-out before the next citizen, not during their session)."""
+        self._stop_polling.clear()
+        interval = self.settings.devices.status_poll_s
+
+        def loop() -> None:
+            while not self._stop_polling.wait(interval):
+                if self.lifecycle.state is not KioskState.ACTIVE:
+                    self.refresh(clock())
+
+        threading.Thread(target=loop, name="status-poll", daemon=True).start()
+
     def run(self, kind: DeviceKind, call: Callable[[], T]) -> Future[T]:
         """Run blocking device I/O on that device's own worker thread."""
         worker = self._workers.get(kind.value)
@@ -185,6 +200,7 @@ class Kiosk:
         return worker.submit(call)
 
     def close(self) -> None:
+        self._stop_polling.set()
         for worker in self._workers.values():
             worker.shutdown(wait=True)
         for device in self.devices.values():

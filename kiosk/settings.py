@@ -69,6 +69,7 @@ class DeviceSettings(_Section):
 
 
 class Devices(_Section):
+    status_poll_s: float = Field(60, gt=0)        # idle status checks (paper, cover, ...)
     identity: DeviceSettings = DeviceSettings(backend="emulated")
     camera: DeviceSettings = DeviceSettings(backend="emulated")
     barcode: DeviceSettings = DeviceSettings(backend="pyzbar")
