@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from drivers.barcode import BarcodeDecoder
 from drivers.camera import DocumentCamera
@@ -79,6 +79,21 @@ def _printer_network(opts: dict[str, Any], s: Settings) -> Any:
         timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
+def _printer_serial(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.printer.serial_link:SerialPrinter")(
+        str(opts.get("url", "/dev/ttyUSB0")), baudrate=int(opts.get("baudrate", 9600)),
+        timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
+
+
+def _printer_usb(opts: dict[str, Any], s: Settings) -> Any:
+    def hex_option(key: str, default: str) -> int:
+        return int(str(opts.get(key, default)), 16)
+    return _load("drivers.printer.usb_link:UsbPrinter")(
+        hex_option("vendor_id", "0x0416"), hex_option("product_id", "0x5011"),
+        in_ep=hex_option("in_ep", "0x81"), out_ep=hex_option("out_ep", "0x03"),
+        timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
+
+
 def _printer_file(opts: dict[str, Any], s: Settings) -> Any:
     return _load("drivers.printer.file:FilePrinter")(
         Path(str(opts.get("path", "/dev/usb/lp0"))), int(opts.get("dots_per_line", 576)))
@@ -92,21 +107,35 @@ BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("printer", "loopback"): _printer_loopback,
     ("printer", "network"): _printer_network,
     ("printer", "file"): _printer_file,
+    ("printer", "serial"): _printer_serial,
+    ("printer", "usb"): _printer_usb,
 }
 
 
 def open_printer(url: str, dots_per_line: int = 576) -> ReceiptPrinter:
-    """A printer by URL: ``tcp://HOST[:PORT]`` or ``file:///PATH`` (opened, ready)."""
+    """A printer by URL, opened: ``tcp://HOST[:PORT]``, ``file:///PATH``,
+    ``serial:DEVICE-OR-PYSERIAL-URL[?baudrate=N]`` (e.g. ``serial:/dev/ttyUSB0?baudrate=9600``,
+    ``serial:socket://127.0.0.1:9100``) or ``usb://VID:PID[?in=0x81&out=0x03]``."""
     parsed = urlparse(url)
+    query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     printer: ReceiptPrinter
     if parsed.scheme == "tcp":
         printer = _load("drivers.printer.network:NetworkPrinter")(
             parsed.hostname or "127.0.0.1", parsed.port or 9100, dots_per_line=dots_per_line)
     elif parsed.scheme == "file":
         printer = _load("drivers.printer.file:FilePrinter")(Path(parsed.path), dots_per_line)
+    elif parsed.scheme == "serial":
+        target = url.removeprefix("serial:").split("?", 1)[0]
+        printer = _load("drivers.printer.serial_link:SerialPrinter")(
+            target, baudrate=int(query.get("baudrate", 9600)), dots_per_line=dots_per_line)
+    elif parsed.scheme == "usb":
+        vendor, _, product = parsed.netloc.partition(":")
+        printer = _load("drivers.printer.usb_link:UsbPrinter")(
+            int(vendor, 16), int(product, 16), in_ep=int(query.get("in", "0x81"), 16),
+            out_ep=int(query.get("out", "0x03"), 16), dots_per_line=dots_per_line)
     else:
         raise KioskError(f"不支持的打印机地址：{url}",
-                         f"Unsupported printer URL {url}: use tcp://HOST:PORT or file:///PATH",
+                         f"Unsupported printer URL {url}: use tcp://, file://, serial: or usb://",
                          code="bad_printer_url")
     printer.open()
     return printer

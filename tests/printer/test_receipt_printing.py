@@ -136,3 +136,13 @@ def test_print_cli(tmp_path: Path, loopback: LoopbackPrinter,
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     assert main(["print", "receipt", "--case-file", str(bad), "--out", str(out)]) == 2
+
+
+def test_printer_urls_reach_the_same_printer_over_tcp_and_serial(
+        loopback: LoopbackPrinter, capsys: pytest.CaptureFixture[str]) -> None:
+    port = loopback.virtual.port
+    for url in (f"tcp://127.0.0.1:{port}", f"serial:socket://127.0.0.1:{port}"):
+        assert main(["print", "status", "--printer", url]) == 0, url
+        assert json.loads(capsys.readouterr().out)["state"] == "online"
+    assert main(["print", "status", "--printer", "lpt://1"]) == 2
+    assert main(["print", "status", "--printer", "usb://0416:5011"]) == 1   # no such device
