@@ -184,9 +184,10 @@ class Kiosk:
 
     def __post_init__(self) -> None:
         profile = printer_profile(self.settings.devices.printer, self.printer.dots_per_line)
+        logo = str(self.settings.devices.printer.options.get("logo", ""))
         self.printing = PrintService(
             self.printer, lambda call: self.run(DeviceKind.RECEIPT_PRINTER, call), profile,
-            self.renderer)
+            self.renderer, logo=(self.settings.paths.assets / logo).read_bytes() if logo else None)
 
     @property
     def devices(self) -> dict[DeviceKind, Any]:

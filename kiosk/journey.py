@@ -128,6 +128,8 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
     except BilingualError as exc:
         result.outcome, result.reason = exc.code, exc.as_dict()
         session.cancel()
+        if exc.code == "not_at_kiosk":
+            (out / "guide-slip.png").write_bytes(service.guide_slip(matter))
     return result
 
 

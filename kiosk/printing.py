@@ -13,7 +13,7 @@ from pathlib import Path
 
 from drivers.printer import PaperOut, PrintJob, ReceiptPrinter
 from drivers.printer.escpos_encode import encode
-from drivers.printer.program import PrinterProfile
+from drivers.printer.program import PrinterProfile, Raster
 from kiosk.documents import Renderer
 from kiosk.documents.blocks import Block
 from kiosk.documents.thermal import to_program
@@ -24,8 +24,9 @@ Runner = Callable[[Callable[[], None]], Future[None]]
 
 class PrintService:
     def __init__(self, printer: ReceiptPrinter, run: Runner, profile: PrinterProfile,
-                 renderer: Renderer, keep_last: int = 5) -> None:
+                 renderer: Renderer, keep_last: int = 5, logo: bytes | None = None) -> None:
         self.printer, self._run, self.profile, self._renderer = printer, run, profile, renderer
+        self.logo = logo                    # PNG printed above every document, if set
         self.pending: list[PrintJob] = []
         self.recent: deque[PrintJob] = deque(maxlen=keep_last)
         self._reprints = 0
@@ -33,6 +34,8 @@ class PrintService:
     def job(self, job_id: str, kind: str, blocks: list[Block]) -> PrintJob:
         """The exact bytes for this printer, plus the raster preview of the same layout."""
         program = to_program(blocks)
+        if self.logo:
+            program = [Raster(self.logo), *program]
         return PrintJob(job_id, kind,
                         self._renderer.thermal_png(blocks, self.profile.dots_per_line),
                         encode(program, self.profile, self._font))

@@ -21,6 +21,7 @@ from kiosk import submission
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import DeviceKind, Matter
 from kiosk.documents import forms
+from kiosk.documents.model import GuideSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.lifecycle import Availability
@@ -161,6 +162,20 @@ class KioskService:
         log.info("correction notice %s issued with %d items", number,
                  len(session.result.problems) if session.result else 0)
         return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
+
+    def guide_slip(self, matter: Matter) -> bytes:
+        """一次性告知 for a matter this kiosk cannot take: print where to go; return the PNG."""
+        info = matter.elsewhere
+        if info is None:
+            raise SessionError("本事项可在本机办理", "This matter can be done here",
+                               code="no_guide_slip")
+        k, now = self.k, self.now()
+        slip = GuideSlip(matter.name, info.reason, info.where, info.phone, info.hours,
+                         matter.consultation_phone, submission.office(k.settings), now.date())
+        blocks = forms.guide_slip_blocks(slip)
+        k.printing.print(k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "guide_slip",
+                                        blocks))
+        return k.renderer.png(blocks)
 
     def deliver(self) -> list[str]:
         return self.k.outbox.deliver_once(self.k.transport)

@@ -97,3 +97,15 @@ def test_catalogue_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == len(CATALOGUE.matters)
     assert {"code", "name", "mode", "scope", "kiosk_can_take"} <= set(rows[0])
+
+
+def test_matter_not_for_the_kiosk_prints_where_to_go(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    matter = next(m for m in CATALOGUE.matters if not m.kiosk_can_take)
+    summary = _demo(capsys, tmp_path, "--matter", matter.code)
+    assert summary["exit"] == 0 and summary["outcome"] == "not_at_kiosk"
+    assert (tmp_path / "guide-slip.png").exists()
+    printed = next((tmp_path / "printer").glob("job-*.txt")).read_text(encoding="utf-8")
+    assert "办事指引" in printed and "请前往" in printed
+    assert matter.elsewhere is not None and matter.elsewhere.where[:10] in printed.replace(
+        "\n", "")

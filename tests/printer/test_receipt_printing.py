@@ -146,3 +146,16 @@ def test_printer_urls_reach_the_same_printer_over_tcp_and_serial(
         assert json.loads(capsys.readouterr().out)["state"] == "online"
     assert main(["print", "status", "--printer", "lpt://1"]) == 2
     assert main(["print", "status", "--printer", "usb://0416:5011"]) == 1   # no such device
+
+
+def test_configured_logo_prints_above_the_receipt(loopback: LoopbackPrinter) -> None:
+    import io
+
+    from PIL import Image
+    picture = io.BytesIO()
+    Image.new("L", (200, 40), 0).save(picture, format="PNG")
+    service = _service(loopback)
+    service.logo = picture.getvalue()
+    service.print(service.job("r1", "receipt", forms.receipt_blocks(sample_receipt(1))))
+    lines = loopback.virtual.wait_for_jobs(1)[0].transcript
+    assert lines[0].startswith("[RASTER") and "受理(代收)通知书" in lines[1]
