@@ -1,4 +1,5 @@
-"""NetworkPrinter (python-escpos Network) against the virtual printer on real TCP."""
+"""NetworkPrinter specifics against the virtual printer on real TCP (the behaviour every
+link shares is in test_printer_links.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 
 from drivers.errors import DeviceError, DeviceFault
-from drivers.printer import CoverOpen, PaperOut, PrintJob, ReceiptPrinter
+from drivers.printer import PrintJob
 from drivers.printer.network import NO_REPLY, NetworkPrinter
 from drivers.printer.virtual import VirtualPrinter
 from drivers.status import DeviceEvent, DeviceState, PaperLevel
@@ -51,37 +52,6 @@ def printer(virtual: VirtualPrinter, events: list[DeviceEvent]) -> Iterator[Netw
     network.open(events.append)
     yield network
     network.close()
-
-
-def test_fulfils_the_protocol(printer: NetworkPrinter) -> None:
-    fulfils: ReceiptPrinter = printer
-    assert fulfils.dots_per_line == 576 and fulfils.name == "printer.network"
-
-
-@pytest.mark.parametrize(("state", "expected"), [
-    ({}, (DeviceState.ONLINE, PaperLevel.FULL, True)),
-    ({"paper": "near_end"}, (DeviceState.ONLINE, PaperLevel.LOW, True)),
-    ({"paper": "out"}, (DeviceState.ONLINE, PaperLevel.OUT, False)),
-    ({"cover_open": True}, (DeviceState.USER_ERROR, PaperLevel.FULL, False)),
-    ({"offline": True}, (DeviceState.OFFLINE, PaperLevel.FULL, False)),
-    ({"silent": True}, (DeviceState.OFFLINE, PaperLevel.UNKNOWN, False)),
-])
-def test_status_of_every_state(virtual: VirtualPrinter, printer: NetworkPrinter,
-                               state: dict[str, object],
-                               expected: tuple[DeviceState, PaperLevel, bool]) -> None:
-    virtual.set_state(**state)  # type: ignore[arg-type]
-    status = printer.status()   # a silent printer costs one bounded wait (about a second)
-    assert (status.state, status.paper, status.usable) == expected
-    if state.get("silent"):
-        assert status.detail == NO_REPLY
-
-
-def test_status_changes_reach_the_sink(virtual: VirtualPrinter, printer: NetworkPrinter,
-                                       events: list[DeviceEvent]) -> None:
-    virtual.set_state(paper="near_end")
-    printer.status()
-    assert [(e.kind, e.data["state"], e.data["paper"]) for e in events] == [
-        ("status", "online", "full"), ("status", "online", "low")]
 
 
 class _GarbledPrinter:
@@ -137,41 +107,6 @@ def test_a_job_without_escpos_bytes_is_refused(printer: NetworkPrinter) -> None:
     with pytest.raises(DeviceError) as caught:
         printer.print_job(PrintJob("x", "receipt", raster_png=b"png only"))
     assert caught.value.code == "no_escpos"
-
-
-@pytest.mark.parametrize(("state", "error"), [
-    ({"paper": "out"}, PaperOut),
-    ({"cover_open": True}, CoverOpen),
-    ({"offline": True}, DeviceFault),
-    ({"silent": True}, DeviceFault),
-])
-def test_nothing_is_sent_to_a_printer_that_cannot_print(
-        virtual: VirtualPrinter, printer: NetworkPrinter, state: dict[str, object],
-        error: type[DeviceError]) -> None:
-    virtual.set_state(**state)  # type: ignore[arg-type]
-    with pytest.raises(error):
-        printer.print_job(JOB)
-    virtual.set_state()
-    printer.print_job(JOB)
-    (job,) = virtual.wait_for_jobs(1)   # the refused job never reached the printer
-    assert job.number == 1 and job.complete
-
-
-def test_paper_out_mid_job_then_reprint_after_refill(virtual: VirtualPrinter,
-                                                     printer: NetworkPrinter,
-                                                     tmp_path: Path) -> None:
-    virtual.run_out_after(2)
-    with pytest.raises(PaperOut):
-        printer.print_job(JOB)
-    assert printer.status().paper is PaperLevel.OUT
-    virtual.set_state(paper="ok")                        # staff load a new roll
-    printer.print_job(JOB)                               # the kiosk sends the whole job again
-    partial, reprint = virtual.wait_for_jobs(2)
-    assert (partial.complete, partial.transcript) == (False, LINES[:2])
-    assert (reprint.complete, reprint.transcript) == (True, TRANSCRIPT)
-    names = sorted(path.name for path in (tmp_path / "prints").iterdir())
-    assert names == ["job-0001-incomplete.png", "job-0001-incomplete.txt",
-                     "job-0002.png", "job-0002.txt"]
 
 
 def test_an_unreachable_printer_is_reported_not_raised() -> None:
