@@ -18,6 +18,7 @@ from pydantic import TypeAdapter, ValidationError
 from drivers.printer import PrintJob
 from drivers.printer.escpos_encode import encode
 from drivers.printer.program import PrinterProfile
+from kiosk.bootstrap import FONT as ASSET_FONT
 from kiosk.bootstrap import open_printer
 from kiosk.documents import forms
 from kiosk.documents.model import Receipt
@@ -25,7 +26,8 @@ from kiosk.documents.samples import sample_receipt
 from kiosk.documents.thermal import to_program
 from kiosk.errors import KioskError
 
-FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "NotoSansSC-Regular.otf"
+# the shipped assets folder (the CLI runs without settings)
+FONT = Path(__file__).resolve().parent.parent / "assets" / ASSET_FONT
 
 
 def add_parser(sub: Any) -> None:

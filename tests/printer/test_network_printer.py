@@ -36,17 +36,6 @@ TRANSCRIPT = [*LINES, f"[QR] {PAYLOAD}", "[CUT]"]
 
 
 @pytest.fixture
-def virtual(tmp_path: Path) -> Iterator[VirtualPrinter]:
-    with VirtualPrinter(out_dir=tmp_path / "prints", font_path=FONT) as printer:
-        yield printer
-
-
-@pytest.fixture
-def events() -> list[DeviceEvent]:
-    return []
-
-
-@pytest.fixture
 def printer(virtual: VirtualPrinter, events: list[DeviceEvent]) -> Iterator[NetworkPrinter]:
     network = NetworkPrinter("127.0.0.1", virtual.port, timeout=3.0)
     network.open(events.append)

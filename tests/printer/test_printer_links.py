@@ -26,17 +26,6 @@ JOB = PrintJob("case-TB20240003", "receipt", raster_png=b"",
 TRANSCRIPT = [*LINES, "[CUT]"]
 
 
-@pytest.fixture
-def virtual(tmp_path: Path) -> Iterator[VirtualPrinter]:
-    with VirtualPrinter(out_dir=tmp_path / "prints", font_path=FONT) as printer:
-        yield printer
-
-
-@pytest.fixture
-def events() -> list[DeviceEvent]:
-    return []
-
-
 @pytest.fixture(params=["network", "serial"])
 def printer(request: pytest.FixtureRequest, virtual: VirtualPrinter,
             events: list[DeviceEvent]) -> Iterator[StatusPrinter]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -178,12 +177,6 @@ def test_feeding_in_pieces_gives_the_same_result(parts: list[bytes], cuts: list[
 
 
 # --- the virtual printer over TCP -----------------------------------------------------------
-@pytest.fixture
-def virtual(tmp_path: Path) -> Iterator[VirtualPrinter]:
-    with VirtualPrinter(out_dir=tmp_path / "prints", font_path=FONT) as printer:
-        yield printer
-
-
 def _connect(printer: VirtualPrinter) -> socket.socket:
     return socket.create_connection(("127.0.0.1", printer.port), timeout=5.0)
 
