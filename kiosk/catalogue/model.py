@@ -62,10 +62,30 @@ class DeliveryOption(StrEnum):
     ELECTRONIC = "电子送达"
 
 
+class LifeEvent(StrEnum):
+    """人生事件: the "I am ..." entry points of the matter-choice screen.
+
+    A fixed vocabulary, so the screen can give each one a button and an icon; the order here is
+    the order of the buttons. A matter may sit under several (夫妻投靠 is both 户籍迁移 and
+    婚姻生育).
+    """
+
+    MOVING = "户籍迁移"
+    MARRIAGE_BIRTH = "婚姻生育"
+    WORK = "社保就业"
+    MEDICAL = "医疗就医"
+    HOUSING = "住房置业"
+    RETIREMENT = "养老退休"
+    PAPERS = "证件证明"
+    BUSINESS = "开办企业"
+    OTHER = "其他"
+
+
 class DeviceKind(StrEnum):
     IDENTITY_READER = "identity_reader"
     DOCUMENT_CAMERA = "document_camera"
     RECEIPT_PRINTER = "receipt_printer"
+    SPEAKER = "speaker"            # voice is optional: not for a matter's required_devices
 
 
 class PageRange(Strict):
@@ -254,6 +274,7 @@ class Matter(Strict):
     required_devices: tuple[DeviceKind, ...] = (
         DeviceKind.IDENTITY_READER, DeviceKind.DOCUMENT_CAMERA, DeviceKind.RECEIPT_PRINTER)
     keywords: tuple[str, ...] = ()
+    life_events: tuple[LifeEvent, ...] = ()
     situations: tuple[Situation, ...] = Field(min_length=1)
     sources: tuple[str, ...] = ()
     illustrative: tuple[str, ...] = ()          # fields whose values are illustrative, not verified
@@ -263,6 +284,8 @@ class Matter(Strict):
         codes = [s.code for s in self.situations]
         if len(set(codes)) != len(codes):
             raise ValueError(f"matter {self.code} has duplicate situation codes")
+        if len(set(self.life_events)) != len(self.life_events):
+            raise ValueError(f"matter {self.code} lists a life event twice")
         if not self.kiosk_can_take and self.elsewhere is None:
             raise ValueError("a matter the kiosk cannot take needs `elsewhere` (where to go)")
         if self.mode is Mode.JOINT and len(self.handling_regions) < 2:
