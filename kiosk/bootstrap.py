@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,8 +22,10 @@ from drivers.camera import DocumentCamera
 from drivers.identity import IdentityReader
 from drivers.printer import ReceiptPrinter
 from drivers.printer.program import PrinterProfile
+from drivers.speaker import Speaker
 from drivers.status import DeviceEvent
 from kiosk.bus import EventBus
+from kiosk.camera_feed import CameraFeed
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.catalogue.model import DeviceKind
 from kiosk.documents import Renderer
@@ -54,7 +57,29 @@ def _identity_emulated(opts: dict[str, Any], s: Settings) -> Any:
 def _camera_emulated(opts: dict[str, Any], s: Settings) -> Any:
     return _load("drivers.camera.emulated:EmulatedCamera")(
         s.paths.assets / str(opts.get("pages", "demo/pages")), s.paths.assets / FONT,
-        dpi=int(opts.get("dpi", 150)))
+        dpi=int(opts.get("dpi", 150)), preview_fps=float(opts.get("preview_fps", 15)),
+        preview_size=_size_option(opts, "camera", "preview_size", (1280, 720)))
+
+
+def _size_option(opts: dict[str, Any], kind: str, key: str,
+                 default: tuple[int, int]) -> tuple[int, int]:
+    value = opts.get(key, list(default))
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and v > 0 for v in value)):
+        raise ConfigError("settings", [f"devices.{kind}.options.{key}: `{value}`; "
+                                       "应为 [宽, 高] / expected [width, height] in pixels"])
+    return value[0], value[1]
+
+
+def _speaker_emulated(opts: dict[str, Any], s: Settings) -> Any:
+    return _load("drivers.speaker.emulated:EmulatedSpeaker")()
+
+
+def _speaker_espeak(opts: dict[str, Any], s: Settings) -> Any:
+    output = str(opts.get("output", "default"))
+    return _load("drivers.speaker.espeak:EspeakSpeaker")(
+        output if output == "default" else s.paths.data_dir / output,
+        rate=int(opts.get("rate", 150)), volume=int(opts.get("volume", 100)))
 
 
 def _barcode_pyzbar(opts: dict[str, Any], s: Settings) -> Any:
@@ -109,6 +134,8 @@ BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("printer", "file"): _printer_file,
     ("printer", "serial"): _printer_serial,
     ("printer", "usb"): _printer_usb,
+    ("speaker", "emulated"): _speaker_emulated,
+    ("speaker", "espeak"): _speaker_espeak,
 }
 
 
@@ -174,6 +201,7 @@ class Kiosk:
     camera: DocumentCamera
     barcode: BarcodeDecoder
     printer: ReceiptPrinter
+    speaker: Speaker
     ledger: Ledger
     outbox: Outbox
     transport: DirectoryTransport
@@ -193,7 +221,15 @@ class Kiosk:
     def devices(self) -> dict[DeviceKind, Any]:
         return {DeviceKind.IDENTITY_READER: self.identity,
                 DeviceKind.DOCUMENT_CAMERA: self.camera,
-                DeviceKind.RECEIPT_PRINTER: self.printer}
+                DeviceKind.RECEIPT_PRINTER: self.printer,
+                DeviceKind.SPEAKER: self.speaker}   # reported, but no matter requires it
+
+    def camera_feed(self, clock: Callable[[], float] | None = None) -> CameraFeed:
+        """A live view of the document camera with page detection and auto-capture; the
+        capture screen starts it on entry and stops it on leaving."""
+        detect = _load("drivers.camera.detect:detect_page")   # OpenCV, loaded on first use
+        return CameraFeed(self.camera, detect, clock or time.monotonic,
+                          dwell_s=self.settings.session.capture_dwell_s)
 
     def open(self, now: datetime) -> None:
         for kind, device in self.devices.items():
@@ -260,6 +296,7 @@ def build_kiosk(settings: Settings) -> Kiosk:
         camera=make_device("camera", devices.camera, settings),
         barcode=make_device("barcode", devices.barcode, settings),
         printer=make_device("printer", devices.printer, settings),
+        speaker=make_device("speaker", devices.speaker, settings),
         ledger=Ledger(data / "ledger.sqlite"),
         outbox=Outbox(data / "outbox"),
         transport=DirectoryTransport(data / settings.delivery.directory),

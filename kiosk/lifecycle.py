@@ -46,7 +46,7 @@ REASON_TEXT = {
 }
 
 DEVICE_ZH = {DeviceKind.IDENTITY_READER: "身份证阅读器", DeviceKind.DOCUMENT_CAMERA: "高拍仪",
-             DeviceKind.RECEIPT_PRINTER: "凭条打印机"}
+             DeviceKind.RECEIPT_PRINTER: "凭条打印机", DeviceKind.SPEAKER: "语音播报"}
 
 
 @dataclass(frozen=True)

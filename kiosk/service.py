@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from drivers.camera import CapturedPage
-from drivers.identity import Identity
+from drivers.identity import Identity, MrzKey
 from kiosk import submission
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import DeviceKind, Matter
@@ -29,6 +29,7 @@ from kiosk.package import MaterialFile, build_package
 from kiosk.session import Session
 from kiosk.tempstore import SessionStore
 
+__all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
 log = logging.getLogger(__name__)
 
 
@@ -103,11 +104,12 @@ class KioskService:
             raise SessionError(f"没有编码为 {code} 的事项", f"No matter with code {code}",
                                code="unknown_matter") from None
 
-    def identify(self, session: Session) -> Identity:
-        """Wait for a card on the reader's thread; the session refuses an expired one."""
+    def identify(self, session: Session, mrz: MrzKey | None = None) -> Identity:
+        """Wait for a card on the reader's thread; the session refuses an expired one.
+        ``mrz``: the access key typed in for a passport or other ICAO document."""
         timeout = self.k.settings.session.read_timeout_s
         identity = self.k.run(DeviceKind.IDENTITY_READER,
-                              lambda: self.k.identity.read(timeout)).result()
+                              lambda: self.k.identity.read(timeout, mrz)).result()
         session.identified(identity, self.now().date())
         return identity
 

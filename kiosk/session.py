@@ -178,10 +178,20 @@ class Session:
 
     def review(self) -> CheckResult:
         self._go(Step.REVIEW)
+        return self.recheck()
+
+    def recheck(self) -> CheckResult:
+        """Check again at the review step (after a 容缺 commitment was signed)."""
+        self._expect(Step.REVIEW)
+        self.touch()
         situation = self._require_situation()
         quality = {mid: [p.quality for p in pages] for mid, pages in self.pages.items()}
         self.result = check(situation, quality, self.commitments)
         return self.result
+
+    def back_to_review(self) -> None:
+        """From the confirmation back to the delivery choice (review step)."""
+        self._go(Step.REVIEW)
 
     def back_to_capture(self) -> None:
         self._go(Step.CAPTURE)

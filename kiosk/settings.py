@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from kiosk.validation import load_model
 
 SETTINGS_SCHEMA_VERSION = 1
-OptionValue = str | int | float | bool
+OptionValue = str | int | float | bool | list[int]    # list: e.g. a size [width, height]
 
 
 class _Section(BaseModel):
@@ -61,6 +61,7 @@ class SessionSettings(_Section):
     idle_warning_s: float = Field(30, ge=0)       # countdown shown before the wipe
     read_timeout_s: float = Field(30, gt=0)       # waiting for a card
     capture_timeout_s: float = Field(20, gt=0)
+    capture_dwell_s: float = Field(1.5, ge=0)     # a good page held this still → auto-capture
 
 
 class DeviceSettings(_Section):
@@ -74,6 +75,15 @@ class Devices(_Section):
     camera: DeviceSettings = DeviceSettings(backend="emulated")
     barcode: DeviceSettings = DeviceSettings(backend="pyzbar")
     printer: DeviceSettings = DeviceSettings(backend="emulated")
+    speaker: DeviceSettings = DeviceSettings(backend="emulated")
+
+
+class UiSettings(_Section):
+    orientation: Literal["portrait", "landscape"] = "portrait"   # 1080×1920 or 1920×1080
+    language: Literal["zh_CN", "en"] = "zh_CN"    # the language a session starts in
+    voice: bool = True                            # spoken prompts (the citizen can turn off)
+    screen_dpi: float = Field(96, gt=0)           # the panel's physical dpi: mm-sized targets
+    fullscreen: bool = True
 
 
 class Delivery(_Section):
@@ -96,6 +106,7 @@ class Settings(_Section):
     devices: Devices = Devices()
     delivery: Delivery = Delivery()
     paths: Paths = Paths()
+    ui: UiSettings = UiSettings()
 
     @model_validator(mode="after")
     def _warning_fits(self) -> Settings:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from drivers.barcode import Barcode
 from drivers.errors import DeviceError
@@ -40,6 +44,43 @@ class CapturedPage:
         return f"CapturedPage({self.width}x{self.height}@{self.dpi}dpi, ok={self.quality.ok})"
 
 
+@dataclass(frozen=True, repr=False)
+class PreviewFrame:
+    """One frame of the live preview (what the citizen sees while placing a page)."""
+
+    image: npt.NDArray[np.uint8]   # H×W×3, RGB
+    seq: int                       # increases by one per frame grabbed
+    timestamp: float               # time.monotonic() when grabbed
+
+    def __repr__(self) -> str:  # the image may show personal data: never dump it
+        h, w = self.image.shape[:2]
+        return f"PreviewFrame(#{self.seq}, {w}x{h})"
+
+
+class Hint(StrEnum):
+    """What page detection tells the citizen to do next."""
+
+    NO_PAGE = "no_page"        # nothing on the plate
+    OUTSIDE = "outside"        # part of the page is off the frame
+    TOO_SMALL = "too_small"    # too far away, or a small slip: move it closer / centre it
+    GLARE = "glare"            # a light is reflecting off the page
+    OK = "ok"
+
+
+@dataclass(frozen=True, repr=False)
+class Detection:
+    """Where the page is in a preview frame and what is wrong with it, if anything."""
+
+    quad: npt.NDArray[np.float32] | None   # 4×2, TL, TR, BR, BL, in input pixels
+    hint: Hint
+    area_ratio: float = 0.0                # page area / frame area
+    glare: float = 0.0                     # share of the page blown out by a reflection
+    fingerprint: int | None = None         # 64-bit perceptual hash of the page (duplicates)
+
+    def __repr__(self) -> str:
+        return f"Detection({self.hint.value}, area={self.area_ratio:.2f}, glare={self.glare:.3f})"
+
+
 class NoPageFound(DeviceError):
     code = "no_page"
 
@@ -59,4 +100,15 @@ class DocumentCamera(Protocol):
 
     def capture(self, timeout: float) -> CapturedPage:
         """Take one still of the page on the plate, or raise a DeviceError."""
+        ...
+
+    def start_preview(self) -> None:
+        """Start grabbing preview frames on the device's own thread, at its frame rate."""
+        ...
+
+    def stop_preview(self) -> None: ...
+
+    def latest_frame(self) -> PreviewFrame | None:
+        """The newest preview frame only (never a backlog); None before the first one or
+        while the camera is gone."""
         ...

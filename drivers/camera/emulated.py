@@ -2,7 +2,8 @@
 
 A script lays a material on the plate with ``place(label, page)``; ``capture`` returns a JPEG of
 it: a sample page when the label matches ``index.toml``, else a plain page titled with the label.
-Faults are injected by name (cable pulled, lamp glare, ...)."""
+The live preview shows the plate and the page sliding into place (drivers/camera/scene.py).
+Faults are injected by name (cable pulled, lamp glare, ...) and show in captures and preview."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ import math
 import threading
 import tomllib
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from drivers.camera import CapturedPage, NoPageFound, PageQuality
+from drivers.camera import CapturedPage, NoPageFound, PageQuality, PreviewFrame
+from drivers.camera.preview import PreviewLoop
+from drivers.camera.scene import DeskScene
 from drivers.errors import DeviceError, DeviceFault
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
@@ -151,7 +157,8 @@ class EmulatedCamera:
     """DocumentCamera backend with no hardware. Thread-safe: one lock guards all state."""
 
     def __init__(self, pages_dir: Path, font_path: Path, dpi: int = 150,
-                 name: str = "camera.emulated") -> None:
+                 name: str = "camera.emulated", preview_fps: float = 15,
+                 preview_size: tuple[int, int] = (1280, 720), slide_s: float = 0.6) -> None:
         self.name = name
         self._pages_dir, self._font_path, self._dpi = Path(pages_dir), Path(font_path), dpi
         # Reentrant: the sink runs under the lock and may call status() back.
@@ -161,7 +168,14 @@ class EmulatedCamera:
         self._placed: tuple[str, int] | None = None
         self._faults: set[str] = set()
         self._cache: dict[tuple[str, int], Image.Image] = {}
+        self._render_lock = threading.Lock()   # captures and the preview share the cache
         self._samples: list[tuple[str, str]] | None = None   # (keyword, file), lazily read
+        # The preview thread alone touches the scene; others leave it changes to pick up.
+        self._scene = DeskScene(preview_size, slide_s)
+        self._preview = PreviewLoop(self._grab, preview_fps, f"{name}.preview")
+        self._placements = 0                     # bumped by place() and remove()
+        self._shown = 0                          # the placement the scene shows
+        self._shifts: list[tuple[float, float]] = []
 
     def open(self, sink: EventSink | None = None) -> None:
         with self._cond:
@@ -170,6 +184,7 @@ class EmulatedCamera:
             self._refresh_status()
 
     def close(self) -> None:
+        self._preview.stop()
         with self._cond:
             self._opened = False
             self._refresh_status()
@@ -197,6 +212,7 @@ class EmulatedCamera:
             raise ValueError("page numbers start at 1")
         with self._cond:
             self._placed = (label, page)
+            self._placements += 1
             self._reporter.emit("page_placed", label=label, page=page)
             self._cond.notify_all()
 
@@ -204,7 +220,73 @@ class EmulatedCamera:
         with self._cond:
             if self._placed is not None:
                 self._placed = None
+                self._placements += 1
                 self._reporter.emit("page_removed")
+
+    def shift_page(self, dx: float, dy: float) -> None:
+        """Push the page on the plate by (dx, dy) shares of the preview frame, as a citizen
+        straightening it would (the preview shows it moving; captures are unaffected)."""
+        with self._cond:
+            self._shifts.append((dx, dy))
+
+    # --- live preview ----------------------------------------------------------------------
+    def start_preview(self) -> None:
+        with self._cond:
+            if not self._opened:
+                raise DeviceError("高拍仪尚未启动", "The document camera is not open",
+                                  code="not_open")
+        self._preview.start()
+
+    def stop_preview(self) -> None:
+        self._preview.stop()
+
+    def latest_frame(self) -> PreviewFrame | None:
+        latest = self._latest()
+        return latest[0] if latest else None
+
+    def page_quad(self) -> npt.NDArray[np.float64] | None:
+        """Ground truth for tests: the page's corners (TL, TR, BR, BL) in the latest frame."""
+        latest = self._latest()
+        return latest[1].quad if latest else None
+
+    def wait_still(self, timeout: float) -> tuple[PreviewFrame, npt.NDArray[np.float64] | None]:
+        """The first frame grabbed after the page (as last placed, removed or pushed) came to
+        rest, with its ground-truth quad; raises TimeoutError after ``timeout`` s."""
+        with self._cond:
+            wanted = self._placements
+
+        def still(frame: PreviewFrame, notes: _FrameNotes) -> bool:
+            return notes.placement >= wanted and not notes.moving and not self._shifts
+        found = self._preview.wait_for(still, timeout)
+        if found is None:
+            raise TimeoutError("the emulated preview did not settle")
+        frame, notes = found
+        return frame, notes.quad
+
+    def _latest(self) -> tuple[PreviewFrame, _FrameNotes] | None:
+        with self._cond:
+            if not self._opened or "unplugged" in self._faults:
+                return None   # a gone camera shows nothing, not its last picture
+        latest: tuple[PreviewFrame, _FrameNotes] | None = self._preview.latest()
+        return latest
+
+    def _grab(self, now: float) -> tuple[npt.NDArray[np.uint8], _FrameNotes] | None:
+        with self._cond:
+            if not self._opened or "unplugged" in self._faults:
+                return None
+            placed, placement, faults = self._placed, self._placements, frozenset(self._faults)
+            shifts, self._shifts = self._shifts, []
+        if placement != self._shown:   # rendering a page is slow: done here, not in place()
+            self._shown = placement
+            if placed is None:
+                self._scene.clear()
+            else:
+                seed = zlib.crc32(f"{placed[0]}/{placed[1]}/{placement}".encode())
+                self._scene.lay(self._page_image(*placed), seed, now)
+        for dx, dy in shifts:
+            self._scene.shift(dx, dy, now)
+        image, quad, moving = self._scene.compose(now, faults)
+        return image, _FrameNotes(quad, moving, placement)
 
     def inject(self, fault: str) -> None:
         if fault not in FAULTS:
@@ -261,6 +343,10 @@ class EmulatedCamera:
         return CapturedPage(buf.getvalue(), image.width, image.height, self._dpi, quality)
 
     def _page_image(self, label: str, page: int) -> Image.Image:
+        with self._render_lock:
+            return self._render(label, page)
+
+    def _render(self, label: str, page: int) -> Image.Image:
         key = (label, page)
         if key not in self._cache:
             sample = self._sample_for(label) if page == 1 else None
@@ -279,6 +365,13 @@ class EmulatedCamera:
         if self._samples is None:
             self._samples = _read_index(self._pages_dir / "index.toml")
         return next((self._pages_dir / file for kw, file in self._samples if kw in label), None)
+
+
+@dataclass(frozen=True)
+class _FrameNotes:
+    quad: npt.NDArray[np.float64] | None   # ground truth: where the page is in the frame
+    moving: bool
+    placement: int
 
 
 def _read_index(path: Path) -> list[tuple[str, str]]:

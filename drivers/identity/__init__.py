@@ -93,6 +93,19 @@ class CardReadFailed(DeviceError):
                          f"Could not read the card {detail}".strip())
 
 
+@dataclass(frozen=True, repr=False)
+class MrzKey:
+    """The Basic Access Control key of a passport or ICAO card, as printed in its MRZ:
+    document number, birth date and expiry date (YYMMDD). Typed in by the citizen."""
+
+    document_number: str
+    birth: str
+    expiry: str
+
+    def __repr__(self) -> str:   # personal data: never in a log
+        return "MrzKey(<redacted>)"
+
+
 class IdentityReader(Protocol):
     """Blocking calls; the core runs them on the device's own worker thread."""
 
@@ -104,6 +117,7 @@ class IdentityReader(Protocol):
 
     def status(self) -> DeviceStatus: ...
 
-    def read(self, timeout: float) -> Identity:
-        """Wait up to ``timeout`` seconds for a card and read it, or raise a DeviceError."""
+    def read(self, timeout: float, mrz: MrzKey | None = None) -> Identity:
+        """Wait up to ``timeout`` seconds for a card and read it, or raise a DeviceError.
+        ``mrz`` is the access key of an eMRTD (passport); ID-card modules ignore it."""
         ...

@@ -20,6 +20,7 @@ from drivers.identity import (
     CardRemoved,
     CardType,
     Identity,
+    MrzKey,
     idnumber,
 )
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
@@ -167,7 +168,8 @@ class EmulatedIdentityReader:
     def status(self) -> DeviceStatus:
         return self._reporter.status
 
-    def read(self, timeout: float) -> Identity:
+    def read(self, timeout: float, mrz: MrzKey | None = None) -> Identity:
+        # The emulated module hands over the placed card whatever the key (no BAC here).
         with self._cond:
             self._cond.wait_for(self._should_wake, timeout=max(timeout, 0.0))
             self._raise_if_broken()

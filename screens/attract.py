@@ -1,0 +1,102 @@
+"""Attract screen: what can be done here, service hours, language, 长辈版, call a guide."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.catalogue.model import ScopeKind
+from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
+from screens.base import KioskScreen
+from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
+
+
+class AttractScreen(KioskScreen):
+    screen_name = "attract"
+    cancellable = False
+    spoken_id = ""
+
+    def header(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap)
+        fit_height(box)
+        box.add_widget(Text(theme, ui.bi("跨域通办 自助服务"), size=theme.title * 1.5, bold=True,
+                            halign="center"))
+        settings = ui.kiosk.settings
+        box.add_widget(Text(theme, settings.kiosk.name, size=theme.body, halign="center",
+                            colour=theme.palette.muted))
+        return box
+
+    def body(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 2)
+        box.add_widget(Spacer())
+        box.add_widget(self._offer())
+        box.add_widget(self._hours())
+        available = ui.kiosk.lifecycle.state is not KioskState.UNAVAILABLE
+        if not available:
+            reason = ui.kiosk.lifecycle.reason
+            zh, en = _reason_text(reason)
+            box.add_widget(Text(theme, "⚠ " + ui.pair(zh, en), colour=theme.palette.problem,
+                                size=theme.body * 1.2, halign="center"))
+        box.add_widget(KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
+                                    name="start", enabled=available, height=theme.target * 2.2,
+                                    font=theme.title))
+        box.add_widget(Spacer())
+        row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
+        other = "English" if ui.tr.lang == "zh_CN" else "中文"
+        row.add_widget(KioskButton(theme, other, self._switch_language, name="language",
+                                    height=theme.target * 1.2))
+        elder_label = ui.bi("标准版") if theme.elder else ui.bi("长辈版（大字）")
+        row.add_widget(KioskButton(theme, elder_label, self._switch_elder, name="elder",
+                                    height=theme.target * 1.2, kind="choice",
+                                    selected=theme.elder))
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), ui.journey.call_guide,
+                                    name="call_guide", height=theme.target * 1.2))
+        fit_row(row)
+        box.add_widget(row)
+        return box
+
+    def _offer(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        matters = [m for m in ui.kiosk.catalogue.matters if m.kiosk_can_take]
+        counts = Counter(m.scope.kind for m in matters)
+        panel = Panel(theme)
+        fit_height(panel)
+        panel.add_widget(Text(theme, ui.bi("本机可办理 {n} 项跨域通办事项", n=len(matters)),
+                              size=theme.body * 1.2, bold=True, halign="center"))
+        parts = [f"{ui.t(kind.value)} {counts[kind]}" for kind in ScopeKind if counts[kind]]
+        panel.add_widget(Text(theme, " · ".join(parts), halign="center"))
+        panel.add_widget(Text(theme, ui.bi("请准备好身份证件和申请材料，按屏幕提示操作。"),
+                              halign="center", colour=theme.palette.muted))
+        return panel
+
+    def _hours(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        hours = ui.kiosk.settings.hours
+        if hours.open.hour == 0 and hours.open.minute == 0 and hours.close.hour == 23:
+            text = ui.bi("24小时自助服务")
+        else:
+            text = ui.bi("服务时间 {open}–{close}", open=f"{hours.open:%H:%M}",
+                         close=f"{hours.close:%H:%M}")
+        return Text(theme, text, halign="center", size=theme.body * 1.1)
+
+    def _start(self) -> None:
+        self.ui.journey.start()
+
+    def _switch_language(self) -> None:
+        ui = self.ui
+        ui.tr.set_language("en" if ui.tr.lang == "zh_CN" else "zh_CN")
+        self.render()
+
+    def _switch_elder(self) -> None:
+        self.ui.journey.set_elder(not self.ui.theme.elder)
+        self.render()
+
+
+def _reason_text(reason: object) -> tuple[str, str]:
+    if isinstance(reason, Reason):
+        return REASON_TEXT[reason]
+    return ("暂停服务", "Out of service")

@@ -1,0 +1,147 @@
+"""The frame every journey screen shares: progress, title, call-guide and cancel on top; the
+body; back and the main action at the bottom, where a thumb finds them.
+
+A screen builds its widgets each time it is entered (``render``) and drops them when the
+session ends (``wipe``), so nothing about one citizen is left for the next one to see.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.graphics import Color, Rectangle
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
+from kivy.uix.widget import Widget
+
+from kiosk.errors import BilingualError
+from screens.context import Ui
+from screens.labels import N_
+from screens.widgets import KioskButton, Text, fit_height
+
+# The citizen-facing steps, for "第 n 步 / 共 m 步".
+STEPS = ("选择事项", "阅读指南", "读取证件", "拍摄材料", "核对材料", "送达方式", "确认提交",
+         "打印回执", "服务评价")
+
+
+class KioskScreen(Screen):
+    screen_name = ""
+    step: int | None = None      # 1-based index into STEPS; None: no progress shown
+    title_id = ""                # msgid of the title
+    spoken_id = ""               # msgid of the spoken prompt on entering
+    cancellable = True
+
+    def __init__(self, ui: Ui, **kwargs: Any) -> None:
+        super().__init__(name=self.screen_name, **kwargs)
+        self.ui = ui
+
+    # --- life cycle ----------------------------------------------------------------------
+    def on_pre_enter(self, *_: Any) -> None:
+        self.render()
+
+    def on_enter(self, *_: Any) -> None:
+        if self.spoken_id:
+            self.ui.say(self.spoken_id)
+
+    def render(self) -> None:
+        self.clear_widgets()
+        ui, theme = self.ui, self.ui.theme
+        root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2)
+        with root.canvas.before:
+            Color(*theme.palette.background)
+            bg = Rectangle()
+        root.bind(pos=lambda w, p: setattr(bg, "pos", p), size=lambda w, s: setattr(bg, "size", s))
+        root.add_widget(self.header())
+        root.add_widget(self.body())
+        footer = self.footer()
+        if footer:
+            bar = BoxLayout(size_hint_y=None, spacing=theme.gap * 2)
+            bar.height = max(w.height for w in footer)
+            for widget in footer:
+                bar.add_widget(widget)
+            root.add_widget(bar)
+        self.add_widget(root)
+        ui.journey.screen_rendered(self)
+
+    def wipe(self) -> None:
+        """Forget everything shown: called when a session ends, whatever screen is current."""
+        self.clear_widgets()
+
+    # --- parts ---------------------------------------------------------------------------
+    def header(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=theme.gap)
+        fit_height(box)
+        row = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.gap * 2)
+        progress = ""
+        if self.step is not None:
+            progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(STEPS))
+        row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted,
+                            size_hint_y=1))
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), ui.journey.call_guide,
+                                    name="call_guide", size_hint_x=None, width=theme.mm(62),
+                                    font=theme.small * 1.1))
+        if self.cancellable:
+            row.add_widget(KioskButton(theme, ui.bi("取消办理"), ui.journey.ask_cancel,
+                                        name="cancel", size_hint_x=None, width=theme.mm(48),
+                                        font=theme.small * 1.1))
+        box.add_widget(row)
+        if self.step is not None:
+            box.add_widget(self.progress_bar())
+        if self.title_id:
+            box.add_widget(Text(theme, ui.bi(self.title_id), size=theme.title, bold=True))
+        return box
+
+    def progress_bar(self) -> Widget:
+        """Done steps filled, the current one outlined and numbered: not colour alone."""
+        theme = self.ui.theme
+        bar = BoxLayout(size_hint_y=None, height=theme.mm(8), spacing=theme.mm(1))
+        for index in range(1, len(STEPS) + 1):
+            done, current = index < (self.step or 0), index == self.step
+            mark = "✓" if done else str(index)
+            cell = Text(theme, f"[b]{mark}[/b]" if current else mark, size=theme.small,
+                        halign="center", size_hint_y=1,
+                        colour=theme.palette.on_primary if (done or current)
+                        else theme.palette.muted)
+            fill = theme.palette.ok if done else (theme.palette.primary if current
+                                                  else theme.palette.disabled)
+            with cell.canvas.before:
+                Color(*fill)
+                rect = Rectangle()
+            cell.bind(pos=lambda w, p, r=rect: setattr(r, "pos", p),
+                      size=lambda w, s, r=rect: setattr(r, "size", s))
+            bar.add_widget(cell)
+        return bar
+
+    def body(self) -> Widget:
+        return Widget()
+
+    def footer(self) -> list[Widget]:
+        return []
+
+    # --- helpers for subclasses ------------------------------------------------------------
+    def scroll(self, content: BoxLayout) -> ScrollView:
+        """A vertical list that scrolls, with a bar wide enough to drag with a finger."""
+        fit_height(content)
+        view = ScrollView(do_scroll_x=False, bar_width=self.ui.theme.mm(3),
+                          scroll_type=["bars", "content"], bar_color=self.ui.theme.palette.muted,
+                          bar_inactive_color=self.ui.theme.palette.outline)
+        view.add_widget(content)
+        return view
+
+    def back_button(self, action: Any, msgid: str = N_("上一步")) -> KioskButton:
+        return KioskButton(self.ui.theme, self.ui.bi(msgid), action, name="back",
+                            size_hint_x=0.4)
+
+    def next_button(self, action: Any, msgid: str = N_("下一步"), enabled: bool = True,
+                    name: str = "next") -> KioskButton:
+        return KioskButton(self.ui.theme, self.ui.bi(msgid), action, kind="primary",
+                            name=name, enabled=enabled)
+
+
+def error_text(error: BaseException) -> tuple[str, str]:
+    """What to tell the citizen about a failed call: its own words if it has them."""
+    if isinstance(error, BilingualError):
+        return error.zh, error.en
+    return "操作失败，请联系工作人员", "Something went wrong: please call staff"

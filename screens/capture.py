@@ -1,0 +1,327 @@
+"""Capture: live preview with the detected page outlined, spoken and written hints, auto
+capture after a visible countdown, a manual button, and a checklist of every material with
+its page count, thumbnails and retake.
+
+The preview shows only the newest frame (``CameraFeed.latest``); detection runs on the
+feed's own thread, so drawing never waits for it.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.core.image import Image as CoreImage
+from kivy.graphics import Color, Line
+from kivy.graphics.texture import Texture
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.autocapture import CaptureState
+from kiosk.catalogue.model import AlternativeGroup, Material, Necessity
+from screens.base import KioskScreen, error_text
+from screens.labels import N_
+from screens.widgets import KioskButton, Panel, Picture, Text, escape, fit_row
+
+PREVIEW_FPS = 15
+HINTS = {
+    "no_page": N_("请把材料平放在拍摄区内"),
+    "outside": N_("请把材料移到拍摄区中间"),
+    "too_small": N_("请把材料放在拍摄区正下方"),
+    "glare": N_("反光太强，请调整材料角度"),
+    "moving": N_("请保持材料不动"),
+    "duplicate": N_("这一页已经拍过了，请换下一页"),
+    "countdown": N_("请保持不动，{s} 秒后自动拍照"),
+    "shooting": N_("正在拍照……"),
+}
+
+
+class CaptureScreen(KioskScreen):
+    screen_name = "capture"
+    step = 4
+    title_id = "拍摄材料"
+    spoken_id = "请把材料平放在拍摄区内，保持不动，机器会自动拍照"
+    cancellable = True
+
+    def __init__(self, ui: Any, **kwargs: Any) -> None:
+        super().__init__(ui, **kwargs)
+        self.feed: Any = None
+        self._ticker: Any = None
+        self.wipe_state()
+
+    def wipe_state(self) -> None:
+        self.current = ""                    # material id being captured
+        self.shooting = False
+        self.last_seq = -1
+        self.hint_id = "no_page"
+        self.messages: dict[str, tuple[str, str]] = {}
+        self.frames_shown = 0
+        self._texture: Texture | None = None
+        self._spoken = ""
+
+    def wipe(self) -> None:
+        self._stop_feed()
+        super().wipe()
+        self.wipe_state()
+
+    # --- life cycle ----------------------------------------------------------------------
+    def on_pre_enter(self, *_: Any) -> None:
+        if not self.current:
+            self.current = self._first_open_material()
+        super().on_pre_enter()
+
+    def on_enter(self, *_: Any) -> None:
+        super().on_enter()
+        if self.feed is None:
+            self.feed = self.ui.kiosk.camera_feed()
+            self.feed.start()
+        self._ticker = Clock.schedule_interval(self._update, 1 / PREVIEW_FPS)
+
+    def on_leave(self, *_: Any) -> None:
+        self._stop_feed()
+
+    def _stop_feed(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
+
+    # --- materials -----------------------------------------------------------------------
+    def rows(self) -> list[tuple[Material, Any]]:
+        """Every material the citizen may lay down, with the requirement it belongs to."""
+        session = self.ui.journey.session
+        if session is None or session.situation is None:
+            return []
+        return [(material, req) for req in session.situation.materials
+                for material in req.options]
+
+    def material(self, material_id: str) -> Material:
+        return next(m for m, _ in self.rows() if m.id == material_id)
+
+    def pages(self, material_id: str) -> list[Any]:
+        session = self.ui.journey.session
+        return list(session.pages.get(material_id, [])) if session else []
+
+    def _first_open_material(self) -> str:
+        rows = self.rows()
+        for material, req in rows:
+            group_done = any(self.pages(m.id) for m in req.options)
+            if req.necessity is Necessity.REQUIRED and not group_done:
+                return material.id
+        return rows[0][0].id if rows else ""
+
+    # --- layout --------------------------------------------------------------------------
+    def body(self) -> Widget:
+        theme = self.ui.theme
+        live = BoxLayout(orientation="vertical", spacing=theme.gap)
+        live.add_widget(self._current_title())
+        self.preview = Picture()
+        with self.preview.canvas.after:
+            self._outline_colour = Color(*theme.palette.warning)
+            self._outline = Line(width=theme.mm(0.8), close=True)
+        live.add_widget(self.preview)
+        # fixed height: the hint changes every few frames and must not shift the layout
+        self.hint = Text(theme, self.ui.bi(HINTS[self.hint_id]), size=theme.title * 0.8,
+                         bold=True, halign="center", grow=False,
+                         height=theme.title * 0.8 * (1.6 if theme.elder else 2.6))
+        live.add_widget(self.hint)
+        live.add_widget(self._capture_buttons())
+        checklist = self._checklist()
+        if theme.landscape:
+            box = BoxLayout(spacing=theme.gap * 2)
+            live.size_hint_x = 0.58
+            box.add_widget(live)
+            box.add_widget(checklist)
+            return box
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 2)
+        live.size_hint_y = 0.62
+        box.add_widget(live)
+        checklist.size_hint_y = 0.38
+        box.add_widget(checklist)
+        return box
+
+    def _current_title(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        if not self.current:
+            return Text(theme, "")
+        material = self.material(self.current)
+        count = len(self.pages(self.current))
+        name = ui.tr.pick(material.name, material.name_en)[0]
+        return Text(theme, f"[b]{escape(name)}[/b]（{ui.t(material.original.value)}）" +
+                    "　" + ui.t("已拍 {n} 页", n=count), size=theme.body * 1.1)
+
+    def _capture_buttons(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
+        row.add_widget(KioskButton(theme, ui.bi("立即拍照"), self.capture_now, name="shoot",
+                                    kind="primary", height=theme.target * 1.2))
+        pages = self.pages(self.current)
+        row.add_widget(KioskButton(theme, ui.bi("删除上一页重拍"), self._retake,
+                                    name="retake", enabled=bool(pages),
+                                    height=theme.target * 1.2))
+        return fit_row(row)
+
+    def _checklist(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap)
+        box.add_widget(Text(theme, ui.bi("材料清单（点选要拍的材料）"), bold=True))
+        for material, req in self.rows():
+            box.add_widget(self._row(material, req))
+        if self.current:
+            box.add_widget(self._thumbnails())
+        return self.scroll(box)
+
+    def _row(self, material: Material, req: Any) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        pages = self.pages(material.id)
+        bad = [n for n, p in enumerate(pages, 1) if not p.quality.ok]
+        rng = material.pages
+        if bad:
+            mark, state = "×", ui.t("第 {n} 页需重拍", n=bad[0])
+        elif len(pages) >= rng.min and pages:
+            mark, state = "✓", ui.t("已拍 {n} 页", n=len(pages))
+        else:
+            need = str(rng.min) if rng.min == rng.max else f"{rng.min}–{rng.max}"
+            mark, state = "○", ui.t("未拍完（需 {need} 页）", need=need)
+        name = ui.tr.pick(material.name, material.name_en)[0]
+        either = ui.t("（任选其一）") if isinstance(req, AlternativeGroup) else ""
+        optional = "" if req.necessity is Necessity.REQUIRED else f"（{ui.t(req.necessity.value)}）"
+        text = f"{mark} {escape(name)}{either}{optional}：{state}"
+        selected = material.id == self.current
+        button = KioskButton(theme, text, lambda: self.select(material.id), kind="choice",
+                              selected=selected, name=f"material_{material.id}",
+                              font=theme.button * 0.85)
+        button.halign = "left"
+        return button
+
+    def _thumbnails(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        session = ui.journey.session
+        row = BoxLayout(size_hint_y=None, height=theme.mm(40), spacing=theme.gap)
+        for number, page in enumerate(self.pages(self.current), start=1):
+            cell = Panel(theme, padding=theme.mm(1), spacing=theme.mm(1),
+                         size_hint_x=None, width=theme.mm(32))
+            picture = Picture()
+            if session is not None:
+                data = io.BytesIO(session.page_image(page))
+                picture.show(CoreImage(data, ext="jpg").texture)
+            cell.add_widget(picture)
+            label = f"{number}" + ("" if page.quality.ok else " ×")
+            cell.add_widget(Text(theme, label, size=theme.small, halign="center"))
+            row.add_widget(cell)
+        row.add_widget(Widget())
+        return row
+
+    def footer(self) -> list[Widget]:
+        return [self.next_button(self._review, "拍完了，检查材料", name="review")]
+
+    # --- live preview --------------------------------------------------------------------
+    def _update(self, _dt: float) -> None:
+        view = self.feed.latest() if self.feed is not None else None
+        if view is None:
+            return
+        if view.advice.state is CaptureState.SHOOT and not self.shooting:
+            self.capture_now()              # steady for the dwell time (until captured())
+        if view.frame.seq == self.last_seq:
+            return
+        self.last_seq = view.frame.seq
+        self._draw_frame(view.frame.image)
+        self._draw_outline(view.detection.quad, view.detection.hint == "ok")
+        self._advise(view.advice)
+
+    def _draw_frame(self, image: Any) -> None:
+        height, width = image.shape[:2]
+        texture = self._texture
+        if texture is None or texture.size != (width, height):
+            texture = Texture.create(size=(width, height), colorfmt="rgb")
+            texture.flip_vertical()           # frames are top row first, GL bottom first
+            self._texture = texture
+        texture.blit_buffer(image.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        self.preview.show(texture)
+        self.frames_shown += 1
+
+    def _draw_outline(self, quad: Any, ok: bool) -> None:
+        if quad is None or self._texture is None:
+            self._outline.points = []
+            return
+        x, y, w, h = self.preview.image_box()
+        tw, th = self._texture.size
+        points: list[float] = []
+        for px, py in quad:
+            points += [x + float(px) * w / tw, y + h - float(py) * h / th]
+        self._outline.points = points
+        pal = self.ui.theme.palette
+        self._outline_colour.rgba = pal.ok if ok else pal.warning
+
+    def _advise(self, advice: Any) -> None:
+        state = advice.state
+        if self.shooting or state is CaptureState.SHOOT:
+            self._set_hint("shooting")
+        elif state is CaptureState.COUNTDOWN:
+            self._set_hint("countdown", s=int((advice.seconds_left or 0) + 0.999))
+        elif state is CaptureState.DUPLICATE:
+            self._set_hint("duplicate")
+        elif state is CaptureState.HOLD_STILL:
+            self._set_hint("moving")
+        else:
+            self._set_hint(advice.hint if advice.hint in HINTS else "no_page")
+
+    def _set_hint(self, hint_id: str, **values: Any) -> None:
+        self.hint_id = hint_id
+        self.hint.text = self.ui.bi(HINTS[hint_id], **values)
+        if hint_id != self._spoken and hint_id not in ("countdown", "shooting"):
+            self._spoken = hint_id              # speak a hint once, not on every frame
+            self.ui.say(HINTS[hint_id])
+
+    # --- actions -------------------------------------------------------------------------
+    def select(self, material_id: str) -> None:
+        self.current = material_id
+        if self.feed is not None:
+            self.feed.reset()
+        self.render()
+
+    def capture_now(self) -> None:
+        """Manual or automatic: one still of the page for the current material."""
+        ui = self.ui
+        session = ui.journey.session
+        if self.shooting or session is None or not self.current:
+            return
+        self.shooting = True
+        self._set_hint("shooting")
+        material_id = self.current
+        ui.bridge.run(lambda: ui.service.capture(session, material_id),
+                      lambda number: self._captured(material_id, number), self._failed)
+
+    def _captured(self, material_id: str, number: int) -> None:
+        self.shooting = False
+        if self.feed is not None:
+            self.feed.captured()          # not this page again; a duplicate if it returns
+        material = self.material(material_id)
+        if number >= material.pages.max:        # this material is complete: on to the next
+            self.current = self._first_open_material()
+        self.ui.say("已拍第 {n} 页", n=number)
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
+
+    def _failed(self, error: BaseException) -> None:
+        self.shooting = False
+        zh, en = error_text(error)
+        self.ui.journey.show_error(zh, en)
+
+    def _retake(self) -> None:
+        session = self.ui.journey.session
+        pages = self.pages(self.current)
+        if session is not None and pages:
+            session.remove_page(self.current, len(pages))
+            if self.feed is not None:
+                self.feed.reset()
+            self.render()
+
+    def _review(self) -> None:
+        session = self.ui.journey.session
+        assert session is not None
+        session.review()
+        self.ui.journey.go("review")

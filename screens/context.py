@@ -1,0 +1,68 @@
+"""What every screen is given: the kiosk's service, text, theme, the bridge and the journey.
+
+Passed explicitly to each screen (no ``App.get_running_app()`` lookups), so a screen can be
+built and tested on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kiosk.bootstrap import Kiosk
+from kiosk.i18n import Translator
+from kiosk.ime import PinyinIME
+from kiosk.service import KioskService
+from kiosk.voice import Voice
+from screens.bridge import UiBridge
+from screens.theme import Theme
+from screens.widgets import two_lines
+
+if TYPE_CHECKING:
+    from screens.journey import Journey
+
+
+@dataclass
+class Ui:
+    kiosk: Kiosk
+    service: KioskService
+    tr: Translator
+    bridge: UiBridge
+    theme: Theme
+    voice: Voice | None = None
+    ime: PinyinIME | None = None
+    clock: Callable[[], float] = field(default=lambda: 0.0)
+    journey: Journey = field(init=False)
+
+    @property
+    def colon(self) -> str:
+        """'：' after a Chinese label, ': ' after an English one."""
+        return "：" if self.tr.lang == "zh_CN" else ": "
+
+    def t(self, msgid: str, **values: Any) -> str:
+        """The text in the chosen language (msgid is the Chinese source string)."""
+        return self.tr.tr(msgid).format(**values) if values else self.tr.tr(msgid)
+
+    def bi(self, msgid: str, **values: Any) -> str:
+        """Markup: the text, with the second language under it (not in 长辈版)."""
+        primary, secondary = self.tr.tr(msgid), self.tr.other(msgid)
+        if values:
+            primary, secondary = primary.format(**values), secondary.format(**values)
+        return two_lines(self.theme, primary, secondary)
+
+    def pair(self, zh: str, en: str) -> str:
+        """Markup for text that arrives in both languages (catalogue names, device errors)."""
+        primary, secondary = self.tr.pick(zh, en)
+        return two_lines(self.theme, primary, secondary)
+
+    def say(self, msgid: str, **values: Any) -> None:
+        """Speak a prompt, if voice is on; never blocks the UI."""
+        if self.voice is not None:
+            zh = self.tr.lookup(msgid, "zh_CN").format(**values)
+            en = self.tr.lookup(msgid, "en").format(**values)
+            self.voice.prompt(zh, en, self.tr.lang)
+
+    def say_pair(self, zh: str, en: str) -> None:
+        if self.voice is not None:
+            self.voice.prompt(zh, en, self.tr.lang)

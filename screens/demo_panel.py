@@ -1,0 +1,47 @@
+"""A strip of demo controls (emulated devices only): place the card, lay the current
+material's next page on the camera. Drawn over the screens, marked as 演示 so no visitor
+takes it for part of the kiosk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.graphics import Color, Rectangle
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.demo_hand import DemoHand
+from screens.context import Ui
+from screens.widgets import KioskButton, Text
+
+
+class DemoPanel(BoxLayout):
+    def __init__(self, ui: Ui, hand: DemoHand, **kwargs: Any) -> None:
+        theme = ui.theme
+        super().__init__(size_hint=(1, None), height=theme.target, spacing=theme.mm(1),
+                         padding=(theme.mm(1), 0), **kwargs)
+        self.ui, self.hand = ui, hand
+        with self.canvas.before:
+            Color(0.15, 0.15, 0.15, 0.85)
+            self._bg = Rectangle()
+        self.bind(pos=lambda w, p: setattr(self._bg, "pos", p),
+                  size=lambda w, s: setattr(self._bg, "size", s))
+        self.add_widget(Text(theme, "演示 Demo", size=theme.small, colour=(1, 1, 1, 1),
+                             size_hint=(0.2, 1)))
+        for label, action, name in (("放身份证 Card", self._card, "demo_card"),
+                                    ("放材料 Page", self._page, "demo_page"),
+                                    ("拿走 Clear", self._clear, "demo_clear")):
+            self.add_widget(KioskButton(theme, label, action, name=name, font=theme.small,
+                                         height=theme.target))
+
+    def _card(self) -> None:
+        self.hand.present_card()
+
+    def _page(self) -> None:
+        screen = self.ui.journey.current
+        material_id = getattr(screen, "current", "")
+        if material_id:
+            self.hand.place_page(screen.material(material_id).name)
+
+    def _clear(self) -> None:
+        self.hand.clear_plate()
+        self.hand.remove_card()

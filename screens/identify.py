@@ -1,0 +1,241 @@
+"""Identify: place the ID card on the reader (animated), or type a passport's MRZ key.
+
+The read runs on the reader's own thread through the bridge; this screen only shows what
+happens (card detected, reading, read, or the reader's error in plain words) and offers a
+retry. An expired document is refused by the session with its own message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.animation import Animation
+from kivy.graphics import Color, Line, RoundedRectangle
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.privacy import mask_name
+from kiosk.service import Identity, MrzKey
+from screens.base import KioskScreen, error_text
+from screens.keyboard import NumericKeypad, PinyinKeyboard
+from screens.labels import N_
+from screens.matters import keyboard_labels
+from screens.widgets import KioskButton, Text, escape
+
+MRZ_FIELDS = ("document_number", "birth", "expiry")
+
+
+class CardAnimation(Widget):
+    """A card gliding down onto the reader pad, over and over: 'put your card here'."""
+
+    def __init__(self, theme: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        pal = theme.palette
+        with self.canvas:
+            Color(*pal.muted)
+            self._pad = RoundedRectangle(radius=[theme.mm(3)])
+            Color(*pal.primary)
+            self._card = RoundedRectangle(radius=[theme.mm(2)])
+            Color(*pal.on_primary)
+            self._chip = Line(width=2)
+        self.offset = 1.0
+        self.bind(pos=self._redraw, size=self._redraw)
+        self._anim = (Animation(offset=0.0, duration=1.2, t="out_quad")
+                      + Animation(offset=0.0, duration=0.8)
+                      + Animation(offset=1.0, duration=0.01))
+        self._anim.repeat = True
+        self._anim.bind(on_progress=lambda *_: self._redraw())
+        self._anim.start(self)
+
+    def stop(self) -> None:
+        self._anim.cancel(self)
+
+    def _redraw(self, *_: Any) -> None:
+        w, h = self.width, self.height
+        pad_w, pad_h = w * 0.5, h * 0.32
+        px, py = self.center_x - pad_w / 2, self.y + h * 0.08
+        self._pad.pos, self._pad.size = (px, py), (pad_w, pad_h)
+        card_w, card_h = pad_w * 0.7, pad_w * 0.7 * 0.63      # ID-1 card proportions
+        cy = py + pad_h * 0.2 + self.offset * h * 0.45
+        self._card.pos, self._card.size = (self.center_x - card_w / 2, cy), (card_w, card_h)
+        self._chip.rectangle = (self.center_x - card_w * 0.35, cy + card_h * 0.35,
+                                card_w * 0.18, card_h * 0.3)
+
+
+class IdentifyScreen(KioskScreen):
+    screen_name = "identify"
+    step = 3
+    title_id = "读取身份证件"
+    spoken_id = "请将身份证放在读卡区"
+
+    def __init__(self, ui: Any, **kwargs: Any) -> None:
+        super().__init__(ui, **kwargs)
+        self.wipe_state()
+        ui.bridge.subscribe("device.identity_reader", self._device_event)
+
+    def wipe_state(self) -> None:
+        self.state = "waiting"              # waiting | reading | read | failed | mrz
+        self.message = ("", "")
+        self.masked = ""
+        self.mrz = {name: "" for name in MRZ_FIELDS}
+        self.mrz_field = "document_number"
+        self.read_token = 0                 # a late answer to an abandoned read is ignored
+        self.field_buttons: dict[str, KioskButton] = {}
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.wipe_state()
+
+    def on_enter(self, *_: Any) -> None:
+        super().on_enter()
+        if self.state == "waiting":
+            self.read()
+
+    # --- layout --------------------------------------------------------------------------
+    def body(self) -> Widget:
+        if self.state == "mrz":
+            return self._mrz_body()
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 2)
+        texts = {
+            "waiting": ui.bi("请将身份证放在读卡区，直到读取完成"),
+            "reading": ui.bi("正在读取，请不要移动证件"),
+            "read": "✓ " + ui.bi("读取成功：{name}", name=self.masked),
+            "failed": "× " + ui.pair(*self.message),
+        }
+        colour = {"read": theme.palette.ok, "failed": theme.palette.problem}.get(
+            self.state, theme.palette.text)
+        self.status = Text(theme, texts[self.state], size=theme.title * 0.85, colour=colour,
+                           halign="center")
+        box.add_widget(self.status)
+        if self.state in ("waiting", "reading"):
+            self.animation = CardAnimation(theme)
+            box.add_widget(self.animation)
+        else:
+            box.add_widget(Widget())
+        if self.state in ("waiting", "failed"):
+            box.add_widget(Text(theme, ui.bi("使用护照或其他国际旅行证件？请点“输入护照信息”"),
+                                halign="center", colour=theme.palette.muted, size=theme.small))
+        return box
+
+    def footer(self) -> list[Widget]:
+        ui = self.ui
+        if self.state == "mrz":
+            ready = all(self.mrz.values())
+            self.read_button = self.next_button(self._read_mrz, "读取护照", enabled=ready,
+                                                name="read_mrz")
+            return [self.back_button(self._leave_mrz, "返回"), self.read_button]
+        buttons: list[Widget] = [self.back_button(self._back)]
+        if self.state in ("waiting", "failed"):
+            buttons.append(KioskButton(ui.theme, ui.bi("输入护照信息"), self._enter_mrz,
+                                        name="passport"))
+        if self.state == "failed":
+            buttons.append(self.next_button(self.read, "重新读取", name="retry"))
+        if self.state == "read":
+            buttons.append(self.next_button(self._next))
+        return buttons
+
+    def _mrz_body(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap)
+        box.add_widget(Text(theme, ui.bi("请按证件资料页底部两行机读码（MRZ）填写"),
+                            colour=theme.palette.muted))
+        labels = {"document_number": N_("证件号码"), "birth": N_("出生日期（年年月月日日）"),
+                  "expiry": N_("有效期至（年年月月日日）")}
+        for name in MRZ_FIELDS:
+            selected = name == self.mrz_field
+            text = f"{ui.t(labels[name])}{ui.colon}{escape(self.mrz[name]) or '—'}"
+            button = KioskButton(theme, text, lambda n=name: self._pick_field(n),
+                                  kind="choice", selected=selected, name=f"mrz_{name}")
+            self.field_buttons[name] = button
+            box.add_widget(button)
+        if self.mrz_field == "document_number":
+            box.add_widget(PinyinKeyboard(theme, None, self._typed_doc, keyboard_labels(ui),
+                                          text=self.mrz["document_number"], latin=True,
+                                          digits=True))
+        else:
+            box.add_widget(NumericKeypad(theme, self._typed_date, keyboard_labels(ui),
+                                         text=self.mrz[self.mrz_field], max_length=6))
+        box.add_widget(Widget())
+        return box
+
+    # --- reading -------------------------------------------------------------------------
+    def read(self, mrz: MrzKey | None = None) -> None:
+        ui = self.ui
+        session = ui.journey.session
+        if session is None:
+            return
+        self.state = "waiting"
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
+        self.read_token += 1
+        token = self.read_token
+        ui.bridge.run(lambda: ui.service.identify(session, mrz),
+                      lambda identity: self._read(token, identity),
+                      lambda error: self._failed(token, error))
+
+    def _read(self, token: int, identity: Identity) -> None:
+        if token != self.read_token or self.ui.journey.session is None:
+            return              # the citizen left (back, cancel, timeout) while it was read
+        self.state, self.masked = "read", escape(mask_name(identity.name))
+        self.render()
+        self.ui.say("读取成功，请点下一步")
+
+    def _failed(self, token: int, error: BaseException) -> None:
+        if token != self.read_token or self.ui.journey.session is None:
+            return
+        self.state, self.message = "failed", error_text(error)
+        self.render()
+        self.ui.say_pair(*self.message)
+
+    def _device_event(self, topic: str, event: Any) -> None:
+        if getattr(event, "kind", "") == "card_inserted" and self.state == "waiting":
+            self.state = "reading"
+            if self.manager is not None and self.manager.current == self.name:
+                self.render()
+
+    # --- MRZ entry -----------------------------------------------------------------------
+    def _enter_mrz(self) -> None:
+        self.state = "mrz"
+        self.render()
+
+    def _leave_mrz(self) -> None:
+        self.state = "failed" if self.message[0] else "waiting"
+        self.render()
+
+    def _pick_field(self, name: str) -> None:
+        self.mrz_field = name
+        self.render()
+
+    def _typed_doc(self, text: str, _buffer: str) -> None:
+        self._set_field("document_number", text[:9])
+
+    def _typed_date(self, text: str) -> None:
+        self._set_field(self.mrz_field, text)
+        if len(text) == 6 and self.mrz_field == "birth":
+            self.mrz_field = "expiry"
+            self.render()
+
+    def _set_field(self, name: str, value: str) -> None:
+        self.mrz[name] = value
+        button = self.field_buttons.get(name)
+        if button is not None:     # the keyboard is not rebuilt on every key
+            label = button.text.split(self.ui.colon)[0]
+            button.text = f"{label}{self.ui.colon}{escape(value) or '—'}"
+        if hasattr(self, "read_button"):
+            self.read_button.set_enabled(all(self.mrz.values()))
+
+    def _read_mrz(self) -> None:
+        key = MrzKey(self.mrz["document_number"], self.mrz["birth"], self.mrz["expiry"])
+        self.read(key)
+
+    # --- navigation ----------------------------------------------------------------------
+    def _back(self) -> None:
+        journey = self.ui.journey
+        if journey.session is not None:
+            journey.session.back_to_guide()
+        self.wipe_state()
+        journey.go("guide")
+
+    def _next(self) -> None:
+        self.ui.journey.go("capture")

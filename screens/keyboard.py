@@ -1,0 +1,161 @@
+"""On-screen input without a physical keyboard: a pinyin keyboard with a candidate bar (names,
+addresses, search) and a numeric keypad (phone numbers, dates).
+
+The keyboards only collect keystrokes; the pinyin engine is ``kiosk.ime.PinyinIME``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from kiosk.ime import Candidate, PinyinIME
+from screens.theme import Theme
+from screens.widgets import KioskButton
+
+Changed = Callable[[str, str], None]        # (committed text, pending pinyin)
+ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+CANDIDATES_SHOWN = 6
+
+
+class PinyinKeyboard(BoxLayout):
+    """QWERTY letters; with an IME, letters build pinyin and the candidate bar commits
+    Chinese. ``latin=True`` types the letters themselves (document numbers, search)."""
+
+    def __init__(self, theme: Theme, ime: PinyinIME | None, on_change: Changed,
+                 labels: dict[str, str], text: str = "", latin: bool = False,
+                 digits: bool = False, **kwargs: Any) -> None:
+        super().__init__(orientation="vertical", spacing=theme.mm(1.5), size_hint_y=None,
+                         **kwargs)
+        self.theme, self.ime, self.on_change, self.labels = theme, ime, on_change, labels
+        self.text, self.buffer, self.latin, self.page = text, "", latin or ime is None, 0
+        self.candidates: list[Candidate] = []
+        self._bar = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.mm(1))
+        self.add_widget(self._bar)
+        if digits:
+            self.add_widget(self._row("1234567890"))
+        for letters in ROWS:
+            self.add_widget(self._row(letters))
+        self.add_widget(self._bottom_row())
+        self.height = sum(child.height for child in self.children) + self.spacing * (
+            len(self.children) - 1)
+        self._refresh()
+
+    def _key(self, label: str, action: Callable[[], None], name: str, **kwargs: Any) -> Any:
+        return KioskButton(self.theme, label, action, name=name, height=self.theme.target,
+                            font=self.theme.button, **kwargs)
+
+    def _row(self, letters: str) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=self.theme.target, spacing=self.theme.mm(1))
+        for letter in letters:
+            row.add_widget(self._key(letter.upper() if self.latin else letter,
+                                     lambda ch=letter: self.press(ch), f"key_{letter}"))
+        return row
+
+    def _bottom_row(self) -> BoxLayout:
+        row = BoxLayout(size_hint_y=None, height=self.theme.target, spacing=self.theme.mm(1))
+        row.add_widget(self._key(self.labels["clear"], self.clear, "key_clear", size_hint_x=0.25))
+        if not self.latin:
+            row.add_widget(self._key("'", lambda: self.press("'"), "key_apostrophe",
+                                     size_hint_x=0.12))
+        row.add_widget(self._key(self.labels["space"], lambda: self.press(" "), "key_space",
+                                 size_hint_x=0.38))
+        row.add_widget(self._key(self.labels["delete"], self.backspace, "key_delete",
+                                 size_hint_x=0.25))
+        return row
+
+    # --- typing --------------------------------------------------------------------------
+    def press(self, char: str) -> None:
+        if self.latin:
+            self.text += char.upper() if char.isalpha() else char
+        elif char == " " and self.buffer:
+            self._commit_first()
+        elif char == " " or (not char.isalpha() and char != "'"):
+            self.text += char
+        else:
+            self.buffer += char
+        self.page = 0
+        self._refresh()
+
+    def type_text(self, text: str) -> None:
+        for char in text:
+            self.press(char)
+
+    def backspace(self) -> None:
+        if self.buffer:
+            self.buffer = self.buffer[:-1]
+        else:
+            self.text = self.text[:-1]
+        self._refresh()
+
+    def clear(self) -> None:
+        self.text, self.buffer, self.page = "", "", 0
+        self._refresh()
+
+    def choose(self, candidate: Candidate) -> None:
+        assert self.ime is not None
+        self.text += candidate.text
+        self.buffer = self.ime.remaining(self.buffer, candidate)
+        self.page = 0
+        self._refresh()
+
+    def _commit_first(self) -> None:
+        if self.candidates:
+            self.choose(self.candidates[0])
+
+    def _next_page(self) -> None:
+        self.page += 1
+        self._fill_bar()
+
+    # --- candidate bar -------------------------------------------------------------------
+    def _refresh(self) -> None:
+        self.candidates = (self.ime.candidates(self.buffer, limit=60)
+                           if self.ime is not None and self.buffer else [])
+        self._fill_bar()
+        self.on_change(self.text, self.buffer)
+
+    def _fill_bar(self) -> None:
+        self._bar.clear_widgets()
+        start = self.page * CANDIDATES_SHOWN
+        shown = self.candidates[start:start + CANDIDATES_SHOWN]
+        if not shown and self.candidates:
+            self.page, shown = 0, self.candidates[:CANDIDATES_SHOWN]
+        for index, candidate in enumerate(shown):
+            self._bar.add_widget(self._key(candidate.text, lambda c=candidate: self.choose(c),
+                                           f"candidate_{index}", kind="choice",
+                                           selected=index == 0 and self.page == 0))
+        if len(self.candidates) > CANDIDATES_SHOWN:
+            self._bar.add_widget(self._key(self.labels["more"], self._next_page, "candidates_more",
+                                           size_hint_x=None, width=self.theme.target * 1.6))
+
+
+class NumericKeypad(GridLayout):
+    """Digits for phone numbers and MRZ dates; ``max_length`` stops typing past the end."""
+
+    def __init__(self, theme: Theme, on_change: Callable[[str], None], labels: dict[str, str],
+                 text: str = "", max_length: int = 11, **kwargs: Any) -> None:
+        super().__init__(cols=3, spacing=theme.mm(1.5), size_hint_y=None, **kwargs)
+        self.theme, self.on_change, self.text, self.max_length = theme, on_change, text, max_length
+        keys = [*"123456789", "clear", "0", "delete"]
+        for key in keys:
+            label = labels.get(key, key)
+            self.add_widget(KioskButton(theme, label, lambda k=key: self.press(k),
+                                         name=f"digit_{key}", height=theme.target * 1.2,
+                                         font=theme.title))
+        self.height = 4 * theme.target * 1.2 + 3 * theme.mm(1.5)
+
+    def press(self, key: str) -> None:
+        if key == "clear":
+            self.text = ""
+        elif key == "delete":
+            self.text = self.text[:-1]
+        elif len(self.text) < self.max_length:
+            self.text += key
+        self.on_change(self.text)
+
+    def type_text(self, digits: str) -> None:
+        for digit in digits:
+            self.press(digit)

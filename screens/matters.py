@@ -1,0 +1,232 @@
+"""Matter choice: by scope, by department or life event, or searched by Chinese keyword or
+pinyin initials (``hjzm`` → 户籍类证明开具). Paged, not scrolled: fewer items per page in
+长辈版. A matter whose devices are down says why instead of failing midway."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.stacklayout import StackLayout
+from kivy.uix.widget import Widget
+
+from kiosk.catalogue.model import Matter, ScopeKind
+from kiosk.errors import BilingualError
+from kiosk.search import MatterIndex
+from screens.base import KioskScreen
+from screens.keyboard import PinyinKeyboard
+from screens.widgets import KioskButton, Panel, Text, escape, fit_row
+
+PER_PAGE = 6
+
+
+def keyboard_labels(ui: Any) -> dict[str, str]:
+    return {"clear": ui.bi("清空"), "space": ui.bi("空格"), "delete": ui.bi("删除"),
+            "more": ui.bi("更多")}
+
+
+class MattersScreen(KioskScreen):
+    screen_name = "matters"
+    step = 1
+    title_id = "请选择要办理的事项"
+    spoken_id = "请选择要办理的事项，可以按拼音首字母搜索"
+
+    def __init__(self, ui: Any, **kwargs: Any) -> None:
+        super().__init__(ui, **kwargs)
+        self.index = MatterIndex(ui.kiosk.catalogue.matters)
+        self.wipe_state()
+
+    def wipe_state(self) -> None:
+        self.query, self.browse = "", ""
+        self.scope: ScopeKind | None = None
+        self.facet: str | None = None
+        self.page, self.typing = 0, False
+        self.keyboard: PinyinKeyboard | None = None
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.wipe_state()
+
+    # --- layout --------------------------------------------------------------------------
+    def body(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        box.add_widget(self._search_row())
+        # two columns in landscape: six matters in three rows fit under the filters
+        columns = 2 if theme.landscape and not self.typing else 1
+        self.results = GridLayout(cols=columns, spacing=theme.gap, size_hint_y=None)
+        self.results.bind(minimum_height=self.results.setter("height"))
+        if self.typing:
+            self.keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
+                                           text=self.query)
+            if theme.landscape:     # too little height for both: keyboard beside the list
+                side = BoxLayout(spacing=theme.gap * 2)
+                keys = BoxLayout(orientation="vertical", size_hint_x=0.55)
+                keys.add_widget(self.keyboard)
+                keys.add_widget(Widget())
+                side.add_widget(keys)
+                listed = BoxLayout(orientation="vertical")
+                listed.add_widget(self.results)
+                listed.add_widget(Widget())
+                side.add_widget(listed)
+                box.add_widget(side)
+                return box
+            box.add_widget(self.keyboard)
+        else:
+            box.add_widget(self._chips(self._scope_choices(), "scope"))
+            box.add_widget(self._chips(self._browse_choices(), "browse"))
+            if self.browse:
+                box.add_widget(self._chips(self._facet_choices(), "facet"))
+        box.add_widget(self.results)
+        box.add_widget(Widget())
+        return box
+
+    def render(self) -> None:
+        super().render()
+        self._fill_results()      # after the footer exists: it enables the page buttons
+
+    def footer(self) -> list[Widget]:
+        theme = self.ui.theme
+        self.prev_page = KioskButton(theme, self.ui.bi("上一页"), self._prev, name="prev_page")
+        self.next_page = KioskButton(theme, self.ui.bi("下一页"), self._next, name="next_page")
+        return [self.prev_page, self.next_page]
+
+    def _search_row(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        row = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.gap)
+        shown = escape(self.query) if self.query else ui.bi("输入拼音首字母搜索，如 hjzm")
+        self.search_text = Text(theme, shown, size_hint_y=1, colour=theme.palette.text
+                                if self.query else theme.palette.muted)
+        panel = Panel(theme, padding=(theme.gap, 0))
+        panel.add_widget(self.search_text)
+        row.add_widget(panel)
+        label = ui.bi("收起键盘") if self.typing else ui.bi("搜索")
+        row.add_widget(KioskButton(theme, label, self._toggle_keyboard, name="search",
+                                    size_hint_x=None, width=theme.mm(40), height=theme.target))
+        return fit_row(row)
+
+    def _chips(self, choices: list[tuple[str, str, bool, Any]], group: str) -> Widget:
+        theme = self.ui.theme
+        stack = StackLayout(size_hint_y=None, spacing=theme.gap)
+        for label, name, selected, action in choices:
+            width = theme.mm(8) + theme.button * 0.9 * max(len(label.split("\n")[0]), 3)
+            stack.add_widget(KioskButton(theme, label, action, kind="choice", selected=selected,
+                                          name=f"{group}_{name}", size_hint_x=None,
+                                          width=min(width, theme.mm(90)),
+                                          font=theme.button * 0.9))
+        stack.bind(minimum_height=stack.setter("height"))
+        return stack
+
+    def _scope_choices(self) -> list[tuple[str, str, bool, Any]]:
+        ui = self.ui
+        used = {m.scope.kind for m in ui.kiosk.catalogue.matters}
+        choices = [(ui.t("全部"), "all", self.scope is None, lambda: self._set_scope(None))]
+        choices += [(ui.t(kind.value), kind.name.lower(), self.scope is kind,
+                     lambda k=kind: self._set_scope(k)) for kind in ScopeKind if kind in used]
+        return choices
+
+    def _browse_choices(self) -> list[tuple[str, str, bool, Any]]:
+        ui = self.ui
+        return [(ui.t("按部门"), "department", self.browse == "department",
+                 lambda: self._set_browse("department")),
+                (ui.t("按生活事件"), "life_event", self.browse == "life_event",
+                 lambda: self._set_browse("life_event"))]
+
+    def _facet_choices(self) -> list[tuple[str, str, bool, Any]]:
+        ui = self.ui
+        values = (self.index.departments() if self.browse == "department"
+                  else self.index.life_events())
+        # department names are proper names of offices: shown as the catalogue spells them
+        label = ui.t if self.browse == "life_event" else str
+        return [(label(value), str(i), self.facet == value, lambda v=value: self._set_facet(v))
+                for i, value in enumerate(values)]
+
+    # --- results -------------------------------------------------------------------------
+    def matches(self) -> list[Matter]:
+        department = self.facet if self.browse == "department" else None
+        life_event = self.facet if self.browse == "life_event" else None
+        return self.index.search(self.query, scope=self.scope, department=department,
+                                 life_event=life_event)
+
+    def _fill_results(self) -> None:
+        ui, theme = self.ui, self.ui.theme
+        self.results.clear_widgets()
+        matters = self.matches()
+        per_page = theme.per_page(3 if self.typing else PER_PAGE)
+        pages = max(1, -(-len(matters) // per_page))
+        self.page = min(self.page, pages - 1)
+        shown = matters[self.page * per_page:(self.page + 1) * per_page]
+        if not matters:
+            self.results.add_widget(Text(theme, ui.bi("没有找到相关事项，请换个词，或呼叫工作人员"),
+                                         colour=theme.palette.muted, halign="center"))
+        for matter in shown:
+            self.results.add_widget(self._matter_button(matter))
+        self.prev_page.set_enabled(self.page > 0)
+        self.next_page.set_enabled(self.page < pages - 1)
+        self.page_count = pages
+
+    def _matter_button(self, matter: Matter) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        availability = ui.kiosk.lifecycle.matter_availability(matter, ui.service.now())
+        name, _ = ui.tr.pick(matter.name, matter.name_en)
+        details = f"{ui.t(matter.scope.kind.value)} · {matter.department}"
+        if not matter.kiosk_can_take:
+            details += " · " + ui.t("本机不能办理，可打印办理指引")
+        elif not availability.available:
+            details += " · ⚠ " + ui.tr.pick(availability.zh, availability.en)[0]
+        text = f"[b]{escape(name)}[/b]\n[size={int(theme.small)}]{escape(details)}[/size]"
+        button = KioskButton(theme, text, lambda: self._open(matter), name=f"matter_{matter.code}",
+                              height=theme.target * 1.6, kind="choice")
+        button.halign = "left"
+        return button
+
+    # --- actions -------------------------------------------------------------------------
+    def _open(self, matter: Matter) -> None:
+        ui = self.ui
+        journey = ui.journey
+        if not matter.kiosk_can_take:
+            journey.guide_only = matter          # read the guide, print where to go
+            journey.go("guide")
+            return
+        try:
+            assert journey.session is not None
+            ui.service.choose(journey.session, matter)
+        except BilingualError as error:
+            journey.show_error(error.zh, error.en)
+            return
+        journey.guide_only = None
+        journey.go("guide")
+
+    def _typed(self, text: str, buffer: str) -> None:
+        self.query = text or buffer   # pinyin letters search until Chinese is chosen
+        self.search_text.text = escape(self.query) if self.query else self.ui.bi(
+            "输入拼音首字母搜索，如 hjzm")
+        self.page = 0
+        self._fill_results()
+
+    def _toggle_keyboard(self) -> None:
+        self.typing = not self.typing
+        self.render()
+
+    def _set_scope(self, scope: ScopeKind | None) -> None:
+        self.scope, self.page = scope, 0
+        self.render()
+
+    def _set_browse(self, browse: str) -> None:
+        self.browse = "" if self.browse == browse else browse
+        self.facet, self.page = None, 0
+        self.render()
+
+    def _set_facet(self, value: str) -> None:
+        self.facet = None if self.facet == value else value
+        self.page = 0
+        self.render()
+
+    def _prev(self) -> None:
+        self.page = max(0, self.page - 1)
+        self._fill_results()
+
+    def _next(self) -> None:
+        self.page += 1
+        self._fill_results()

@@ -1,0 +1,128 @@
+"""Printing: the package goes into the outbox, then the receipt prints — 'take your receipt'.
+The same screen prints the correction notice (补正通知书) for an incomplete application.
+Paper out: the case is accepted all the same; the receipt waits for staff to refill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.service import Notified, Submitted
+from screens.base import KioskScreen, error_text
+from screens.widgets import Panel, Text, escape, fit_height
+
+
+class PrintingScreen(KioskScreen):
+    screen_name = "printing"
+    step = 8
+    title_id = "打印"
+    cancellable = False          # the application is being committed: no half-cancel
+
+    def __init__(self, ui: Any, **kwargs: Any) -> None:
+        super().__init__(ui, **kwargs)
+        self.wipe_state()
+
+    def wipe_state(self) -> None:
+        self.kind = "receipt"          # receipt | notice
+        self.state = "working"         # working | done | failed
+        self.number = ""
+        self.printed = True
+        self.error = ("", "")
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.wipe_state()
+
+    # --- starting ------------------------------------------------------------------------
+    def start_submit(self) -> None:
+        ui = self.ui
+        session = ui.journey.session
+        assert session is not None
+        self.wipe_state()
+        ui.journey.go("printing")
+        ui.bridge.run(lambda: ui.service.submit(session), self._submitted, self._failed)
+
+    def start_notice(self) -> None:
+        ui = self.ui
+        session = ui.journey.session
+        assert session is not None
+        self.wipe_state()
+        self.kind = "notice"
+        ui.journey.go("printing")
+        ui.bridge.run(lambda: ui.service.notify(session), self._notified, self._failed)
+
+    def _submitted(self, result: Submitted) -> None:
+        self.state, self.number, self.printed = "done", result.case_number, result.printed
+        self._show()
+        self.ui.say("已受理，请取走回执" if result.printed
+                    else "已受理，打印纸用完了，请联系工作人员取回执")
+
+    def _notified(self, result: Notified) -> None:
+        self.state, self.number = "done", result.number
+        self._show()
+        self.ui.say("请取走补正通知书，补齐材料后再来办理")
+
+    def _failed(self, error: BaseException) -> None:
+        self.state, self.error = "failed", error_text(error)
+        self._show()
+
+    def _show(self) -> None:
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
+
+    # --- layout --------------------------------------------------------------------------
+    def body(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 2)
+        box.add_widget(Widget())
+        if self.state == "working":
+            text = (ui.bi("正在提交申请并打印回执，请稍候……") if self.kind == "receipt"
+                    else ui.bi("正在打印补正通知书，请稍候……"))
+            box.add_widget(Text(theme, text, size=theme.title, halign="center"))
+        elif self.state == "failed":
+            box.add_widget(Text(theme, "× " + ui.pair(*self.error), size=theme.title * 0.9,
+                                colour=theme.palette.problem, halign="center"))
+            box.add_widget(Text(theme, ui.bi("请点“呼叫工作人员”，工作人员会协助您。"),
+                                halign="center"))
+        else:
+            box.add_widget(self._done())
+        box.add_widget(Widget())
+        return box
+
+    def _done(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        panel = Panel(theme)
+        fit_height(panel)
+        if self.kind == "receipt":
+            panel.add_widget(Text(theme, "✓ " + ui.bi("您的申请已受理"), size=theme.title,
+                                  bold=True, colour=theme.palette.ok, halign="center"))
+            panel.add_widget(Text(theme, ui.bi("受理编号"), halign="center"))
+            panel.add_widget(Text(theme, escape(self.number), size=theme.title * 1.1, bold=True,
+                                  halign="center"))
+            if self.printed:
+                panel.add_widget(Text(theme, ui.bi("请取走打印的回执，妥善保管。"),
+                                      size=theme.title * 0.8, halign="center"))
+            else:
+                panel.add_widget(Text(theme, "⚠ " + ui.bi(
+                    "打印纸已用完，回执将在补纸后打印。请记下受理编号，或呼叫工作人员。"),
+                    colour=theme.palette.warning, halign="center"))
+        else:
+            panel.add_widget(Text(theme, ui.bi("请取走补正通知书"), size=theme.title, bold=True,
+                                  halign="center"))
+            lists = ui.bi("通知书上列出了全部需要补正的材料，补齐后再来办理。")
+            panel.add_widget(Text(theme, lists, halign="center"))
+            panel.add_widget(Text(theme, f"{ui.t('通知书编号')}：{escape(self.number)}",
+                                  halign="center"))
+        return panel
+
+    def footer(self) -> list[Widget]:
+        if self.state == "working":
+            return []
+        if self.state == "failed":
+            return [self.next_button(self.ui.journey.cancel, "结束办理", name="end")]
+        return [self.next_button(self._next)]
+
+    def _next(self) -> None:
+        self.ui.journey.go("rating")

@@ -1,0 +1,100 @@
+"""Review: the checker's verdict on everything at once (一次性告知). Complete → on to the
+delivery choice. Missing or unusable → back to capture, or print the correction notice.
+A 容缺 item can be accepted on an explicit, signed commitment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
+
+from kiosk.catalogue.model import Necessity
+from kiosk.checker import CheckResult, Problem, ProblemKind
+from screens.base import KioskScreen
+from screens.widgets import KioskButton, Panel, Text, escape, fit_height
+
+
+class ReviewScreen(KioskScreen):
+    screen_name = "review"
+    step = 5
+    title_id = "核对材料"
+
+    @property
+    def result(self) -> CheckResult:
+        session = self.ui.journey.session
+        assert session is not None and session.result is not None
+        return session.result
+
+    def on_enter(self, *_: Any) -> None:
+        self.ui.say("材料齐全，请点下一步" if self.result.accepted
+                    else "材料不齐全，请看屏幕上列出的问题")
+
+    def body(self) -> Widget:
+        ui, theme, result = self.ui, self.ui.theme, self.result
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        if result.accepted:
+            box.add_widget(Text(theme, "✓ " + ui.bi("材料齐全，可以提交"), bold=True,
+                                size=theme.title * 0.85, colour=theme.palette.ok))
+        else:
+            box.add_widget(Text(theme, "× " + ui.bi("以下 {n} 项需要补正", n=len(result.problems)),
+                                bold=True, size=theme.title * 0.85, colour=theme.palette.problem))
+            for problem in result.problems:
+                box.add_widget(self._problem(problem))
+        for item in result.items:
+            name = ui.tr.pick(item.material.name, item.material.name_en)[0]
+            state = (ui.t("容缺，已承诺后补") if item.deferred
+                     else ui.t("已拍 {n} 页", n=item.pages))
+            line = f"✓ {escape(name)}{ui.colon}{state}"
+            box.add_widget(Text(theme, line, colour=theme.palette.ok))
+        return self.scroll(box)
+
+    def _problem(self, problem: Problem) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        panel = Panel(theme, outline=theme.palette.problem)
+        fit_height(panel)
+        panel.add_widget(Text(theme, "× " + ui.pair(problem.zh, problem.en),
+                              colour=theme.palette.problem))
+        commitment = self._commitment(problem)
+        if commitment:
+            panel.add_widget(Text(theme, ui.t("容缺承诺") + ui.colon + escape(commitment),
+                                  size=theme.small))
+            panel.add_widget(KioskButton(theme, ui.bi("我承诺按期补交此材料"),
+                                          lambda: self._commit(problem.requirement_id),
+                                          name=f"commit_{problem.requirement_id}"))
+        return panel
+
+    def _commitment(self, problem: Problem) -> str:
+        session = self.ui.journey.session
+        if problem.kind is not ProblemKind.MISSING or session is None or not session.situation:
+            return ""
+        requirement = session.situation.requirement(problem.requirement_id)
+        if requirement.necessity is Necessity.DEFERRABLE:
+            return requirement.commitment or self.ui.t("本人承诺在规定期限内补交该材料")
+        return ""
+
+    def footer(self) -> list[Widget]:
+        if self.result.accepted:
+            return [self.back_button(self._back, "返回补拍"), self.next_button(self._next)]
+        return [self.back_button(self._back, "返回补拍"),
+                self.next_button(self._notice, "打印补正通知书", name="notice")]
+
+    def _commit(self, requirement_id: str) -> None:
+        session = self.ui.journey.session
+        assert session is not None
+        session.commit_deferral(requirement_id)
+        session.recheck()
+        self.render()
+
+    def _back(self) -> None:
+        session = self.ui.journey.session
+        assert session is not None
+        session.back_to_capture()
+        self.ui.journey.go("capture")
+
+    def _next(self) -> None:
+        self.ui.journey.go("delivery")
+
+    def _notice(self) -> None:
+        printing = self.ui.journey.screen("printing")
+        printing.start_notice()

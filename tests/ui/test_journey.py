@@ -1,0 +1,222 @@
+"""The touchscreen journey, headless, with simulated touches on the real app and the
+emulated devices (the citizen's hands are the emulators' scripting calls).
+
+Each test saves a screenshot of every screen it passes to artifacts/screens/<test>/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from ui_harness import Harness
+
+from kiosk.catalogue.model import Necessity
+
+MATTER = "GA-HJZM-001"          # 户籍类证明开具: three required materials, one either/or
+APPLICANT = ("张明华", "110101195803121237")   # the emulated resident card
+
+
+def start_matter(h: Harness, code: str = MATTER, search: str = "hjzm") -> None:
+    h.screenshot("attract")
+    h.tap("start")
+    h.wait_screen("matters")
+    h.screenshot("matters")
+    h.tap("search")
+    h.type_keys(search)
+    h.screenshot("matters-search")
+    h.tap(f"matter_{code}")
+    h.wait_screen("guide")
+    h.screenshot("guide")
+
+
+def identify(h: Harness) -> None:
+    h.tap("next")
+    h.wait_screen("identify")
+    h.screenshot("identify-waiting")
+    h.kiosk.identity.present("resident")
+    h.wait(lambda: h.has("next"), "the card to be read")
+    h.screenshot("identify-read")
+    h.tap("next")
+    h.wait_screen("capture")
+
+
+def lay_pages(h: Harness, material_id: str, count: int) -> None:
+    """Select the material on screen, then lay each page on the plate: auto-capture shoots."""
+    session = h.journey.session
+    h.tap(f"material_{material_id}")
+    name = h.journey.current.material(material_id).name
+    for number in range(1, count + 1):
+        h.kiosk.camera.place(name, number)
+        h.wait(lambda n=number: len(session.pages.get(material_id, [])) >= n,
+               f"auto-capture of {material_id} page {number}")
+        h.wait(lambda: not h.journey.current.shooting, "the shot to finish")
+
+
+def required_materials(h: Harness) -> list[tuple[str, int]]:
+    situation = h.journey.session.situation
+    return [(req.options[0].id, req.options[0].pages.min) for req in situation.materials
+            if req.necessity is Necessity.REQUIRED]
+
+
+def check_targets(h: Harness) -> None:
+    """Every button on screen is at least 15 mm on both sides at the stated dpi."""
+    small = [(w.name or w.text[:12], round(w.width), round(w.height))
+             for w in h.widgets() if hasattr(w, "min_target") and w.get_root_window()
+             and (w.width < w.min_target - 0.5 or w.height < w.min_target - 0.5)]
+    assert not small, f"touch targets under 15 mm on {h.screen}: {small}"
+
+
+def test_complete_application_ends_with_receipt_and_delivered_package(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    check_targets(h)
+    identify(h)
+    h.screenshot("capture-empty")
+    for material_id, pages in required_materials(h):
+        lay_pages(h, material_id, pages)
+    h.screenshot("capture-done")
+    check_targets(h)
+    h.tap("review")
+    h.wait_screen("review")
+    h.screenshot("review-complete")
+    h.tap("next")
+    h.wait_screen("delivery")
+    h.screenshot("delivery")
+    h.tap("delivery_pickup")
+    h.type_digits("13800138000")
+    h.screenshot("delivery-phone")
+    h.tap("done_editing")
+    h.tap("next")
+    h.wait_screen("confirm")
+    h.tap("agree")
+    h.screenshot("confirm")
+    h.tap("submit")
+    h.wait(lambda: h.has("next") and h.screen == "printing", "the receipt to print")
+    h.screenshot("printing-receipt")
+    printing = h.journey.current
+    assert printing.printed and printing.number
+    receipts = h.kiosk.printer.virtual.wait_for_jobs(1)   # the virtual ESC/POS printer
+    assert len(receipts) == 1 and receipts[0].complete
+    assert any("受理" in line for line in receipts[0].transcript)
+    h.tap("next")
+    h.wait_screen("rating")
+    h.screenshot("rating")
+    session = h.journey.session
+    h.tap("rate_very_satisfied")
+    h.wait_screen("done")
+    assert session.rating is not None
+    h.screenshot("done")
+    h.tap("home")
+    h.wait_screen("attract")
+    assert not session.applicant_data_present()
+    delivered = h.ui.service.deliver()
+    assert len(delivered) == 1
+    region_files = list((h.kiosk.settings.paths.data_dir / "region").rglob("*.pkg"))
+    assert region_files, "the package reached the handling region's folder"
+    shown = h.text_on_screen()
+    assert APPLICANT[0] not in shown and APPLICANT[1] not in shown
+
+
+def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    identify(h)
+    first_id, first_pages = required_materials(h)[0]
+    lay_pages(h, first_id, first_pages)          # one material only: the rest is missing
+    h.tap("review")
+    h.wait_screen("review")
+    h.screenshot("review-missing")
+    result = h.journey.session.result
+    assert not result.accepted and len(result.problems) >= 2
+    shown = h.text_on_screen()
+    for problem in result.problems:               # every missing item named at once
+        assert problem.zh.split("（")[0] in shown
+    h.tap("notice")
+    h.wait(lambda: h.has("next") and h.screen == "printing", "the notice to print")
+    h.screenshot("printing-notice")
+    notices = h.kiosk.printer.virtual.wait_for_jobs(1)
+    assert len(notices) == 1 and any("补正" in line for line in notices[0].transcript)
+    h.tap("next")
+    h.wait_screen("rating")
+    h.tap("back")                                  # 不评价，结束
+    h.wait_screen("done")
+    h.tap("home")
+    h.wait_screen("attract")
+
+
+@pytest.mark.kiosk(idle_timeout_s=3, idle_warning_s=2)
+def test_idle_in_capture_wipes_everything_and_returns_to_attract(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    identify(h)
+    first_id, _ = required_materials(h)[0]
+    lay_pages(h, first_id, 1)
+    session = h.journey.session
+    store = session._store.path                    # its encrypted scratch folder
+    assert any(store.iterdir())
+    h.wait(lambda: h.journey.dialog is not None and h.journey.dialog.name == "idle",
+           "the idle warning")
+    h.screenshot("idle-warning")
+    h.wait_screen("attract")
+    assert session.end_reason is not None and session.end_reason.value == "timeout"
+    assert not session.applicant_data_present()
+    assert not store.exists() or not any(store.iterdir())
+    capture = h.journey.screen("capture")
+    assert capture.feed is None and not capture.children
+    shown = "\n".join(str(getattr(w, "text", "")) for screen in h.journey.manager.screens
+                      for w in screen.walk(restrict=True))
+    assert APPLICANT[0] not in shown and APPLICANT[1] not in shown
+    h.screenshot("attract-after-timeout")
+
+
+@pytest.mark.kiosk(elder=True)
+def test_elder_view_is_larger_and_still_fits(harness: Harness) -> None:
+    h = harness
+    assert h.ui.theme.elder
+    start_matter(h)
+    check_targets(h)
+    identify(h)
+    h.screenshot("capture")
+    check_targets(h)
+
+
+@pytest.mark.kiosk(language="en")
+def test_english_first(harness: Harness) -> None:
+    h = harness
+    assert "Start" in h.find("start").text
+    start_matter(h)
+    assert "Service guide" in h.text_on_screen()
+
+
+LANDSCAPE = os.environ.get("UI_WINDOW") == "1920x1080"
+
+
+@pytest.mark.skipif(not LANDSCAPE, reason="runs in its own landscape window (see below)")
+@pytest.mark.kiosk(orientation="landscape")
+def test_landscape_journey(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    check_targets(h)
+    identify(h)
+    h.screenshot("capture")
+    check_targets(h)
+    first_id, pages = required_materials(h)[0]
+    lay_pages(h, first_id, pages)
+    h.tap("review")
+    h.wait_screen("review")
+    h.screenshot("review")
+
+
+@pytest.mark.skipif(LANDSCAPE, reason="the parent of the landscape run")
+def test_landscape_layout() -> None:
+    """The 1920×1080 layout, in a child pytest whose window is created landscape."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{__file__}::test_landscape_journey"],
+        env={**os.environ, "UI_WINDOW": "1920x1080"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
