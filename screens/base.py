@@ -67,6 +67,10 @@ class KioskScreen(Screen):
     def wipe(self) -> None:
         """Forget everything shown: called when a session ends, whatever screen is current."""
         self.clear_widgets()
+        self.wipe_state()
+
+    def wipe_state(self) -> None:
+        """Reset what the screen remembers about the citizen (subclasses that keep any)."""
 
     # --- parts ---------------------------------------------------------------------------
     def header(self) -> Widget:

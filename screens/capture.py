@@ -63,7 +63,6 @@ class CaptureScreen(KioskScreen):
     def wipe(self) -> None:
         self._stop_feed()
         super().wipe()
-        self.wipe_state()
 
     # --- life cycle ----------------------------------------------------------------------
     def on_pre_enter(self, *_: Any) -> None:

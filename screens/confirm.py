@@ -27,8 +27,7 @@ class ConfirmScreen(KioskScreen):
         super().__init__(ui, **kwargs)
         self.agreed = False
 
-    def wipe(self) -> None:
-        super().wipe()
+    def wipe_state(self) -> None:
         self.agreed = False
 
     def body(self) -> Widget:

@@ -45,10 +45,6 @@ class DeliveryScreen(KioskScreen):
         self.street = ""
         self.region_page = 0
 
-    def wipe(self) -> None:
-        super().wipe()
-        self.wipe_state()
-
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
         ui, theme = self.ui, self.ui.theme

@@ -82,10 +82,6 @@ class IdentifyScreen(KioskScreen):
         self.read_token = 0                 # a late answer to an abandoned read is ignored
         self.field_buttons: dict[str, KioskButton] = {}
 
-    def wipe(self) -> None:
-        super().wipe()
-        self.wipe_state()
-
     def on_enter(self, *_: Any) -> None:
         super().on_enter()
         if self.state == "waiting":

@@ -135,6 +135,12 @@ class Journey:
                          [(t.bi("知道了"), "ok", None, "primary")]))
         t.say("已呼叫工作人员，请稍候")
 
+    def request_staff_mode(self) -> None:
+        """The seam for guide (staff) mode, wired in a later issue: staff credentials, audit,
+        assisted sessions, diagnostics and the only exit from the kiosk app."""
+        self.ui.kiosk.bus.publish("ui.staff_mode_requested",
+                                  {"kiosk": self.ui.kiosk.settings.kiosk.id})
+
     def show_error(self, zh: str, en: str, then: Any = None) -> None:
         t = self.ui
         self.show(Dialog(t.theme, "error", t.pair(zh, en),

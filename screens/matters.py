@@ -44,10 +44,6 @@ class MattersScreen(KioskScreen):
         self.page, self.typing = 0, False
         self.keyboard: PinyinKeyboard | None = None
 
-    def wipe(self) -> None:
-        super().wipe()
-        self.wipe_state()
-
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
         ui, theme = self.ui, self.ui.theme

@@ -31,10 +31,6 @@ class PrintingScreen(KioskScreen):
         self.printed = True
         self.error = ("", "")
 
-    def wipe(self) -> None:
-        super().wipe()
-        self.wipe_state()
-
     # --- starting ------------------------------------------------------------------------
     def start_submit(self) -> None:
         ui = self.ui

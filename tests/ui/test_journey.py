@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from kivy.tests.common import UnitTestTouch
 from ui_harness import Harness
 
 from kiosk.catalogue.model import Necessity
@@ -20,25 +21,25 @@ APPLICANT = ("张明华", "110101195803121237")   # the emulated resident card
 
 
 def start_matter(h: Harness, code: str = MATTER, search: str = "hjzm") -> None:
-    h.screenshot("attract")
+    shot(h, "attract")
     h.tap("start")
     h.wait_screen("matters")
-    h.screenshot("matters")
+    shot(h, "matters")
     h.tap("search")
     h.type_keys(search)
-    h.screenshot("matters-search")
+    shot(h, "matters-search")
     h.tap(f"matter_{code}")
     h.wait_screen("guide")
-    h.screenshot("guide")
+    shot(h, "guide")
 
 
 def identify(h: Harness) -> None:
     h.tap("next")
     h.wait_screen("identify")
-    h.screenshot("identify-waiting")
+    shot(h, "identify-waiting")
     h.kiosk.identity.present("resident")
     h.wait(lambda: h.has("next"), "the card to be read")
-    h.screenshot("identify-read")
+    shot(h, "identify-read")
     h.tap("next")
     h.wait_screen("capture")
 
@@ -61,6 +62,12 @@ def required_materials(h: Harness) -> list[tuple[str, int]]:
             if req.necessity is Necessity.REQUIRED]
 
 
+def shot(h: Harness, label: str) -> None:
+    """Save a screenshot and check the touch targets of what it shows."""
+    h.screenshot(label)
+    check_targets(h)
+
+
 def check_targets(h: Harness) -> None:
     """Every button on screen is at least 15 mm on both sides at the stated dpi."""
     small = [(w.name or w.text[:12], round(w.width), round(w.height))
@@ -69,33 +76,31 @@ def check_targets(h: Harness) -> None:
     assert not small, f"touch targets under 15 mm on {h.screen}: {small}"
 
 
-def test_complete_application_ends_with_receipt_and_delivered_package(harness: Harness) -> None:
-    h = harness
+def complete_journey(h: Harness) -> None:
+    """A complete application from the attract screen to a delivered package."""
     start_matter(h)
-    check_targets(h)
     identify(h)
-    h.screenshot("capture-empty")
+    shot(h, "capture-empty")
     for material_id, pages in required_materials(h):
         lay_pages(h, material_id, pages)
-    h.screenshot("capture-done")
-    check_targets(h)
+    shot(h, "capture-done")
     h.tap("review")
     h.wait_screen("review")
-    h.screenshot("review-complete")
+    shot(h, "review-complete")
     h.tap("next")
     h.wait_screen("delivery")
-    h.screenshot("delivery")
+    shot(h, "delivery")
     h.tap("delivery_pickup")
     h.type_digits("13800138000")
-    h.screenshot("delivery-phone")
+    shot(h, "delivery-phone")
     h.tap("done_editing")
     h.tap("next")
     h.wait_screen("confirm")
     h.tap("agree")
-    h.screenshot("confirm")
+    shot(h, "confirm")
     h.tap("submit")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the receipt to print")
-    h.screenshot("printing-receipt")
+    shot(h, "printing-receipt")
     printing = h.journey.current
     assert printing.printed and printing.number
     receipts = h.kiosk.printer.virtual.wait_for_jobs(1)   # the virtual ESC/POS printer
@@ -103,12 +108,12 @@ def test_complete_application_ends_with_receipt_and_delivered_package(harness: H
     assert any("受理" in line for line in receipts[0].transcript)
     h.tap("next")
     h.wait_screen("rating")
-    h.screenshot("rating")
+    shot(h, "rating")
     session = h.journey.session
     h.tap("rate_very_satisfied")
     h.wait_screen("done")
     assert session.rating is not None
-    h.screenshot("done")
+    shot(h, "done")
     h.tap("home")
     h.wait_screen("attract")
     assert not session.applicant_data_present()
@@ -120,6 +125,11 @@ def test_complete_application_ends_with_receipt_and_delivered_package(harness: H
     assert APPLICANT[0] not in shown and APPLICANT[1] not in shown
 
 
+def test_complete_application_ends_with_receipt_and_delivered_package(harness: Harness) -> None:
+    complete_journey(harness)
+    assert harness.kiosk.speaker.spoken, "the screens spoke their prompts"
+
+
 def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> None:
     h = harness
     start_matter(h)
@@ -128,7 +138,7 @@ def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> N
     lay_pages(h, first_id, first_pages)          # one material only: the rest is missing
     h.tap("review")
     h.wait_screen("review")
-    h.screenshot("review-missing")
+    shot(h, "review-missing")
     result = h.journey.session.result
     assert not result.accepted and len(result.problems) >= 2
     shown = h.text_on_screen()
@@ -136,7 +146,7 @@ def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> N
         assert problem.zh.split("（")[0] in shown
     h.tap("notice")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the notice to print")
-    h.screenshot("printing-notice")
+    shot(h, "printing-notice")
     notices = h.kiosk.printer.virtual.wait_for_jobs(1)
     assert len(notices) == 1 and any("补正" in line for line in notices[0].transcript)
     h.tap("next")
@@ -145,6 +155,34 @@ def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> N
     h.wait_screen("done")
     h.tap("home")
     h.wait_screen("attract")
+
+
+def test_a_double_tap_acts_once(harness: Harness) -> None:
+    h = harness
+    h.tap("start")
+    h.wait_screen("matters")
+    h.tap(f"matter_{MATTER}")
+    h.wait_screen("guide")
+    button = h.find("next")
+    x, y = button.to_window(*button.center)
+    h.touch_at(x, y)                    # goes on to identify ...
+    h.touch_at(x, y, advance=0.1)       # ... and the bounce lands on identify's button
+    assert h.screen == "identify" and h.journey.swallowed == 1
+    h.touch_at(x, y, advance=1.0)       # a deliberate tap later is taken
+    assert h.journey.swallowed == 1
+
+
+def test_holding_the_title_asks_for_guide_mode(harness: Harness) -> None:
+    h = harness
+    asked: list[object] = []
+    h.kiosk.bus.subscribe("ui.staff_mode_requested", lambda topic, payload: asked.append(payload))
+    title = next(w for w in h.journey.current.walk() if "跨域通办" in str(getattr(w, "text", "")))
+    x, y = title.to_window(*title.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    h.wait(lambda: asked, "the staff-mode request after a 3 s hold")
+    touch.touch_up()
+    assert h.screen == "attract"
 
 
 @pytest.mark.kiosk(idle_timeout_s=3, idle_warning_s=2)
@@ -159,7 +197,7 @@ def test_idle_in_capture_wipes_everything_and_returns_to_attract(harness: Harnes
     assert any(store.iterdir())
     h.wait(lambda: h.journey.dialog is not None and h.journey.dialog.name == "idle",
            "the idle warning")
-    h.screenshot("idle-warning")
+    shot(h, "idle-warning")
     h.wait_screen("attract")
     assert session.end_reason is not None and session.end_reason.value == "timeout"
     assert not session.applicant_data_present()
@@ -169,18 +207,14 @@ def test_idle_in_capture_wipes_everything_and_returns_to_attract(harness: Harnes
     shown = "\n".join(str(getattr(w, "text", "")) for screen in h.journey.manager.screens
                       for w in screen.walk(restrict=True))
     assert APPLICANT[0] not in shown and APPLICANT[1] not in shown
-    h.screenshot("attract-after-timeout")
+    shot(h, "attract-after-timeout")
 
 
 @pytest.mark.kiosk(elder=True)
 def test_elder_view_is_larger_and_still_fits(harness: Harness) -> None:
     h = harness
-    assert h.ui.theme.elder
-    start_matter(h)
-    check_targets(h)
-    identify(h)
-    h.screenshot("capture")
-    check_targets(h)
+    assert h.ui.theme.elder and h.ui.theme.body >= 1.5 * 24   # 18 pt at 96 dpi, × 1.5
+    complete_journey(h)
 
 
 @pytest.mark.kiosk(language="en")
@@ -197,17 +231,7 @@ LANDSCAPE = os.environ.get("UI_WINDOW") == "1920x1080"
 @pytest.mark.skipif(not LANDSCAPE, reason="runs in its own landscape window (see below)")
 @pytest.mark.kiosk(orientation="landscape")
 def test_landscape_journey(harness: Harness) -> None:
-    h = harness
-    start_matter(h)
-    check_targets(h)
-    identify(h)
-    h.screenshot("capture")
-    check_targets(h)
-    first_id, pages = required_materials(h)[0]
-    lay_pages(h, first_id, pages)
-    h.tap("review")
-    h.wait_screen("review")
-    h.screenshot("review")
+    complete_journey(harness)
 
 
 @pytest.mark.skipif(LANDSCAPE, reason="the parent of the landscape run")

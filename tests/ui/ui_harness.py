@@ -127,6 +127,15 @@ class Harness:
         touch.touch_up()
         self.pump(2)
 
+    def touch_at(self, x: float, y: float, advance: float = 1.0, hold: int = 1) -> None:
+        """A finger down and up at window point (x, y), ``advance`` s after the last one."""
+        self.clock.advance(advance)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        self.pump(hold)
+        touch.touch_up()
+        self.pump(2)
+
     def type_keys(self, text: str) -> None:
         for char in text:
             key = {" ": "key_space", "'": "key_apostrophe"}.get(char, f"key_{char.lower()}")
@@ -168,8 +177,14 @@ def test_settings(tmp_path: Path, **session: Any) -> Settings:
 
 
 def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
-               elder: bool = False, language: str = "zh_CN", **session: Any) -> Harness:
+               elder: bool = False, language: str = "zh_CN",
+               camera: dict[str, Any] | None = None, **session: Any) -> Harness:
     settings = test_settings(tmp_path, **session)
+    if camera:
+        devices = settings.devices
+        options = {**devices.camera.options, **camera}
+        settings = settings.model_copy(update={"devices": devices.model_copy(update={
+            "camera": devices.camera.model_copy(update={"options": options})})})
     ui_settings = settings.ui.model_copy(update={"language": language, "voice": True})
     settings = settings.model_copy(update={"ui": ui_settings})
     assert Window.size == window_size(orientation), (

@@ -1,0 +1,50 @@
+"""Start the touchscreen app: configure Kivy's window BEFORE Kivy creates it, then run.
+
+Kivy reads its window settings when ``kivy.core.window`` is first imported, so nothing here
+imports the app until the configuration is set.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from kiosk.bootstrap import build_kiosk
+from kiosk.settings import Settings
+
+SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+
+
+def configure(settings: Settings) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")          # our CLI owns the arguments
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")    # keep the kiosk's own log handlers
+    from kivy.config import Config
+
+    width, height = SIZES[settings.ui.orientation]
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    full = settings.ui.fullscreen
+    Config.set("graphics", "fullscreen", "auto" if full else "0")
+    Config.set("graphics", "borderless", "1" if full else "0")
+    Config.set("graphics", "show_cursor", "0" if full else "1")
+    Config.set("kivy", "exit_on_escape", "0")   # no way out but guide mode (a later issue)
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")   # no red multitouch dots
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("SDL_VIDEODRIVER"))
+
+
+def run(settings: Settings, demo: bool) -> int:
+    configure(settings)
+    from screens.app import KioskApp
+
+    kiosk = build_kiosk(settings)
+    kiosk.open(datetime.now())
+    kiosk.start_polling()
+    try:
+        KioskApp(kiosk, demo=demo).run()
+    finally:
+        kiosk.close()
+    return 0

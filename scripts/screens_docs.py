@@ -1,0 +1,49 @@
+"""Refresh docs/screens/ from the UI tests' screenshots (run the UI tests first):
+
+    .venv/bin/python -m pytest tests/ui
+    .venv/bin/python scripts/screens_docs.py
+
+Half-size PNGs (540×960 / 960×540), palette-quantised so the set stays small in git.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screens"
+DOCS = ROOT / "docs" / "screens"
+SETS = {
+    "portrait-zh": ["test_complete_application_ends_with_receipt_and_delivered_package",
+                    "test_missing_materials_end_with_the_correction_notice",
+                    "test_idle_in_capture_wipes_everything_and_returns_to_attract"],
+    "portrait-elder": ["test_elder_view_is_larger_and_still_fits"],
+    "landscape-zh": ["test_landscape_journey"],
+    "portrait-en": ["test_english_first"],
+}
+
+
+def main() -> None:
+    shutil.rmtree(DOCS, ignore_errors=True)
+    for name, tests in SETS.items():
+        out = DOCS / name
+        out.mkdir(parents=True)
+        seen: set[str] = set()
+        for test in tests:
+            for png in sorted((SHOTS / test).glob("*.png")):
+                label = png.stem.split("-", 1)[1]
+                if label in seen:            # the first journey's copy of a shared screen
+                    continue
+                seen.add(label)
+                image = Image.open(png).convert("RGB")
+                image = image.resize((image.width // 2, image.height // 2), Image.LANCZOS)
+                image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(
+                    out / f"{len(seen):02d}-{label}.png", optimize=True)
+        print(f"{out.relative_to(ROOT)}: {len(seen)} screens")
+
+
+if __name__ == "__main__":
+    main()
