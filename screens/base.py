@@ -18,7 +18,7 @@ from kivy.uix.widget import Widget
 from kiosk.errors import BilingualError
 from screens.context import Ui
 from screens.labels import N_
-from screens.widgets import KioskButton, Text, fit_height
+from screens.widgets import KioskButton, Text, fit_height, fit_row
 
 # The citizen-facing steps, for "第 n 步 / 共 m 步".
 STEPS = ("选择事项", "阅读指南", "读取证件", "拍摄材料", "核对材料", "送达方式", "确认提交",
@@ -56,11 +56,10 @@ class KioskScreen(Screen):
         root.add_widget(self.body())
         footer = self.footer()
         if footer:
-            bar = BoxLayout(size_hint_y=None, spacing=theme.gap * 2)
-            bar.height = max(w.height for w in footer)
+            bar = BoxLayout(spacing=theme.gap * 2)
             for widget in footer:
                 bar.add_widget(widget)
-            root.add_widget(bar)
+            root.add_widget(fit_row(bar))
         self.add_widget(root)
         ui.journey.screen_rendered(self)
 
@@ -77,12 +76,11 @@ class KioskScreen(Screen):
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=theme.gap)
         fit_height(box)
-        row = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.gap * 2)
+        row = BoxLayout(spacing=theme.gap * 2)
         progress = ""
         if self.step is not None:
             progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(STEPS))
-        row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted,
-                            size_hint_y=1))
+        row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), ui.journey.call_guide,
                                     name="call_guide", size_hint_x=None, width=theme.mm(62),
                                     font=theme.small * 1.1))
@@ -90,7 +88,7 @@ class KioskScreen(Screen):
             row.add_widget(KioskButton(theme, ui.bi("取消办理"), ui.journey.ask_cancel,
                                         name="cancel", size_hint_x=None, width=theme.mm(48),
                                         font=theme.small * 1.1))
-        box.add_widget(row)
+        box.add_widget(fit_row(row))
         if self.step is not None:
             box.add_widget(self.progress_bar())
         if self.title_id:
@@ -100,7 +98,9 @@ class KioskScreen(Screen):
     def progress_bar(self) -> Widget:
         """Done steps filled, the current one outlined and numbered: not colour alone."""
         theme = self.ui.theme
-        bar = BoxLayout(size_hint_y=None, height=theme.mm(8), spacing=theme.mm(1))
+        # one line of small text with its leading (CJK fonts are ~1.45 em tall)
+        bar = BoxLayout(size_hint_y=None, height=theme.small * 1.6 * theme.line_height,
+                        spacing=theme.mm(1))
         for index in range(1, len(STEPS) + 1):
             done, current = index < (self.step or 0), index == self.step
             mark = "✓" if done else str(index)

@@ -122,10 +122,12 @@ class CaptureScreen(KioskScreen):
             self._outline_colour = Color(*theme.palette.warning)
             self._outline = Line(width=theme.mm(0.8), close=True)
         live.add_widget(self.preview)
-        # fixed height: the hint changes every few frames and must not shift the layout
+        # The hint changes every few frames: its box only ever grows (to the tallest hint
+        # seen), so the buttons under it do not jump up and down with the wording.
         self.hint = Text(theme, self.ui.bi(HINTS[self.hint_id]), size=theme.title * 0.8,
                          bold=True, halign="center", grow=False,
                          height=theme.title * 0.8 * (1.6 if theme.elder else 2.6))
+        self.hint.bind(texture_size=self._hint_fits)
         live.add_widget(self.hint)
         live.add_widget(self._capture_buttons())
         checklist = self._checklist()
@@ -141,6 +143,9 @@ class CaptureScreen(KioskScreen):
         checklist.size_hint_y = 0.38
         box.add_widget(checklist)
         return box
+
+    def _hint_fits(self, hint: Text, texture_size: tuple[int, int]) -> None:
+        hint.height = max(hint.height, texture_size[1] + self.ui.theme.gap)
 
     def _current_title(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -169,8 +174,8 @@ class CaptureScreen(KioskScreen):
         box.add_widget(Text(theme, ui.bi("材料清单（点选要拍的材料）"), bold=True))
         for material, req in self.rows():
             box.add_widget(self._row(material, req))
-        if self.current:
-            box.add_widget(self._thumbnails())
+            if material.id == self.current and self.pages(material.id):
+                box.add_widget(self._thumbnails())   # under its own row, in view
         return self.scroll(box)
 
     def _row(self, material: Material, req: Any) -> Widget:
@@ -199,10 +204,10 @@ class CaptureScreen(KioskScreen):
     def _thumbnails(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         session = ui.journey.session
-        row = BoxLayout(size_hint_y=None, height=theme.mm(40), spacing=theme.gap)
+        row = BoxLayout(size_hint_y=None, height=theme.mm(30), spacing=theme.gap)
         for number, page in enumerate(self.pages(self.current), start=1):
             cell = Panel(theme, padding=theme.mm(1), spacing=theme.mm(1),
-                         size_hint_x=None, width=theme.mm(32))
+                         size_hint_x=None, width=theme.mm(24))
             picture = Picture()
             if session is not None:
                 data = io.BytesIO(session.page_image(page))

@@ -20,7 +20,7 @@ from screens.base import KioskScreen
 from screens.keyboard import NumericKeypad, PinyinKeyboard
 from screens.labels import N_
 from screens.matters import keyboard_labels
-from screens.widgets import KioskButton, Text, escape, fit_row
+from screens.widgets import KioskButton, Text, escape, fit_height, fit_row
 
 CHOICES = ("pickup", "post_id_address", "post_other", "electronic")
 PHONE_DIGITS = 11
@@ -61,8 +61,13 @@ class DeliveryScreen(KioskScreen):
             box.add_widget(PinyinKeyboard(theme, ui.ime, self._typed_street, keyboard_labels(ui),
                                           text=self.street, digits=True))
         else:
+            # two columns in landscape, so the address fields still fit under the choices
+            choices = GridLayout(cols=2 if theme.landscape else 1, spacing=theme.gap * 1.5,
+                                 size_hint_y=None)
+            choices.bind(minimum_height=choices.setter("height"))
             for choice in self._choices():
-                box.add_widget(self._choice_button(choice))
+                choices.add_widget(self._choice_button(choice))
+            box.add_widget(choices)
             box.add_widget(self._field("phone", N_("手机号码（用于通知办理结果）"),
                                        self.phone, active=False))
             if self.choice == "post_other":
@@ -119,6 +124,7 @@ class DeliveryScreen(KioskScreen):
     def _region_picker(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
+        fit_height(box)                  # at the top of the body, not floating in its middle
         path = self._region_text() or ui.t("请选择省份")
         box.add_widget(Text(theme, f"{ui.t('已选')}{ui.colon}{escape(path)}", bold=True))
         options = (self.divisions.children(self.region[-1].code) if self.region
@@ -185,12 +191,13 @@ class DeliveryScreen(KioskScreen):
         self.render()
 
     def _done_editing(self) -> None:
-        if self.editing == "region" and self.region and self.region[-1].level == "district":
-            self.editing = "street" if not self.street else ""
-        elif self.editing == "phone" and self.choice == "post_other" and not self.region:
-            self.editing = "region"
-        else:
-            self.editing = ""
+        """On to the next field still missing, after this one (never back to an earlier
+        one: a citizen who left it unfinished can tap it again)."""
+        fields = ["region", "street", "phone"] if self.choice == "post_other" else ["phone"]
+        missing = {"region": not (self.region and self.region[-1].level == "district"),
+                   "street": not self.street, "phone": len(self.phone) != PHONE_DIGITS}
+        later = fields[fields.index(self.editing) + 1:] if self.editing in fields else fields
+        self.editing = next((name for name in later if missing[name]), "")
         self.render()
 
     def _typed_phone(self, text: str) -> None:

@@ -14,7 +14,7 @@ from kivy.uix.gridlayout import GridLayout
 
 from kiosk.ime import Candidate, PinyinIME
 from screens.theme import Theme
-from screens.widgets import KioskButton
+from screens.widgets import KioskButton, fit_height, fit_row
 
 Changed = Callable[[str, str], None]        # (committed text, pending pinyin)
 ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -40,8 +40,7 @@ class PinyinKeyboard(BoxLayout):
         for letters in ROWS:
             self.add_widget(self._row(letters))
         self.add_widget(self._bottom_row())
-        self.height = sum(child.height for child in self.children) + self.spacing * (
-            len(self.children) - 1)
+        fit_height(self)              # as tall as its rows, after keys grow to fit two lines
         self._refresh()
 
     def _key(self, label: str, action: Callable[[], None], name: str, **kwargs: Any) -> Any:
@@ -53,7 +52,7 @@ class PinyinKeyboard(BoxLayout):
         for letter in letters:
             row.add_widget(self._key(letter.upper() if self.latin else letter,
                                      lambda ch=letter: self.press(ch), f"key_{letter}"))
-        return row
+        return fit_row(row)
 
     def _bottom_row(self) -> BoxLayout:
         row = BoxLayout(size_hint_y=None, height=self.theme.target, spacing=self.theme.mm(1))
@@ -65,7 +64,7 @@ class PinyinKeyboard(BoxLayout):
                                  size_hint_x=0.38))
         row.add_widget(self._key(self.labels["delete"], self.backspace, "key_delete",
                                  size_hint_x=0.25))
-        return row
+        return fit_row(row)
 
     # --- typing --------------------------------------------------------------------------
     def press(self, char: str) -> None:
@@ -130,6 +129,7 @@ class PinyinKeyboard(BoxLayout):
         if len(self.candidates) > CANDIDATES_SHOWN:
             self._bar.add_widget(self._key(self.labels["more"], self._next_page, "candidates_more",
                                            size_hint_x=None, width=self.theme.target * 1.6))
+        fit_row(self._bar, minimum=self.theme.target)   # kept when empty: keys do not jump
 
 
 class NumericKeypad(GridLayout):
@@ -145,7 +145,7 @@ class NumericKeypad(GridLayout):
             self.add_widget(KioskButton(theme, label, lambda k=key: self.press(k),
                                          name=f"digit_{key}", height=theme.target * 1.2,
                                          font=theme.title))
-        self.height = 4 * theme.target * 1.2 + 3 * theme.mm(1.5)
+        self.bind(minimum_height=self.setter("height"))     # rows grow with their keys
 
     def press(self, key: str) -> None:
         if key == "clear":

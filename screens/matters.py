@@ -47,7 +47,9 @@ class MattersScreen(KioskScreen):
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        # landscape is short: tighter rows so three rows of matters fit above the footer
+        box = BoxLayout(orientation="vertical",
+                        spacing=theme.gap * (1.0 if theme.landscape else 1.5))
         box.add_widget(self._search_row())
         # two columns in landscape: six matters in three rows fit under the filters
         columns = 2 if theme.landscape and not self.typing else 1
@@ -58,7 +60,7 @@ class MattersScreen(KioskScreen):
                                            text=self.query)
             if theme.landscape:     # too little height for both: keyboard beside the list
                 side = BoxLayout(spacing=theme.gap * 2)
-                keys = BoxLayout(orientation="vertical", size_hint_x=0.55)
+                keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
                 keys.add_widget(self.keyboard)
                 keys.add_widget(Widget())
                 side.add_widget(keys)

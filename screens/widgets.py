@@ -130,10 +130,14 @@ class KioskButton(Button):
         self._edge.rounded_rectangle = (*self.pos, *self.size, self.theme.mm(2))
         self.text_size = (self.width - self.theme.gap * 2, None)
 
+    def natural_height(self) -> float:
+        """Its own height, or taller to hold two-line (bilingual) text."""
+        return max(self.base_height, self.texture_size[1] + self.theme.gap * 1.5)
+
     def _fit(self, *_: Any) -> None:
-        """Grow to hold two-line (bilingual) text instead of letting it spill over the edge."""
+        """Grow instead of letting the text spill over the edge (in a row: the row grows)."""
         if self.size_hint_y is None:
-            self.height = max(self.base_height, self.texture_size[1] + self.theme.gap * 1.5)
+            self.height = self.natural_height()
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -185,8 +189,25 @@ class Picture(Widget):
         self._rect.pos, self._rect.size = (x, y), (w, h)
 
 
-def fit_row(row: BoxLayout) -> BoxLayout:
-    """A horizontal row as tall as its tallest child."""
+def fit_row(row: BoxLayout, minimum: float = 0) -> BoxLayout:
+    """A horizontal row as tall as its tallest child's text, kept up to date as textures
+    change (a button that wraps to two lines must push its row, not spill over what is
+    above it). Children are stretched to the row's height, so a row of keys stays even."""
+    fixed = [child for child in row.children if child.size_hint_y is None]
+
+    def natural(child: Widget) -> float:
+        if isinstance(child, KioskButton):
+            return child.natural_height()
+        if isinstance(child, Label):
+            return float(child.texture_size[1])
+        return float(child.height)
+
+    def fit(*_: Any) -> None:
+        row.height = max([minimum, *(natural(child) for child in fixed)])
+
     row.size_hint_y = None
-    row.height = max((child.height for child in row.children), default=0)
+    for child in fixed:
+        child.size_hint_y = 1
+        child.bind(**{"texture_size" if isinstance(child, Label) else "height": fit})
+    fit()
     return row

@@ -19,6 +19,7 @@ DOCS = ROOT / "docs" / "screens"
 SETS = {
     "portrait-zh": ["test_complete_application_ends_with_receipt_and_delivered_package",
                     "test_missing_materials_end_with_the_correction_notice",
+                    "test_posting_elsewhere_picks_the_region_then_types_the_street",
                     "test_idle_in_capture_wipes_everything_and_returns_to_attract"],
     "portrait-elder": ["test_elder_view_is_larger_and_still_fits"],
     "landscape-zh": ["test_landscape_journey"],

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 from kivy.tests.common import UnitTestTouch
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 from ui_harness import Harness
 
 from kiosk.catalogue.model import Necessity
@@ -63,9 +65,10 @@ def required_materials(h: Harness) -> list[tuple[str, int]]:
 
 
 def shot(h: Harness, label: str) -> None:
-    """Save a screenshot and check the touch targets of what it shows."""
+    """Save a screenshot and check the touch targets and the layout of what it shows."""
     h.screenshot(label)
     check_targets(h)
+    check_layout(h)
 
 
 def check_targets(h: Harness) -> None:
@@ -74,6 +77,25 @@ def check_targets(h: Harness) -> None:
              for w in h.widgets() if hasattr(w, "min_target") and w.get_root_window()
              and (w.width < w.min_target - 0.5 or w.height < w.min_target - 0.5)]
     assert not small, f"touch targets under 15 mm on {h.screen}: {small}"
+
+
+def check_layout(h: Harness) -> None:
+    """No text is taller than its box, and nothing in a row or column spills out of it
+    (a button that grew to fit two lines must push its row, not cover the text above)."""
+    slack = 2.0                                     # pixels: glyph rounding
+    problems = []
+    for w in h.widgets():
+        if not w.get_root_window() or w.width <= 0 or w.height <= 0:
+            continue
+        if isinstance(w, Label) and w.text and w.texture_size[1] > w.height + slack:
+            problems.append(f"text taller than its box: {w.text[:20]!r}")
+        parent = w.parent
+        if isinstance(parent, BoxLayout) and (w.y < parent.y - slack or
+                                              w.top > parent.top + slack):
+            problems.append(f"{type(w).__name__} {getattr(w, 'name', '')!r} outside its "
+                            f"{'row' if parent.orientation == 'horizontal' else 'column'} "
+                            f"by {max(parent.y - w.y, w.top - parent.top):.0f} px")
+    assert not problems, f"layout on {h.screen}: {problems}"
 
 
 def complete_journey(h: Harness) -> None:
@@ -155,6 +177,40 @@ def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> N
     h.wait_screen("done")
     h.tap("home")
     h.wait_screen("attract")
+
+
+def test_posting_elsewhere_picks_the_region_then_types_the_street(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    identify(h)
+    for material_id, pages in required_materials(h):
+        lay_pages(h, material_id, pages)
+    h.tap("review")
+    h.wait_screen("review")
+    h.tap("next")
+    h.wait_screen("delivery")
+    h.tap("delivery_post_other")                   # no region yet: the picker opens
+    shot(h, "delivery-region-provinces")
+    while not h.has("region_510000"):              # 四川省 is past the first page
+        h.tap("region_more")
+    h.tap("region_510000")
+    h.tap("region_510800")                         # 广元市
+    shot(h, "delivery-region-districts")
+    h.tap("region_510802")                         # 利州区: a district, on to the street
+    h.type_keys("shili")
+    h.tap("candidate_0")
+    h.type_keys("100")
+    shot(h, "delivery-street")
+    street = h.journey.current.street
+    assert street.endswith("100") and len(street) > 3
+    h.tap("done_editing")                          # on to the phone, still missing
+    h.type_digits("13800138000")
+    h.tap("done_editing")
+    shot(h, "delivery-post-other")
+    h.tap("next")
+    h.wait_screen("confirm")
+    _, contact = h.journey.screen("delivery").contact()
+    assert contact.address == "四川省广元市利州区" + street
 
 
 def test_a_double_tap_acts_once(harness: Harness) -> None:
