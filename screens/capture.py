@@ -24,7 +24,7 @@ from screens.base import KioskScreen, error_text
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Picture, Text, escape, fit_row
 
-PREVIEW_FPS = 15
+PREVIEW_FPS = 30          # the document camera's rate: every frame it makes is shown
 HINTS = {
     "no_page": N_("请把材料平放在拍摄区内"),
     "outside": N_("请把材料移到拍摄区中间"),
@@ -232,8 +232,8 @@ class CaptureScreen(KioskScreen):
         if view.frame.seq == self.last_seq:
             return
         self.last_seq = view.frame.seq
-        self._draw_frame(view.frame.image)
-        self._draw_outline(view.detection.quad, view.detection.hint == "ok")
+        self._draw_frame(view.display)
+        self._draw_outline(view.display_quad(), view.detection.hint == "ok")
         self._advise(view.advice)
 
     def _draw_frame(self, image: Any) -> None:

@@ -81,6 +81,27 @@ def test_reset_for_the_next_material_shoots_a_lookalike(camera: EmulatedCamera,
     wait(feed, in_state(CaptureState.SHOOT), "a shot after reset")
 
 
+def test_the_screen_gets_a_cut_down_frame_with_the_page_where_it_is() -> None:
+    cam = EmulatedCamera(PAGES, FONT, preview_fps=30, preview_size=(1920, 1080), slide_s=0.3)
+    cam.open()
+    live = CameraFeed(cam, detect_page, display_width=960)
+    live.start()
+    try:
+        cam.place("申请表")
+        view = wait(live, lambda v: v.detection.quad is not None, "the page")
+        assert view.step == 2 and view.display.shape == (540, 960, 3)
+        assert view.display.flags["C_CONTIGUOUS"]             # uploaded as it is
+        corners = view.display_quad()
+        assert corners is not None
+        for (x, y), (fx, fy) in zip(corners, view.detection.quad, strict=True):
+            assert (x, y) == (fx / 2, fy / 2)
+        # the same picture, not a different one: pixel (1, 1) of the cut is (2, 2) of the frame
+        assert (view.display[1, 1] == view.frame.image[2, 2]).all()
+    finally:
+        live.stop()
+        cam.close()
+
+
 def test_unplugged_camera_shows_nothing_and_stop_wipes(camera: EmulatedCamera,
                                                       feed: CameraFeed) -> None:
     camera.place("申请表")
