@@ -21,8 +21,8 @@ from drivers.identity import (
     CardType,
     Identity,
     MrzKey,
-    idnumber,
 )
+from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
 IdentityFault = Literal["card_removed_mid_read", "read_failed", "module_fault", "silence"]
@@ -32,9 +32,6 @@ _TEXT_FIELDS = ("name", "name_en", "sex", "nation_code", "nation", "address", "i
 _DATE_FIELDS = ("birth_date", "valid_from", "valid_to")
 _KNOWN_FIELDS = frozenset({"card_type", "id_number", *_TEXT_FIELDS, *_DATE_FIELDS})
 _LONG_TERM = "长期"
-# Card types whose number follows GB 11643 (birth date inside, MOD 11-2 check digit).
-_GB11643_TYPES = {CardType.RESIDENT, CardType.HMT_RESIDENCE, CardType.FOREIGNER_2023}
-_HMT_PREFIXES = ("810000", "820000", "830000")
 
 
 class BadIdentityData(DeviceError):
@@ -88,8 +85,6 @@ def _parse_identity(key: str, table: dict[str, Any]) -> Identity:
         **text,
     )
     _check_number(key, identity)
-    if identity.valid_from and identity.valid_to and identity.valid_to < identity.valid_from:
-        raise BadIdentityData(key, "有效期止早于起始日期", "valid_to is before valid_from")
     return identity
 
 
@@ -114,26 +109,9 @@ def _date(key: str, table: dict[str, Any], field: str) -> date | None:
 
 def _check_number(key: str, identity: Identity) -> None:
     """Why: a typo in demo data should fail at start-up, not as a puzzling checker result."""
-    number = identity.id_number
-    if identity.card_type not in _GB11643_TYPES:
-        if not number:
-            raise BadIdentityData(key, "缺少证件号码", "id_number is missing")
-        return
-    if not idnumber.is_valid(number):
-        raise BadIdentityData(key, "证件号码校验失败", "id_number fails the GB 11643 check")
-    if idnumber.birth_date(number) != identity.birth_date:
-        raise BadIdentityData(key, "证件号码与出生日期不符", "id_number does not match birth_date")
-    prefix_ok = {
-        CardType.RESIDENT: number[0] in "12345678",
-        CardType.HMT_RESIDENCE: number.startswith(_HMT_PREFIXES),
-        CardType.FOREIGNER_2023: number.startswith("9"),
-    }[identity.card_type]
-    if not prefix_ok:
-        raise BadIdentityData(key, "证件号码与证件类型不符", "id_number does not fit the card type")
-    # GB 11643: an odd 17th digit is a man, even a woman (the 2023 permit is not documented so).
-    checks_sex = identity.card_type is not CardType.FOREIGNER_2023 and identity.sex in ("男", "女")
-    if checks_sex and (int(number[16]) % 2 == 1) != (identity.sex == "男"):
-        raise BadIdentityData(key, "证件号码与性别不符", "id_number does not match sex")
+    problem = first_problem(identity)
+    if problem is not None:
+        raise BadIdentityData(key, *problem)
 
 
 class EmulatedIdentityReader:
