@@ -40,22 +40,36 @@ T = TypeVar("T")
 FONT = Path("fonts/NotoSansSC-Regular.otf")   # under paths.assets
 
 
-def _load(spec: str) -> Any:
+def load_named(spec: str) -> Any:
+    """``"package.module:name"``, imported on first use: kiosk/ names device backends
+    without importing their libraries (the layers contract), and unused ones cost nothing."""
     module, _, name = spec.partition(":")
     return getattr(importlib.import_module(module), name)
 
 
 def _identity_emulated(opts: dict[str, Any], s: Settings) -> Any:
-    identities = _load("drivers.identity.emulated:load_identities")(
+    identities = load_named("drivers.identity.emulated:load_identities")(
         s.paths.assets / str(opts.get("identities", "demo/identities.toml")))
-    reader = _load("drivers.identity.emulated:EmulatedIdentityReader")(identities)
+    reader = load_named("drivers.identity.emulated:EmulatedIdentityReader")(identities)
     if opts.get("present"):
         reader.present(str(opts["present"]))
     return reader
 
 
+def _identity_ga467(opts: dict[str, Any], s: Settings) -> Any:
+    """A GA/T 467 module on ``port`` (a device, or any pyserial URL such as socket://)."""
+    decoder = None
+    if opts.get("photo_library"):
+        decoder = load_named("drivers.identity.ga467.photo:VendorWltLibrary")(
+            str(opts["photo_library"]), symbol=str(opts.get("photo_symbol", "unpack")),
+            mode=int(opts.get("photo_mode", 0)))
+    return load_named("drivers.identity.ga467.reader:Ga467Reader")(
+        str(opts.get("port", "/dev/ttyUSB0")), baudrate=int(opts.get("baudrate", 115200)),
+        fingerprint=bool(opts.get("fingerprint", False)), photo_decoder=decoder)
+
+
 def _camera_emulated(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.camera.emulated:EmulatedCamera")(
+    return load_named("drivers.camera.emulated:EmulatedCamera")(
         s.paths.assets / str(opts.get("pages", "demo/pages")), s.paths.assets / FONT,
         dpi=int(opts.get("dpi", 150)), preview_fps=float(opts.get("preview_fps", 15)),
         preview_size=_size_option(opts, "camera", "preview_size", (1280, 720)))
@@ -72,40 +86,40 @@ def _size_option(opts: dict[str, Any], kind: str, key: str,
 
 
 def _speaker_emulated(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.speaker.emulated:EmulatedSpeaker")()
+    return load_named("drivers.speaker.emulated:EmulatedSpeaker")()
 
 
 def _speaker_espeak(opts: dict[str, Any], s: Settings) -> Any:
     output = str(opts.get("output", "default"))
-    return _load("drivers.speaker.espeak:EspeakSpeaker")(
+    return load_named("drivers.speaker.espeak:EspeakSpeaker")(
         output if output == "default" else s.paths.data_dir / output,
         rate=int(opts.get("rate", 150)), volume=int(opts.get("volume", 100)))
 
 
 def _barcode_pyzbar(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.barcode.pyzbar_backend:PyzbarDecoder")()
+    return load_named("drivers.barcode.pyzbar_backend:PyzbarDecoder")()
 
 
 def _printer_emulated(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.printer.emulated:EmulatedPrinter")(
+    return load_named("drivers.printer.emulated:EmulatedPrinter")(
         s.paths.data_dir / str(opts.get("out", "printer")),
         dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
 def _printer_loopback(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.printer.loopback:LoopbackPrinter")(
+    return load_named("drivers.printer.loopback:LoopbackPrinter")(
         s.paths.data_dir / str(opts.get("out", "printer")), s.paths.assets / FONT,
         dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
 def _printer_network(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.printer.network:NetworkPrinter")(
+    return load_named("drivers.printer.network:NetworkPrinter")(
         str(opts.get("host", "127.0.0.1")), int(opts.get("port", 9100)),
         timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
 def _printer_serial(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.printer.serial_link:SerialPrinter")(
+    return load_named("drivers.printer.serial_link:SerialPrinter")(
         str(opts.get("url", "/dev/ttyUSB0")), baudrate=int(opts.get("baudrate", 9600)),
         timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
 
@@ -113,19 +127,20 @@ def _printer_serial(opts: dict[str, Any], s: Settings) -> Any:
 def _printer_usb(opts: dict[str, Any], s: Settings) -> Any:
     def hex_option(key: str, default: str) -> int:
         return int(str(opts.get(key, default)), 16)
-    return _load("drivers.printer.usb_link:UsbPrinter")(
+    return load_named("drivers.printer.usb_link:UsbPrinter")(
         hex_option("vendor_id", "0x0416"), hex_option("product_id", "0x5011"),
         in_ep=hex_option("in_ep", "0x81"), out_ep=hex_option("out_ep", "0x03"),
         timeout=float(opts.get("timeout", 3.0)), dots_per_line=int(opts.get("dots_per_line", 576)))
 
 
 def _printer_file(opts: dict[str, Any], s: Settings) -> Any:
-    return _load("drivers.printer.file:FilePrinter")(
+    return load_named("drivers.printer.file:FilePrinter")(
         Path(str(opts.get("path", "/dev/usb/lp0"))), int(opts.get("dots_per_line", 576)))
 
 
 BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("identity", "emulated"): _identity_emulated,
+    ("identity", "ga467"): _identity_ga467,
     ("camera", "emulated"): _camera_emulated,
     ("barcode", "pyzbar"): _barcode_pyzbar,
     ("printer", "emulated"): _printer_emulated,
@@ -147,17 +162,17 @@ def open_printer(url: str, dots_per_line: int = 576) -> ReceiptPrinter:
     query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
     printer: ReceiptPrinter
     if parsed.scheme == "tcp":
-        printer = _load("drivers.printer.network:NetworkPrinter")(
+        printer = load_named("drivers.printer.network:NetworkPrinter")(
             parsed.hostname or "127.0.0.1", parsed.port or 9100, dots_per_line=dots_per_line)
     elif parsed.scheme == "file":
-        printer = _load("drivers.printer.file:FilePrinter")(Path(parsed.path), dots_per_line)
+        printer = load_named("drivers.printer.file:FilePrinter")(Path(parsed.path), dots_per_line)
     elif parsed.scheme == "serial":
         target = url.removeprefix("serial:").split("?", 1)[0]
-        printer = _load("drivers.printer.serial_link:SerialPrinter")(
+        printer = load_named("drivers.printer.serial_link:SerialPrinter")(
             target, baudrate=int(query.get("baudrate", 9600)), dots_per_line=dots_per_line)
     elif parsed.scheme == "usb":
         vendor, _, product = parsed.netloc.partition(":")
-        printer = _load("drivers.printer.usb_link:UsbPrinter")(
+        printer = load_named("drivers.printer.usb_link:UsbPrinter")(
             int(vendor, 16), int(product, 16), in_ep=int(query.get("in", "0x81"), 16),
             out_ep=int(query.get("out", "0x03"), 16), dots_per_line=dots_per_line)
     else:
@@ -227,7 +242,7 @@ class Kiosk:
     def camera_feed(self, clock: Callable[[], float] | None = None) -> CameraFeed:
         """A live view of the document camera with page detection and auto-capture; the
         capture screen starts it on entry and stops it on leaving."""
-        detect = _load("drivers.camera.detect:detect_page")   # OpenCV, loaded on first use
+        detect = load_named("drivers.camera.detect:detect_page")   # OpenCV, loaded on first use
         return CameraFeed(self.camera, detect, clock or time.monotonic,
                           dwell_s=self.settings.session.capture_dwell_s)
 
