@@ -55,6 +55,7 @@ class Ga467Module:
         self._halted = False                  # read once: not found until lifted
         self._faults: set[str] = set()
         self.commands: list[Command | None] = []    # what it was asked, for tests
+        self.bytes_in = self.bytes_out = 0          # on the wire, for benchmarks
 
     # --- scripting ------------------------------------------------------------------------
     def present(self, card: EmulatedCard | Identity) -> None:
@@ -143,8 +144,10 @@ class Ga467Module:
             reply = self.respond(request)
             if reply is None:
                 continue
-            if self.pace:          # ten bits a byte on an 8N1 line
-                time.sleep(len(reply) * 10 / self.baudrate)
+            self.bytes_in += len(request)
+            self.bytes_out += len(reply)
+            if self.pace:   # both frames' time on an 8N1 line (ten bits a byte): a pty has none
+                time.sleep((len(request) + len(reply)) * 10 / self.baudrate)
             write(reply)
 
 
