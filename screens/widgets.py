@@ -132,7 +132,7 @@ class KioskButton(Button):
 
     def natural_height(self) -> float:
         """Its own height, or taller to hold two-line (bilingual) text."""
-        return max(self.base_height, self.texture_size[1] + self.theme.gap * 1.5)
+        return max(self.base_height, float(self.texture_size[1]) + self.theme.gap * 1.5)
 
     def _fit(self, *_: Any) -> None:
         """Grow instead of letting the text spill over the edge (in a row: the row grows)."""
