@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.animation import Animation
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -45,7 +46,7 @@ class KioskScreen(Screen):
             self.ui.say(self.spoken_id)
 
     def render(self) -> None:
-        self.clear_widgets()
+        self.drop_widgets()
         ui, theme = self.ui, self.ui.theme
         root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2)
         with root.canvas.before:
@@ -65,8 +66,19 @@ class KioskScreen(Screen):
 
     def wipe(self) -> None:
         """Forget everything shown: called when a session ends, whatever screen is current."""
-        self.clear_widgets()
+        self.drop_widgets()
         self.wipe_state()
+
+    def drop_widgets(self) -> None:
+        """Clear the screen. Running animations are cancelled first: Kivy keeps every running
+        Animation, and through it the widget tree it moves (a leak of a screen per render)."""
+        for widget in self.walk(restrict=True):
+            Animation.cancel_all(widget)
+        self.clear_widgets()
+
+    def on_leave(self, *_: Any) -> None:
+        for widget in self.walk(restrict=True):       # nothing moves on a screen not shown
+            Animation.cancel_all(widget)
 
     def wipe_state(self) -> None:
         """Reset what the screen remembers about the citizen (subclasses that keep any)."""

@@ -78,6 +78,7 @@ class CaptureScreen(KioskScreen):
         self._ticker = Clock.schedule_interval(self._update, 1 / PREVIEW_FPS)
 
     def on_leave(self, *_: Any) -> None:
+        super().on_leave()
         self._stop_feed()
 
     def _stop_feed(self) -> None:

@@ -70,6 +70,7 @@ class DoneScreen(KioskScreen):
         self._timer = Clock.schedule_interval(self._count, 1.0)
 
     def on_leave(self, *_: Any) -> None:
+        super().on_leave()
         if self._timer is not None:
             self._timer.cancel()
 
