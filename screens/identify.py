@@ -47,9 +47,6 @@ class CardAnimation(Widget):
         self._anim.bind(on_progress=lambda *_: self._redraw())
         self._anim.start(self)
 
-    def stop(self) -> None:
-        self._anim.cancel(self)
-
     def _redraw(self, *_: Any) -> None:
         w, h = self.width, self.height
         pad_w, pad_h = w * 0.5, h * 0.32
@@ -101,12 +98,10 @@ class IdentifyScreen(KioskScreen):
         }
         colour = {"read": theme.palette.ok, "failed": theme.palette.problem}.get(
             self.state, theme.palette.text)
-        self.status = Text(theme, texts[self.state], size=theme.title * 0.85, colour=colour,
-                           halign="center")
-        box.add_widget(self.status)
+        box.add_widget(Text(theme, texts[self.state], size=theme.title * 0.85, colour=colour,
+                            halign="center"))
         if self.state in ("waiting", "reading"):
-            self.animation = CardAnimation(theme)
-            box.add_widget(self.animation)
+            box.add_widget(CardAnimation(theme))
         else:
             box.add_widget(Widget())
         if self.state in ("waiting", "failed"):

@@ -6,9 +6,11 @@ Each test saves a screenshot of every screen it passes to artifacts/screens/<tes
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
+import weakref
 
 import pytest
 from kivy.tests.common import UnitTestTouch
@@ -211,6 +213,24 @@ def test_posting_elsewhere_picks_the_region_then_types_the_street(harness: Harne
     h.wait_screen("confirm")
     _, contact = h.journey.screen("delivery").contact()
     assert contact.address == "四川省广元市利州区" + street
+
+
+def test_a_finished_session_leaves_no_screen_alive(harness: Harness) -> None:
+    """The identify screen animates its card; a session cancelled there must not keep that
+    widget tree alive (Kivy holds running Animations, and they hold what they move)."""
+    h = harness
+    start_matter(h)
+    h.tap("next")
+    h.wait_screen("identify")
+    animation = weakref.ref(next(w for w in h.journey.current.walk()
+                                 if type(w).__name__ == "CardAnimation"))
+    root = weakref.ref(h.journey.current.children[0])
+    h.tap("cancel")
+    h.tap("confirm")
+    h.wait_screen("attract")
+    h.pump(3)
+    gc.collect()
+    assert animation() is None and root() is None
 
 
 def test_a_double_tap_acts_once(harness: Harness) -> None:
