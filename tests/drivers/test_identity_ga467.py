@@ -238,8 +238,11 @@ def test_photo_plugin_decodes_through_ctypes(module: Ga467Module, url: str,
     try:
         module.present(IDENTITIES["resident"])
         read = r.read(WAIT_S)
+        module.present(EmulatedCard(IDENTITIES["resident"], wlt=b"X" * 1024))
+        undecodable = r.read(WAIT_S)          # the library says no: identified, no photo
     finally:
         r.close()
+    assert undecodable.photo is None and undecodable.raw_wlt == b"X" * 1024
     assert read.photo_format == "png" and read.photo is not None
     image = Image.open(BytesIO(read.photo))
     assert image.size == (102, 126)

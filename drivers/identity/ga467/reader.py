@@ -21,7 +21,7 @@ from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import CardNotFound, CardReadFailed, CardRemoved, Identity, MrzKey
 from drivers.identity.ga467 import frame, status
 from drivers.identity.ga467.frame import Command, FrameError, FrameTimeout, Response
-from drivers.identity.ga467.photo import PhotoDecoder
+from drivers.identity.ga467.photo import PhotoDecodeFailed, PhotoDecoder
 from drivers.identity.ga467.text import TEXT_LEN, BadTextBlock, parse_text
 from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
@@ -124,9 +124,20 @@ class Ga467Reader:
         problem = first_problem(identity)
         if problem is not None:
             raise CardDataInvalid(*problem)
-        photo = self.photo_decoder.decode(wlt) if self.photo_decoder else None
+        photo = self._decode_photo(wlt)
         return replace(identity, raw_wlt=wlt, photo=photo,
                        photo_format="png" if photo else None)
+
+    def _decode_photo(self, wlt: bytes) -> bytes | None:
+        """The face as PNG, or None: a photo the library cannot decode must not stop the
+        citizen being identified (the raw WLT is kept)."""
+        if self.photo_decoder is None:
+            return None
+        try:
+            return self.photo_decoder.decode(wlt)
+        except PhotoDecodeFailed as err:
+            log.warning("%s: %s", self.name, err.en)
+            return None
 
     def _extra_addresses(self) -> list[str]:
         reply = self._command(Command.READ_ADDRESS)
@@ -220,6 +231,7 @@ class Ga467Reader:
         self._reporter.update(DeviceState.ONLINE)
 
     def _poll(self) -> None:
+        last_problem = ""
         while not self._stop.wait(self.poll_s):
             if not self._line.acquire(blocking=False):
                 continue                         # a read has the line: it reports itself
@@ -232,7 +244,11 @@ class Ga467Reader:
                 if self._reporter.status.state is not DeviceState.ONLINE:
                     self._check_module()         # it answers again: back online
             except DeviceError as err:
-                log.warning("%s: %s", self.name, err.en)
+                if err.en != last_problem:          # once per problem, not every poll
+                    log.warning("%s: %s", self.name, err.en)
+                last_problem = err.en
+            else:
+                last_problem = ""
             finally:
                 self._line.release()
 
