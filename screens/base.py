@@ -72,12 +72,14 @@ class KioskScreen(Screen):
     def drop_widgets(self) -> None:
         """Clear the screen. Running animations are cancelled first: Kivy keeps every running
         Animation, and through it the widget tree it moves (a leak of a screen per render)."""
-        for widget in self.walk(restrict=True):
-            Animation.cancel_all(widget)
+        self._stop_animations()
         self.clear_widgets()
 
     def on_leave(self, *_: Any) -> None:
-        for widget in self.walk(restrict=True):       # nothing moves on a screen not shown
+        self._stop_animations()                       # nothing moves on a screen not shown
+
+    def _stop_animations(self) -> None:
+        for widget in self.walk(restrict=True):
             Animation.cancel_all(widget)
 
     def wipe_state(self) -> None:

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from drivers.errors import DeviceError
 from drivers.status import DeviceStatus, EventSink
 
+LONG_TERM = "长期"          # what a card says for "valid_to" when it never expires
+
 
 class CardType(StrEnum):
     RESIDENT = "resident"                    # 居民身份证

@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 
 from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import (
+    LONG_TERM,
     CardNotFound,
     CardReadFailed,
     CardRemoved,
@@ -31,7 +32,6 @@ _TEXT_FIELDS = ("name", "name_en", "sex", "nation_code", "nation", "address", "i
                 "document_number", "nationality")
 _DATE_FIELDS = ("birth_date", "valid_from", "valid_to")
 _KNOWN_FIELDS = frozenset({"card_type", "id_number", *_TEXT_FIELDS, *_DATE_FIELDS})
-_LONG_TERM = "长期"
 
 
 class BadIdentityData(DeviceError):
@@ -97,7 +97,7 @@ def _text(key: str, table: dict[str, Any], field: str) -> str:
 
 def _date(key: str, table: dict[str, Any], field: str) -> date | None:
     value = table.get(field)
-    if value is None or (field == "valid_to" and value == _LONG_TERM):
+    if value is None or (field == "valid_to" and value == LONG_TERM):
         return None
     if isinstance(value, date):  # TOML dates; a datetime is a date too, keep its day
         return date(value.year, value.month, value.day)

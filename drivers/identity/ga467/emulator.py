@@ -22,12 +22,12 @@ from typing import Literal, get_args
 from drivers.identity import Identity
 from drivers.identity.ga467 import frame, status
 from drivers.identity.ga467.frame import Command, FrameError, FrameTimeout
+from drivers.identity.ga467.photo import WLT_LEN
 from drivers.identity.ga467.text import build_text
 
 Ga467Fault = Literal["checksum_error", "no_card", "card_removed_mid_read", "sam_failure",
                      "silence"]
 SAM_ID = bytes.fromhex("0500010046b532016d130c0001000000")
-WLT_LEN = 1024
 IDLE_S = 0.05
 
 

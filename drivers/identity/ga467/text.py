@@ -10,12 +10,11 @@ from __future__ import annotations
 from datetime import date
 
 from drivers.errors import DeviceError
-from drivers.identity import CardType, Identity
+from drivers.identity import LONG_TERM, CardType, Identity
 from drivers.identity.nations import nation_code, nation_name
 
 TEXT_LEN = 256
 TYPE_AT = 248
-LONG_TERM = "长期"
 SEXES = {"0": "未知", "1": "男", "2": "女", "9": "未说明"}
 _TYPE_CHARS = {" ": CardType.RESIDENT, "\0": CardType.RESIDENT, "J": CardType.HMT_RESIDENCE,
                "I": CardType.FOREIGNER_2017, "Y": CardType.FOREIGNER_2023}
