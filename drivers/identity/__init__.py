@@ -95,6 +95,16 @@ class CardReadFailed(DeviceError):
                          f"Could not read the card {detail}".strip())
 
 
+class CardDataInvalid(DeviceError):
+    """The card read cleanly but what it says is inconsistent (number, dates)."""
+
+    code = "card_data_invalid"
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"证件信息校验未通过（{zh}），请联系工作人员",
+                         f"The card's data does not check out ({en}): please call staff")
+
+
 @dataclass(frozen=True, repr=False)
 class MrzKey:
     """The Basic Access Control key of a passport or ICAO card, as printed in its MRZ:

@@ -18,7 +18,14 @@ from typing import Any
 import serial
 
 from drivers.errors import DeviceError, DeviceFault
-from drivers.identity import CardNotFound, CardReadFailed, CardRemoved, Identity, MrzKey
+from drivers.identity import (
+    CardDataInvalid,
+    CardNotFound,
+    CardReadFailed,
+    CardRemoved,
+    Identity,
+    MrzKey,
+)
 from drivers.identity.ga467 import frame, status
 from drivers.identity.ga467.frame import Command, FrameError, FrameTimeout, Response
 from drivers.identity.ga467.photo import PhotoDecodeFailed, PhotoDecoder
@@ -28,16 +35,6 @@ from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
 log = logging.getLogger(__name__)
 _LINE_TROUBLE = ("no answer", "line lost")
-
-
-class CardDataInvalid(DeviceError):
-    """The card read cleanly but what it says is inconsistent (number, dates)."""
-
-    code = "card_data_invalid"
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"证件信息校验未通过（{zh}），请联系工作人员",
-                         f"The card's data does not check out ({en}): please call staff")
 
 
 class Ga467Reader:

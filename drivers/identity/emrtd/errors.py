@@ -1,0 +1,72 @@
+"""What can go wrong reading an eMRTD, as typed errors in Chinese and English.
+
+Everything a parser raises on malformed card data is a :class:`BadCardReply`, so a garbled
+or hostile reply can never surface as an IndexError in the session.
+"""
+
+from __future__ import annotations
+
+from drivers.errors import DeviceError
+from drivers.identity import CardReadFailed
+
+
+class BadCardReply(CardReadFailed):
+    """The chip answered something that does not parse (TLV, APDU, MAC, MRZ)."""
+
+    code = "emrtd_bad_reply"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"({detail})")
+        self.zh = "证件芯片返回的数据无法识别，请重新放置证件"
+        self.detail = detail
+
+
+class CardStatus(CardReadFailed):
+    """The chip answered a command with a status word we did not expect."""
+
+    code = "emrtd_status"
+
+    def __init__(self, what: str, sw: int) -> None:
+        super().__init__(f"({what}: status {sw:04X})")
+        self.sw = sw
+
+
+class MrzRequired(DeviceError):
+    code = "emrtd_mrz_required"
+
+    def __init__(self) -> None:
+        super().__init__("读取护照需先输入资料页底部机读码（MRZ）中的证件号码、出生日期和有效期",
+                         "A passport can only be read with the document number, birth date "
+                         "and expiry date from its MRZ")
+
+
+class AccessDenied(DeviceError):
+    """Basic Access Control failed: the typed MRZ key is not this document's."""
+
+    code = "emrtd_access_denied"
+
+    def __init__(self) -> None:
+        super().__init__("机读码信息与证件不符，请核对证件号码、出生日期和有效期后重新输入",
+                         "The MRZ details do not match this document: check the document "
+                         "number, birth date and expiry date and type them again")
+
+
+class NotAnEmrtd(DeviceError):
+    code = "emrtd_not_icao"
+
+    def __init__(self) -> None:
+        super().__init__("无法识别此证件的芯片，请使用身份证或护照，或联系工作人员",
+                         "This card's chip is not an ICAO travel document: use an ID card or "
+                         "passport, or call staff")
+
+
+class DocumentTampered(DeviceError):
+    """A data group's hash differs from the one the issuer signed into EF.SOD."""
+
+    code = "emrtd_tampered"
+
+    def __init__(self, what: str) -> None:
+        super().__init__("证件芯片数据校验未通过，请联系现场工作人员",
+                         f"The chip's data fails the issuer's hash check ({what}): "
+                         "please call staff")
+        self.what = what
