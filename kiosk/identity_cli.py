@@ -2,7 +2,10 @@
 and run the reader emulators by hand.
 
     kiosk devices identity --backend ga467 --port URL [--photo-out PATH] --json
+    kiosk devices identity --backend pcsc [--reader NAME] --mrz DOCNO,YYMMDD,YYMMDD
+                           [--photo-out PATH] --json
     kiosk devices emulate ga467 [--tcp PORT] [--present KEY]
+    kiosk devices emulate emrtd [--vpcd-port PORT | --rig] [--present KEY] [--face IMAGE]
 
 The JSON holds the Identity's fields (personal data: it goes to the caller's terminal only,
 never to a log). Exit status 0 on a read, 1 with a one-line reason on failure.
@@ -13,21 +16,28 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from drivers.errors import DeviceError
+from drivers.identity import MrzKey
 from kiosk.bootstrap import load_named
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITIES = ROOT / "assets" / "demo" / "identities.toml"
+FACE = ROOT / "assets" / "demo" / "face.jpg"
 
 
 def add_parser(sub: Any) -> None:
     devices = sub.add_parser("devices", help="device tools").add_subparsers(required=True)
     ident = devices.add_parser("identity", help="read an identity document")
-    ident.add_argument("--backend", choices=["ga467"], required=True)
-    ident.add_argument("--port", required=True, help="serial device or pyserial URL")
+    ident.add_argument("--backend", choices=["ga467", "pcsc"], required=True)
+    ident.add_argument("--port", help="ga467: serial device or pyserial URL")
+    ident.add_argument("--reader", default="", help="pcsc: part of the reader's name")
+    ident.add_argument("--mrz", help="pcsc: DOCUMENT_NUMBER,BIRTH_YYMMDD,EXPIRY_YYMMDD")
+    ident.add_argument("--short-apdus", action="store_true",
+                       help="pcsc: the reader does not pass extended APDUs")
     ident.add_argument("--baudrate", type=int, default=115200)
     ident.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a card")
     ident.add_argument("--photo-library", help="the vendor's WLT decoder (.so)")
@@ -35,21 +45,29 @@ def add_parser(sub: Any) -> None:
     ident.add_argument("--json", action="store_true", help="print the identity as JSON")
     ident.set_defaults(func=_identity)
     emulate = devices.add_parser("emulate", help="run a reader emulator by hand")
-    emulate.add_argument("kind", choices=["ga467"])
-    emulate.add_argument("--tcp", type=int, help="serve on 127.0.0.1:PORT instead of a pty")
+    emulate.add_argument("kind", choices=["ga467", "emrtd"])
+    emulate.add_argument("--tcp", type=int, help="ga467: serve on 127.0.0.1:PORT, not a pty")
+    emulate.add_argument("--vpcd-port", type=int, default=0x8C7B,
+                         help="emrtd: vsmartcard-vpcd's port (Debian's is 35963)")
+    emulate.add_argument("--rig", action="store_true",
+                         help="emrtd: start a private pcscd with vpcd first (as root)")
+    emulate.add_argument("--face", type=Path, default=FACE, help="emrtd: JPEG or JPEG 2000")
+    emulate.add_argument("--max-response", type=int, default=65536,
+                         help="emrtd: longest response; 256 for a chip without extended length")
     emulate.add_argument("--present", help="place this card at start (a key of --identities)")
     emulate.add_argument("--identities", type=Path, default=IDENTITIES)
     emulate.set_defaults(func=_emulate)
 
 
 def _identity(args: argparse.Namespace) -> int:
-    decoder = (load_named("drivers.identity.ga467.photo:VendorWltLibrary")(args.photo_library)
-               if args.photo_library else None)
-    reader = load_named("drivers.identity.ga467.reader:Ga467Reader")(
-        args.port, baudrate=args.baudrate, photo_decoder=decoder)
+    try:
+        reader, key = _reader_for(args)
+    except ValueError as err:
+        print(f"usage: {err}", file=sys.stderr)
+        return 2
     try:
         reader.open()
-        identity = reader.read(args.timeout)
+        identity = reader.read(args.timeout, key)
     except DeviceError as err:
         print(f"{err.code}: {err.zh} / {err.en}", file=sys.stderr)
         return 1
@@ -66,7 +84,25 @@ def _identity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reader_for(args: argparse.Namespace) -> tuple[Any, MrzKey | None]:
+    if args.backend == "pcsc":
+        parts = (args.mrz or "").split(",")
+        if len(parts) != 3:
+            raise ValueError("--backend pcsc needs --mrz DOCNO,BIRTH_YYMMDD,EXPIRY_YYMMDD")
+        reader = load_named("drivers.identity.emrtd.reader:PcscReader")(
+            reader=args.reader, extended=not args.short_apdus)
+        return reader, MrzKey(*(p.strip() for p in parts))
+    if not args.port:
+        raise ValueError("--backend ga467 needs --port")
+    decoder = (load_named("drivers.identity.ga467.photo:VendorWltLibrary")(args.photo_library)
+               if args.photo_library else None)
+    return load_named("drivers.identity.ga467.reader:Ga467Reader")(
+        args.port, baudrate=args.baudrate, photo_decoder=decoder), None
+
+
 def _emulate(args: argparse.Namespace) -> int:
+    if args.kind == "emrtd":
+        return _emulate_emrtd(args)
     emulator = "drivers.identity.ga467.emulator"
     identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
     module = load_named(f"{emulator}:Ga467Module")()
@@ -76,32 +112,91 @@ def _emulate(args: argparse.Namespace) -> int:
     if args.present:
         module.present(identities[args.present])
     print(f"GA/T 467 module on {where}", flush=True)
-    print("commands: present KEY | remove | fault NAME | clear | quit; "
-          f"cards: {', '.join(identities)}", flush=True)
     try:
-        for line_in in sys.stdin:
-            words = line_in.split()
-            if not words:
-                continue
-            verb, rest = words[0], words[1:]
-            try:
-                if verb == "present" and rest:
-                    module.present(identities[rest[0]])
-                elif verb == "remove":
-                    module.remove()
-                elif verb == "fault" and rest:
-                    module.inject(rest[0])
-                elif verb == "clear":
-                    module.clear_faults()
-                elif verb == "quit":
-                    break
-                else:
-                    print(f"? {line_in.strip()}", flush=True)
-                    continue
-            except (KeyError, ValueError) as err:
-                print(f"! {err}", flush=True)
-                continue
-            print("ok", flush=True)
+        _script(module.present, module.remove, module.inject, module.clear_faults, identities)
     finally:
         line.close()
     return 0
+
+
+def _emulate_emrtd(args: argparse.Namespace) -> int:
+    """An eMRTD chip in vpcd's reader. Cards are built from the identities file (a key's
+    document number, birth and expiry make its BAC key); --present places one at start."""
+    emulator = "drivers.identity.emrtd.emulator"
+    identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
+    face = args.face.read_bytes()
+    fmt = "jp2" if args.face.suffix.lower() in (".jp2", ".j2k") else "jpeg"
+    rig = load_named("drivers.identity.emrtd.rig:PcscRig")().start() if args.rig else None
+    port = rig.port if rig else args.vpcd_port
+    state: dict[str, Any] = {}
+
+    def present(identity: Any) -> None:
+        remove()
+        files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response)
+        card = load_named(f"{emulator}:EmrtdCard")(files)
+        for fault in state.get("faults", set()):
+            card.inject(fault)
+        state["link"] = load_named(f"{emulator}:VpcdCard")(card, port=port)
+        state["link"].present()
+
+    def remove() -> None:
+        if "link" in state:
+            state.pop("link").remove()
+
+    def inject(fault: str) -> None:
+        if fault not in get_args(load_named(f"{emulator}:EmrtdFault")):
+            raise ValueError(f"unknown eMRTD fault {fault!r}")
+        state.setdefault("faults", set()).add(fault)
+        if "link" in state:
+            state["link"].card.inject(fault)
+
+    def clear() -> None:
+        state["faults"] = set()
+        if "link" in state:
+            state["link"].card.clear_faults()
+
+    try:
+        if args.present:
+            present(identities[args.present])
+        print(f"eMRTD chip for vpcd on 127.0.0.1:{port}"
+              + (f" (private pcscd, reader {rig.reader_names[0]!r})" if rig else ""), flush=True)
+        _script(present, remove, inject, clear, identities)
+    except (OSError, DeviceError) as err:
+        print(f"cannot reach vpcd on port {port}: {err}", file=sys.stderr)
+        return 1
+    finally:
+        remove()
+        if rig is not None:
+            rig.stop()
+    return 0
+
+
+def _script(present: Callable[[Any], None], remove: Callable[[], None],
+            inject: Callable[[str], None], clear: Callable[[], None],
+            identities: dict[str, Any]) -> None:
+    """Read commands from stdin until "quit" or its end; answer "ok", "? …" or "! …"."""
+    print("commands: present KEY | remove | fault NAME | clear | quit; "
+          f"cards: {', '.join(identities)}", flush=True)
+    for line_in in sys.stdin:
+        words = line_in.split()
+        if not words:
+            continue
+        verb, rest = words[0], words[1:]
+        try:
+            if verb == "present" and rest:
+                present(identities[rest[0]])
+            elif verb == "remove":
+                remove()
+            elif verb == "fault" and rest:
+                inject(rest[0])
+            elif verb == "clear":
+                clear()
+            elif verb == "quit":
+                break
+            else:
+                print(f"? {line_in.strip()}", flush=True)
+                continue
+        except (KeyError, ValueError) as err:
+            print(f"! {err}", flush=True)
+            continue
+        print("ok", flush=True)

@@ -64,3 +64,65 @@ def test_emulator_by_hand() -> None:
     assert proc.stdout.readline().strip() == "ok"
     assert proc.stdout.readline().startswith("!")
     assert proc.wait(timeout=30) == 0
+
+
+# --- eMRTD over PC/SC (the pcsc_rig fixture: pcscd + vsmartcard-vpcd) ---------------------
+PASSPORT_KEY = "EJ0000001,880923,330410"
+
+
+def test_reads_a_passport_over_pcsc_as_json(pcsc_rig, tmp_path: Path) -> None:
+    from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for
+
+    face = (ROOT / "assets" / "demo" / "face.jp2").read_bytes()
+    link = VpcdCard(EmrtdCard(files_for(CARDS["passport"], face, "jp2")), port=pcsc_rig.port)
+    link.present()
+    try:
+        photo = tmp_path / "face.png"
+        done = kiosk("devices", "identity", "--backend", "pcsc", "--reader",
+                     pcsc_rig.reader_names[0], "--mrz", PASSPORT_KEY, "--json",
+                     "--photo-out", str(photo))
+        wrong = kiosk("devices", "identity", "--backend", "pcsc", "--mrz",
+                      "EJ0000001,880923,330411")
+    finally:
+        link.remove()
+        pcsc_rig.wait_for_card(present=False)
+    assert done.returncode == 0, done.stderr
+    fields = json.loads(done.stdout)
+    assert (fields["card_type"], fields["document_number"], fields["birth_date"]) == \
+        ("emrtd", "EJ0000001", "1988-09-23")
+    assert photo.read_bytes().startswith(b"\x89PNG")
+    assert wrong.returncode == 1 and wrong.stderr.startswith("emrtd_access_denied:")
+
+
+def test_pcsc_needs_the_mrz_key() -> None:
+    done = kiosk("devices", "identity", "--backend", "pcsc")
+    assert done.returncode == 2 and "--mrz" in done.stderr
+
+
+def test_emrtd_emulator_by_hand(pcsc_rig) -> None:
+    from drivers.identity import MrzKey
+    from drivers.identity.emrtd.reader import PcscReader
+
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "devices", "emulate", "emrtd",
+                             "--vpcd-port", str(pcsc_rig.port)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert proc.stdin is not None and proc.stdout is not None
+    reader = PcscReader(reader=pcsc_rig.reader_names[0], poll_s=0.2)
+    reader.open()
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith(f"eMRTD chip for vpcd on 127.0.0.1:{pcsc_rig.port}")
+        assert proc.stdout.readline().startswith("commands:")
+        proc.stdin.write("fault nonsense\npresent passport\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline().startswith("! unknown eMRTD fault")
+        assert proc.stdout.readline() == "ok\n"
+        key = MrzKey(*PASSPORT_KEY.split(","))
+        assert reader.read(10, key).name_en == "LIU, YANG"
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=10) == 0
+    finally:
+        reader.close()
+        proc.kill()
+        pcsc_rig.wait_for_card(present=False)

@@ -15,6 +15,7 @@ import io
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -211,8 +212,13 @@ class VpcdCard:
     (the card appears in pcscd), ``remove`` disconnects. vpcd frames every message with a
     two-byte length; a one-byte message is power off/on, reset or "send the ATR"."""
 
+    # pcscd looks at vpcd's reader every 400 ms; a chip back sooner is never seen as having
+    # left, and pcscd then neither powers it up nor reports it (a hand is slower than this)
+    MIN_ABSENCE_S = 1.0
+
     def __init__(self, card: EmrtdCard, host: str = "127.0.0.1", port: int = VPCD_PORT) -> None:
         self.card, self.host, self.port = card, host, port
+        self._left_at = 0.0
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -225,6 +231,7 @@ class VpcdCard:
         with self._lock:
             if self._sock is not None:
                 return
+            time.sleep(max(0.0, self._left_at + self.MIN_ABSENCE_S - time.monotonic()))
             sock = socket.create_connection((self.host, self.port), timeout=timeout)
             # why: without it every APDU waits ~44 ms on Nagle's algorithm meeting a delayed
             # ACK (and see _recv_exact for the other direction)
@@ -240,6 +247,8 @@ class VpcdCard:
         with self._lock:
             sock, self._sock = self._sock, None
             thread, self._thread = self._thread, None
+            if sock is not None:
+                self._left_at = time.monotonic()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -264,6 +273,7 @@ class VpcdCard:
         with self._lock:
             if self._sock is sock:
                 self._sock = None
+                self._left_at = time.monotonic()
                 with contextlib.suppress(OSError):
                     sock.close()
 

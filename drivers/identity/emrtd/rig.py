@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from smartcard import scard
+
 from drivers.errors import DeviceFault
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
@@ -88,6 +90,26 @@ class PcscRig:
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+
+    def wait_for_card(self, present: bool, slot: int = 0, timeout: float = 10.0) -> None:
+        """Block until pcscd itself sees a card in ``slot`` (or none): vpcd notices a chip
+        connecting or leaving only at its next poll, and a chip put back before that looks
+        to pcscd as if it never left."""
+        hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        if hr != scard.SCARD_S_SUCCESS:
+            raise RigUnavailable("cannot reach pcscd")
+        try:
+            reader, state = self.reader_names[slot], scard.SCARD_STATE_UNAWARE
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                hr, states = scard.SCardGetStatusChange(ctx, 200, [(reader, state)])
+                if hr == scard.SCARD_S_SUCCESS:
+                    state = states[0][1] & ~scard.SCARD_STATE_CHANGED
+                    if bool(state & scard.SCARD_STATE_PRESENT) == present:
+                        return
+            raise RigUnavailable(f"pcscd did not see the card {'come' if present else 'go'}")
+        finally:
+            scard.SCardReleaseContext(ctx)
 
     def __enter__(self) -> PcscRig:
         return self.start()
