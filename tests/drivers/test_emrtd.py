@@ -149,7 +149,9 @@ def test_a_read_with_extended_length_takes_eight_apdus(passport):
         ("LIU, YANG", "EJ0000001", "CHN")
     assert (identity.birth_date, identity.valid_to, identity.sex) == \
         (date(1988, 9, 23), date(2033, 4, 10), "女")
-    assert identity.photo is not None and identity.photo.startswith(b"\x89PNG")
+    # the chip's JPEG as it is (it decodes; no re-encoding on the citizen's time)
+    assert identity.photo == (ASSETS / "face.jpg").read_bytes()
+    assert identity.photo_format == "jpeg"
     # EF.ATR/INFO, SELECT, GET CHALLENGE, EXTERNAL AUTHENTICATE, one read per file
     assert session.max_response == 65535
     assert session.counters.apdus == card.apdus == 8
@@ -170,6 +172,7 @@ def test_a_jpeg2000_face_is_decoded(passport):
     card = EmrtdCard(chip(passport, "face.jp2", "jp2"))
     identity = ChipSession(card.process, card.atr).read_identity(KEY, TODAY)
     assert identity.photo is not None and identity.photo.startswith(b"\x89PNG")
+    assert identity.photo_format == "png"
     face = lds.parse_dg2(card.chip.files[lds.Ef.DG2])
     assert (face.format, face.width, face.height) == ("jp2", 480, 600)
 

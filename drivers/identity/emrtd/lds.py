@@ -97,15 +97,17 @@ def _parse_facial_record(block: bytes) -> Face:
     return Face(image, fmt, width, height)
 
 
-def face_png(face: Face) -> bytes:
-    """Decode the chip's JPEG or JPEG 2000 face and re-encode it as PNG (what every other
-    reader hands over)."""
+def face_image(face: Face) -> tuple[bytes, str]:
+    """The face as (bytes, format) a screen can show: a JPEG as the chip stores it (once it
+    is known to decode), a JPEG 2000 decoded and re-encoded as PNG."""
     try:
         with Image.open(io.BytesIO(face.image)) as img:
             img.load()
+            if face.format == "jpeg" and img.format == "JPEG":
+                return face.image, "jpeg"
             out = io.BytesIO()
             img.convert("RGB").save(out, "PNG")
-            return out.getvalue()
+            return out.getvalue(), "png"
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as err:
         raise BadCardReply(f"DG2 face image does not decode: {err}") from None
 

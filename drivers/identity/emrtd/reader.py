@@ -106,7 +106,7 @@ class PcscReader:
 
     # --- one read -------------------------------------------------------------------------
     def _read_card(self, reader: str, card_atr: bytes, key: MrzKey) -> Identity:
-        ctx = _establish()
+        ctx = establish_context()
         try:
             hr, card, protocol = scard.SCardConnect(
                 ctx, reader, scard.SCARD_SHARE_EXCLUSIVE,
@@ -116,7 +116,7 @@ class PcscReader:
             if hr != scard.SCARD_S_SUCCESS:
                 raise _fault("connect", hr)
             try:
-                session = ChipSession(_transmitter(card, protocol), card_atr,
+                session = ChipSession(transmitter(card, protocol), card_atr,
                                       reader_extended=self.extended)
                 try:
                     return session.read_identity(key, self._today())
@@ -134,7 +134,7 @@ class PcscReader:
         while not self._stop.is_set():
             try:
                 if self._monitor_ctx is None:
-                    self._monitor_ctx = _establish()
+                    self._monitor_ctx = establish_context()
                 self._wait_for_change(self._monitor_ctx, known)
                 problem = ""
             except DeviceError as err:
@@ -196,14 +196,16 @@ class PcscReader:
             scard.SCardReleaseContext(ctx)
 
 
-def _establish() -> Any:
+def establish_context() -> Any:
+    """A PC/SC context (one per thread that talks to pcscd)."""
     hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if hr != scard.SCARD_S_SUCCESS:
         raise _fault("connect to pcscd", hr)
     return ctx
 
 
-def _transmitter(card: Any, protocol: int) -> Callable[[bytes], bytes]:
+def transmitter(card: Any, protocol: int) -> Callable[[bytes], bytes]:
+    """SCardTransmit for a connected card, with PC/SC's errors as ours."""
     def transmit(raw: bytes) -> bytes:
         hr, reply = scard.SCardTransmit(card, protocol, list(raw))
         if _u32(hr) in _GONE:

@@ -24,6 +24,7 @@ from drivers.errors import DeviceFault
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PID_FILE = Path("/run/pcscd/pcscd.pid")
+SOCKET = Path("/run/pcscd/pcscd.comm")
 READER_NAME = "Tongban Virtual PCD"
 
 
@@ -54,8 +55,10 @@ class PcscRig:
             raise RigUnavailable("pcscd or vsmartcard-vpcd is not installed "
                                  "(apt install pcscd vsmartcard-vpcd)")
         running = _running_pcscd()
-        if running:
-            raise RigUnavailable(f"another pcscd (pid {running}) is running; stop it first")
+        if running or _socket_alive():
+            raise RigUnavailable(
+                f"another pcscd ({f'pid {running}' if running else 'socket-activated'}) "
+                "owns /run/pcscd; stop it first (systemctl stop pcscd.socket pcscd)")
         self.port = _free_port_pair()
         self._dir = tempfile.TemporaryDirectory(prefix="tongban-pcsc-")
         conf = Path(self._dir.name) / "conf"
@@ -125,6 +128,12 @@ def _running_pcscd() -> int | None:
     except (OSError, ValueError):
         return None
     return pid
+
+
+def _socket_alive() -> bool:
+    """Someone answers on pcscd's socket (systemd holds it open for socket activation)."""
+    with socket.socket(socket.AF_UNIX) as probe:
+        return probe.connect_ex(str(SOCKET)) == 0
 
 
 def _free_port_pair() -> int:

@@ -163,21 +163,21 @@ def _identity(zone: mrz.Mrz, face: lds.Face, today: date) -> Identity:
     birth, expiry = zone.birth_date(today), zone.expiry_date()
     if birth is None or expiry is None:
         raise CardDataInvalid("机读码日期无效", "the MRZ's dates are not real dates")
-    photo = _face_png(face)
+    photo = _face(face)
     return Identity(
         card_type=CardType.EMRTD, name=zone.name, name_en=zone.name,
         id_number=zone.document_number, document_number=zone.document_number,
         birth_date=birth, valid_from=None, valid_to=expiry,
         sex=_SEXES.get(zone.sex, ""), nationality=zone.nationality, issuer=zone.issuer,
-        photo=photo, photo_format="png" if photo else None,
+        photo=photo[0] if photo else None, photo_format=photo[1] if photo else None,
     )
 
 
-def _face_png(face: lds.Face) -> bytes | None:
+def _face(face: lds.Face) -> tuple[bytes, str] | None:
     """A face that does not decode must not stop the citizen being identified: the data
     group passed its hash check, so it is the issuer's, in a format we cannot show."""
     try:
-        return lds.face_png(face)
+        return lds.face_image(face)
     except BadCardReply as err:
         log.warning("eMRTD face image: %s", err.detail)
         return None
