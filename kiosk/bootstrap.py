@@ -68,6 +68,18 @@ def _identity_ga467(opts: dict[str, Any], s: Settings) -> Any:
         fingerprint=bool(opts.get("fingerprint", False)), photo_decoder=decoder)
 
 
+def _identity_pcsc(opts: dict[str, Any], s: Settings) -> Any:
+    """Passports and ICAO cards on a PC/SC reader (``reader``: part of its name)."""
+    return load_named("drivers.identity.emrtd.reader:PcscReader")(
+        reader=str(opts.get("reader", "")), extended=bool(opts.get("extended", True)))
+
+
+def _identity_ga467_pcsc(opts: dict[str, Any], s: Settings) -> Any:
+    """Both: the ID-card module for cards, the PC/SC reader for passports."""
+    return load_named("drivers.identity.combined:CombinedReader")(
+        _identity_ga467(opts, s), _identity_pcsc(opts, s))
+
+
 def _camera_emulated(opts: dict[str, Any], s: Settings) -> Any:
     return load_named("drivers.camera.emulated:EmulatedCamera")(
         s.paths.assets / str(opts.get("pages", "demo/pages")), s.paths.assets / FONT,
@@ -141,6 +153,8 @@ def _printer_file(opts: dict[str, Any], s: Settings) -> Any:
 BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("identity", "emulated"): _identity_emulated,
     ("identity", "ga467"): _identity_ga467,
+    ("identity", "pcsc"): _identity_pcsc,
+    ("identity", "ga467+pcsc"): _identity_ga467_pcsc,
     ("camera", "emulated"): _camera_emulated,
     ("barcode", "pyzbar"): _barcode_pyzbar,
     ("printer", "emulated"): _printer_emulated,
