@@ -6,6 +6,7 @@ and run the reader emulators by hand.
                            [--photo-out PATH] --json
     kiosk devices emulate ga467 [--tcp PORT] [--present KEY]
     kiosk devices emulate emrtd [--vpcd-port PORT | --rig] [--present KEY] [--face IMAGE]
+                                [--card CODE] [--max-response N]
 
 The JSON holds the Identity's fields (personal data: it goes to the caller's terminal only,
 never to a log). Exit status 0 on a read, 1 with a one-line reason on failure.
@@ -54,6 +55,8 @@ def add_parser(sub: Any) -> None:
     emulate.add_argument("--face", type=Path, default=FACE, help="emrtd: JPEG or JPEG 2000")
     emulate.add_argument("--max-response", type=int, default=65536,
                          help="emrtd: longest response; 256 for a chip without extended length")
+    emulate.add_argument("--card", metavar="CODE", default="",
+                         help="emrtd: an ICAO card (TD1 MRZ) with this document code, e.g. I")
     emulate.add_argument("--present", help="place this card at start (a key of --identities)")
     emulate.add_argument("--identities", type=Path, default=IDENTITIES)
     emulate.set_defaults(func=_emulate)
@@ -132,7 +135,8 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
 
     def present(identity: Any) -> None:
         remove()
-        files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response)
+        files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response,
+                                                    args.card)
         card = load_named(f"{emulator}:EmrtdCard")(files)
         for fault in state.get("faults", set()):
             card.inject(fault)

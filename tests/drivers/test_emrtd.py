@@ -219,3 +219,12 @@ def test_sod_lists_the_groups_it_hashes(passport):
     assert sod.algorithm == "sha256" and set(sod.hashes) == {1, 2}
     assert lds.check_hash(sod, 1, files[lds.Ef.DG1])
     assert not lds.check_hash(sod, 1, files[lds.Ef.DG2])
+
+
+def test_an_icao_card_with_a_td1_mrz(passport):
+    files = files_for(passport, (ASSETS / "face.jpg").read_bytes(), card_code="I")
+    assert len(files.mrz) == 90
+    card = EmrtdCard(files)
+    identity = ChipSession(card.process, card.atr).read_identity(KEY, TODAY)
+    assert (identity.document_number, identity.name, identity.valid_to) == \
+        ("EJ0000001", "LIU, YANG", date(2033, 4, 10))

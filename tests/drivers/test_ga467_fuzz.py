@@ -13,10 +13,11 @@ from drivers.identity.emulated import load_identities
 from drivers.identity.ga467 import frame
 from drivers.identity.ga467.frame import FrameError, FrameTimeout
 from drivers.identity.ga467.reader import Ga467Reader
-from drivers.identity.ga467.text import BadTextBlock, build_text, parse_text
+from drivers.identity.ga467.text import LAYOUTS, BadTextBlock, build_text, parse_text
 
 ROOT = Path(__file__).resolve().parents[2]
-CARDS = list(load_identities(ROOT / "assets" / "demo" / "identities.toml").values())
+CARDS = [card for card in load_identities(ROOT / "assets" / "demo" / "identities.toml").values()
+         if card.card_type in LAYOUTS]
 GOOD_TEXTS = [build_text(card) for card in CARDS]
 GOOD_READ = frame.encode_response(0x90, (256).to_bytes(2, "big") + (1024).to_bytes(2, "big")
                                   + GOOD_TEXTS[0] + bytes(1024))

@@ -55,7 +55,7 @@ def _in_background(target: object, *args: object) -> threading.Thread:
 # --- the shipped file ---------------------------------------------------------------------
 def test_shipped_file_has_every_demo_identity(identities: dict[str, Identity]) -> None:
     assert set(identities) == {"resident", "resident_expired", "resident_young", "hmt",
-                               "foreigner", "foreigner_2017"}
+                               "foreigner", "foreigner_2017", "passport"}
 
 
 def test_resident_is_long_term_and_matches_the_brief(identities: dict[str, Identity]) -> None:
@@ -83,7 +83,7 @@ def test_expired_and_young_residents(identities: dict[str, Identity]) -> None:
 def test_every_gb11643_number_is_valid_and_matches_birth(
         identities: dict[str, Identity]) -> None:
     for person in identities.values():
-        if person.card_type is CardType.FOREIGNER_2017:     # 15 characters, not GB 11643
+        if person.card_type in (CardType.FOREIGNER_2017, CardType.EMRTD):   # not GB 11643
             continue
         assert idnumber.is_valid(person.id_number), person.card_type
         assert idnumber.birth_date(person.id_number) == person.birth_date

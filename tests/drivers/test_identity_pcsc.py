@@ -12,7 +12,13 @@ import pytest
 
 from drivers.identity import CardNotFound, CardRemoved, CardType, MrzKey
 from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for
-from drivers.identity.emrtd.errors import AccessDenied, DocumentTampered, MrzRequired
+from drivers.identity.emrtd.errors import (
+    AccessDenied,
+    BadCardReply,
+    DocumentTampered,
+    MrzRequired,
+    NotAnEmrtd,
+)
 from drivers.identity.emrtd.reader import BadMrzKey, PcscReader
 from drivers.identity.emulated import load_identities
 from drivers.status import DeviceEvent, DeviceState
@@ -108,12 +114,40 @@ def test_pulled_mid_read_then_placed_again(reader, rig_card):
     assert reader.read(10, KEY).document_number == "EJ0000001"
 
 
-def test_a_tampered_chip_is_refused(reader, rig_card):
+@pytest.mark.parametrize(("fault", "error"), [
+    ("tamper_dg2", DocumentTampered), ("bad_mac", BadCardReply), ("not_icao", NotAnEmrtd),
+    ("pulled_mid_read", CardRemoved)])
+def test_each_fault_gives_its_error_and_the_next_read_succeeds(reader, rig_card, fault, error):
     card, link = rig_card
-    card.inject("tamper_dg2")
+    card.inject(fault)
     link.present()
-    with pytest.raises(DocumentTampered):
+    with pytest.raises(error):
         reader.read(10, KEY)
+    card.clear_faults()
+    link.present()                                  # back on the reader if it was pulled
+    assert reader.read(10, KEY).document_number == "EJ0000001"
+
+
+@pytest.mark.parametrize("card_code", ["", "I"])   # a passport (TD3), an ICAO card (TD1)
+def test_every_emrtd_identity_reads(pcsc_rig, reader, card_code):
+    cards = load_identities(ASSETS / "identities.toml")
+    for key, identity in cards.items():
+        if identity.card_type is not CardType.EMRTD:
+            continue
+        chip = files_for(identity, (ASSETS / "face.jpg").read_bytes(), card_code=card_code)
+        link = VpcdCard(EmrtdCard(chip), port=pcsc_rig.port)
+        link.present()
+        try:
+            key_of = MrzKey(identity.document_number, identity.birth_date.strftime("%y%m%d"),
+                            identity.valid_to.strftime("%y%m%d"))
+            read = reader.read(10, key_of)
+        finally:
+            link.remove()
+            pcsc_rig.wait_for_card(present=False)
+        assert (read.name, read.document_number, read.birth_date, read.valid_to, read.sex,
+                read.nationality) == (identity.name, identity.document_number,
+                                      identity.birth_date, identity.valid_to, identity.sex,
+                                      identity.nationality), key
 
 
 def test_a_reader_without_extended_apdus_reads_in_short_ones(pcsc_rig, rig_card):

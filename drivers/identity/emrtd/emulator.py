@@ -63,16 +63,21 @@ class ChipFiles:
 
 
 def files_for(identity: Identity, face: bytes, face_format: str = "jpeg",
-              max_response: int = 65536) -> ChipFiles:
-    """A passport chip for ``identity`` (names from ``name_en`` "SURNAME, GIVEN")."""
+              max_response: int = 65536, card_code: str = "") -> ChipFiles:
+    """A chip for ``identity`` (names from ``name_en``, "SURNAME, GIVEN"): a passport's TD3
+    MRZ, or with ``card_code`` ("I", "A", "C") an ICAO card's TD1."""
     surname, _, given = (identity.name_en or identity.name).partition(",")
+    names = surname.strip().upper(), given.strip().upper()
     birth = identity.birth_date.strftime("%y%m%d")
     expiry = identity.valid_to.strftime("%y%m%d") if identity.valid_to else "<<<<<<"
     sex = {"男": "M", "女": "F"}.get(identity.sex, "<")
     number = identity.document_number or identity.id_number
-    text = mrz.build_td3(identity.issuer if len(identity.issuer) == 3 else identity.nationality,
-                         surname.strip().upper(), given.strip().upper(), number,
-                         identity.nationality, birth, sex, expiry)
+    issuer = identity.issuer if len(identity.issuer) == 3 else identity.nationality
+    if card_code:
+        text = mrz.build_td1(card_code, issuer, *names, number, identity.nationality, birth,
+                             sex, expiry)
+    else:
+        text = mrz.build_td3(issuer, *names, number, identity.nationality, birth, sex, expiry)
     with Image.open(io.BytesIO(face)) as img:
         size = img.size
     return ChipFiles(text, face, face_format, size, max_response)

@@ -151,10 +151,25 @@ def _yymmdd(value: str, century: int) -> date | None:
         return None
 
 
+def _mrz_name(surname: str, given: str) -> str:
+    return f"{surname}<<{given}".replace(" ", "<").replace(",", "")
+
+
+def build_td1(code: str, issuer: str, surname: str, given: str, number: str,
+              nationality: str, birth: str, sex: str, expiry: str) -> str:
+    """An ICAO card's three 30-character lines, run together (the emulator's DG1)."""
+    num = number.ljust(9, "<")
+    l1 = f"{code:<<2}{issuer:<<3}{num}{check_digit(num)}".ljust(30, "<")
+    l2 = f"{birth}{check_digit(birth)}{sex}{expiry}{check_digit(expiry)}{nationality:<<3}"
+    l2 = l2.ljust(29, "<")
+    l2 += check_digit(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29])
+    return l1 + l2 + _mrz_name(surname, given).ljust(30, "<")[:30]
+
+
 def build_td3(issuer: str, surname: str, given: str, number: str, nationality: str,
               birth: str, sex: str, expiry: str, personal: str = "") -> str:
     """A passport's two 44-character lines, run together (the emulator's DG1)."""
-    name = f"{surname}<<{given}".replace(" ", "<").replace(",", "")
+    name = _mrz_name(surname, given)
     l1 = f"P<{issuer:<<3}{name}".ljust(44, "<")[:44]
     num = number.ljust(9, "<")
     pers = personal.ljust(14, "<")
