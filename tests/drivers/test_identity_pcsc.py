@@ -15,11 +15,12 @@ from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for
 from drivers.identity.emrtd.errors import (
     AccessDenied,
     BadCardReply,
+    BadMrzKey,
     DocumentTampered,
     MrzRequired,
     NotAnEmrtd,
 )
-from drivers.identity.emrtd.reader import BadMrzKey, PcscReader
+from drivers.identity.emrtd.reader import PcscReader
 from drivers.identity.emulated import load_identities
 from drivers.status import DeviceEvent, DeviceState
 

@@ -40,6 +40,15 @@ class MrzRequired(DeviceError):
                          "and expiry date from its MRZ")
 
 
+class BadMrzKey(DeviceError):
+    """The typed key cannot be an MRZ's (checked before any APDU is sent)."""
+
+    code = "emrtd_bad_key"
+
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(f"机读码信息有误：{zh}", f"The MRZ details are wrong: {en}")
+
+
 class AccessDenied(DeviceError):
     """Basic Access Control failed: the typed MRZ key is not this document's."""
 

@@ -21,7 +21,7 @@ from smartcard import scard
 from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import CardDataInvalid, CardNotFound, CardRemoved, Identity, MrzKey
 from drivers.identity.emrtd import mrz
-from drivers.identity.emrtd.errors import MrzRequired
+from drivers.identity.emrtd.errors import BadMrzKey, MrzRequired
 from drivers.identity.emrtd.session import ChipSession, Counters
 from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
@@ -35,13 +35,6 @@ _GONE = {scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NO_SMARTCARD, scard.SCARD_W_R
 
 def _u32(hr: int) -> int:
     return hr & 0xFFFFFFFF
-
-
-class BadMrzKey(DeviceError):
-    code = "emrtd_bad_key"
-
-    def __init__(self, zh: str, en: str) -> None:
-        super().__init__(f"机读码信息有误：{zh}", f"The MRZ details are wrong: {en}")
 
 
 class PcscReader:
