@@ -131,33 +131,37 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
     fmt = "jp2" if args.face.suffix.lower() in (".jp2", ".j2k") else "jpeg"
     rig = load_named("drivers.identity.emrtd.rig:PcscRig")().start() if args.rig else None
     port = rig.port if rig else args.vpcd_port
-    state: dict[str, Any] = {}
+    link: Any = None                   # the VpcdCard of the chip on the reader, if any
+    faults: set[str] = set()           # kept across chips: "fault X" may come before "present"
 
     def present(identity: Any) -> None:
+        nonlocal link
         remove()
         files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response,
                                                     args.card)
         card = load_named(f"{emulator}:EmrtdCard")(files)
-        for fault in state.get("faults", set()):
+        for fault in faults:
             card.inject(fault)
-        state["link"] = load_named(f"{emulator}:VpcdCard")(card, port=port)
-        state["link"].present()
+        link = load_named(f"{emulator}:VpcdCard")(card, port=port)
+        link.present()
 
     def remove() -> None:
-        if "link" in state:
-            state.pop("link").remove()
+        nonlocal link
+        if link is not None:
+            link.remove()
+            link = None
 
     def inject(fault: str) -> None:
         if fault not in get_args(load_named(f"{emulator}:EmrtdFault")):
             raise ValueError(f"unknown eMRTD fault {fault!r}")
-        state.setdefault("faults", set()).add(fault)
-        if "link" in state:
-            state["link"].card.inject(fault)
+        faults.add(fault)
+        if link is not None:
+            link.card.inject(fault)
 
     def clear() -> None:
-        state["faults"] = set()
-        if "link" in state:
-            state["link"].card.clear_faults()
+        faults.clear()
+        if link is not None:
+            link.card.clear_faults()
 
     try:
         if args.present:

@@ -124,8 +124,7 @@ class EmrtdCard:
             return apdu.response(b"", apdu.SW_WRONG_LENGTH)
         if command.cla & 0x0C:
             return self._protected(command)
-        if self._channel is not None:          # a plain command ends the secure channel
-            self._channel = None
+        self._channel = None                   # a plain command ends the secure channel
         return apdu.response(*self._plain(command))
 
     # --- before BAC -----------------------------------------------------------------------

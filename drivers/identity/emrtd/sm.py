@@ -78,9 +78,10 @@ class SecureChannel:
     def open_command(self, command: Command) -> Command:
         """The plain command inside a protected one; BadCardReply when its MAC fails."""
         ssc = self._next()
-        found = dict(tlv.items(command.data))
+        objects = list(tlv.items(command.data))
+        found = dict(objects)
         header = bytes([command.cla, command.ins, command.p1, command.p2])
-        macced = b"".join(tlv.encode(t, v) for t, v in tlv.items(command.data) if t != 0x8E)
+        macced = b"".join(tlv.encode(t, v) for t, v in objects if t != 0x8E)
         if 0x8E not in found or not hmac.compare_digest(
                 self._mac(ssc, crypto.pad(header) + macced)[:_MAC_LEN], found[0x8E]):
             raise BadCardReply("protected command MAC fails")
