@@ -18,7 +18,7 @@ from kiosk.catalogue.model import (
 
 Requirement = SingleRequirement | AlternativeGroup
 
-REASON_ZH = {"blurred": "模糊", "glare": "反光", "no_page": "未找到页面", "cut_off": "未拍全",
+REASON_ZH = {"blurred": "模糊", "glare": "反光", "no_page": "未找到页面", "outside": "未拍全",
              "too_dark": "过暗", "too_small": "过小", "skewed": "倾斜过大"}
 
 

@@ -14,6 +14,18 @@ from drivers.errors import DeviceError
 from drivers.status import DeviceStatus, EventSink
 
 
+class Flaw(StrEnum):
+    """Why a page is not good enough: the quality gates' reasons (the checker words them)."""
+
+    NO_PAGE = "no_page"        # no page found in the picture
+    OUTSIDE = "outside"        # part of the page is off the frame (cut off)
+    TOO_SMALL = "too_small"    # the page covers too little of the frame to reach the dpi
+    BLURRED = "blurred"        # out of focus or moved during the shot
+    GLARE = "glare"            # a reflection blows out part of the page
+    TOO_DARK = "too_dark"      # underexposed: the paper is grey, not white
+    SKEWED = "skewed"          # seen at too steep an angle to straighten faithfully
+
+
 @dataclass(frozen=True)
 class PageQuality:
     """Quality verdict of one captured page; ``reasons`` is empty when it is usable."""

@@ -2,12 +2,16 @@
 the citizen fix before the shot?
 
 Runs on every preview frame, so it works on a copy downscaled to ``WORK_SIDE`` pixels:
-1. paper vs plate: the darkest channel is high on white paper and low on the coloured or
-   dark plate; Otsu splits it, morphology fills the text and drops specks;
-2. the largest blob's outline → a rough quad (polygon approximation, else the minimum-area
-   rectangle), then each side is re-fitted as a straight line through its outline points, so
-   rounded or blurred corners do not pull the corners inwards;
-3. hints: no page, off the frame, too small, glare; and a perceptual hash of the page so the
+1. paper vs plate: the darkest channel is high on white paper and low on a coloured or dark
+   plate. A global threshold fails under a desk lamp (the lit plate is as bright as the paper
+   in the shade), so each pixel is compared with the mean of its neighbourhood instead: the
+   paper near its edge stands out from the plate beside it whatever the lighting. Inside a
+   large page the mask is hollow, which does not matter: only outer outlines are used;
+2. every outline is a candidate; the page is the one that is most quadrilateral and whose
+   sides are real edges, brighter inside than outside (a lamp's hot spot is neither);
+3. the winner's sides are re-fitted as straight lines through its outline points, so rounded
+   or blurred corners do not pull the corners inwards;
+4. hints: no page, off the frame, too small, glare; and a perceptual hash of the page so the
    auto-capture can tell a turned page from the same one.
 """
 
@@ -26,12 +30,17 @@ __all__ = ["Detection", "Hint", "detect_page", "page_hash"]
 Array = npt.NDArray[Any]    # float32 points; OpenCV's stubs type its results loosely
 Mat = npt.NDArray[Any]      # uint8 images from OpenCV
 WORK_SIDE = 640           # detection runs at this longer side
-MIN_CONTRAST = 40         # paper must be this much brighter than the plate (0–255)
+LOCAL_BLOCK = WORK_SIDE // 8 | 1   # neighbourhood for local contrast: an eighth of the frame
+LOCAL_CONTRAST = 10       # paper must be this much brighter than its neighbourhood (0–255)
+EDGE_STEP = 12            # a page side is this much brighter just inside than just outside
+EDGE_OFFSET = 2.5         # working pixels either side of a side where that is measured
+MIN_SCORE = 0.45          # rectangularity × edge support below this: no page
 MIN_BLOB = 0.01           # smaller bright blobs are not a page (a cuff, a reflection)
 MIN_AREA = 0.08           # a page smaller than this share of the frame: "too small"
 GLARE_LIMIT = 0.02        # more than this share of the page blown out: "glare"
 BORDER_PX = 2             # working pixels from the frame's edge that count as touching it
 HASH_SIZE = (192, 272)    # the page is rectified to this before hashing (portrait A4)
+_SPECKS = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 
 
 def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
@@ -89,24 +98,53 @@ def _darkest_channel(rgb: Mat) -> Mat:
 
 
 def _page_outline(darkest: Mat) -> Mat | None:
-    """The outline of the largest paper-white blob, or None when nothing stands out."""
-    blurred = cv2.GaussianBlur(darkest, (5, 5), 0)
-    _, mask = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    share = cv2.countNonZero(mask) / mask.size
-    if not 0 < share < 1:
-        return None
-    paper = cv2.mean(blurred, mask=mask)[0]
-    plate = cv2.mean(blurred, mask=cv2.bitwise_not(mask))[0]
-    if paper - plate < MIN_CONTRAST:
-        return None   # one level all over: an empty plate (or a lens cap)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, kernel)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
+    """The outline of the most page-like bright region, or None when nothing is."""
+    mask = cv2.adaptiveThreshold(darkest, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
+                                 LOCAL_BLOCK, -LOCAL_CONTRAST)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _SPECKS)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    if not contours:
-        return None
-    largest: Mat = max(contours, key=cv2.contourArea)
-    return largest.reshape(-1, 2)
+    least = MIN_BLOB * darkest.size
+    best, best_score = None, MIN_SCORE
+    for contour in contours:
+        hull = cv2.convexHull(contour)
+        area = cv2.contourArea(hull)
+        if area < least:
+            continue
+        quad = _rough_quad(hull.reshape(-1, 2))
+        quad_area = cv2.contourArea(quad)
+        rectangular = min(area, quad_area) / max(area, quad_area, 1e-6)
+        score = rectangular * edge_support(darkest, quad)
+        if score > best_score:
+            best, best_score = contour, score
+    return None if best is None else best.reshape(-1, 2)
+
+
+def edge_support(grey: Mat, quad: Array, samples: int = 24) -> float:
+    """Share of points along the quad's sides where the image is clearly brighter just inside
+    than just outside: 1.0 for a page on a plate, low for a blob with no edge of its own (a
+    hot spot, a shadow's rim). Points whose outside lies off the frame count as no edge."""
+    height, width = grey.shape
+    centre = quad.mean(axis=0)
+    along = np.linspace(0.05, 0.95, samples, dtype=np.float32)[:, None]
+    hits = 0
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        length = float(np.linalg.norm(b - a))
+        if length < 1:
+            return 0.0
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32) / length
+        if float((centre - a) @ normal) < 0:
+            normal = -normal
+        points = a + along * (b - a)
+        inner = np.round(points + EDGE_OFFSET * normal).astype(np.int32)
+        outer = np.round(points - EDGE_OFFSET * normal).astype(np.int32)
+        seen = ((outer >= 0) & (outer < (width, height))).all(axis=1)
+        inner = np.clip(inner, 0, (width - 1, height - 1))
+        outer = np.clip(outer, 0, (width - 1, height - 1))
+        step = (grey[inner[:, 1], inner[:, 0]].astype(np.int16)
+                - grey[outer[:, 1], outer[:, 0]].astype(np.int16))
+        hits += int(((step > EDGE_STEP) & seen).sum())
+    return hits / (4 * samples)
 
 
 def _fit_quad(outline: Mat) -> Array:
