@@ -31,14 +31,26 @@ class PageQuality:
     """Quality verdict of one captured page; ``reasons`` is empty when it is usable."""
 
     page_found: bool = True
-    sharpness: float = 1.0     # 0..1, higher is sharper
+    sharpness: float = 1.0     # 0..1, higher is sharper (0.5 at the blur limit)
     glare: float = 0.0         # share of the page blown out
     coverage: float = 1.0      # share of the page inside the frame
     reasons: tuple[str, ...] = ()
+    brightness: float = 1.0    # the paper's level, 0..1 (white paper well lit: about 0.8–1)
+    skew: float = 0.0          # degrees the worst corner is off a right angle
+    area: float = 0.0          # share of the frame the page covers (0: not measured)
+    blur: float = 0.0          # width of the page's edge (10–90 %) as a share of its width
 
     @property
     def ok(self) -> bool:
         return self.page_found and not self.reasons
+
+    def as_dict(self) -> dict[str, object]:
+        """For JSON (CLI, diagnostics): the measures rounded, the verdict spelled out."""
+        return {"ok": self.ok, "page_found": self.page_found, "reasons": list(self.reasons),
+                "sharpness": round(self.sharpness, 3), "blur": round(self.blur, 4),
+                "glare": round(self.glare, 4), "brightness": round(self.brightness, 3),
+                "skew": round(self.skew, 1), "area": round(self.area, 4),
+                "coverage": round(self.coverage, 3)}
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,6 +100,7 @@ class Detection:
     area_ratio: float = 0.0                # page area / frame area
     glare: float = 0.0                     # share of the page blown out by a reflection
     fingerprint: int | None = None         # 64-bit perceptual hash of the page (duplicates)
+    paper: float = 0.0                     # the paper's level, 0..1 (too dark below ~0.4)
 
     def __repr__(self) -> str:
         return f"Detection({self.hint.value}, area={self.area_ratio:.2f}, glare={self.glare:.3f})"

@@ -47,7 +47,7 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
                 glare_limit: float = GLARE_LIMIT) -> Detection:
     """Find the page in an RGB frame (H×W×3 uint8)."""
     small, scale = _downscale(rgb)
-    darkest = _darkest_channel(small)
+    darkest = darkest_channel(small)
     outline = _page_outline(darkest)
     if outline is None:
         return Detection(None, Hint.NO_PAGE)
@@ -56,7 +56,7 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     if area_ratio < MIN_BLOB:
         return Detection(None, Hint.NO_PAGE)
     quad = _fit_quad(outline)
-    glare = _glare_share(darkest, quad)
+    glare, paper = _page_levels(darkest, quad)
     if _touches_border(outline, quad, width, height):
         hint = Hint.OUTSIDE
     elif area_ratio < min_area:
@@ -66,7 +66,7 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     else:
         hint = Hint.OK
     return Detection(_to_input(quad, scale), hint, round(area_ratio, 4), round(glare, 4),
-                     page_hash(_rectify(darkest, quad)))
+                     page_hash(_rectify(darkest, quad)), round(paper, 3))
 
 
 def page_hash(gray_small: npt.NDArray[np.uint8]) -> int:
@@ -89,7 +89,7 @@ def _downscale(rgb: npt.NDArray[np.uint8]) -> tuple[Mat, tuple[float, float]]:
     return small, (width / size[0], height / size[1])
 
 
-def _darkest_channel(rgb: Mat) -> Mat:
+def darkest_channel(rgb: Mat) -> Mat:
     """min(R, G, B): high only where all channels are, i.e. on white paper, not on a coloured
     or grey plate. (cv2 rather than ndarray.min(axis=2): ten times faster on a frame.)"""
     red, green, blue = cv2.split(rgb)
@@ -151,7 +151,7 @@ def _fit_quad(outline: Mat) -> Array:
     rough = _rough_quad(outline)
     centre = rough.mean(axis=0)
     lines = [_fit_side(outline, rough[i], rough[(i + 1) % 4], centre) for i in range(4)]
-    corners = [_intersect(lines[i - 1], lines[i]) for i in range(4)]
+    corners = [intersect_lines(lines[i - 1], lines[i]) for i in range(4)]
     if any(c is None for c in corners):
         return rough
     return _order(np.array(corners, np.float32))
@@ -189,7 +189,7 @@ def _fit_side(outline: Mat, a: Array, b: Array,
     return point + 0.5 * outward, direction
 
 
-def _intersect(p: tuple[Array, Array], q: tuple[Array, Array]) -> Array | None:
+def intersect_lines(p: tuple[Array, Array], q: tuple[Array, Array]) -> Array | None:
     (p0, pd), (q0, qd) = p, q
     det = float(pd[0] * -qd[1] + qd[0] * pd[1])
     if abs(det) < 1e-6:
@@ -217,18 +217,21 @@ def _touches_border(outline: Mat, quad: Array, width: int,
     return bool((points < low).any() or (points > high).any())
 
 
-def _glare_share(darkest: Mat, quad: Array) -> float:
-    """Share of the page blown out: near-white in every channel AND clearly brighter than
-    the paper itself (the paper is white too; only a reflection saturates above it)."""
+def _page_levels(darkest: Mat, quad: Array) -> tuple[float, float]:
+    """(glare, paper) on the page. Glare: the share blown out, near-white in every channel
+    AND clearly brighter than the paper itself (the paper is white too; only a reflection
+    saturates above it). Paper: its level 0..1, the 90th percentile (the page's background,
+    whatever share of it is print)."""
     mask = np.zeros(darkest.shape, np.uint8)
     cv2.fillConvexPoly(mask, np.round(quad).astype(np.int32), 255)
     area = cv2.countNonZero(mask)
     if area == 0:
-        return 0.0
-    histogram = cv2.calcHist([darkest], [0], mask, [256], [0, 256]).ravel()
-    paper = int(np.searchsorted(np.cumsum(histogram), area / 2))   # the median
-    floor = min(255, max(245, paper + 10))
-    return float(histogram[floor:].sum()) / area
+        return 0.0, 0.0
+    cumulative = np.cumsum(cv2.calcHist([darkest], [0], mask, [256], [0, 256]).ravel())
+    median = int(np.searchsorted(cumulative, area / 2))
+    floor = min(255, max(245, median + 10))
+    glare = float(area - (cumulative[floor - 1] if floor else 0)) / area
+    return glare, int(np.searchsorted(cumulative, 0.9 * area)) / 255
 
 
 def _rectify(gray: Mat, quad: Array) -> Mat:
