@@ -73,7 +73,7 @@ class Devices(_Section):
     status_poll_s: float = Field(60, gt=0)        # idle status checks (paper, cover, ...)
     identity: DeviceSettings = DeviceSettings(backend="emulated")
     camera: DeviceSettings = DeviceSettings(backend="emulated")
-    barcode: DeviceSettings = DeviceSettings(backend="pyzbar")
+    barcode: DeviceSettings = DeviceSettings(backend="zxing")
     printer: DeviceSettings = DeviceSettings(backend="emulated")
     speaker: DeviceSettings = DeviceSettings(backend="emulated")
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from drivers.errors import DeviceError
+
+if TYPE_CHECKING:     # numpy only for the annotation: importing the protocol stays cheap
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
 class Barcode:
-    format: str        # "QRCODE", "CODE128", "EAN13", ...
+    format: str        # ZBar's names in every backend: "QRCODE", "CODE128", "EAN13", ...
     text: str          # payload decoded as UTF-8, falling back to GB18030
     raw: bytes
 
@@ -34,8 +38,16 @@ class UnreadableImage(DeviceError):
 
 
 class BarcodeDecoder(Protocol):
+    """Implementations are stateless: one instance is shared by every thread."""
+
     name: str
 
     def decode(self, image: bytes) -> list[Barcode]:
-        """Every symbol found in an encoded image (JPEG/PNG bytes); [] when none."""
+        """Every symbol found in an encoded image (JPEG/PNG bytes); [] when none.
+        Loads with :func:`drivers.barcode.image.load_grey`, then :meth:`decode_grey`."""
+        ...
+
+    def decode_grey(self, grey: NDArray[np.uint8]) -> list[Barcode]:
+        """The same for a picture already in memory (H×W uint8), so a page the kiosk holds
+        decoded is not JPEG-decoded a second time."""
         ...

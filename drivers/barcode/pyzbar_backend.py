@@ -9,23 +9,21 @@ taken for Shift-JIS. In binary mode ZBar hands back the symbol's raw bytes, and
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from ctypes import c_char_p, c_void_p, cast, string_at
+from ctypes import c_void_p, string_at
 from typing import Any
 
-from PIL import Image
 from pyzbar import wrapper as zbar
 
 from drivers.barcode import Barcode, UnreadableImage, decode_payload
+from drivers.barcode.image import Grey, check_grey, load_grey
 
 log = logging.getLogger(__name__)
 
 _FOURCC_Y800 = 808466521     # ZBar's code for 8-bit greyscale ("Y800")
 _CFG_BINARY = 4              # ZBAR_CFG_BINARY (zbar >= 0.23); pyzbar's enum lacks it
-_MAX_PIXELS = 60_000_000     # far above any document camera; refuses decompression bombs
 
 
 class PyzbarDecoder:
@@ -34,20 +32,10 @@ class PyzbarDecoder:
     name = "barcode.pyzbar"
 
     def decode(self, image: bytes) -> list[Barcode]:
-        return [Barcode(kind, decode_payload(raw), raw) for kind, raw in _scan(_load_grey(image))]
+        return self.decode_grey(load_grey(image))
 
-
-def _load_grey(data: bytes) -> Image.Image:
-    """Decode JPEG/PNG/... bytes to an 8-bit greyscale image, or raise UnreadableImage."""
-    if not data:
-        raise UnreadableImage("empty")
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > _MAX_PIXELS:
-                raise UnreadableImage(f"{img.width}x{img.height} is too large")
-            return img.convert("L")    # forces the full decode, so truncation surfaces here
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise UnreadableImage(type(exc).__name__) from exc
+    def decode_grey(self, grey: Grey) -> list[Barcode]:
+        return [Barcode(kind, decode_payload(raw), raw) for kind, raw in _scan(check_grey(grey))]
 
 
 @contextmanager
@@ -64,10 +52,11 @@ def _scanner() -> Iterator[Any]:
         zbar.zbar_image_scanner_destroy(scanner)
 
 
-def _scan(grey: Image.Image) -> list[tuple[str, bytes]]:
-    """(format name, raw payload) of every symbol ZBar finds."""
-    width, height = grey.size
-    pixels = grey.tobytes()    # kept referenced until the scan is done: ZBar does not copy it
+def _scan(grey: Grey) -> list[tuple[str, bytes]]:
+    """(format name, raw payload) of every symbol ZBar finds in a C-contiguous grey array."""
+    height, width = grey.shape
+    pixels = c_void_p(grey.ctypes.data)    # no copy; ZBar does not copy either, and ``grey``
+                                           # stays referenced until the scan is done
     found: list[tuple[str, bytes]] = []
     with _scanner() as scanner:
         image = zbar.zbar_image_create()
@@ -76,7 +65,7 @@ def _scan(grey: Image.Image) -> list[tuple[str, bytes]]:
         try:
             zbar.zbar_image_set_format(image, _FOURCC_Y800)
             zbar.zbar_image_set_size(image, width, height)
-            zbar.zbar_image_set_data(image, cast(c_char_p(pixels), c_void_p), len(pixels), None)
+            zbar.zbar_image_set_data(image, pixels, grey.nbytes, None)
             if zbar.zbar_scan_image(scanner, image) < 0:
                 raise UnreadableImage("zbar rejected the image")
             symbol = zbar.zbar_image_first_symbol(image)
