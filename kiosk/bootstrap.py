@@ -87,6 +87,40 @@ def _camera_emulated(opts: dict[str, Any], s: Settings) -> Any:
         preview_size=_size_option(opts, "camera", "preview_size", (1280, 720)))
 
 
+def _camera_opencv(opts: dict[str, Any], s: Settings) -> Any:
+    """A UVC 高拍仪 on V4L2: ``device`` is an index or a /dev/videoN path."""
+    device = opts.get("device", 0)
+    fourcc = str(opts.get("fourcc", "MJPG"))
+    if len(fourcc) != 4:
+        raise ConfigError("settings", [f"devices.camera.options.fourcc: `{fourcc}`; "
+                                       "应为四个字符 / expected four characters, e.g. MJPG"])
+    return load_named("drivers.camera.opencv_camera:OpenCvCamera")(
+        int(device) if str(device).isdigit() else str(device), fourcc=fourcc,
+        preview_size=_size_option(opts, "camera", "preview_size", (1920, 1080)),
+        still_size=_size_option(opts, "camera", "still_size", (3264, 2448)),
+        fps=float(opts.get("fps", 15)), warmup_frames=int(opts.get("warmup_frames", 5)),
+        drain_frames=int(opts.get("drain_frames", 4)), **_page_options(opts))
+
+
+def _camera_replay(opts: dict[str, Any], s: Settings) -> Any:
+    """A recording played as the camera; paths under paths.assets unless absolute."""
+    stills = str(opts.get("stills", ""))
+    return load_named("drivers.camera.replay:ReplayCamera")(
+        s.paths.assets / str(opts.get("source", "demo/replay")),
+        stills=s.paths.assets / stills if stills else None, fps=float(opts.get("fps", 15)),
+        loop=bool(opts.get("loop", True)), **_page_options(opts))
+
+
+def _page_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """How a real camera's still becomes the page (drivers.camera.pipeline.still_to_page)."""
+    mode = str(opts.get("mode", "colour"))
+    if mode not in ("colour", "grey", "bw"):
+        raise ConfigError("settings", [f"devices.camera.options.mode: `{mode}`; "
+                                       "可选 / one of: colour, grey, bw"])
+    return {"dpi": int(opts.get("dpi", 200)), "mode": mode,
+            "jpeg_quality": int(opts.get("jpeg_quality", 85))}
+
+
 def _size_option(opts: dict[str, Any], kind: str, key: str,
                  default: tuple[int, int]) -> tuple[int, int]:
     value = opts.get(key, list(default))
@@ -110,6 +144,10 @@ def _speaker_espeak(opts: dict[str, Any], s: Settings) -> Any:
 
 def _barcode_pyzbar(opts: dict[str, Any], s: Settings) -> Any:
     return load_named("drivers.barcode.pyzbar_backend:PyzbarDecoder")()
+
+
+def _barcode_zxing(opts: dict[str, Any], s: Settings) -> Any:
+    return load_named("drivers.barcode.zxing_backend:ZxingDecoder")()
 
 
 def _printer_emulated(opts: dict[str, Any], s: Settings) -> Any:
@@ -156,7 +194,10 @@ BACKENDS: dict[tuple[str, str], Callable[[dict[str, Any], Settings], Any]] = {
     ("identity", "pcsc"): _identity_pcsc,
     ("identity", "ga467+pcsc"): _identity_ga467_pcsc,
     ("camera", "emulated"): _camera_emulated,
+    ("camera", "opencv"): _camera_opencv,
+    ("camera", "replay"): _camera_replay,
     ("barcode", "pyzbar"): _barcode_pyzbar,
+    ("barcode", "zxing"): _barcode_zxing,
     ("printer", "emulated"): _printer_emulated,
     ("printer", "loopback"): _printer_loopback,
     ("printer", "network"): _printer_network,
