@@ -34,8 +34,12 @@ LOCAL_BLOCK = WORK_SIDE // 8 | 1   # neighbourhood for local contrast: an eighth
 LOCAL_CONTRAST = 10       # paper must be this much brighter than its neighbourhood (0–255)
 EDGE_STEP = 12            # a page side is this much brighter just inside than just outside
 EDGE_OFFSET = 2.5         # working pixels either side of a side where that is measured
+MIN_RECTANGULAR = 0.88    # outline hull / its quad: a page is four-sided, a blob is not
 MIN_SCORE = 0.45          # rectangularity × edge support below this: no page
 MIN_BLOB = 0.01           # smaller bright blobs are not a page (a cuff, a reflection)
+DIM_LEVEL = 200           # a frame whose brightest 1 % is darker than this is brightened
+MAX_GAIN = 5.0            # ... by at most this factor (more only amplifies noise)
+REFIT_LIMIT = 0.05        # side refits may move a corner this share of the diagonal at most
 MIN_AREA = 0.08           # a page smaller than this share of the frame: "too small"
 GLARE_LIMIT = 0.02        # more than this share of the page blown out: "glare"
 BORDER_PX = 2             # working pixels from the frame's edge that count as touching it
@@ -48,14 +52,14 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     """Find the page in an RGB frame (H×W×3 uint8)."""
     small, scale = _downscale(rgb)
     darkest = darkest_channel(small)
-    outline = _page_outline(darkest)
-    if outline is None:
-        return Detection(None, Hint.NO_PAGE)
+    level = _bright_level(darkest)
+    outline = _page_outline(_brightened(darkest, level))
+    if outline is None:   # ``paper``: the frame's brightest, so a dark shot can say so
+        return Detection(None, Hint.NO_PAGE, paper=round(level / 255, 3))
     height, width = darkest.shape
-    area_ratio = float(cv2.contourArea(outline)) / (width * height)
-    if area_ratio < MIN_BLOB:
-        return Detection(None, Hint.NO_PAGE)
     quad = _fit_quad(outline)
+    # The quad's area, not the outline's: a thumb on the edge bites into the outline.
+    area_ratio = float(cv2.contourArea(quad)) / (width * height)
     glare, paper = _page_levels(darkest, quad)
     if _touches_border(outline, quad, width, height):
         hint = Hint.OUTSIDE
@@ -97,6 +101,23 @@ def darkest_channel(rgb: Mat) -> Mat:
     return darkest
 
 
+def _bright_level(darkest: Mat) -> int:
+    """The level of the frame's brightest 1 % (the paper, when there is one)."""
+    cumulative = np.cumsum(cv2.calcHist([darkest], [0], None, [256], [0, 256]).ravel())
+    return int(np.searchsorted(cumulative, 0.99 * darkest.size))
+
+
+def _brightened(darkest: Mat, bright: int) -> Mat:
+    """An underexposed frame (lamp off, failing) stretched so its brightest 1 % reaches a
+    normal paper level: the page is still found, and then judged too dark, which names the
+    problem, where "no page" would send the citizen looking for one."""
+    if bright >= DIM_LEVEL:
+        return darkest
+    gain = min(MAX_GAIN, DIM_LEVEL / max(bright, 1))
+    brightened: Mat = cv2.convertScaleAbs(darkest, alpha=gain)
+    return brightened
+
+
 def _page_outline(darkest: Mat) -> Mat | None:
     """The outline of the most page-like bright region, or None when nothing is."""
     mask = cv2.adaptiveThreshold(darkest, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
@@ -113,6 +134,8 @@ def _page_outline(darkest: Mat) -> Mat | None:
         quad = _rough_quad(hull.reshape(-1, 2))
         quad_area = cv2.contourArea(quad)
         rectangular = min(area, quad_area) / max(area, quad_area, 1e-6)
+        if rectangular < MIN_RECTANGULAR:
+            continue
         score = rectangular * edge_support(darkest, quad)
         if score > best_score:
             best, best_score = contour, score
@@ -154,7 +177,13 @@ def _fit_quad(outline: Mat) -> Array:
     corners = [intersect_lines(lines[i - 1], lines[i]) for i in range(4)]
     if any(c is None for c in corners):
         return rough
-    return _order(np.array(corners, np.float32))
+    fitted = np.array(corners, np.float32)
+    # A side fitted through too few or the wrong points (a shadowed edge, a thumb) can swing
+    # far off; the refit only ever nudges corners, so a big move means keep the rough quad.
+    limit = REFIT_LIMIT * float(np.linalg.norm(rough[2] - rough[0]))
+    if float(np.linalg.norm(fitted - rough, axis=1).max()) > limit:
+        return rough
+    return _order(fitted)
 
 
 def _rough_quad(outline: Mat) -> Array:
