@@ -54,8 +54,8 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     darkest = darkest_channel(small)
     level = _bright_level(darkest)
     outline = _page_outline(_brightened(darkest, level))
-    if outline is None:   # ``paper``: the frame's brightest, so a dark shot can say so
-        return Detection(None, Hint.NO_PAGE, paper=round(level / 255, 3))
+    if outline is None:
+        return Detection(None, Hint.NO_PAGE)
     height, width = darkest.shape
     quad = _fit_quad(outline)
     # The quad's area, not the outline's: a thumb on the edge bites into the outline.

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from drivers.camera import CapturedPage, Detection, PageQuality
 from drivers.camera.detect import WORK_SIDE, darkest_channel, detect_page
-from drivers.camera.quality import DARK_LIMIT, NOT_FOUND, NOT_FOUND_DARK, judge
+from drivers.camera.quality import NOT_FOUND, judge
 from drivers.camera.rectify import Mode, encode_jpeg, enhance, page_size, rectify
 from drivers.camera.refine import refine
 
@@ -39,8 +39,7 @@ def analyse(rgb: npt.NDArray[np.uint8]) -> Analysis:
     """Find and judge the page in an RGB still (H×W×3 uint8)."""
     detection = detect_page(rgb)
     if detection.quad is None:
-        return Analysis(detection, None, NOT_FOUND if detection.paper >= DARK_LIMIT
-                        else NOT_FOUND_DARK)
+        return Analysis(detection, None, NOT_FOUND)
     height, width = rgb.shape[:2]
     error = DETECTION_ERROR * max(1.0, max(height, width) / WORK_SIDE)
     refined = refine(darkest_channel(rgb), detection.quad, error)

@@ -51,9 +51,6 @@ def judge(detection: Detection, quad: Array, blur: float,
 
 NOT_FOUND = PageQuality(page_found=False, sharpness=0.0, coverage=0.0,
                         reasons=(Flaw.NO_PAGE.value,), brightness=0.0)
-# Nothing found in a frame too dark to find anything in: the light is the problem to name.
-NOT_FOUND_DARK = PageQuality(page_found=False, sharpness=0.0, coverage=0.0,
-                             reasons=(Flaw.NO_PAGE.value, Flaw.TOO_DARK.value), brightness=0.0)
 
 
 def _geometry(quad: Array) -> tuple[float, float]:
