@@ -41,7 +41,6 @@ import io
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -53,6 +52,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import median_ms  # noqa: E402
 from drivers.barcode import Barcode, BarcodeDecoder, decode_payload  # noqa: E402
 from drivers.barcode.image import load_grey  # noqa: E402
 from drivers.barcode.pyzbar_backend import PyzbarDecoder  # noqa: E402
@@ -156,15 +156,6 @@ def _encodings(text: str) -> set[bytes]:
     return out
 
 
-def _time_ms(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def bench_folder(folder: Path, repeat: int) -> dict[str, Any]:
     cases, orphans = cases_of(folder)
     tallies = {name: Tally() for name in BACKENDS}
@@ -174,7 +165,7 @@ def bench_folder(folder: Path, repeat: int) -> dict[str, Any]:
             tally = tallies[name]
             tally.cases += 1
             found = [decoder.decode(blob) for blob in blobs]
-            tally.times_ms += [_time_ms(partial(decoder.decode, blob), repeat) for blob in blobs]
+            tally.times_ms += [median_ms(partial(decoder.decode, blob), repeat) for blob in blobs]
             if case.expected is None:
                 tally.false_positive += bool(found[0])
                 continue
@@ -241,7 +232,7 @@ def bench_page(repeat: int) -> dict[str, Any]:
     times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
     for _ in range(repeat):                          # round-robin: drift hits all alike
         for key, fn in runs.items():
-            times[key].append(_time_ms(fn, 1))
+            times[key].append(median_ms(fn, 1))
     for (name, what), samples in times.items():
         if name == "load_grey":
             out["load_grey_ms"] = round(statistics.median(samples), 1)

@@ -21,7 +21,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import timed_ms  # noqa: E402
 from drivers.camera import Flaw  # noqa: E402
 from drivers.camera.detect import detect_page  # noqa: E402
 from drivers.camera.files import load_rgb  # noqa: E402
@@ -128,13 +128,8 @@ def _fully_inside(item: Shot) -> bool:
 
 
 def _times(fn: Callable[[], object], repeat: int) -> dict[str, float]:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
+    fn()   # warm caches so both sides are measured alike
+    times = sorted(timed_ms(fn, repeat))
     return {"median_ms": round(statistics.median(times), 2),
             "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2)}
 

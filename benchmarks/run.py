@@ -16,10 +16,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -29,6 +27,7 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import median_ms  # noqa: E402
 from drivers.printer import bitmap  # noqa: E402
 from drivers.printer.escpos_encode import encode  # noqa: E402
 from drivers.printer.program import PrinterProfile, QRCode  # noqa: E402
@@ -42,12 +41,7 @@ FONT = ROOT / "assets" / "fonts" / "NotoSansSC-Regular.otf"
 
 def _median_ms(fn: Callable[[], object], repeat: int) -> float:
     fn()   # warm caches (font loading) so both sides are measured alike
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return median_ms(fn, repeat)
 
 
 def _strings(blocks: list[object]) -> list[str]:
