@@ -28,13 +28,16 @@ from kiosk.bus import EventBus
 from kiosk.camera_feed import CameraFeed
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.catalogue.model import DeviceKind
+from kiosk.delivery.courier import Courier
+from kiosk.delivery.outbox import Outbox, OutboxEntry
 from kiosk.documents import Renderer
 from kiosk.errors import ConfigError, KioskError
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
-from kiosk.outbox import DirectoryTransport, Outbox
 from kiosk.printing import PrintService
+from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.settings import DeviceSettings, Settings
+from kiosk.submission import office
 
 T = TypeVar("T")
 FONT = Path("fonts/NotoSansSC-Regular.otf")   # under paths.assets
@@ -273,8 +276,7 @@ class Kiosk:
     printer: ReceiptPrinter
     speaker: Speaker
     ledger: Ledger
-    outbox: Outbox
-    transport: DirectoryTransport
+    courier: Courier
     renderer: Renderer
     printing: PrintService = field(init=False)
     _workers: dict[str, ThreadPoolExecutor] = field(default_factory=dict)
@@ -286,6 +288,10 @@ class Kiosk:
         self.printing = PrintService(
             self.printer, lambda call: self.run(DeviceKind.RECEIPT_PRINTER, call), profile,
             self.renderer, logo=(self.settings.paths.assets / logo).read_bytes() if logo else None)
+
+    @property
+    def outbox(self) -> Outbox:
+        return self.courier.outbox
 
     @property
     def devices(self) -> dict[DeviceKind, Any]:
@@ -305,6 +311,15 @@ class Kiosk:
         for kind, device in self.devices.items():
             device.open(self._sink(kind))
         self.refresh(now)
+        # what a crash between commit and receipt left (see kiosk/recovery.py)
+        close_interrupted_cases(self.outbox, self.ledger)
+        reprint_owed_receipts(self.outbox, self.ledger, self.printing, office(self.settings),
+                              now)
+
+    def start_uploader(self) -> None:
+        """Deliver the outbox on a daemon thread, every ``delivery.poll_s`` and after each
+        commit."""
+        self.courier.uploader.run(self.settings.delivery.poll_s)
 
     def refresh(self, now: datetime) -> None:
         """Read every device's status into the lifecycle (start-up, idle polls, tests)."""
@@ -342,7 +357,7 @@ class Kiosk:
         for device in self.devices.values():
             device.close()
         self.ledger.close()
-        self.outbox.close()
+        self.courier.close()
         self.lifecycle.stop()
 
     def _sink(self, kind: DeviceKind) -> Callable[[DeviceEvent], None]:
@@ -357,18 +372,26 @@ def build_kiosk(settings: Settings) -> Kiosk:
     data.mkdir(parents=True, exist_ok=True)
     bus = EventBus()
     devices = settings.devices
+    routed = frozenset(settings.delivery.routes)
+    lifecycle = Lifecycle(bus, settings.hours, routed)
+
+    def overdue(entry: OutboxEntry) -> None:
+        lifecycle.alert("delivery_overdue", {
+            "case_number": entry.case_number, "region": entry.region,
+            "zh": f"受理编号 {entry.case_number} 的材料未在时限内送达 {entry.region}",
+            "en": f"Case {entry.case_number} not delivered to {entry.region} in time"})
+
     return Kiosk(
         settings=settings,
         catalogue=catalogue,
         bus=bus,
-        lifecycle=Lifecycle(bus, settings.hours),
+        lifecycle=lifecycle,
         identity=make_device("identity", devices.identity, settings),
         camera=make_device("camera", devices.camera, settings),
         barcode=make_device("barcode", devices.barcode, settings),
         printer=make_device("printer", devices.printer, settings),
         speaker=make_device("speaker", devices.speaker, settings),
         ledger=Ledger(data / "ledger.sqlite"),
-        outbox=Outbox(data / "outbox"),
-        transport=DirectoryTransport(data / settings.delivery.directory),
+        courier=Courier.build(settings, overdue),
         renderer=Renderer(settings.paths.assets / FONT),
     )

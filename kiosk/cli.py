@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk import identity_cli, print_cli, scan_cli
+from kiosk import delivery_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
 from kiosk.errors import BilingualError, ConfigError
 from kiosk.settings import Settings, load_settings
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     print_cli.add_parser(sub)
     identity_cli.add_parser(sub)
     scan_cli.add_parser(sub)
+    delivery_cli.add_parsers(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")

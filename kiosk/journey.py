@@ -88,8 +88,11 @@ def demo_logging(path: Path) -> Iterator[None]:
 def run(settings: Settings, matter_code: str, situation: str | None, scenario: Scenario,
         out: Path) -> Outcome:
     out.mkdir(parents=True, exist_ok=True)
-    settings = settings.with_data_dir(out)
-    with demo_logging(out / "kiosk.log"):
+    # the kiosk's own data apart from the demo's artefacts (receipt images, printed paper),
+    # which carry the applicant's name as paper does: out/data must hold none of it
+    settings = settings.with_data_dir(out / "data")
+    settings.paths.data_dir.mkdir(exist_ok=True)
+    with demo_logging(settings.paths.data_dir / "kiosk.log"):
         kiosk = build_kiosk(settings)
         try:
             return _run(kiosk, matter_code, situation, scenario, out)

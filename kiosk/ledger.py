@@ -51,9 +51,25 @@ class Ledger:
     def rows(self, limit: int = 100) -> list[LedgerRow]:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
                                  "ORDER BY time DESC LIMIT ?", (limit,))
-        out = []
-        for record in cur.fetchall():
-            data = dict(zip(_COLUMNS, record, strict=True))
-            data["time"] = datetime.fromisoformat(data["time"])
-            out.append(LedgerRow(**data))
-        return out
+        return [_row(record) for record in cur.fetchall()]
+
+    def in_state(self, state: str) -> list[LedgerRow]:
+        cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger WHERE state = ?",
+                                 (state,))
+        return [_row(record) for record in cur.fetchall()]
+
+    def set_state(self, case_number: str, state: str, note: str) -> None:
+        self._conn.execute("UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
+                           (state, note, case_number))
+
+    def find(self, case_number: str) -> LedgerRow | None:
+        cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
+                                 "WHERE case_number = ?", (case_number,))
+        record = cur.fetchone()
+        return _row(record) if record else None
+
+
+def _row(record: tuple[object, ...]) -> LedgerRow:
+    data = dict(zip(_COLUMNS, record, strict=True))
+    data["time"] = datetime.fromisoformat(str(data["time"]))
+    return LedgerRow(**data)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from kiosk.errors import SessionError
 from kiosk.settings import Hours
 
 LIFECYCLE_TOPIC = "kiosk.lifecycle"
+HEALTH_TOPIC = "kiosk.health"          # alerts for guides and (later) the fleet heartbeat
 
 
 class KioskState(StrEnum):
@@ -35,6 +36,7 @@ class Reason(StrEnum):
     HARDWARE = "hardware"
     CONSUMABLES = "consumables"
     BACKEND = "backend"
+    NO_ROUTE = "no_route"
 
 
 REASON_TEXT = {
@@ -43,6 +45,9 @@ REASON_TEXT = {
     Reason.HARDWARE: ("设备故障，请联系工作人员", "A device is out of order: please call staff"),
     Reason.CONSUMABLES: ("打印纸已用完，请联系工作人员", "Out of paper: please call staff"),
     Reason.BACKEND: ("系统服务暂不可用", "Back-end service unavailable"),
+    Reason.NO_ROUTE: ("本机尚未开通向办理地的材料递送，请到窗口办理",
+                      "This kiosk cannot yet send papers to the handling region: "
+                      "please go to a service window"),
 }
 
 DEVICE_ZH = {DeviceKind.IDENTITY_READER: "身份证阅读器", DeviceKind.DOCUMENT_CAMERA: "高拍仪",
@@ -60,9 +65,12 @@ class Availability:
 class Lifecycle:
     """Holds the kiosk state; publishes every change on the bus as ``kiosk.lifecycle``."""
 
-    def __init__(self, bus: EventBus, hours: Hours) -> None:
+    def __init__(self, bus: EventBus, hours: Hours,
+                 routed: frozenset[str] | None = None) -> None:
         self._bus = bus
         self._hours = hours
+        self._routed = routed          # regions packages can be sent to; None: not checked
+        self.alerts: list[dict[str, str]] = []
         self._lock = threading.Lock()
         self._devices: dict[DeviceKind, DeviceStatus] = {}
         self._state = KioskState.INITIALIZE
@@ -106,12 +114,22 @@ class Lifecycle:
     def stop(self) -> None:
         self._set(KioskState.STOPPED, None)
 
+    def alert(self, code: str, detail: dict[str, str]) -> None:
+        """A health event that needs a person (e.g. a package late for its region)."""
+        event = {"code": code, **detail}
+        with self._lock:
+            self.alerts.append(event)
+        self._bus.publish(HEALTH_TOPIC, event)
+
     def matter_availability(self, matter: Matter, now: datetime) -> Availability:
         """Whether a citizen may start ``matter`` now, and why not."""
         with self._lock:
             reason = self._time_reason(now)
             if reason:
                 return _availability(reason)
+            if self._routed is not None and any(r.code not in self._routed
+                                                for r in matter.handling_regions):
+                return _availability(Reason.NO_ROUTE)
             for kind in matter.required_devices:
                 status = self._devices.get(kind)
                 if status is None or not status.usable:

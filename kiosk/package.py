@@ -13,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 MANIFEST_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).with_name("schemas") / "package-manifest.schema.json"
@@ -33,11 +33,21 @@ class MaterialFile:
     deferred: bool = False
 
 
-def build_package(*, package_id: str, header: dict[str, Any], materials: list[MaterialFile],
-                  receipt_pdf: bytes, slip_pdfs: dict[str, bytes], received_at: datetime,
-                  deadline_hours: float, seal_suite: str) -> tuple[bytes, dict[str, Any]]:
-    """``header`` carries ids, sender, receivers, matter and applicant (already shaped as in
-    the schema); this adds files, hashes and times, and zips everything."""
+def build_package(**kwargs: Any) -> tuple[bytes, dict[str, Any]]:
+    """The package in memory (tests, tools); the kiosk streams it with :func:`write_package`."""
+    out = io.BytesIO()
+    manifest = write_package(out, **kwargs)
+    return out.getvalue(), manifest
+
+
+def write_package(out: IO[bytes], *, package_id: str, header: dict[str, Any],
+                  materials: list[MaterialFile], receipt_pdf: bytes, slip_pdfs: dict[str, bytes],
+                  received_at: datetime, deadline_hours: float,
+                  seal: dict[str, str]) -> dict[str, Any]:
+    """Zip the package into ``out`` (which may be a sealing stream: nothing is kept whole in
+    memory but one file at a time). ``header`` carries ids, sender, receivers, matter and
+    applicant (already shaped as in the schema); this adds files, hashes and times. ``seal``
+    names the suite, kiosk id and key id the package will be signed with."""
     files: dict[str, bytes] = {}
     entries = []
     for m in materials:
@@ -71,32 +81,31 @@ def build_package(*, package_id: str, header: dict[str, Any], materials: list[Ma
             "transfer_deadline": (received_at + timedelta(hours=deadline_hours))
             .isoformat(timespec="seconds"),
         },
-        "seal": {"suite": seal_suite},
+        "seal": seal,
     }
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
-    return _zip(files), manifest
+    _zip(out, files)
+    return manifest
 
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _zip(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
+def _zip(out: IO[bytes], files: dict[str, bytes]) -> None:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-            archive.writestr(info, files[name])
-    return out.getvalue()
+            archive.writestr(info, files.pop(name))   # pop: drop each file once written
 
 
-def read_package(blob: bytes) -> tuple[dict[str, Any], dict[str, bytes]]:
+def read_package(source: bytes | IO[bytes] | Path) -> tuple[dict[str, Any], dict[str, bytes]]:
     """Open a package and check every file against the manifest's sha256."""
-    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+    with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     manifest = json.loads(files.pop("manifest.json"))
     listed = [*manifest["materials"], *manifest["documents"]]
     for item in listed:
-        if "file" in item and _sha(files[item["file"]]) != item["sha256"]:
+        if "file" in item and _sha(files.get(item["file"], b"")) != item["sha256"]:
             raise ValueError(f"{item['file']}: sha256 does not match the manifest")
     return manifest, files

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from drivers.camera import CapturedPage
@@ -20,12 +20,14 @@ from drivers.identity import Identity, MrzKey
 from kiosk import submission
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.delivery.outbox import PackageMeta
 from kiosk.documents import forms
 from kiosk.documents.model import GuideSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.lifecycle import Availability
-from kiosk.package import MaterialFile, build_package
+from kiosk.package import MaterialFile, write_package
+from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.tempstore import SessionStore
 
@@ -136,18 +138,18 @@ class KioskService:
                  for region, slip in submission.transfer_slips(session, settings, numbers,
                                                                now).items()}
         package_id = str(uuid.uuid4())
-        blob, _ = build_package(
-            package_id=package_id, header=submission.manifest_header(session, settings, numbers),
-            materials=self._material_files(session), receipt_pdf=receipt_pdf, slip_pdfs=slips,
-            received_at=now, deadline_hours=settings.delivery.transfer_deadline_hours,
-            seal_suite=k.outbox.sealer.suite)
-        k.outbox.commit(package_id, blob, tuple(r.code for r in matter.handling_regions))
-        session.submitted(case_no, transfers[0])
+        regions = tuple(r.code for r in matter.handling_regions)
+        # ledger first: a crash before the commit leaves a row recovery marks 受理中断
         k.ledger.record(submission.ledger_row(session, settings, case_no, transfers,
-                                              "已代收待流转", now, package_id))
+                                              COMMITTED_STATE, now, package_id))
+        self._seal(session, package_id, regions, numbers, receipt_pdf, slips, now)
+        session.submitted(case_no, transfers[0])
         log.info("case %s committed to the outbox as package %s", case_no, package_id)
         job = k.printing.job(f"receipt-{case_no}", "receipt", receipt_blocks)
         printed = k.printing.print(job)   # paper out: held, printed once after the refill
+        if printed:   # held: still owed, so a restart before the refill reprints it
+            k.outbox.receipt_printed(package_id)
+        k.courier.uploader.nudge()
         session.receipt_printed()
         return Submitted(case_no, transfers, package_id, k.renderer.png(receipt_blocks),
                          receipt_pdf, job.escpos or b"", printed)
@@ -180,7 +182,27 @@ class KioskService:
         return k.renderer.png(blocks)
 
     def deliver(self) -> list[str]:
-        return self.k.outbox.deliver_once(self.k.transport)
+        """One uploader pass now (the journey, tests); the kiosk also runs it on a thread."""
+        delivered = self.k.courier.uploader.deliver_once()
+        return list(dict.fromkeys(e.package_id for e in delivered))   # one per package
+
+    def _seal(self, session: Session, package_id: str, regions: tuple[str, ...],
+              numbers: submission.Numbers, receipt_pdf: bytes, slips: dict[str, bytes],
+              now: datetime) -> None:
+        """The package, streamed through the sealers into the outbox (durable on return)."""
+        courier, settings = self.k.courier, self.k.settings
+        signer = courier.signer()
+        hours = settings.delivery.transfer_deadline_hours
+        meta = PackageMeta(package_id, numbers.case_number, session.matter.code
+                           if session.matter else "", courier.suite,
+                           (now + timedelta(hours=hours)).astimezone(UTC))
+        header = submission.manifest_header(session, settings, numbers)
+        materials = self._material_files(session)
+        courier.seal(meta, regions, lambda out: write_package(
+            out, package_id=package_id, header=header, materials=materials,
+            receipt_pdf=receipt_pdf, slip_pdfs=slips, received_at=now, deadline_hours=hours,
+            seal={"suite": courier.suite, "kiosk_id": signer.kiosk_id,
+                  "key_id": signer.key_id}))
 
     def _material_files(self, session: Session) -> list[MaterialFile]:
         assert session.result is not None

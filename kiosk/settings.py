@@ -86,10 +86,40 @@ class UiSettings(_Section):
     fullscreen: bool = True
 
 
+class Route(_Section):
+    """Where one handling region's packages go."""
+
+    transport: Literal["tus", "directory"] = "tus"
+    endpoint: str = ""                            # tus: the region's upload URL
+    key: Path                                     # its public key (``kiosk region keygen``)
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> Route:
+        if self.transport == "tus" and not re.match(r"^https?://", self.endpoint):
+            raise ValueError("a tus route needs endpoint = \"http(s)://...\"")
+        return self
+
+
 class Delivery(_Section):
-    transport: Literal["directory"] = "directory"
-    directory: Path = Path("region")              # relative to paths.data_dir
+    suite: Literal["x25519-chacha20", "sm2-sm4"] = "x25519-chacha20"
+    directory: Path = Path("region")              # directory routes: relative to data_dir
     transfer_deadline_hours: float = Field(2, gt=0)
+    retention_days: float = Field(30, ge=0)       # ciphertext kept this long after delivery
+    chunk_kib: int = Field(1024, ge=64)           # tus PATCH size
+    connect_timeout_s: float = Field(10, gt=0)
+    read_timeout_s: float = Field(30, gt=0)
+    retry_min_s: float = Field(5, gt=0)           # backoff between attempts, with jitter
+    retry_max_s: float = Field(900, gt=0)
+    poll_s: float = Field(15, gt=0)               # the uploader's idle check
+    routes: dict[str, Route] = {}
+
+    @field_validator("routes")
+    @classmethod
+    def _region_codes(cls, value: dict[str, Route]) -> dict[str, Route]:
+        for code in value:
+            if not re.fullmatch(r"\d{6}", code):
+                raise ValueError(f"route {code!r}: a region is its 6-digit GB/T 2260 code")
+        return value
 
 
 class Paths(_Section):
@@ -120,7 +150,11 @@ class Settings(_Section):
             return p if p.is_absolute() else (base / p).resolve()
         paths = Paths(data_dir=fix(self.paths.data_dir), catalogue=fix(self.paths.catalogue),
                       assets=fix(self.paths.assets))
-        return self.model_copy(update={"paths": paths})
+        routes = {code: r.model_copy(update={"key": fix(r.key)})
+                  for code, r in self.delivery.routes.items()}
+        return self.model_copy(update={"paths": paths,
+                                       "delivery": self.delivery.model_copy(
+                                           update={"routes": routes})})
 
     def with_data_dir(self, data_dir: Path) -> Settings:
         return self.model_copy(

@@ -43,6 +43,7 @@ def run(settings: Settings, demo: bool) -> int:
     kiosk = build_kiosk(settings)
     kiosk.open(datetime.now())
     kiosk.start_polling()
+    kiosk.start_uploader()
     try:
         KioskApp(kiosk, demo=demo).run()
     finally:

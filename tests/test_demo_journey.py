@@ -11,10 +11,13 @@ import pytest
 
 from kiosk.catalogue import load_catalogue
 from kiosk.cli import main
+from kiosk.delivery.keys import DeviceKeys, Registry
+from kiosk.delivery.region import open_package
 from kiosk.journey import skipped_for_missing
-from kiosk.package import SCHEMA_PATH, read_package
+from kiosk.package import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
+REGION_KEYS = ROOT / "assets" / "demo" / "regions"
 CATALOGUE = load_catalogue(ROOT / "config" / "catalogue.yaml")
 TAKEABLE = [m.code for m in CATALOGUE.matters if m.kiosk_can_take]
 DEMO_NAME, DEMO_ID = "张明华", "110101195803121237"   # assets/demo/identities.toml: resident
@@ -36,14 +39,18 @@ def test_complete_application_is_received_and_delivered(
     assert (tmp_path / "receipt.pdf").read_bytes().startswith(b"%PDF")
     regions = [r.code for r in CATALOGUE.matter(matter).handling_regions]
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    data = tmp_path / "data"
+    kiosk_key = DeviceKeys(data / "keys", "510802-0001").key("x25519-chacha20")
     for region in regions:
-        blob = (tmp_path / "region" / region / f"{summary['package_id']}.pkg").read_bytes()
-        manifest, files = read_package(blob)          # checks every sha256
-        jsonschema.validate(manifest, schema)
-        assert manifest["case_number"] == summary["case_number"]
-        assert "receipt.pdf" in files
+        opened = open_package(   # verifies the signature, decrypts, checks every sha256
+            data / "region" / region / f"{summary['package_id']}.tbk",
+            REGION_KEYS / f"region-{region}-x25519-chacha20.key", Registry([kiosk_key]),
+            tmp_path / "opened" / region)
+        jsonschema.validate(opened.manifest, schema)
+        assert opened.manifest["case_number"] == summary["case_number"]
+        assert "receipt.pdf" in opened.files
     assert summary["delivered"] == [summary["package_id"]]
-    assert list((tmp_path / "tmp").iterdir()) == [], "session scratch not wiped"
+    assert list((data / "tmp").iterdir()) == [], "session scratch not wiped"
 
 
 def test_missing_materials_are_all_named_at_once(
@@ -60,7 +67,8 @@ def test_missing_materials_are_all_named_at_once(
     assert any(all(o.name in line for o in group.options) for line in missing)
     assert (tmp_path / "notice.png").exists() and (tmp_path / "notice.pdf").exists()
     assert not (tmp_path / "receipt.png").exists()
-    assert not (tmp_path / "region").exists() or not any((tmp_path / "region").rglob("*.pkg"))
+    region = tmp_path / "data" / "region"
+    assert not region.exists() or not any(region.rglob("*.tbk"))
 
 
 def test_expired_card_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,21 +83,39 @@ def test_paper_out_refuses_before_taking_documents(
     summary = _demo(capsys, tmp_path, "--matter", TAKEABLE[0], "--scenario", "paper-out")
     assert summary["outcome"] == "matter_unavailable"
     assert "打印" in str(summary["reason"])
-    assert not any((tmp_path / "tmp").glob("*/*"))
+    assert not any((tmp_path / "data" / "tmp").glob("*/*"))
 
 
 def test_no_personal_data_in_logs_or_ledger(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _demo(capsys, tmp_path, "--matter", "RS-YLZY-007")
     _demo(capsys, tmp_path / "b", "--matter", "RS-YLZY-007", "--scenario", "missing")
-    for log in (tmp_path / "kiosk.log", tmp_path / "b" / "kiosk.log"):
+    for log in (tmp_path / "data" / "kiosk.log", tmp_path / "b" / "data" / "kiosk.log"):
         text = log.read_text(encoding="utf-8")
         assert "session" in text                       # the log is really written
         assert DEMO_NAME not in text and DEMO_ID not in text
         assert "13800138000" not in text
-    with sqlite3.connect(tmp_path / "ledger.sqlite") as conn:
+    with sqlite3.connect(tmp_path / "data" / "ledger.sqlite") as conn:
         dump = "\n".join(conn.iterdump())
     assert "张*华" in dump and DEMO_NAME not in dump and DEMO_ID not in dump
+
+
+def test_no_file_in_the_data_folder_holds_the_name_or_id_number(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every file the kiosk leaves (database, WAL, log, spool, gateway folder, keys), in
+    every encoding the kiosk writes text in."""
+    _demo(capsys, tmp_path, "--matter", "GA-HJZM-001")
+    _demo(capsys, tmp_path, "--matter", "RS-YLZY-007", "--scenario", "missing")
+    needles = {DEMO_ID.encode(), DEMO_ID.encode("utf-16-le")} | {
+        DEMO_NAME.encode(codec) for codec in ("utf-8", "gbk", "utf-16-le", "utf-16-be")}
+    files = [p for p in (tmp_path / "data").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".tbk" for p in files) and any(p.name == "kiosk.log" for p in files)
+    for path in files:
+        blob = path.read_bytes()
+        assert not any(n in blob for n in needles), path
+    # the control: the printed paper (outside the data folder) does carry the name
+    paper = b"".join(p.read_bytes() for p in (tmp_path / "paper").glob("*.txt"))
+    assert DEMO_NAME.encode() in paper
 
 
 def test_catalogue_list_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,7 +131,7 @@ def test_matter_not_for_the_kiosk_prints_where_to_go(
     summary = _demo(capsys, tmp_path, "--matter", matter.code)
     assert summary["exit"] == 0 and summary["outcome"] == "not_at_kiosk"
     assert (tmp_path / "guide-slip.png").exists()
-    printed = next((tmp_path / "printer").glob("job-*.txt")).read_text(encoding="utf-8")
+    printed = next((tmp_path / "paper").glob("job-*.txt")).read_text(encoding="utf-8")
     assert "办事指引" in printed and "请前往" in printed
     assert matter.elsewhere is not None and matter.elsewhere.where[:10] in printed.replace(
         "\n", "")

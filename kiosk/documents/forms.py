@@ -9,7 +9,9 @@ from kiosk.documents.blocks import Block, Cell, Codes, Grid, Meta, Paragraph, Sp
 from kiosk.documents.model import (
     CorrectionNotice,
     GuideSlip,
+    LedgerRow,
     MaterialLine,
+    Office,
     Receipt,
     TransferSlip,
 )
@@ -218,4 +220,28 @@ def guide_slip_blocks(g: GuideSlip) -> list[Block]:
         Paragraph(f"{g.office.department}（{g.office.kiosk_id}） 咨询电话：{g.office.phone}",
                   size=9),
         Paragraph(_d(g.issued_on), align="right", size=9),
+    ]
+
+
+def reprint_blocks(row: LedgerRow, office: Office, printed_at: datetime) -> list[Block]:
+    """补打回执: the kiosk stopped between committing a case and printing its receipt. Only
+    what the ledger keeps (masked name, no ID number) can be printed again: the full receipt
+    existed in memory only, and the package is sealed to the handling region."""
+    rows = [
+        (Cell("受理编号", label=True), Cell(row.case_number)),
+        (Cell("办理事项", label=True), Cell(row.matter_name)),
+        (Cell("申请人", label=True), Cell(row.applicant_masked)),
+        (Cell("申请件数", label=True), Cell(f"{row.count} 件")),
+        (Cell("受理时间", label=True), Cell(_t(row.time))),
+        (Cell("办理地", label=True), Cell(row.regions)),
+        (Cell("转办编号", label=True), Cell(row.transfer_numbers.replace(",", "、") or "—")),
+    ]
+    return [
+        Title("受理(代收)回执", subtitle="补打"),
+        Paragraph("本机在打印回执前中断。您的申请材料已完整保存并将按时送达办理地；"
+                  "请凭本回执的受理编号查询办理进度。", indent=True),
+        Grid((3, 7), tuple(rows)),
+        Codes(qr=row.case_number, code128=row.case_number.replace("-", "")),
+        Paragraph(f"{office.department}（{office.kiosk_id}） 咨询电话：{office.phone}", size=9),
+        Paragraph(f"补打时间：{_t(printed_at)}", align="right", size=9),
     ]

@@ -143,7 +143,7 @@ def complete_journey(h: Harness) -> None:
     assert not session.applicant_data_present()
     delivered = h.ui.service.deliver()
     assert len(delivered) == 1
-    region_files = list((h.kiosk.settings.paths.data_dir / "region").rglob("*.pkg"))
+    region_files = list((h.kiosk.settings.paths.data_dir / "region").rglob("*.tbk"))
     assert region_files, "the package reached the handling region's folder"
     shown = h.text_on_screen()
     assert APPLICANT[0] not in shown and APPLICANT[1] not in shown

@@ -1,0 +1,61 @@
+"""The delivery side of one kiosk, wired once: device keys, outbox, routing, uploader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import IO, TypeVar
+
+from kiosk.delivery.commit import seal_into_outbox
+from kiosk.delivery.envelope import Signer
+from kiosk.delivery.keys import DeviceKeys
+from kiosk.delivery.outbox import Outbox, OutboxEntry, PackageMeta
+from kiosk.delivery.routing import Routing
+from kiosk.delivery.uploader import Pacing, Sender, Uploader
+from kiosk.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Courier:
+    settings: Settings
+    keys: DeviceKeys
+    outbox: Outbox
+    routing: Routing
+    uploader: Uploader
+
+    @classmethod
+    def build(cls, settings: Settings, on_overdue: Callable[[OutboxEntry], None], *,
+              recover: bool = True) -> Courier:
+        """``recover``: clear what a crash half-wrote — only the kiosk itself at start-up,
+        never a tool running beside it (it would delete a spool file being written)."""
+        data, d = settings.paths.data_dir, settings.delivery
+        keys = DeviceKeys(data / "keys", settings.kiosk.id)
+        keys.key(d.suite)            # first start: the device key exists from now on
+        outbox = Outbox(data / "outbox")
+        if recover:
+            outbox.recover()
+        routing = Routing(d, data)
+        uploader = Uploader(outbox, routing, Sender(settings.kiosk.id, settings.kiosk.org_code),
+                            Pacing(d.retry_min_s, d.retry_max_s,
+                                   timedelta(days=d.retention_days)), on_overdue)
+        return cls(settings, keys, outbox, routing, uploader)
+
+    @property
+    def suite(self) -> str:
+        return self.settings.delivery.suite
+
+    def signer(self) -> Signer:
+        return self.keys.signer(self.suite)
+
+    def seal(self, meta: PackageMeta, regions: tuple[str, ...],
+             write: Callable[[IO[bytes]], T]) -> T:
+        recipients = [self.routing.recipient(r) for r in regions]
+        return seal_into_outbox(self.outbox, self.signer(), recipients, meta, write)
+
+    def close(self) -> None:
+        self.uploader.stop()
+        self.routing.close()
+        self.outbox.close()

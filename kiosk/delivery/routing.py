@@ -1,0 +1,58 @@
+"""Routing: each handling region's endpoint, transport and public key, from settings (later
+from fleet configuration). A matter whose region has no route cannot be started at all —
+there is never a package with nowhere to go."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.delivery.envelope import Recipient
+from kiosk.delivery.keys import KeyFileError, recipient
+from kiosk.delivery.transports import DirectoryTransport, Transport, TusTransport
+from kiosk.delivery.tus import TusOptions
+from kiosk.errors import ConfigError
+from kiosk.settings import Delivery
+
+
+class Routing:
+    def __init__(self, delivery: Delivery, data_dir: Path, settings_path: str = "settings"
+                 ) -> None:
+        self._delivery = delivery
+        self._data_dir = data_dir
+        self._transports: dict[str, Transport] = {}
+        problems, recipients = [], {}
+        for region, route in delivery.routes.items():
+            try:
+                recipients[region] = recipient(route.key, region, delivery.suite)
+            except KeyFileError as exc:
+                problems.append(f"delivery.routes.{region}.key: {exc.en}")
+        if problems:
+            raise ConfigError(settings_path, problems)
+        self._recipients: dict[str, Recipient] = recipients
+
+    @property
+    def regions(self) -> frozenset[str]:
+        return frozenset(self._recipients)
+
+    def missing(self, regions: tuple[str, ...]) -> list[str]:
+        return [r for r in regions if r not in self._recipients]
+
+    def recipient(self, region: str) -> Recipient:
+        return self._recipients[region]
+
+    def transport(self, region: str) -> Transport:
+        if region not in self._transports:
+            self._transports[region] = self._make(region)
+        return self._transports[region]
+
+    def close(self) -> None:
+        for transport in self._transports.values():
+            transport.close()
+
+    def _make(self, region: str) -> Transport:
+        d, route = self._delivery, self._delivery.routes[region]
+        if route.transport == "directory":
+            return DirectoryTransport(self._data_dir / d.directory)
+        options = TusOptions(chunk_size=d.chunk_kib * 1024, connect_timeout_s=d.connect_timeout_s,
+                             read_timeout_s=d.read_timeout_s)
+        return TusTransport(route.endpoint, options)

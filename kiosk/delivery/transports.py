@@ -1,0 +1,65 @@
+"""Transports: how a sealed file reaches its region. Each is idempotent for the same package
+id, so a delivery repeated after a crash lost our acknowledgement never makes two cases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from kiosk.delivery.tus import Stats, TusClient, TusOptions
+from kiosk.fsutil import fsync_dir, sha256_file
+
+Progress = Callable[[str, int], None]      # (upload URL, offset): persisted by the outbox
+
+
+class Transport(Protocol):
+    def send(self, path: Path, metadata: dict[str, str], upload_url: str,
+             progress: Progress) -> None:
+        """Deliver ``path`` whole, or raise; resume from ``upload_url`` where it applies."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class DirectoryTransport:
+    """The hall's gateway folder (前置机) and the demo: ``<target>/<region>/<package>.tbk``."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def send(self, path: Path, metadata: dict[str, str], upload_url: str,
+             progress: Progress) -> None:
+        final = self.target / metadata["receiver"] / f"{metadata['package_id']}.tbk"
+        if final.exists() and sha256_file(final) == sha256_file(path):
+            return   # delivered before a crash lost our acknowledgement: not twice
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.tmp")
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, final)
+        fsync_dir(final.parent)
+
+    def close(self) -> None:
+        pass
+
+
+class TusTransport:
+    def __init__(self, endpoint: str, options: TusOptions) -> None:
+        self.client = TusClient(endpoint, options)
+
+    @property
+    def stats(self) -> Stats:
+        return self.client.stats
+
+    def send(self, path: Path, metadata: dict[str, str], upload_url: str,
+             progress: Progress) -> None:
+        self.client.upload(path, metadata, upload_url, progress)
+
+    def close(self) -> None:
+        self.client.close()
+

@@ -1,0 +1,141 @@
+"""``kiosk outbox …``, ``kiosk keys …`` and ``kiosk region …``: the outbox and uploader, the
+kiosk's device keys, and the handling region's side (its keys, opening what we send)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.delivery.courier import Courier
+from kiosk.delivery.keys import DeviceKeys, Registry, generate, write_private, write_public
+from kiosk.delivery.region import open_package
+from kiosk.delivery.suites import SUITE_NAMES, Role
+from kiosk.settings import Settings, load_settings
+
+DEMO_SETTINGS = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
+
+
+def add_parsers(sub: Any) -> None:
+    outbox = sub.add_parser("outbox", help="packages waiting for their region")
+    out = outbox.add_subparsers(required=True)
+    status = out.add_parser("status", help="every package and where it is")
+    _settings(status)
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=_status)
+    deliver = out.add_parser("deliver", help="run the uploader (until Ctrl-C)")
+    _settings(deliver)
+    deliver.add_argument("--once", action="store_true", help="one pass, then exit")
+    deliver.set_defaults(func=_deliver)
+
+    keys = sub.add_parser("keys", help="this kiosk's device keys").add_subparsers(required=True)
+    show = keys.add_parser("show", help="key ids and public keys")
+    _settings(show)
+    show.set_defaults(func=_keys_show)
+    export = keys.add_parser("export", help="the public key, for the region's registry")
+    _settings(export)
+    export.add_argument("--suite", choices=SUITE_NAMES, help="default: delivery.suite")
+    export.add_argument("--out", type=Path, required=True)
+    export.set_defaults(func=_keys_export)
+
+    region = sub.add_parser("region", help="the handling region's side")
+    reg = region.add_subparsers(required=True)
+    keygen = reg.add_parser("keygen", help="a region's key pair (both suites by default)")
+    keygen.add_argument("--region", required=True, help="its GB/T 2260 code")
+    keygen.add_argument("--suite", choices=SUITE_NAMES, action="append")
+    keygen.add_argument("--out", type=Path, required=True)
+    keygen.set_defaults(func=_region_keygen)
+    opener = reg.add_parser("open", help="verify, decrypt, check and unpack a package")
+    opener.add_argument("package", type=Path)
+    opener.add_argument("--key", type=Path, required=True, help="the region's private key")
+    opener.add_argument("--kiosks", type=Path, required=True,
+                        help="registered kiosk keys: a folder of exported key files, or one")
+    opener.add_argument("--out", type=Path, required=True)
+    opener.set_defaults(func=_region_open)
+
+
+def _settings(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--settings", type=Path, default=DEMO_SETTINGS)
+
+
+def _courier(settings: Settings) -> Courier:
+    # the uploader logs overdue packages; recovery is the running kiosk's alone
+    return Courier.build(settings, on_overdue=lambda entry: None, recover=False)
+
+
+def _status(args: argparse.Namespace) -> int:
+    courier = _courier(load_settings(args.settings))
+    try:
+        entries, counts = courier.outbox.entries(), courier.outbox.counts()
+    finally:
+        courier.close()
+    if args.json:
+        print(json.dumps({"counts": counts, "packages": [e.as_dict() for e in entries]},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print("  ".join(f"{state}: {n}" for state, n in counts.items()))
+    for e in entries:
+        late = " 超时/OVERDUE" if e.alerted else ""
+        print(f"{e.case_number:<24} {e.region} {e.state.value:<9} {e.offset}/{e.size} B "
+              f"attempts {e.attempts} {e.last_error}{late}")
+    return 0
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    courier = _courier(settings)
+    try:
+        while True:
+            for entry in courier.uploader.deliver_once():
+                print(f"delivered {entry.case_number} → {entry.region}")
+            if args.once:
+                waiting = courier.outbox.counts()
+                return 0 if waiting["queued"] + waiting["uploading"] == 0 else 3
+            time.sleep(settings.delivery.poll_s)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        courier.close()
+
+
+def _keys(settings: Settings) -> DeviceKeys:
+    return DeviceKeys(settings.paths.data_dir / "keys", settings.kiosk.id)
+
+
+def _keys_show(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    for key in _keys(settings).all():
+        mark = "*" if key.suite == settings.delivery.suite else " "
+        print(f"{mark} {key.suite:<16} {key.key_id}  {key.public.hex()}")
+    print(f"kiosk {settings.kiosk.id}; * = delivery.suite")
+    return 0
+
+
+def _keys_export(args: argparse.Namespace) -> int:
+    settings = load_settings(args.settings)
+    key = _keys(settings).key(args.suite or settings.delivery.suite)
+    write_public(args.out, key)
+    print(f"{args.out}: kiosk {key.owner} {key.suite} key {key.key_id}")
+    return 0
+
+
+def _region_keygen(args: argparse.Namespace) -> int:
+    for name in args.suite or SUITE_NAMES:
+        key = generate(args.region, Role.ENCRYPT, name)
+        stem = args.out / f"region-{args.region}-{name}"
+        write_private(stem.with_suffix(".key"), key)
+        write_public(stem.with_suffix(".pub"), key)
+        print(f"{stem}.key (private, keep it at the region) / .pub (for kiosks' routing): "
+              f"{name} {key.key_id}")
+    return 0
+
+
+def _region_open(args: argparse.Namespace) -> int:
+    opened = open_package(args.package, args.key, Registry.from_path(args.kiosks), args.out)
+    print(json.dumps({"package_id": opened.package_id, "kiosk_id": opened.kiosk_id,
+                      "suite": opened.suite, "folder": str(opened.folder),
+                      "case_number": opened.manifest.get("case_number"),
+                      "files": list(opened.files)}, ensure_ascii=False, indent=2))
+    return 0
