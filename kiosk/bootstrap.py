@@ -381,6 +381,7 @@ def build_kiosk(settings: Settings) -> Kiosk:
             "zh": f"受理编号 {entry.case_number} 的材料未在时限内送达 {entry.region}",
             "en": f"Case {entry.case_number} not delivered to {entry.region} in time"})
 
+    courier = Courier.build(settings, overdue)   # first: a bad route key stops start-up here
     return Kiosk(
         settings=settings,
         catalogue=catalogue,
@@ -392,6 +393,6 @@ def build_kiosk(settings: Settings) -> Kiosk:
         printer=make_device("printer", devices.printer, settings),
         speaker=make_device("speaker", devices.speaker, settings),
         ledger=Ledger(data / "ledger.sqlite"),
-        courier=Courier.build(settings, overdue),
+        courier=courier,
         renderer=Renderer(settings.paths.assets / FONT),
     )

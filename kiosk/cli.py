@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kiosk import delivery_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
+from kiosk.delivery.routing import Routing
 from kiosk.errors import BilingualError, ConfigError
 from kiosk.settings import Settings, load_settings
 
@@ -117,6 +118,7 @@ def _catalogue_list(args: argparse.Namespace) -> int:
 
 def _config_validate(args: argparse.Namespace) -> int:
     settings = load_settings(args.path)
+    Routing(settings.delivery, settings.paths.data_dir, str(args.path))   # the route keys
     print(f"OK: {args.path}: kiosk {settings.kiosk.id}")
     return 0
 

@@ -36,3 +36,23 @@ if [ ! -f "$STAMP" ]; then
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi
+
+# The reference tus server (@tus/server + @tus/file-store, MIT) that stands in for a handling
+# region's upload endpoint in the tests, benchmarks and `kiosk demo`: Node >= 20.19 (Debian 13's
+# nodejs; Debian 12 needs NodeSource's). Re-installed when package-lock.json changes.
+TUS="$ROOT/drivers/network/tus-server"
+if ! command -v node >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing nodejs npm" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm \
+    >/dev/null
+fi
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' \
+  || { echo "setup: Node.js >= 20.19 is needed for the tus test server (have $(node --version))" >&2; exit 1; }
+TUS_STAMP="$TUS/node_modules/.installed-$(sha256sum "$TUS/package-lock.json" | cut -c1-16)"
+if [ ! -f "$TUS_STAMP" ]; then
+  (cd "$TUS" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$TUS_STAMP"
+fi

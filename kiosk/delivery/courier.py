@@ -28,16 +28,16 @@ class Courier:
 
     @classmethod
     def build(cls, settings: Settings, on_overdue: Callable[[OutboxEntry], None], *,
-              recover: bool = True) -> Courier:
+              recover: bool = True, settings_path: str = "settings") -> Courier:
         """``recover``: clear what a crash half-wrote — only the kiosk itself at start-up,
         never a tool running beside it (it would delete a spool file being written)."""
         data, d = settings.paths.data_dir, settings.delivery
+        routing = Routing(d, data, settings_path)   # first: a bad route key opens nothing
         keys = DeviceKeys(data / "keys", settings.kiosk.id)
         keys.key(d.suite)            # first start: the device key exists from now on
         outbox = Outbox(data / "outbox")
         if recover:
             outbox.recover()
-        routing = Routing(d, data)
         uploader = Uploader(outbox, routing, Sender(settings.kiosk.id, settings.kiosk.org_code),
                             Pacing(d.retry_min_s, d.retry_max_s,
                                    timedelta(days=d.retention_days)), on_overdue)

@@ -60,7 +60,12 @@ def generate(owner: str, role: Role, suite_name: str) -> KeyFile:
 def write_private(path: Path, key: KeyFile) -> None:
     """0600 from the first byte (no window where another user could read it)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyFileError(f"密钥文件已存在，不会覆盖：{path}",
+                           f"Key file exists, not overwritten: {path}",
+                           code="key_exists") from None
     with os.fdopen(fd, "w") as handle:
         json.dump(key.private_record(), handle, indent=2)
         handle.flush()
@@ -78,9 +83,10 @@ def load(path: Path) -> KeyFile:
         data = json.loads(path.read_text())
         if data.get("format") != FORMAT:
             raise ValueError(f"format is not {FORMAT!r}")
-        role, name = Role(data["role"]), str(data["suite"])
+        role, name, owner = Role(data["role"]), str(data["suite"]), str(data["owner"])
         s = suite(name)
         public = bytes.fromhex(data["public"])
+        s.check_public(public, role)
         private = bytes.fromhex(data["private"]) if "private" in data else None
         if private is not None and s.public_of(private, role) != public:
             raise ValueError("private and public halves do not match")
@@ -88,9 +94,9 @@ def load(path: Path) -> KeyFile:
             raise ValueError("key_id does not match the public key")
     except OSError as exc:
         raise _bad_key(path, exc.strerror or str(exc)) from None
-    except (ValueError, KeyError, TypeError, CryptoError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, CryptoError) as exc:
         raise _bad_key(path, str(exc)) from None
-    return KeyFile(str(data["owner"]), role, name, public, private)
+    return KeyFile(owner, role, name, public, private)
 
 
 class DeviceKeys:
@@ -107,7 +113,7 @@ class DeviceKeys:
         path = self.path(suite_name)
         if not path.exists():
             # another process may make it first: then use theirs
-            with suppress(FileExistsError):
+            with suppress(KeyFileError):
                 write_private(path, generate(self.kiosk_id, Role.SIGN, suite_name))
         key = load(path)
         if key.private is None or key.role is not Role.SIGN:

@@ -15,7 +15,8 @@ the sealed file's size and hash are all it knows.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -107,7 +108,10 @@ class Outbox:
         self.spool.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._clock = clock
         self._conn = connect(root / "outbox.sqlite")
-        self._conn.execute(_SCHEMA)
+        # one connection, used by the session's thread and the uploader's: statements and
+        # transactions take turns, so no statement lands inside another thread's BEGIN
+        self._lock = threading.RLock()
+        self._sql(_SCHEMA)
 
     def now(self) -> datetime:
         return self._clock.now(UTC)
@@ -149,14 +153,13 @@ class Outbox:
                  sha256_file(path), meta.suite, meta.case_number, meta.matter_code, now,
                  _ts(meta.deadline), now) for region, path in finals.items()]
         with self._transaction():
-            self._conn.executemany(
+            self._sql_many(
                 "INSERT INTO deliveries (package_id, region, state, size, sha256, suite, "
                 "case_number, matter_code, created_at, deadline, next_attempt_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def receipt_printed(self, package_id: str) -> None:
-        self._conn.execute("UPDATE deliveries SET receipt_owed = 0 WHERE package_id = ?",
-                           (package_id,))
+        self._sql("UPDATE deliveries SET receipt_owed = 0 WHERE package_id = ?", (package_id,))
 
     def owed_receipts(self) -> list[OutboxEntry]:
         """Packages committed whose receipt was never confirmed printed: the kiosk stopped
@@ -190,26 +193,26 @@ class Outbox:
     def progress(self, entry: OutboxEntry, upload_url: str, offset: int) -> None:
         """Persist where the upload is, so a restart resumes it (HEAD) instead of starting
         a second upload."""
-        self._conn.execute("UPDATE deliveries SET state = 'uploading', upload_url = ?, "
-                           "offset = ? WHERE package_id = ? AND region = ?",
-                           (upload_url, offset, entry.package_id, entry.region))
+        self._sql("UPDATE deliveries SET state = 'uploading', upload_url = ?, "
+                  "offset = ? WHERE package_id = ? AND region = ?",
+                  (upload_url, offset, entry.package_id, entry.region))
 
     def delivered(self, entry: OutboxEntry) -> None:
-        self._conn.execute("UPDATE deliveries SET state = 'delivered', offset = size, "
-                           "delivered_at = ?, attempts = attempts + 1, last_error = '' "
-                           "WHERE package_id = ? AND region = ?",
-                           (_ts(self.now()), entry.package_id, entry.region))
+        self._sql("UPDATE deliveries SET state = 'delivered', offset = size, "
+                  "delivered_at = ?, attempts = attempts + 1, last_error = '' "
+                  "WHERE package_id = ? AND region = ?",
+                  (_ts(self.now()), entry.package_id, entry.region))
 
     def failed(self, entry: OutboxEntry, error: str, retry_at: datetime) -> None:
-        self._conn.execute("UPDATE deliveries SET attempts = attempts + 1, last_error = ?, "
-                           "next_attempt_at = ? WHERE package_id = ? AND region = ?",
-                           (error, _ts(retry_at), entry.package_id, entry.region))
+        self._sql("UPDATE deliveries SET attempts = attempts + 1, last_error = ?, "
+                  "next_attempt_at = ? WHERE package_id = ? AND region = ?",
+                  (error, _ts(retry_at), entry.package_id, entry.region))
 
     def restart_upload(self, entry: OutboxEntry) -> None:
         """The server no longer knows the upload (expired or removed): start a new one."""
-        self._conn.execute("UPDATE deliveries SET upload_url = '', offset = 0 "
-                           "WHERE package_id = ? AND region = ?",
-                           (entry.package_id, entry.region))
+        self._sql("UPDATE deliveries SET upload_url = '', offset = 0 "
+                  "WHERE package_id = ? AND region = ?",
+                  (entry.package_id, entry.region))
 
     def overdue(self, now: datetime) -> list[OutboxEntry]:
         """Undelivered past their transfer deadline and not yet alerted; marks them alerted,
@@ -218,8 +221,8 @@ class Outbox:
                             "AND alerted = 0", (_ts(now),))
         with self._transaction():
             for entry in late:
-                self._conn.execute("UPDATE deliveries SET alerted = 1 WHERE package_id = ? "
-                                   "AND region = ?", (entry.package_id, entry.region))
+                self._sql("UPDATE deliveries SET alerted = 1 WHERE package_id = ? "
+                          "AND region = ?", (entry.package_id, entry.region))
         return late
 
     def purge(self, now: datetime, retention: timedelta) -> list[OutboxEntry]:
@@ -229,9 +232,9 @@ class Outbox:
         for entry in old:
             with suppress(FileNotFoundError):
                 self.path(entry).unlink()
-            self._conn.execute("UPDATE deliveries SET state = 'purged', purged_at = ? "
-                               "WHERE package_id = ? AND region = ?",
-                               (_ts(now), entry.package_id, entry.region))
+            self._sql("UPDATE deliveries SET state = 'purged', purged_at = ? "
+                      "WHERE package_id = ? AND region = ?",
+                      (_ts(now), entry.package_id, entry.region))
         if old:
             fsync_dir(self.spool)
         return old
@@ -244,26 +247,34 @@ class Outbox:
         return self._select("WHERE state = ? ORDER BY created_at", (state.value,))
 
     def counts(self) -> dict[str, int]:
-        rows = self._conn.execute("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
-        return {state.value: 0 for state in State} | dict(rows.fetchall())
+        rows = self._sql("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+        return {state.value: 0 for state in State} | dict(rows)  # type: ignore[arg-type]
 
     def integrity(self) -> str:
-        result: str = self._conn.execute("PRAGMA integrity_check").fetchone()[0]
-        return result
+        return str(self._sql("PRAGMA integrity_check")[0][0])
 
     def _select(self, where: str, args: tuple[object, ...] = ()) -> list[OutboxEntry]:
-        rows = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM deliveries {where}", args)
-        return [_entry(r) for r in rows.fetchall()]
+        rows = self._sql(f"SELECT {', '.join(_COLUMNS)} FROM deliveries {where}", args)
+        return [_entry(r) for r in rows]
+
+    def _sql(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+        with self._lock:   # rows fetched under the lock too
+            return self._conn.execute(sql, args).fetchall()
+
+    def _sql_many(self, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+        with self._lock:
+            self._conn.executemany(sql, rows)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        self._conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
 
 
 def _entry(row: tuple[object, ...]) -> OutboxEntry:

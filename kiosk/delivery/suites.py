@@ -65,6 +65,9 @@ class Suite(Protocol):
 
     def new_keypair(self, role: Role) -> tuple[bytes, bytes]: ...
     def public_of(self, private: bytes, role: Role) -> bytes: ...
+    def check_public(self, public: bytes, role: Role) -> None:
+        """Raise CryptoError unless ``public`` is a usable key of this suite and role."""
+        ...
     def wrap(self, recipient: bytes) -> tuple[bytes, bytes]:
         """A fresh data key and the bytes that carry it to ``recipient``'s private key."""
         ...
@@ -92,6 +95,15 @@ class ModernSuite:
         key = (Ed25519PrivateKey.from_private_bytes(private) if role is Role.SIGN
                else X25519PrivateKey.from_private_bytes(private))
         return key.public_key().public_bytes_raw()
+
+    def check_public(self, public: bytes, role: Role) -> None:
+        try:
+            if role is Role.SIGN:
+                Ed25519PublicKey.from_public_bytes(public)
+            else:
+                X25519PublicKey.from_public_bytes(public)
+        except ValueError as exc:
+            raise CryptoError(f"not a {role.value} public key: {exc}") from None
 
     def wrap(self, recipient: bytes) -> tuple[bytes, bytes]:
         ephemeral = X25519PrivateKey.generate()
@@ -167,6 +179,9 @@ class NationalSuite:
 
     def public_of(self, private: bytes, role: Role) -> bytes:
         return bytes.fromhex(_point(private.hex(), _CURVE["g"]))
+
+    def check_public(self, public: bytes, role: Role) -> None:
+        _check_on_curve(public)
 
     def wrap(self, recipient: bytes) -> tuple[bytes, bytes]:
         _check_on_curve(recipient)

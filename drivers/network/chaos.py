@@ -1,0 +1,293 @@
+"""A TCP proxy between the kiosk and its uplink that misbehaves on request, the way a hall's
+network does: a slow link, latency, a connection reset mid-upload, a stretch of silence.
+
+One selector thread runs every connection, so a reset can close both sockets with a true RST
+(SO_LINGER 0) without racing a thread blocked in recv/send. Faults may be changed from any
+thread at any time; byte triggers count client→server bytes actually forwarded."""
+
+from __future__ import annotations
+
+import contextlib
+import selectors
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+
+_CHUNK = 65536
+_RST = struct.pack("ii", 1, 0)          # SO_LINGER on, 0 s: close() sends RST, not FIN
+
+
+def token_bucket(tokens: float, elapsed: float, rate: float, burst: float,
+                 size: int) -> tuple[float, float]:
+    """Refill ``tokens`` (bytes) for ``elapsed`` seconds at ``rate`` bytes/s up to ``burst``,
+    then spend ``size``. The balance may go negative (a debt): the caller waits the returned
+    seconds, the time the debt takes to refill, before sending. Returns (balance, wait)."""
+    balance = min(burst, tokens + elapsed * rate) - size
+    return balance, (-balance / rate if balance < 0 else 0.0)
+
+
+def bucket_burst(rate: float) -> float:
+    """Bucket depth for ``rate`` bytes/s: a tenth of a second, at least one small segment."""
+    return max(1024.0, rate / 10)
+
+
+@dataclass(eq=False)
+class _Flow:
+    src: socket.socket
+    dst: socket.socket
+    up: bool                            # client → server
+    buf: bytes = b""
+    ready_at: float = 0.0               # delay/throttle: buf may not be sent before this
+    eof: bool = False
+    shut: bool = False
+
+
+class ChaosProxy:
+    """Listens on 127.0.0.1:<port>, forwards each accepted connection to upstream (host, port)."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self.bytes_up = 0
+        self.bytes_down = 0
+        self.connections = 0
+        self.resets = 0
+        self._lock = threading.Lock()
+        self._rate: float | None = None             # bytes/s
+        self._buckets = {True: [0.0, 0.0], False: [0.0, 0.0]}   # per direction: tokens, stamp
+        self._delay = 0.0
+        self._reset_at: int | None = None           # bytes_up at which to reset
+        self._silence_at: int | None = None         # bytes_up at which silence begins
+        self._silence_for = 0.0
+        self._silent_until = 0.0
+        self._conns: list[tuple[_Flow, _Flow]] = []    # (client → server, server → client)
+        self._interest: dict[socket.socket, int] = {}
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._sel = selectors.DefaultSelector()
+        self._listener = socket.socket()
+        self._waker_r, self._waker_w = socket.socketpair()
+
+    def url(self, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    # -- faults ----------------------------------------------------------------------------
+    def throttle(self, bits_per_second: float | None) -> None:
+        """Each direction at most this fast, shared by all connections like one link."""
+        with self._lock:
+            self._rate = None if bits_per_second is None else bits_per_second / 8
+            if self._rate is not None:
+                now = time.monotonic()
+                self._buckets = {up: [bucket_burst(self._rate), now] for up in (True, False)}
+        self._wake()
+
+    def delay(self, seconds: float) -> None:
+        """Hold every chunk this long; the next is read only once it is sent (stop-and-wait)."""
+        with self._lock:
+            self._delay = max(0.0, seconds)
+        self._wake()
+
+    def reset_after(self, upstream_bytes: int) -> None:
+        """One-shot: the connection that forwards the byte that many from now is reset, both
+        ways, right after that byte. ``resets`` counts these, not resets the peers send."""
+        with self._lock:
+            self._reset_at = self.bytes_up + upstream_bytes
+        self._wake()
+
+    def silence(self, seconds: float, after_upstream_bytes: int = 0) -> None:
+        """Forward nothing either way for ``seconds`` (connections stay open, new ones are
+        accepted into the same silence), starting now or right after that many more bytes."""
+        with self._lock:
+            self._silence_for = seconds
+            if after_upstream_bytes <= 0:
+                self._silence_at, self._silent_until = None, time.monotonic() + seconds
+            else:
+                self._silence_at = self.bytes_up + after_upstream_bytes
+        self._wake()
+
+    # -- life cycle ------------------------------------------------------------------------
+    def start(self) -> ChaosProxy:
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(64)
+        self._listener.setblocking(False)
+        self.port = int(self._listener.getsockname()[1])
+        for waker in (self._waker_r, self._waker_w):    # a full waker must not block anyone
+            waker.setblocking(False)
+        self._sel.register(self._listener, selectors.EVENT_READ)
+        self._sel.register(self._waker_r, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._run, name="chaos-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            self._closing = True
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        else:               # never started: the loop is not there to close its sockets
+            for sock in (self._listener, self._waker_r, self._waker_w):
+                sock.close()
+
+    def __enter__(self) -> ChaosProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- the loop --------------------------------------------------------------------------
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._waker_w.send(b"\0")
+
+    def _run(self) -> None:
+        timeout: float | None = None
+        try:
+            while True:
+                for key, _ in self._sel.select(timeout):
+                    if key.fileobj is self._waker_r:
+                        with contextlib.suppress(OSError):
+                            self._waker_r.recv(4096)
+                with self._lock:
+                    if self._closing:
+                        return
+                    now = time.monotonic()
+                    self._accept()
+                    for conn in list(self._conns):
+                        for flow in conn:
+                            self._pump(conn, flow, now)
+                        if conn in self._conns and conn[0].shut and conn[1].shut:
+                            self._close(conn, reset=False)
+                    timeout = self._arm(now, now < self._silent_until)
+        finally:
+            for conn in list(self._conns):
+                self._close(conn, reset=False)
+            self._sel.close()
+            for sock in (self._listener, self._waker_r, self._waker_w):
+                sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            self.connections += 1
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=5)
+            except OSError:
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
+                client.close()
+                continue
+            for sock in (client, upstream):
+                sock.setblocking(False)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._conns.append((_Flow(client, upstream, True), _Flow(upstream, client, False)))
+
+    def _pump(self, conn: tuple[_Flow, _Flow], flow: _Flow, now: float) -> None:
+        if conn not in self._conns or now < self._silent_until:
+            return
+        try:
+            if not flow.buf and not flow.eof:
+                data = flow.src.recv(_CHUNK if self._rate is None
+                                     else int(min(_CHUNK, bucket_burst(self._rate))))
+                flow.eof = not data
+                if data:
+                    flow.buf = data
+                    flow.ready_at = now + self._delay + self._throttle_wait(flow.up, len(data), now)
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError:
+            self._close(conn, reset=True)
+            return
+        if flow.buf and now >= flow.ready_at:
+            limit = len(flow.buf)
+            if flow.up:     # never forward past a trigger: the fault hits at that exact byte
+                for at in (self._reset_at, self._silence_at):
+                    if at is not None:
+                        limit = min(limit, max(0, at - self.bytes_up))
+            # Counted before the send, the unsent rest taken back after: whoever sees the
+            # bytes arrive (a test, a benchmark) then never reads a counter that lags them.
+            self._count(flow.up, limit)
+            try:
+                sent = flow.dst.send(flow.buf[:limit]) if limit else 0
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._count(flow.up, -limit)
+                self._close(conn, reset=True)
+                return
+            self._count(flow.up, sent - limit)
+            flow.buf = flow.buf[sent:]
+            if flow.up:
+                if self._reset_at is not None and self.bytes_up >= self._reset_at:
+                    self._reset_at = None
+                    self.resets += 1
+                    self._close(conn, reset=True)
+                    return
+                if self._silence_at is not None and self.bytes_up >= self._silence_at:
+                    self._silence_at, self._silent_until = None, now + self._silence_for
+                    return
+        if flow.eof and not flow.buf and not flow.shut:
+            flow.shut = True
+            with contextlib.suppress(OSError):
+                flow.dst.shutdown(socket.SHUT_WR)
+
+    def _count(self, up: bool, size: int) -> None:
+        if up:
+            self.bytes_up += size
+        else:
+            self.bytes_down += size
+
+    def _throttle_wait(self, up: bool, size: int, now: float) -> float:
+        if self._rate is None:
+            return 0.0
+        bucket = self._buckets[up]
+        bucket[0], wait = token_bucket(bucket[0], now - bucket[1], self._rate,
+                                       bucket_burst(self._rate), size)
+        bucket[1] = now
+        return wait
+
+    def _arm(self, now: float, silent: bool) -> float | None:
+        """Register what each socket waits for; return how long until a timed event."""
+        wanted: dict[socket.socket, int] = {}
+        deadlines = [self._silent_until] if silent else []
+        for conn in self._conns:
+            for flow in conn:
+                wanted.setdefault(flow.src, 0)
+                wanted.setdefault(flow.dst, 0)
+                if silent:
+                    continue
+                if not flow.buf and not flow.eof:
+                    wanted[flow.src] |= selectors.EVENT_READ
+                elif flow.buf and flow.ready_at > now:
+                    deadlines.append(flow.ready_at)
+                elif flow.buf:
+                    wanted[flow.dst] |= selectors.EVENT_WRITE
+        for sock, events in wanted.items():
+            old = self._interest.get(sock, 0)
+            if events and not old:
+                self._sel.register(sock, events)
+            elif events and events != old:
+                self._sel.modify(sock, events)
+            elif not events and old:
+                self._sel.unregister(sock)
+            if events:
+                self._interest[sock] = events
+            else:
+                self._interest.pop(sock, None)
+        return max(0.0, min(deadlines) - now) if deadlines else None
+
+    def _close(self, conn: tuple[_Flow, _Flow], *, reset: bool) -> None:
+        self._conns.remove(conn)
+        for sock in (conn[0].src, conn[0].dst):
+            if self._interest.pop(sock, 0):
+                self._sel.unregister(sock)
+            with contextlib.suppress(OSError):
+                if reset:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RST)
+                sock.close()

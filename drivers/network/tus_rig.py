@@ -1,0 +1,118 @@
+"""Runs the reference tus server (``tus-server/server.mjs``) on loopback for tests, benchmarks
+and the demo. What it received is read back from its root directory: ``finished.jsonl`` (one
+line per finished upload, duplicates included) and ``delivered/`` (the first copy of each
+``<package_id>.<receiver>``)."""
+
+from __future__ import annotations
+
+import collections
+import json
+import queue
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+SERVER_DIR = Path(__file__).resolve().parent / "tus-server"
+_START_TIMEOUT = 20.0
+_SETUP_HINT = "run scripts/setup.sh (or npm ci in drivers/network/tus-server)"
+
+
+def node_available() -> bool:
+    """Node is on PATH and the server's npm dependencies are installed."""
+    return shutil.which("node") is not None and (SERVER_DIR / "node_modules").is_dir()
+
+
+class TusServer:
+    """The reference tus server (@tus/server + @tus/file-store) on loopback, as a subprocess."""
+
+    def __init__(self, root: Path, *, port: int = 0, max_size: int | None = None) -> None:
+        self.root = Path(root)
+        self.port = port
+        self.max_size = max_size
+        self.process: subprocess.Popen[str] | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=200)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/files"
+
+    def start(self) -> TusServer:
+        node = shutil.which("node")
+        if node is None or not (SERVER_DIR / "node_modules").is_dir():
+            missing = ("node is not on PATH" if node is None
+                       else f"{SERVER_DIR / 'node_modules'} is missing")
+            raise RuntimeError(f"cannot start the tus server: {missing}; {_SETUP_HINT}")
+        self.root.mkdir(parents=True, exist_ok=True)
+        command = [node, str(SERVER_DIR / "server.mjs"), "--root", str(self.root),
+                   "--port", str(self.port)]
+        if self.max_size is not None:
+            command += ["--max-size", str(self.max_size)]
+        # Own session: a Ctrl-C meant for pytest or the demo must not kill the server under it.
+        self.process = subprocess.Popen(command, cwd=SERVER_DIR, text=True,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, start_new_session=True)
+        lines: queue.Queue[str | None] = queue.Queue()
+        # Reader threads keep both pipes drained for the server's whole life, so it never
+        # blocks on a full pipe, and let start() wait with a timeout instead of a blocking read.
+        _drain(self.process.stdout, lines.put, lambda: lines.put(None))
+        _drain(self.process.stderr, self._stderr.append)
+        try:
+            line = lines.get(timeout=_START_TIMEOUT)
+        except queue.Empty:
+            line = None
+        if line is None or not line.startswith("listening "):
+            self.stop()
+            why = "exited" if line is None else f"printed {line.strip()!r}"
+            raise RuntimeError(f"the tus server did not start ({why}); stderr:\n"
+                               + "".join(self._stderr) + f"\nIf modules are missing, {_SETUP_HINT}")
+        self.port = int(line.split()[1])
+        return self
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def __enter__(self) -> TusServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def finishes(self) -> list[dict[str, Any]]:
+        """Every finished upload in order, duplicates included."""
+        journal = self.root / "finished.jsonl"
+        if not journal.exists():
+            return []
+        return [json.loads(line) for line in journal.read_text("utf-8").splitlines() if line]
+
+    def delivered(self) -> dict[str, Path]:
+        """``"<package_id>.<receiver>"`` → the delivered file (the first finished copy)."""
+        folder = self.root / "delivered"
+        if not folder.is_dir():
+            return {}
+        return {path.name: path for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def _drain(stream: IO[str] | None, sink: Callable[[str], None],
+           at_eof: Callable[[], None] | None = None) -> None:
+    """Feed each line of ``stream`` to ``sink`` on a daemon thread; ``at_eof`` once it ends."""
+
+    def run() -> None:
+        if stream is not None:
+            for line in stream:
+                sink(line)
+        if at_eof is not None:
+            at_eof()
+
+    threading.Thread(target=run, name="tus-server-pipe", daemon=True).start()
