@@ -125,7 +125,7 @@ class KioskService:
         return session.add_page(material_id, page)
 
     def submit(self, session: Session) -> Submitted:
-        """Numbers → documents → package committed to the outbox → ledger → receipt printed."""
+        """Numbers → documents → ledger row → package sealed into the outbox → receipt."""
         k, settings, now = self.k, self.k.settings, self.now()
         matter = session.matter
         assert matter is not None
@@ -193,8 +193,8 @@ class KioskService:
         courier, settings = self.k.courier, self.k.settings
         signer = courier.signer()
         hours = settings.delivery.transfer_deadline_hours
-        meta = PackageMeta(package_id, numbers.case_number, session.matter.code
-                           if session.matter else "", courier.suite,
+        assert session.matter is not None
+        meta = PackageMeta(package_id, numbers.case_number, session.matter.code, courier.suite,
                            (now + timedelta(hours=hours)).astimezone(UTC))
         header = submission.manifest_header(session, settings, numbers)
         materials = self._material_files(session)

@@ -47,12 +47,13 @@ class TusServer:
             raise RuntimeError(f"cannot start the tus server: {missing}; {_SETUP_HINT}")
         self.root.mkdir(parents=True, exist_ok=True)
         command = [node, str(SERVER_DIR / "server.mjs"), "--root", str(self.root),
-                   "--port", str(self.port)]
+                   "--port", str(self.port), "--stdin-lifeline"]
         if self.max_size is not None:
             command += ["--max-size", str(self.max_size)]
         # Own session: a Ctrl-C meant for pytest or the demo must not kill the server under it.
+        # Its stdin stays open as a lifeline: if this process dies, the server exits.
         self.process = subprocess.Popen(command, cwd=SERVER_DIR, text=True,
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, start_new_session=True)
         lines: queue.Queue[str | None] = queue.Queue()
         # Reader threads keep both pipes drained for the server's whole life, so it never
@@ -82,6 +83,9 @@ class TusServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for pipe in (process.stdin, process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> TusServer:
         return self.start()

@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import re
+import sqlite3
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -283,3 +284,36 @@ def test_config_validate_checks_the_route_keys(tmp_path: Path,
     path.write_text(wrong, encoding="utf-8")
     assert main(["config", "validate", str(path)]) == 2
     assert "delivery.routes.500103.key" in capsys.readouterr().err
+
+
+# --- start-up after a crash between commit and receipt --------------------------------------
+
+
+def test_start_up_reprints_an_owed_receipt_and_closes_an_interrupted_case(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["demo", "--headless", "--matter", "GA-HJZM-001", "--out", str(out)]) == 0
+    capsys.readouterr()
+    data = out / "data"
+    # the crash: the receipt of the committed case never confirmed; and a second case whose
+    # ledger row was written but whose package never reached the outbox
+    with sqlite3.connect(data / "outbox" / "outbox.sqlite") as conn:
+        conn.execute("UPDATE deliveries SET receipt_owed = 1")
+        [case] = conn.execute("SELECT DISTINCT case_number FROM deliveries").fetchone()
+    with sqlite3.connect(data / "ledger.sqlite") as conn:
+        conn.execute("INSERT INTO ledger SELECT 'lost-1', time, department, matter_code, "
+                     "matter_name, count, case_type, applicant_masked, phone_masked, window, "
+                     "staff, state, scope, regions, transfer_numbers, 'never-sealed', note "
+                     "FROM ledger WHERE case_number = ?", (case,))
+    kiosk = build_kiosk(load_settings(_settings(tmp_path / "s", data)))
+    try:
+        kiosk.open(datetime.now())
+        [job] = kiosk.printer.virtual.wait_for_jobs(1)
+        text = "\n".join(job.transcript)
+        assert "补打" in text and case in text.replace("\n", "")
+        assert "张*华" in text and DEMO_NAME not in text     # only what the ledger keeps
+        assert kiosk.outbox.owed_receipts() == []
+        assert kiosk.ledger.find("lost-1").state == "受理中断"   # type: ignore[union-attr]
+        assert kiosk.ledger.find(case).state == "已代收待流转"   # type: ignore[union-attr]
+    finally:
+        kiosk.close()

@@ -2,7 +2,7 @@
 // (@tus/server + @tus/file-store) plus the one thing a real receiver must add, delivering each
 // (package, region) exactly once however often the kiosk retries.
 //
-//   node server.mjs --root DIR [--port 0] [--max-size BYTES]
+//   node server.mjs --root DIR [--port 0] [--max-size BYTES] [--stdin-lifeline]
 //
 // DIR/uploads      tus upload files and their .json info files (FileStore)
 // DIR/delivered/   one file per "<package_id>.<receiver>", the first finished copy
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     root: { type: 'string' },
     port: { type: 'string', default: '0' },
     'max-size': { type: 'string' },
+    'stdin-lifeline': { type: 'boolean', default: false },
   },
 });
 if (!args.root) {
@@ -131,3 +132,8 @@ function shutdown() {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+if (args['stdin-lifeline']) {
+  // The launcher holds our stdin open: should it die, even by SIGKILL, the pipe closes and
+  // the server goes too instead of lingering on its port.
+  process.stdin.on('end', shutdown).resume();
+}
