@@ -53,6 +53,6 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || { echo "setup: Node.js >= 20.19 is needed for the tus test server (have $(node --version))" >&2; exit 1; }
 TUS_STAMP="$TUS/node_modules/.installed-$(sha256sum "$TUS/package-lock.json" | cut -c1-16)"
 if [ ! -f "$TUS_STAMP" ]; then
-  (cd "$TUS" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  (cd "$TUS" && npm ci --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
   touch "$TUS_STAMP"
 fi

@@ -59,15 +59,16 @@ class TusServer:
         # Reader threads keep both pipes drained for the server's whole life, so it never
         # blocks on a full pipe, and let start() wait with a timeout instead of a blocking read.
         _drain(self.process.stdout, lines.put, lambda: lines.put(None))
-        _drain(self.process.stderr, self._stderr.append)
+        errors = _drain(self.process.stderr, self._stderr.append)
         try:
             line = lines.get(timeout=_START_TIMEOUT)
+            why = "it exited" if line is None else f"it printed {line.strip()!r}"
         except queue.Empty:
-            line = None
+            line, why = None, f"no 'listening' line within {_START_TIMEOUT:.0f} s"
         if line is None or not line.startswith("listening "):
             self.stop()
-            why = "exited" if line is None else f"printed {line.strip()!r}"
-            raise RuntimeError(f"the tus server did not start ({why}); stderr:\n"
+            errors.join(timeout=2)
+            raise RuntimeError(f"the tus server did not start ({why}); its stderr:\n"
                                + "".join(self._stderr) + f"\nIf modules are missing, {_SETUP_HINT}")
         self.port = int(line.split()[1])
         return self
@@ -83,9 +84,8 @@ class TusServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        for pipe in (process.stdin, process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
+        if process.stdin is not None:     # stdout and stderr are closed by their readers
+            process.stdin.close()
 
     def __enter__(self) -> TusServer:
         return self.start()
@@ -109,14 +109,17 @@ class TusServer:
 
 
 def _drain(stream: IO[str] | None, sink: Callable[[str], None],
-           at_eof: Callable[[], None] | None = None) -> None:
+           at_eof: Callable[[], None] | None = None) -> threading.Thread:
     """Feed each line of ``stream`` to ``sink`` on a daemon thread; ``at_eof`` once it ends."""
 
     def run() -> None:
         if stream is not None:
-            for line in stream:
-                sink(line)
+            with stream:
+                for line in stream:
+                    sink(line)
         if at_eof is not None:
             at_eof()
 
-    threading.Thread(target=run, name="tus-server-pipe", daemon=True).start()
+    thread = threading.Thread(target=run, name="tus-server-pipe", daemon=True)
+    thread.start()
+    return thread

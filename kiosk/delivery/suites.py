@@ -218,8 +218,13 @@ class NationalSuite:
                 return bytes.fromhex(signature)
 
     def verify(self, public: bytes, message: bytes, signature: bytes) -> None:
-        if len(signature) != SIGNATURE_SIZE or len(public) != 64:
+        r = int.from_bytes(signature[:32], "big")
+        s = int.from_bytes(signature[32:], "big")
+        # GM/T 0003.2 B1-B2: r and s in [1, n-1]; gmssl does not check, and a forged s = 0
+        # crashes its point arithmetic instead of failing
+        if len(signature) != SIGNATURE_SIZE or not (0 < r < _N and 0 < s < _N):
             raise CryptoError("signature does not verify")
+        _check_on_curve(public)
         verifier = sm2.CryptSM2("00", public.hex())
         if not verifier.verify_with_sm3(signature.hex(), message):
             raise CryptoError("signature does not verify")

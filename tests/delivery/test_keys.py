@@ -171,3 +171,16 @@ def test_malformed_public_key_is_refused_when_routed(suite_name: str, tmp_path: 
     with pytest.raises(KeyFileError) as info:
         recipient(tmp_path / "short.pub", "500103", suite_name)
     assert info.value.zh and info.value.en
+
+
+def test_sm2_signatures_out_of_range_are_refused_not_crashed() -> None:
+    """r or s of 0 or ≥ n: a forged signature must fail as one, not crash gmssl's maths."""
+    from kiosk.delivery.suites import _N, CryptoError, suite
+    national = suite("sm2-sm4")
+    private, public = national.new_keypair(Role.SIGN)
+    good = national.sign(private, b"m")
+    n = _N.to_bytes(32, "big")
+    for forged in (good[:32] + bytes(32), bytes(32) + good[32:], good[:32] + n, n + good[32:]):
+        with pytest.raises(CryptoError):
+            national.verify(public, b"m", forged)
+    national.verify(public, b"m", good)

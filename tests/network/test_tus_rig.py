@@ -173,3 +173,8 @@ def test_stop_ends_the_process(tmp_path: Path) -> None:
     server.stop()
     assert process.returncode == 0                    # SIGTERM handled: a clean exit
     server.stop()                                     # and a second stop is harmless
+
+
+def test_a_server_that_cannot_start_says_why(tmp_path: Path, server: TusServer) -> None:
+    with pytest.raises(RuntimeError, match="EADDRINUSE"):   # node's own error, from stderr
+        TusServer(tmp_path / "second", port=server.port).start()

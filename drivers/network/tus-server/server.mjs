@@ -25,7 +25,8 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.root) {
-  process.stderr.write('usage: node server.mjs --root DIR [--port 0] [--max-size BYTES]\n');
+  process.stderr.write(
+    'usage: node server.mjs --root DIR [--port 0] [--max-size BYTES] [--stdin-lifeline]\n');
   process.exit(2);
 }
 const root = path.resolve(args.root);
