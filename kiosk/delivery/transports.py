@@ -3,14 +3,12 @@ id, so a delivery repeated after a crash lost our acknowledgement never makes tw
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from kiosk.delivery.tus import Stats, TusClient, TusOptions
-from kiosk.fsutil import fsync_dir, sha256_file
+from kiosk.fsutil import copy_atomic, sha256_file
 
 Progress = Callable[[str, int], None]      # (upload URL, offset): persisted by the outbox
 
@@ -35,14 +33,7 @@ class DirectoryTransport:
         final = self.target / metadata["receiver"] / f"{metadata['package_id']}.tbk"
         if final.exists() and sha256_file(final) == sha256_file(path):
             return   # delivered before a crash lost our acknowledgement: not twice
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_name(f".{final.name}.tmp")
-        with open(path, "rb") as src, open(tmp, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.replace(tmp, final)
-        fsync_dir(final.parent)
+        copy_atomic(path, final)
 
     def close(self) -> None:
         pass

@@ -186,16 +186,9 @@ class TusClient:
         return ""
 
     def _body(self, path: Path, offset: int, length: int) -> Iterator[bytes]:
-        with open(path, "rb") as handle:
-            handle.seek(offset)
-            left = length
-            while left:
-                block = handle.read(min(_BLOCK, left))
-                if not block:
-                    raise OSError(f"{path.name} shrank while uploading")
-                left -= len(block)
-                self.stats.bytes_sent += len(block)
-                yield block
+        for block in _blocks(path, offset, length):
+            self.stats.bytes_sent += len(block)
+            yield block
 
     def _request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         self.stats.requests += 1
@@ -237,11 +230,19 @@ def encode_metadata(metadata: dict[str, str]) -> str:
 
 def _digest(path: Path, offset: int, length: int, algorithm: str) -> str:
     digest = hashlib.new(algorithm)
+    for block in _blocks(path, offset, length):
+        digest.update(block)
+    return base64.b64encode(digest.digest()).decode()
+
+
+def _blocks(path: Path, offset: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of ``path`` from ``offset``, in blocks (a chunk is never held whole)."""
     with open(path, "rb") as handle:
         handle.seek(offset)
         left = length
         while left:
             block = handle.read(min(_BLOCK, left))
-            digest.update(block)
+            if not block:
+                raise OSError(f"{path.name} shrank while uploading")
             left -= len(block)
-    return base64.b64encode(digest.digest()).decode()
+            yield block
