@@ -122,6 +122,35 @@ class Delivery(_Section):
         return value
 
 
+class Fleet(_Section):
+    """How this kiosk joins its fleet. Local only: a fleet bundle never changes it (trust and
+    the broker's credentials must not be movable by the configuration they protect)."""
+
+    name: str = ""                                # the fleet (topic root); "" = standalone
+    repository: str = ""                          # base URL of the published TUF repository
+    root: Path = Path("fleet-root.json")          # pinned root metadata: the trust anchor
+    poll_s: float = Field(300, gt=0)              # configuration check (the MQTT pointer: at once)
+    broker: str = ""                              # mqtt://host:1883 or mqtts://host:8883
+    heartbeat_s: float = Field(30, gt=0)          # status republished at least this often
+    username: str = ""                            # per-kiosk broker credentials
+    password_file: Path | None = None
+    ca_file: Path | None = None                   # mqtts: the broker's CA
+    cert_file: Path | None = None                 # mqtts: client certificate (mutual TLS)
+    key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _urls(self) -> Fleet:
+        if self.repository and not re.match(r"^https?://", self.repository):
+            raise ValueError("fleet.repository must be an http(s):// URL")
+        if self.broker and not re.match(r"^mqtts?://[^/:]+(:\d+)?/?$", self.broker):
+            raise ValueError("fleet.broker must be mqtt://host[:port] or mqtts://host[:port]")
+        if (self.repository or self.broker) and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,40}",
+                                                                  self.name):
+            raise ValueError("fleet.name (lower-case letters, digits, -) is needed with a "
+                             "repository or broker")
+        return self
+
+
 class Paths(_Section):
     data_dir: Path = Path("/var/lib/tongban-kiosk")
     catalogue: Path = Path("catalogue.yaml")
@@ -137,6 +166,7 @@ class Settings(_Section):
     delivery: Delivery = Delivery()
     paths: Paths = Paths()
     ui: UiSettings = UiSettings()
+    fleet: Fleet = Fleet()
 
     @model_validator(mode="after")
     def _warning_fits(self) -> Settings:
@@ -148,11 +178,19 @@ class Settings(_Section):
         """A copy with relative paths made absolute against ``base``."""
         def fix(p: Path) -> Path:
             return p if p.is_absolute() else (base / p).resolve()
+
+        def fix_optional(p: Path | None) -> Path | None:
+            return None if p is None else fix(p)
         paths = Paths(data_dir=fix(self.paths.data_dir), catalogue=fix(self.paths.catalogue),
                       assets=fix(self.paths.assets))
         routes = {code: r.model_copy(update={"key": fix(r.key)})
                   for code, r in self.delivery.routes.items()}
-        return self.model_copy(update={"paths": paths,
+        f = self.fleet
+        fleet = f.model_copy(update={
+            "root": fix(f.root), "password_file": fix_optional(f.password_file),
+            "ca_file": fix_optional(f.ca_file), "cert_file": fix_optional(f.cert_file),
+            "key_file": fix_optional(f.key_file)})
+        return self.model_copy(update={"paths": paths, "fleet": fleet,
                                        "delivery": self.delivery.model_copy(
                                            update={"routes": routes})})
 

@@ -1,0 +1,113 @@
+"""Validate and migrate a staged bundle with the schemas a kiosk applies to its own files,
+and derive the settings it would run.
+
+A bundle never moves what is local: ``[fleet]`` (its trust and broker credentials),
+``paths.data_dir`` and ``paths.assets`` come from the kiosk's own settings file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+import yaml
+
+from kiosk.bootstrap import BACKENDS
+from kiosk.catalogue import load_catalogue
+from kiosk.catalogue.model import Catalogue
+from kiosk.delivery.routing import Routing
+from kiosk.errors import ConfigError
+from kiosk.fleet.bundle import CATALOGUE_FILE, SETTINGS_FILE
+from kiosk.fleet.errors import FleetError
+from kiosk.settings import SETTINGS_SCHEMA_VERSION, Settings
+from kiosk.validation import load_model
+
+CATALOGUE_SCHEMA_VERSION = 1
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+# from-version → step to the next version. When a schema changes, its step goes here, so a
+# bundle built by an older operator tool still applies on a newer kiosk.
+SETTINGS_MIGRATIONS: dict[int, Migration] = {}
+CATALOGUE_MIGRATIONS: dict[int, Migration] = {}
+
+
+def effective_settings(folder: Path, local: Settings) -> Settings:
+    """The settings a kiosk runs from the bundle unpacked in ``folder``, checked whole:
+    settings and catalogue schemas, device backends known, every route's key present and
+    usable. Raises FleetError (code ``invalid`` or ``newer_schema``)."""
+    migrate(folder / SETTINGS_FILE, SETTINGS_SCHEMA_VERSION, SETTINGS_MIGRATIONS)
+    migrate(folder / CATALOGUE_FILE, CATALOGUE_SCHEMA_VERSION, CATALOGUE_MIGRATIONS)
+    try:
+        bundled = load_model(folder / SETTINGS_FILE, Settings).resolved(folder)
+        paths = bundled.paths.model_copy(update={"data_dir": local.paths.data_dir,
+                                                 "assets": local.paths.assets})
+        settings = bundled.model_copy(update={"paths": paths, "fleet": local.fleet})
+        if settings.kiosk.id != local.kiosk.id:
+            raise FleetError(f"配置包中的终端编号 {settings.kiosk.id} 不是本机",
+                             f"bundle settings name kiosk {settings.kiosk.id}, not "
+                             f"{local.kiosk.id}", code="wrong_kiosk")
+        check_catalogue(settings)
+        check_backends(settings)
+        Routing(settings.delivery, settings.paths.data_dir, str(folder / SETTINGS_FILE))
+    except ConfigError as exc:
+        raise FleetError("配置包未通过校验：" + "；".join(exc.problems),
+                         "bundle failed validation: " + "; ".join(exc.problems),
+                         code="invalid") from None
+    return settings
+
+
+def check_catalogue(settings: Settings) -> Catalogue:
+    return load_catalogue(settings.paths.catalogue)
+
+
+def check_backends(settings: Settings) -> None:
+    problems = [f"devices.{kind}.backend: 未知的后端 / unknown backend `{conf.backend}`"
+                for kind, conf in settings.devices.model_dump(exclude={"status_poll_s"}).items()
+                if (kind, conf["backend"]) not in BACKENDS]
+    if problems:
+        raise ConfigError("settings", problems)
+
+
+def migrate(path: Path, current: int, steps: dict[int, Migration]) -> None:
+    """Bring ``path`` to schema ``current`` in place, or refuse a newer one."""
+    if not path.exists():
+        raise FleetError(f"配置包缺少 {path.name}", f"bundle lacks {path.name}", code="invalid")
+    data = _load(path)
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if not isinstance(version, int):
+        raise FleetError(f"{path.name} 没有 schema_version", f"{path.name}: no schema_version",
+                         code="invalid")
+    if version > current:
+        raise FleetError(f"{path.name} 的版本 {version} 需要更新的终端软件",
+                         f"{path.name} schema {version} needs a newer kiosk (this one reads "
+                         f"up to {current})", code="newer_schema")
+    if version == current:
+        return
+    while version < current:
+        step = steps.get(version)
+        if step is None:
+            raise FleetError(f"{path.name} 的版本 {version} 无法升级",
+                             f"{path.name}: no migration from schema {version}", code="invalid")
+        data = step(data)
+        version += 1
+        data["schema_version"] = version
+    _save(path, data)
+
+
+def _load(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise FleetError(f"{path.name} 语法错误", f"{path.name}: syntax error: {exc}",
+                         code="invalid") from None
+
+
+def _save(path: Path, data: dict[str, Any]) -> None:
+    if path.suffix == ".toml":
+        path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    else:
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
