@@ -366,11 +366,13 @@ class Kiosk:
         return sink
 
 
-def build_kiosk(settings: Settings) -> Kiosk:
+def build_kiosk(settings: Settings, bus: EventBus | None = None) -> Kiosk:
+    """``bus``: the one to keep when a new configuration replaces a running kiosk (its
+    subscribers — the screens, the heartbeat — carry on)."""
     catalogue = load_catalogue(settings.paths.catalogue)
     data = settings.paths.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    bus = EventBus()
+    bus = bus or EventBus()
     devices = settings.devices
     routed = frozenset(settings.delivery.routes)
     lifecycle = Lifecycle(bus, settings.hours, routed)

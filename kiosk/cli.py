@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from kiosk import delivery_cli, identity_cli, print_cli, scan_cli
+from kiosk import delivery_cli, fleet_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
 from kiosk.delivery.routing import Routing
 from kiosk.errors import BilingualError, ConfigError
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     identity_cli.add_parser(sub)
     scan_cli.add_parser(sub)
     delivery_cli.add_parsers(sub)
+    fleet_cli.add_parser(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")

@@ -75,6 +75,7 @@ class Lifecycle:
         self._devices: dict[DeviceKind, DeviceStatus] = {}
         self._state = KioskState.INITIALIZE
         self._reason: Reason | None = None
+        self._held = False             # maintenance by command, or a configuration swap
 
     @property
     def state(self) -> KioskState:
@@ -99,8 +100,27 @@ class Lifecycle:
         self._set(state, reason)
         return state
 
+    def hold(self, now: datetime) -> bool:
+        """Stop new sessions (maintenance by a remote command, or a configuration swap).
+        False while a citizen's session runs: it is never cut short."""
+        with self._lock:
+            if self._state is KioskState.ACTIVE:
+                return False
+            self._held = True
+        self.evaluate(now)
+        return True
+
+    def release(self, now: datetime) -> None:
+        with self._lock:
+            self._held = False
+        self.evaluate(now)
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
     def begin_session(self, now: datetime) -> None:
-        if self.evaluate(now) is not KioskState.AVAILABLE:
+        if self.evaluate(now) is not KioskState.AVAILABLE or self._held:
             zh, en = REASON_TEXT[self._reason] if self._reason else ("暂停服务", "Not available")
             raise SessionError(f"本机暂停服务：{zh}", f"Kiosk unavailable: {en}",
                                code="kiosk_unavailable")
@@ -141,6 +161,8 @@ class Lifecycle:
         return Availability(True)
 
     def _blocking_reason(self, now: datetime) -> Reason | None:
+        if self._held:
+            return Reason.MAINTENANCE
         reason = self._time_reason(now)
         if reason:
             return reason

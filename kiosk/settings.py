@@ -144,6 +144,9 @@ class Fleet(_Section):
             raise ValueError("fleet.repository must be an http(s):// URL")
         if self.broker and not re.match(r"^mqtts?://[^/:]+(:\d+)?/?$", self.broker):
             raise ValueError("fleet.broker must be mqtt://host[:port] or mqtts://host[:port]")
+        if self.broker and not self.repository:
+            raise ValueError("fleet.broker needs fleet.repository (the heartbeat reports the "
+                             "configuration the kiosk runs)")
         if (self.repository or self.broker) and not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,40}",
                                                                   self.name):
             raise ValueError("fleet.name (lower-case letters, digits, -) is needed with a "

@@ -250,6 +250,15 @@ class Outbox:
         rows = self._sql("SELECT state, COUNT(*) FROM deliveries GROUP BY state")
         return {state.value: 0 for state in State} | dict(rows)  # type: ignore[arg-type]
 
+    def backlog(self, now: datetime) -> tuple[int, float | None, int]:
+        """Undelivered count, the oldest one's age in seconds, and how many are past their
+        deadline: the heartbeat's outbox health (no case numbers)."""
+        rows = self._sql("SELECT COUNT(*), MIN(created_at), SUM(deadline < ?) FROM deliveries "
+                         "WHERE state IN ('queued', 'uploading')", (_ts(now),))
+        count, oldest, late = rows[0]
+        age = (now - _required(oldest)).total_seconds() if oldest else None
+        return int(str(count or 0)), age, int(str(late or 0))
+
     def integrity(self) -> str:
         return str(self._sql("PRAGMA integrity_check")[0][0])
 

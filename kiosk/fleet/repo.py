@@ -168,7 +168,8 @@ class Repository:
             self._snapshot_and_timestamp(self.load("targets").signed.version)
         else:
             self._timestamp(snapshot.version)
-        return self.load("timestamp").signed.version
+        version: int = self.load("timestamp").signed.version
+        return version
 
     def _snapshot_and_timestamp(self, targets_version: int) -> None:
         fresh = not self._has("snapshot")
@@ -211,7 +212,7 @@ class Repository:
         if not self._has("targets"):
             return 0
         custom = self.load("targets").signed.unrecognized_fields.get("custom", {})
-        return int(custom.get("bundle_version", 0))
+        return int(str(custom.get("bundle_version", 0)))
 
     def listed(self) -> dict[str, int]:
         """kiosk id → the bundle version the repository lists for it."""

@@ -1,0 +1,214 @@
+"""Heartbeat and commands over MQTT 5 (paho-mqtt).
+
+Topics, under ``tongban/<fleet>/``:
+- ``kiosk/<id>/status``  retained status (kiosk.fleet.status); the last will, also retained,
+  says ``online: false`` when the connection drops without a goodbye;
+- ``config/published``   retained pointer from the operator: a newer version → check now;
+- ``kiosk/<id>/cmd``     signed commands (kiosk.fleet.commands); ``kiosk/<id>/ack`` answers;
+- ``kiosk/<id>/diagnostics``  what ``upload_diagnostics`` sends.
+The client reconnects by itself; while the broker is away nothing waits on it, and the next
+connection republishes the status. Nothing here carries personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import threading
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
+from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
+from kiosk.fleet.errors import FleetError
+from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
+from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
+from kiosk.settings import Fleet
+
+log = logging.getLogger(__name__)
+
+
+def topic_root(fleet: str) -> str:
+    return f"tongban/{fleet}"
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Heartbeat:
+    def __init__(self, fleet: Fleet, kiosk_id: str, agent: FleetAgent) -> None:
+        self.fleet, self.kiosk_id, self.agent = fleet, kiosk_id, agent
+        base = f"{topic_root(fleet.name)}/kiosk/{kiosk_id}"
+        self.status_topic, self.cmd_topic = f"{base}/status", f"{base}/cmd"
+        self.ack_topic, self.diag_topic = f"{base}/ack", f"{base}/diagnostics"
+        self.pointer_topic = f"{topic_root(fleet.name)}/config/published"
+        self.verifier = CommandVerifier(kiosk_id)
+        self.published = 0                  # status messages sent (tests, diagnostics)
+        self._stop = threading.Event()
+        self._changed = threading.Event()
+        self._client = self._make_client()
+        bus = agent.host.bus
+        for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
+            bus.subscribe(topic, lambda _t, _p: self._changed.set())
+
+    # --- connection --------------------------------------------------------------------
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kiosk-{self.kiosk_id}",
+                             protocol=mqtt.MQTTv5)
+        url = urlparse(self.fleet.broker)
+        if self.fleet.username:
+            password = (self.fleet.password_file.read_text(encoding="utf-8").strip()
+                        if self.fleet.password_file else None)
+            client.username_pw_set(self.fleet.username, password)
+        if url.scheme == "mqtts":
+            client.tls_set(ca_certs=_str(self.fleet.ca_file), certfile=_str(self.fleet.cert_file),
+                           keyfile=_str(self.fleet.key_file), cert_reqs=ssl.CERT_REQUIRED)
+        client.will_set(self.status_topic, _json(offline_status(self.kiosk_id)), qos=1,
+                        retain=True)
+        client.reconnect_delay_set(1, 60)
+        client.on_connect = self._on_connect
+        client.on_message = self._on_message
+        return client
+
+    def start(self) -> None:
+        url = urlparse(self.fleet.broker)
+        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        # session expiry 0: a kiosk's commands are only worth obeying while it is connected
+        self._client.connect_async(url.hostname or "localhost", port, keepalive=30,
+                                   clean_start=True)
+        self._client.loop_start()
+        threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
+
+    def stop(self) -> None:
+        """A goodbye: the retained status says offline (no will needed), then disconnect."""
+        self._stop.set()
+        self._changed.set()
+        if self._client.is_connected():
+            self._client.publish(self.status_topic, _json(offline_status(self.kiosk_id)),
+                                 qos=1, retain=True).wait_for_publish(5)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any,
+                    reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            return
+        client.subscribe([(self.pointer_topic, 1), (self.cmd_topic, 1)])
+        self._changed.set()                 # status republished on every (re)connection
+
+    # --- status ------------------------------------------------------------------------
+    def _beat(self) -> None:
+        while not self._stop.is_set():
+            self._changed.wait(self.fleet.heartbeat_s)
+            self._changed.clear()
+            if self._stop.is_set():
+                return
+            if self._client.is_connected():
+                self.publish_status()
+
+    def status(self) -> dict[str, Any]:
+        kiosk = self.agent.host.kiosk
+        now = datetime.now(UTC)
+        depth, oldest, late = kiosk.outbox.backlog(now)
+        lifecycle = kiosk.lifecycle
+        alerts: dict[str, int] = {}
+        for alert in lifecycle.alerts:
+            alerts[alert["code"]] = alerts.get(alert["code"], 0) + 1
+        devices = {kind.value: device.status() for kind, device in kiosk.devices.items()}
+        return build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
+                            state=lifecycle.state.value,
+                            reason=lifecycle.reason.value if lifecycle.reason else None,
+                            devices=devices, outbox=OutboxHealth(depth, oldest, late),
+                            disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
+                            at=now)
+
+    def publish_status(self) -> None:
+        self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)
+        self.published += 1
+
+    # --- pointer and commands ----------------------------------------------------------
+    def _on_message(self, _client: mqtt.Client, _userdata: Any,
+                    message: mqtt.MQTTMessage) -> None:
+        if message.topic == self.pointer_topic:
+            self._pointer(bytes(message.payload))
+        elif message.topic == self.cmd_topic:
+            self._command(bytes(message.payload))
+
+    def _pointer(self, payload: bytes) -> None:
+        try:
+            version = int(json.loads(payload)["version"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("config pointer not understood; ignored")
+            return
+        current = self.agent.store.state().current
+        if current is None or version > current:
+            self.agent.nudge()              # the pointer only wakes; TUF decides what is true
+
+    def _command(self, payload: bytes) -> None:
+        command_id = None
+        try:
+            current = self.agent.store.state().current
+            keys = (self.agent.store.versions / str(current) / KEYS_FILE
+                    if current is not None else None)
+            command = self.verifier.verify(payload, keys)
+            command_id = command.id
+            code = self._obey(command.command)
+            self._ack(command_id, True, code, "已执行", "done")
+        except FleetError as exc:
+            log.warning("command refused: %s", exc.code)
+            self._ack(command_id or _peek_id(payload), False, exc.code, exc.zh, exc.en)
+
+    def _obey(self, command: str) -> str:
+        if command == "refresh_config":
+            self.agent.nudge()
+            return "refreshing"
+        if command in ("maintenance_on", "maintenance_off"):
+            done = self.agent.set_maintenance(command == "maintenance_on")
+            self._changed.set()
+            return "done" if done else "after_session"
+        self._client.publish(self.diag_topic, _json(self.diagnostics()), qos=1)
+        return "sent"
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Status plus the configuration in use, as a guide would read it: backends, hours,
+        routes (region → transport and endpoint). No keys, no personal data."""
+        settings = self.agent.host.kiosk.settings
+        return {"status": self.status(),
+                "backends": {kind: conf["backend"] for kind, conf in
+                             settings.devices.model_dump(exclude={"status_poll_s"}).items()},
+                "hours": settings.hours.model_dump(mode="json"),
+                "routes": {code: {"transport": r.transport, "endpoint": r.endpoint}
+                           for code, r in settings.delivery.routes.items()},
+                "outbox": self.agent.host.kiosk.outbox.counts(),
+                "matters": len(self.agent.host.kiosk.catalogue.matters),
+                "devices": {k.value: d.status().detail for k, d in
+                            self.agent.host.kiosk.devices.items()}}
+
+    def _ack(self, command_id: str | None, ok: bool, code: str, zh: str, en: str) -> None:
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.MessageExpiryInterval = 3600
+        self._client.publish(self.ack_topic, _json({
+            "id": command_id, "kiosk": self.kiosk_id, "ok": ok, "code": code, "zh": zh,
+            "en": en, "at": datetime.now(UTC).isoformat(timespec="seconds")}), qos=1,
+            properties=props)
+
+
+def _peek_id(payload: bytes) -> str | None:
+    try:
+        value = json.loads(payload).get("id")
+        return str(value) if value is not None else None
+    except (ValueError, AttributeError):
+        return None
+
+
+def _str(path: Any) -> str | None:
+    return None if path is None else str(path)

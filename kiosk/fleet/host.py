@@ -1,0 +1,88 @@
+"""Owns the running kiosk and swaps it for one built from new settings, between sessions.
+
+A swap is a restart in place: the old kiosk is held (no new session), closed (its serial
+ports and sockets freed), and a new one is built on the same bus and opened. If the new
+one fails its post-apply checks — a device it names is not found, a route without a usable
+key — it is closed and the old settings are built again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from drivers.status import DeviceState
+from kiosk.bootstrap import Kiosk, build_kiosk
+from kiosk.bus import EventBus
+from kiosk.errors import KioskError
+from kiosk.fleet.errors import FleetError
+from kiosk.lifecycle import KioskState
+from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+APPLIED_TOPIC = "fleet.applied"      # payload: {"kiosk": Kiosk}; screens rebind to it
+
+
+class KioskHost:
+    def __init__(self, settings: Settings, *, bus: EventBus | None = None,
+                 clock: Callable[[], datetime] = datetime.now, background: bool = True) -> None:
+        """``background``: start the status poll and the uploader threads (a test driving
+        the kiosk by hand passes False)."""
+        self.bus = bus or EventBus()
+        self._clock = clock
+        self._background = background
+        self._lock = threading.Lock()
+        self.kiosk = self._start(settings)
+
+    def idle(self) -> bool:
+        return self.kiosk.lifecycle.state is not KioskState.ACTIVE
+
+    def swap(self, settings: Settings) -> None:
+        """Run ``settings`` instead, or raise FleetError (busy / post_check) and keep the
+        old ones running."""
+        with self._lock:
+            old = self.kiosk
+            if not old.lifecycle.hold(self._clock()):
+                raise FleetError("正在为群众办理，稍后应用", "a session is running; applying "
+                                 "after it", code="busy")
+            old.close()
+            try:
+                new = self._start(settings)
+                failures = post_apply_failures(new)
+                if failures:
+                    new.close()
+                    raise FleetError("新配置应用后检查未通过：" + "；".join(failures),
+                                     "post-apply checks failed: " + "; ".join(failures),
+                                     code="post_check")
+            except KioskError as exc:
+                log.warning("configuration not applied (%s); restoring the previous one",
+                            exc.code)
+                self.kiosk = self._start(old.settings)
+                if isinstance(exc, FleetError):
+                    raise
+                raise FleetError(f"新配置无法启动：{exc.zh}", f"new configuration did not "
+                                 f"start: {exc.en}", code="post_check") from exc
+            self.kiosk = new
+        self.bus.publish(APPLIED_TOPIC, {"kiosk": new})
+
+    def close(self) -> None:
+        self.kiosk.close()
+
+    def _start(self, settings: Settings) -> Kiosk:
+        kiosk = build_kiosk(settings, bus=self.bus)
+        kiosk.open(self._clock())
+        if self._background:
+            kiosk.start_polling(self._clock)
+            kiosk.start_uploader()
+        return kiosk
+
+
+def post_apply_failures(kiosk: Kiosk) -> list[str]:
+    """What makes a freshly opened configuration unfit to keep (empty: fit): a device it
+    names that is not there. (A route without a usable key never gets this far: the bundle's
+    validation and Courier.build refuse it.)"""
+    return [f"{kind.value}: {status.state.value}"
+                for kind, device in kiosk.devices.items()
+                if (status := device.status()).state is DeviceState.NO_DEVICE]

@@ -1,0 +1,54 @@
+"""One fleet-managed kiosk, wired: the running kiosk (host), its configuration agent and its
+heartbeat. A kiosk without ``[fleet] repository`` runs its local settings alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kiosk.fleet.agent import FleetAgent, running_settings
+from kiosk.fleet.client import ConfigClient
+from kiosk.fleet.heartbeat import Heartbeat
+from kiosk.fleet.host import KioskHost
+from kiosk.fleet.store import ConfigStore
+from kiosk.settings import Settings
+
+
+@dataclass
+class FleetNode:
+    host: KioskHost
+    agent: FleetAgent | None
+    heartbeat: Heartbeat | None
+
+    @classmethod
+    def build(cls, local: Settings, *, background: bool = True,
+              clock: Callable[[], datetime] = datetime.now) -> FleetNode:
+        """Start on the current fleet version if it still validates (else last-known-good,
+        else ``local``). ``background``: status poll and uploader threads."""
+        fleet = local.fleet
+        if not fleet.repository:
+            return cls(KioskHost(local, background=background, clock=clock), None, None)
+        store = ConfigStore(local.paths.data_dir / "fleet")
+        settings, _version = running_settings(local, store)
+        host = KioskHost(settings, background=background, clock=clock)
+        client = ConfigClient(fleet=fleet.name, kiosk_id=local.kiosk.id,
+                              repository=fleet.repository, root=fleet.root,
+                              state_dir=store.folder)
+        agent = FleetAgent(local, host, client, store, clock)
+        heartbeat = Heartbeat(fleet, local.kiosk.id, agent) if fleet.broker else None
+        return cls(host, agent, heartbeat)
+
+    def start(self) -> None:
+        if self.agent is not None:
+            self.agent.run()
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+
+    def close(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.agent is not None:
+            self.agent.stop()
+            self.agent.client.close()
+        self.host.close()

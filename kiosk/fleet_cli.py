@@ -1,0 +1,157 @@
+"""``kiosk fleet …``: the operator's commands (init, build, diff, publish, timestamp,
+rotate-key, status, command) and the kiosk's own ``fleet sync``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from kiosk.fleet.errors import FleetError
+from kiosk.fleet.layers import KioskEntry, Tree
+from kiosk.fleet.operator import Workspace, diff
+from kiosk.fleet.repo import KeyStore, Repository
+
+
+def add_parser(sub: Any) -> None:
+    fleet = sub.add_parser("fleet", help="fleet configuration and health").add_subparsers(
+        required=True)
+
+    def command(name: str, help_text: str, func: Any, *, select: bool = False) -> Any:
+        p = fleet.add_parser(name, help=help_text)
+        p.add_argument("--tree", type=Path, default=Path("."), help="the operator's tree")
+        p.add_argument("--repo", type=Path, help="repository folder (default: <tree>/public)")
+        p.add_argument("--root-keys", type=Path, help="the offline root key folder")
+        if select:
+            for flag in ("kiosk", "hall", "city", "tag"):
+                p.add_argument(f"--{flag}", action="append", default=[])
+        p.set_defaults(func=func)
+        return p
+
+    command("init", "keys and root metadata", _init)
+    command("build", "compose and validate bundles (dry run: nothing signed)", _build,
+            select=True)
+    command("diff", "what would change, per kiosk", _diff, select=True)
+    pub = command("publish", "sign and publish bundles", _publish, select=True)
+    pub.add_argument("--broker", help="also announce on MQTT (mqtt://host:port)")
+    command("timestamp", "re-sign timestamp (the timer job)", _timestamp)
+    rot = command("rotate-key", "replace a role's key", _rotate)
+    rot.add_argument("role", choices=["root", "targets", "snapshot", "timestamp", "command"])
+    st = command("status", "kiosks' retained status from the broker", _status)
+    st.add_argument("--broker", required=True)
+    st.add_argument("--json", action="store_true")
+    st.add_argument("--wait", type=float, default=2.0)
+    cmd = command("command", "send a signed command and wait for the ack", _command)
+    cmd.add_argument("--broker", required=True)
+    cmd.add_argument("--to", required=True, metavar="KIOSK")
+    cmd.add_argument("name", choices=["refresh_config", "maintenance_on", "maintenance_off",
+                                      "upload_diagnostics"])
+    cmd.add_argument("--wait", type=float, default=10.0)
+
+
+def workspace(args: argparse.Namespace) -> Workspace:
+    tree = Tree.load(args.tree)
+    repo_dir = args.repo or args.tree / "public"
+    return Workspace(tree, Repository(repo_dir, KeyStore(args.tree / ".fleet" / "keys",
+                                                         args.root_keys)))
+
+
+def _selected(ws: Workspace, args: argparse.Namespace) -> list[KioskEntry]:
+    chosen = ws.tree.inventory.select(kiosks=tuple(args.kiosk), halls=tuple(args.hall),
+                                      cities=tuple(args.city), tags=tuple(args.tag))
+    if not chosen:
+        raise FleetError("没有符合条件的终端", "no kiosk matches the selection", code="empty")
+    return chosen
+
+
+def _init(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    root = ws.repo.init()
+    print(f"OK: {ws.repo.folder}: 根元数据 / root metadata {root}\n"
+          f"把它复制到每台终端的 fleet.root / copy it to each kiosk as fleet.root; "
+          f"move {ws.repo.keys.role_dir('root')} offline.")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    version = ws.repo.bundle_version() + 1
+    for target in _selected(ws, args):
+        bundle = ws.build(target, version)
+        print(f"OK: {target.id} v{version}: {', '.join(bundle.layers)}; "
+              f"{len(bundle.files)} files, {len(bundle.to_bytes())} bytes")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    version = ws.repo.bundle_version() + 1
+    for target in _selected(ws, args):
+        old, new = ws.published(target.id), ws.build(target, version)
+        lines = diff(old, new)
+        print(f"== {target.id} ({target.hall}): "
+              f"{'无变化 / unchanged' if not lines else f'{len(lines)} lines'}")
+        for line in lines:
+            print(line)
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    version = ws.repo.bundle_version() + 1
+    bundles = [ws.build(t, version) for t in _selected(ws, args)]
+    ws.repo.publish(bundles, version=version)
+    print(f"OK: v{version} published for {len(bundles)} kiosks to {ws.repo.folder}")
+    if args.broker:
+        from kiosk.fleet.console import announce
+        announce(args.broker, ws.tree.inventory.fleet.name, version)
+        print(f"OK: announced v{version} on {args.broker}")
+    return 0
+
+
+def _timestamp(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    print(f"OK: timestamp v{ws.repo.refresh_timestamp()}")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    keyid = ws.repo.rotate_key(args.role)
+    note = (" — rebuild and publish the bundles: they carry the command keys"
+            if args.role == "command" else "")
+    print(f"OK: {args.role} key is now {keyid[:16]}…{note}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from kiosk.fleet.console import collect_status
+
+    ws = workspace(args)
+    rows = collect_status(args.broker, ws.tree.inventory.fleet.name, args.wait)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for kiosk_id in sorted(rows):
+        s = rows[kiosk_id]
+        if not s.get("online"):
+            print(f"{kiosk_id}  离线 / offline")
+            continue
+        paper = s.get("devices", {}).get("receipt_printer", {}).get("consumables", {})
+        print(f"{kiosk_id}  v{s['config'].get('version')}  {s['state']}"
+              f"{'(' + s['reason'] + ')' if s.get('reason') else ''}  "
+              f"paper={paper.get('paper', '-')}  outbox={s['outbox']['depth']}  "
+              f"disk={s['disk_free_mb']}MB")
+    return 0
+
+
+def _command(args: argparse.Namespace) -> int:
+    from kiosk.fleet.console import send_command
+
+    ws = workspace(args)
+    ack = send_command(args.broker, ws.tree.inventory.fleet.name, args.to, args.name,
+                       ws.command_keys()[0], args.wait)
+    print(json.dumps(ack, ensure_ascii=False))
+    return 0 if ack.get("ok") else 1
+
