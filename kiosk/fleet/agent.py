@@ -109,7 +109,7 @@ class FleetAgent:
             if exc.code == "busy":
                 return                       # a session began; after it ends
             self._pending = None
-            self.store.failed(version, exc)
+            self.store.failed(version)
             self._refuse(version, exc)
             return
         self._pending = None
@@ -124,7 +124,7 @@ class FleetAgent:
         self.store.refused(version, exc)
         if before is None or (before["version"], before["code"]) != (version, exc.code):
             # once per new reason, not once per poll of a kiosk that stays offline
-            self.host.kiosk.lifecycle.alert("config_refused", {"code": exc.code,
+            self.host.kiosk.lifecycle.alert("config_refused", {"reason": exc.code,
                                                                "zh": exc.zh, "en": exc.en})
 
     # --- maintenance -----------------------------------------------------------------------

@@ -87,10 +87,10 @@ class ConfigStore:
                           pending=None, applied_at=now))
         self._prune(version)
 
-    def failed(self, version: int, error: FleetError) -> None:
+    def failed(self, version: int) -> None:
+        """``version`` failed its post-apply checks here: never staged again."""
         state = self.state()
         self.save(replace(state, pending=None, bad=(*state.bad, version)))
-        self.refused(version, error)
 
     def refused(self, version: int | None, error: FleetError) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")

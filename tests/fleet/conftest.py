@@ -1,0 +1,51 @@
+"""The fleet rig: the demo operator tree in a temp folder with fresh keys, its repository
+served over HTTP on loopback (drivers.network.static_site), Mosquitto on loopback, and
+kiosks built from local settings that point at both. Nothing is mocked."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fleet_rig import DEMO_TREE, Kiosks, Operator
+
+from drivers.network.mqtt_rig import MosquittoBroker, mosquitto_available
+from drivers.network.static_site import StaticSite
+from kiosk.fleet.layers import Tree
+from kiosk.fleet.operator import Workspace
+from kiosk.fleet.repo import KeyStore, Repository
+
+
+@pytest.fixture
+def operator(tmp_path: Path) -> Operator:
+    tree = tmp_path / "tree"
+    shutil.copytree(DEMO_TREE, tree, symlinks=False)
+    ws = Workspace(Tree.load(tree), Repository(tmp_path / "public",
+                                               KeyStore(tree / ".fleet" / "keys")))
+    ws.repo.init()
+    return Operator(tree, ws)
+
+
+@pytest.fixture
+def site(operator: Operator) -> Iterator[StaticSite]:
+    with StaticSite(operator.ws.repo.folder) as served:
+        yield served
+
+
+@pytest.fixture
+def broker() -> Iterator[MosquittoBroker]:
+    if not mosquitto_available():
+        pytest.skip("mosquitto is not installed (scripts/setup.sh installs it)")
+    with MosquittoBroker() as running:
+        yield running
+
+
+@pytest.fixture
+def kiosks(tmp_path: Path, operator: Operator, site: StaticSite) -> Iterator[Kiosks]:
+    made = Kiosks(tmp_path, operator, site)
+    yield made
+    for node in made.nodes:
+        node.close()
+
