@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -80,7 +81,8 @@ def read_bundle(data: bytes, *, kiosk: str, fleet: str) -> Bundle:
                 raise _bad("配置包缺少清单", "bundle has no bundle.json")
             manifest = json.loads(zf.read(MANIFEST))
             files = {n: zf.read(n) for n in names if n != MANIFEST}
-    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, json.JSONDecodeError, UnicodeDecodeError,
+            KeyError) as exc:
         raise _bad("配置包已损坏", f"bundle is not a readable zip: {exc}") from None
     bundle = _from_manifest(manifest, files)
     if bundle.fleet != fleet:
@@ -99,7 +101,9 @@ def _from_manifest(manifest: Any, files: dict[str, bytes]) -> Bundle:
                    f"{manifest.get('format') if isinstance(manifest, dict) else '?'}")
     listed = manifest.get("files")
     version = manifest.get("version")
-    if not isinstance(listed, dict) or not isinstance(version, int) or version < 1:
+    layers = manifest.get("layers", [])
+    if (not isinstance(listed, dict) or not isinstance(version, int) or version < 1
+            or not isinstance(layers, list)):
         raise _bad("配置包清单不完整", "bundle.json lacks files or version")
     for name in files:
         _check_name(name)
@@ -111,7 +115,7 @@ def _from_manifest(manifest: Any, files: dict[str, bytes]) -> Bundle:
             raise FleetError("配置包文件校验失败", f"sha256 of {name} differs from bundle.json",
                              code="tampered")
     return Bundle(str(manifest.get("fleet")), str(manifest.get("kiosk")), version,
-                  str(manifest.get("created", "")), tuple(manifest.get("layers", ())), files)
+                  str(manifest.get("created", "")), tuple(str(x) for x in layers), files)
 
 
 def _check_name(name: str) -> None:

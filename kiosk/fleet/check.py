@@ -63,7 +63,7 @@ def check_catalogue(settings: Settings) -> Catalogue:
 
 
 def check_backends(settings: Settings) -> None:
-    problems = [f"devices.{kind}.backend: 未知的后端 / unknown backend `{conf.backend}`"
+    problems = [f"devices.{kind}.backend: 未知的后端 / unknown backend `{conf['backend']}`"
                 for kind, conf in settings.devices.model_dump(exclude={"status_poll_s"}).items()
                 if (kind, conf["backend"]) not in BACKENDS]
     if problems:

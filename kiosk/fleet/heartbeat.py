@@ -116,6 +116,10 @@ class Heartbeat:
                 self.publish_status()
 
     def status(self) -> dict[str, Any]:
+        with self.agent.host.lock:          # not a kiosk being closed by a swap
+            return self._status()
+
+    def _status(self) -> dict[str, Any]:
         kiosk = self.agent.host.kiosk
         now = datetime.now(UTC)
         depth, oldest, late = kiosk.outbox.backlog(now)

@@ -33,7 +33,7 @@ class KioskHost:
         self.bus = bus or EventBus()
         self._clock = clock
         self._background = background
-        self._lock = threading.Lock()
+        self.lock = threading.RLock()    # held while swapping; readers of .kiosk take it too
         self.kiosk = self._start(settings)
 
     def idle(self) -> bool:
@@ -42,7 +42,7 @@ class KioskHost:
     def swap(self, settings: Settings) -> None:
         """Run ``settings`` instead, or raise FleetError (busy / post_check) and keep the
         old ones running."""
-        with self._lock:
+        with self.lock:
             old = self.kiosk
             if not old.lifecycle.hold(self._clock()):
                 raise FleetError("正在为群众办理，稍后应用", "a session is running; applying "

@@ -76,6 +76,10 @@ class Tree:
 
     @classmethod
     def load(cls, root: Path) -> Tree:
+        if not (root / "fleet.toml").is_file():
+            raise ConfigError(str(root / "fleet.toml"), [
+                f"{root / 'fleet.toml'}: 不是终端群目录（缺少 fleet.toml）/ not a fleet tree "
+                "(no fleet.toml); see docs/fleet.md"])
         inventory = load_model(root / "fleet.toml", Inventory)
         ids = [k.id for k in inventory.kiosks]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})

@@ -90,9 +90,12 @@ def diff(old: Bundle | None, new: Bundle) -> list[str]:
         if a == b:
             continue
         if _text(a) and _text(b):
-            lines += difflib.unified_diff(
+            changed = list(difflib.unified_diff(
                 (a or b"").decode().splitlines(), (b or b"").decode().splitlines(),
-                f"v{old.version if old else 0}/{name}", f"v{new.version}/{name}", lineterm="")
+                f"v{old.version if old else 0}/{name}", f"v{new.version}/{name}", lineterm=""))
+            lines += changed or [f"空白或换行变化 / whitespace or line endings changed "
+                                 f"(or empty file {'added' if a is None else 'changed'}): "
+                                 f"{name}"]
         else:
             lines.append(f"二进制文件变化 / binary file changed: {name}")
     return lines
