@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from kiosk.errors import ConfigError
 from kiosk.validation import load_model
 
-LAYER_ORDER = ("defaults", "province", "city", "hall", "kiosk")
 MERGED_SUFFIXES = (".toml", ".yaml", ".yml")
 REMOVE = "_remove"
 

@@ -41,7 +41,6 @@ from kiosk.fleet.errors import FleetError
 from kiosk.fsutil import write_atomic
 
 ROLES = ("root", "targets", "snapshot", "timestamp")
-SIGNING_ROLES = ("targets", "snapshot", "timestamp", "command")   # "command": MQTT commands
 EXPIRY = {"root": timedelta(days=365), "targets": timedelta(days=90),
           "snapshot": timedelta(days=7), "timestamp": timedelta(days=1)}
 _JSON = JSONSerializer(compact=False)
