@@ -23,7 +23,8 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO
+
+from drivers.network.pipes import drain
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
@@ -190,7 +191,8 @@ class MosquittoBroker:
 
         # The reader keeps the pipe drained for the broker's whole life (a full pipe would
         # stall it) and lets start() wait with a timeout for the line saying it is up.
-        self._reader = _drain(self.process.stderr, sink, lambda: lines.put(None))
+        self._reader = drain(self.process.stderr, sink, lambda: lines.put(None),
+                             name="mosquitto-pipe")
         why = _await(lines, _RUNNING.search, "'running'", self.process)
         if why is not None:
             return why
@@ -275,19 +277,3 @@ def _cleanup(processes: list[subprocess.Popen[str] | None], root: Path) -> None:
             _terminate(process)
     shutil.rmtree(root, ignore_errors=True)
 
-
-def _drain(stream: IO[str] | None, sink: Callable[[str], None],
-           at_eof: Callable[[], None] | None = None) -> threading.Thread:
-    """Feed each line of ``stream`` to ``sink`` on a daemon thread; ``at_eof`` once it ends."""
-
-    def run() -> None:
-        if stream is not None:
-            with stream:
-                for line in stream:
-                    sink(line)
-        if at_eof is not None:
-            at_eof()
-
-    thread = threading.Thread(target=run, name="mosquitto-pipe", daemon=True)
-    thread.start()
-    return thread

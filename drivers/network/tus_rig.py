@@ -10,10 +10,10 @@ import json
 import queue
 import shutil
 import subprocess
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from drivers.network.pipes import drain
 
 SERVER_DIR = Path(__file__).resolve().parent / "tus-server"
 _START_TIMEOUT = 20.0
@@ -58,8 +58,8 @@ class TusServer:
         lines: queue.Queue[str | None] = queue.Queue()
         # Reader threads keep both pipes drained for the server's whole life, so it never
         # blocks on a full pipe, and let start() wait with a timeout instead of a blocking read.
-        _drain(self.process.stdout, lines.put, lambda: lines.put(None))
-        errors = _drain(self.process.stderr, self._stderr.append)
+        drain(self.process.stdout, lines.put, lambda: lines.put(None), name="tus-server-pipe")
+        errors = drain(self.process.stderr, self._stderr.append, name="tus-server-pipe")
         try:
             line = lines.get(timeout=_START_TIMEOUT)
             why = "it exited" if line is None else f"it printed {line.strip()!r}"
@@ -107,19 +107,3 @@ class TusServer:
             return {}
         return {path.name: path for path in sorted(folder.iterdir()) if path.is_file()}
 
-
-def _drain(stream: IO[str] | None, sink: Callable[[str], None],
-           at_eof: Callable[[], None] | None = None) -> threading.Thread:
-    """Feed each line of ``stream`` to ``sink`` on a daemon thread; ``at_eof`` once it ends."""
-
-    def run() -> None:
-        if stream is not None:
-            with stream:
-                for line in stream:
-                    sink(line)
-        if at_eof is not None:
-            at_eof()
-
-    thread = threading.Thread(target=run, name="tus-server-pipe", daemon=True)
-    thread.start()
-    return thread
