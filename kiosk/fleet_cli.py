@@ -1,5 +1,6 @@
-"""``kiosk fleet …``: the operator's commands (init, build, diff, publish, timestamp,
-rotate-key, status, command) and the kiosk's own ``fleet sync``."""
+"""``kiosk fleet …``: the operator's commands (init, build, diff, publish, delegate,
+timestamp, rotate-key, status, command); a city's own ``init --city`` and
+``publish --as-city`` (kiosk/fleet/delegation.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kiosk.fleet.client import target_path
+from kiosk.fleet.delegation import (
+    delegate,
+    new_city_key,
+    read_public_key,
+    revoke,
+    role_name,
+)
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.layers import KioskEntry, Tree
 from kiosk.fleet.operator import Workspace, diff
@@ -29,12 +38,21 @@ def add_parser(sub: Any) -> None:
         p.set_defaults(func=func)
         return p
 
-    command("init", "keys and root metadata", _init)
+    init = command("init", "keys and root metadata (--city: a delegated city's key)", _init)
+    init.add_argument("--city", metavar="CODE", dest="own_city",
+                      help="make this city's signing key instead of a repository")
     command("build", "compose and validate bundles (dry run: nothing signed)", _build,
             select=True)
     command("diff", "what would change, per kiosk", _diff, select=True)
     pub = command("publish", "sign and publish bundles", _publish, select=True)
     pub.add_argument("--broker", help="also announce on MQTT (mqtt://host:port)")
+    pub.add_argument("--as-city", metavar="CODE",
+                     help="sign as this delegated city (its kiosks only)")
+    dlg = command("delegate", "let a city sign its own kiosks (or --revoke)", _delegate)
+    dlg.add_argument("delegated_city", metavar="CODE")
+    how = dlg.add_mutually_exclusive_group(required=True)
+    how.add_argument("--key", type=Path, help="the city's city-CODE.pub.json")
+    how.add_argument("--revoke", action="store_true")
     command("timestamp", "re-sign timestamp (the timer job)", _timestamp)
     rot = command("rotate-key", "replace a role's key", _rotate)
     rot.add_argument("role", choices=["root", "targets", "snapshot", "timestamp", "command"])
@@ -67,6 +85,13 @@ def _selected(ws: Workspace, args: argparse.Namespace) -> list[KioskEntry]:
 
 def _init(args: argparse.Namespace) -> int:
     ws = workspace(args)
+    if args.own_city:
+        _city_kiosks(ws, args.own_city)
+        public = new_city_key(ws.repo.keys, args.own_city)
+        print(f"OK: {role_name(args.own_city)} 签名密钥 / signing key made; "
+              f"把 {public} 交给省级 / give {public} to the province "
+              f"(kiosk fleet delegate {args.own_city} --key …)")
+        return 0
     root = ws.repo.init()
     print(f"OK: {ws.repo.folder}: 根元数据 / root metadata {root}\n"
           f"把它复制到每台终端的 fleet.root / copy it to each kiosk as fleet.root; "
@@ -100,14 +125,60 @@ def _diff(args: argparse.Namespace) -> int:
 def _publish(args: argparse.Namespace) -> int:
     ws = workspace(args)
     version = ws.repo.bundle_version() + 1
-    bundles = [ws.build(t, version) for t in _selected(ws, args)]
-    ws.repo.publish(bundles, version=version)
-    print(f"OK: v{version} published for {len(bundles)} kiosks to {ws.repo.folder}")
+    everything = not (args.kiosk or args.hall or args.city or args.tag)
+    chosen = (_city_kiosks(ws, args.as_city) if args.as_city and everything
+              else _selected(ws, args))
+    if args.as_city:
+        outside = [t.id for t in chosen if t.city != args.as_city]
+        if outside:
+            raise FleetError(f"不属于 {args.as_city} 的终端：{', '.join(outside)}",
+                             f"not kiosks of {args.as_city}: {', '.join(outside)}",
+                             code="not_delegated")
+        role = role_name(args.as_city)
+        serial = ws.repo.publish_delegated(role, [ws.build(t, version) for t in chosen],
+                                           version=version)
+        print(f"OK: v{version} signed as {role} ({serial}.{role}.json) for {len(chosen)} "
+              f"kiosks; live after the province's next `kiosk fleet timestamp`")
+        return 0
+    delegated = ws.repo.delegated_roles()
+    own = [t for t in chosen if not any(r.is_delegated_path(target_path(t.id))
+                                        for r in delegated.values())]
+    for t in chosen:
+        if t not in own:
+            print(f"跳过 / skipped {t.id}: {role_name(t.city)} signs it")
+    if not own:
+        raise FleetError("所选终端都由市级签名", "every selected kiosk is delegated to its "
+                         "city", code="delegated")
+    ws.repo.publish([ws.build(t, version) for t in own], version=version)
+    print(f"OK: v{version} published for {len(own)} kiosks to {ws.repo.folder}")
     if args.broker:
         from kiosk.fleet.console import announce
         announce(args.broker, ws.tree.inventory.fleet.name, version)
         print(f"OK: announced v{version} on {args.broker}")
     return 0
+
+
+def _delegate(args: argparse.Namespace) -> int:
+    ws = workspace(args)
+    city = args.delegated_city
+    kiosks = _city_kiosks(ws, city)
+    if args.revoke:
+        version = ws.repo.bundle_version() + 1
+        revoke(ws.repo, city, [ws.build(t, version) for t in kiosks])
+        print(f"OK: {role_name(city)} revoked; v{version} signed by the province for "
+              f"{len(kiosks)} kiosks")
+        return 0
+    delegate(ws.repo, city, read_public_key(args.key), [t.id for t in kiosks])
+    print(f"OK: {len(kiosks)} kiosks of {city} delegated to {role_name(city)}")
+    return 0
+
+
+def _city_kiosks(ws: Workspace, city: str) -> list[KioskEntry]:
+    kiosks = ws.tree.inventory.select(cities=(city,))
+    if not kiosks:
+        raise FleetError(f"清单中没有 {city} 的终端", f"no kiosk of {city} in the inventory",
+                         code="empty")
+    return kiosks
 
 
 def _timestamp(args: argparse.Namespace) -> int:

@@ -16,15 +16,16 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from kiosk.errors import ConfigError
 from kiosk.fleet.bundle import SETTINGS_FILE, Bundle, new_bundle, read_bundle
 from kiosk.fleet.check import effective_settings
-from kiosk.fleet.client import target_path
 from kiosk.fleet.commands import KEYS_FILE, keys_document
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.layers import KioskEntry, Tree
 from kiosk.fleet.repo import Repository
+from kiosk.fsutil import write_atomic
 from kiosk.settings import Settings
 from kiosk.validation import load_model
 
 APP_ASSETS = Path(__file__).resolve().parents[2] / "assets"
+COMMAND_KEYS_COPY = "command-keys.json"     # public: beside metadata/ and targets/
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,27 @@ class Workspace:
             raise FleetError("没有命令私钥", f"no command key in {folder}", code="no_key")
         return found
 
+    def command_keys_document(self) -> bytes:
+        """The command keys every bundle carries. The province makes them from its private
+        keys and leaves a public copy beside the repository; a delegated city, which has
+        no command key, builds with that copy."""
+        copy = self.repo.folder / COMMAND_KEYS_COPY
+        try:
+            document = keys_document([k.public_key() for k in self.command_keys()])
+        except FleetError:
+            if not copy.is_file():
+                raise FleetError("没有命令公钥（省级配置库旁的 command-keys.json）",
+                                 f"no command keys: neither a private key nor {copy}",
+                                 code="no_key") from None
+            return copy.read_bytes()
+        if not copy.is_file() or copy.read_bytes() != document:
+            write_atomic(copy, document)
+        return document
+
     def build(self, target: KioskEntry, version: int) -> Bundle:
         files = self.tree.compose(target)
         files[SETTINGS_FILE] = _pin_kiosk_id(files.get(SETTINGS_FILE), target.id)
-        files[KEYS_FILE] = keys_document([k.public_key() for k in self.command_keys()])
+        files[KEYS_FILE] = self.command_keys_document()
         layers = [name for name, _ in self.tree.layer_dirs(target)]
         bundle = new_bundle(self.tree.inventory.fleet.name, target.id, version, layers, files)
         validate(bundle)
@@ -54,8 +72,7 @@ class Workspace:
 
     def published(self, kiosk_id: str) -> Bundle | None:
         """The bundle the repository lists for ``kiosk_id`` now."""
-        targets = self.repo.load("targets").signed
-        info = targets.targets.get(target_path(kiosk_id))
+        info = self.repo.listing(kiosk_id)
         if info is None:
             return None
         digest = info.hashes["sha256"]

@@ -12,19 +12,25 @@ The repository folder is what a web server, CDN or object store serves, unchange
 ``metadata/N.root.json``, ``metadata/N.targets.json``, ``metadata/N.snapshot.json``,
 ``metadata/timestamp.json``, ``targets/kiosks/<id>/<sha256>.bundle.zip`` (consistent
 snapshots: a client never sees a half-published state). Files are written bundles first and
-timestamp last, each by an atomic rename.
+timestamp last, each by an atomic rename. A city the province delegates to signs
+``metadata/N.city-<code>.json`` with its own key (kiosk/fleet/delegation.py); the snapshot
+lists it once the timer job has checked its signature.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from securesystemslib.signer import CryptoSigner
+from tuf.api.exceptions import UnsignedMetadataError
 from tuf.api.metadata import (
+    DelegatedRole,
     Metadata,
     MetaFile,
     Root,
@@ -40,14 +46,16 @@ from kiosk.fleet.client import target_path
 from kiosk.fleet.errors import FleetError
 from kiosk.fsutil import write_atomic
 
+log = logging.getLogger(__name__)
 ROLES = ("root", "targets", "snapshot", "timestamp")
-EXPIRY = {"root": timedelta(days=365), "targets": timedelta(days=90),
+EXPIRY = {"root": timedelta(days=365), "targets": timedelta(days=90),  # delegated: as targets
           "snapshot": timedelta(days=7), "timestamp": timedelta(days=1)}
 _JSON = JSONSerializer(compact=False)
 
 
 def _expires(role: str, now: datetime | None = None) -> datetime:
-    return ((now or datetime.now(UTC)) + EXPIRY[role]).replace(microsecond=0)
+    period = EXPIRY.get(role, EXPIRY["targets"])
+    return ((now or datetime.now(UTC)) + period).replace(microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -134,20 +142,21 @@ class Repository:
         return new.public_key.keyid
 
     # --- publish (online keys) ---------------------------------------------------------
-    def publish(self, bundles: list[Bundle], *, version: int, resign: bool = False) -> int:
-        """Add or replace the listed kiosks' bundles; returns the new targets version."""
+    def publish(self, bundles: list[Bundle], *, version: int, resign: bool = False,
+                edit: Callable[[Targets], None] | None = None) -> int:
+        """Add or replace the listed kiosks' bundles; returns the new targets version.
+        ``edit`` changes the targets metadata (its delegations) in the same version."""
         fresh = not self._has("targets")
         targets = Targets() if fresh else self.load("targets").signed
+        if edit is not None:
+            edit(targets)
+        delegated = [b.kiosk for b in bundles if _delegated_to(targets, target_path(b.kiosk))]
+        if delegated:
+            raise FleetError(f"这些终端由市级签名，省级不能发布：{', '.join(delegated)}",
+                             f"delegated to a city, not published here: "
+                             f"{', '.join(delegated)}", code="delegated")
         for bundle in bundles:
-            data = bundle.to_bytes()
-            path = target_path(bundle.kiosk)
-            info = TargetFile.from_data(path, data, ["sha256"])
-            info.unrecognized_fields["custom"] = {"version": bundle.version}
-            digest = hashlib.sha256(data).hexdigest()
-            name = self.targets_dir / Path(path).parent / f"{digest}.{Path(path).name}"
-            name.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(name, data)
-            targets.targets[path] = info
+            targets.targets[target_path(bundle.kiosk)] = self.write_bundle(bundle)
         if not bundles and not resign and not fresh:
             return targets.version
         targets.version += 0 if fresh else 1
@@ -158,12 +167,46 @@ class Repository:
         self._snapshot_and_timestamp(targets.version)
         return targets.version
 
+    def write_bundle(self, bundle: Bundle) -> TargetFile:
+        """The bundle's file under its hash (consistent snapshots); its signed entry."""
+        data = bundle.to_bytes()
+        path = target_path(bundle.kiosk)
+        info = TargetFile.from_data(path, data, ["sha256"])
+        info.unrecognized_fields["custom"] = {"version": bundle.version}
+        digest = hashlib.sha256(data).hexdigest()
+        name = self.targets_dir / Path(path).parent / f"{digest}.{Path(path).name}"
+        name.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(name, data)
+        return info
+
+    def publish_delegated(self, role: str, bundles: list[Bundle], *, version: int) -> int:
+        """A city's publish: its bundles and ``N.<role>.json`` signed with its own key. Not
+        live until the province's timer job lists it in the snapshot. Returns N."""
+        fresh = self.latest(role) is None
+        targets = Targets() if fresh else self.load(role).signed
+        for bundle in bundles:
+            targets.targets[target_path(bundle.kiosk)] = self.write_bundle(bundle)
+        targets.version += 0 if fresh else 1
+        targets.expires = _expires(role)
+        targets.unrecognized_fields["custom"] = {"bundle_version": version}
+        self._write(Metadata(targets), self.keys.signers(role), f"{targets.version}.{role}.json")
+        return targets.version
+
+    def listing(self, kiosk_id: str) -> TargetFile | None:
+        """The signed entry a kiosk would find for its bundle now (province's or city's)."""
+        path = target_path(kiosk_id)
+        role = _delegated_to(self.load("targets").signed, path) or "targets"
+        return self.load(role).signed.targets.get(path) if self._versions(role) else None
+
     def refresh_timestamp(self, now: datetime | None = None) -> int:
-        """Re-sign timestamp (and snapshot when it expires within two days): the timer job.
+        """Re-sign timestamp; re-sign snapshot too when it expires within two days or a
+        delegated city has published (after checking the city's signature). The timer job.
         Returns the new timestamp version."""
         now = now or datetime.now(UTC)
         snapshot = self.load("snapshot").signed
-        if snapshot.expires - now < timedelta(days=2):
+        changed = [role for role in self.delegated_roles()
+                   if self.latest(role) != _listed_version(snapshot, role)]
+        if changed or snapshot.expires - now < timedelta(days=2):
             self._snapshot_and_timestamp(self.load("targets").signed.version)
         else:
             self._timestamp(snapshot.version)
@@ -173,12 +216,35 @@ class Repository:
     def _snapshot_and_timestamp(self, targets_version: int) -> None:
         fresh = not self._has("snapshot")
         snapshot = Snapshot() if fresh else self.load("snapshot").signed
+        # TUF forbids a snapshot that drops a file the last one listed: a revoked city's
+        # entry stays, frozen, and no kiosk is sent to it any more
         snapshot.meta["targets.json"] = MetaFile(version=targets_version)
+        for role in self.delegated_roles():
+            version = self._verified_delegate(role, _listed_version(snapshot, role))
+            if version:
+                snapshot.meta[f"{role}.json"] = MetaFile(version=version)
         snapshot.version += 0 if fresh else 1
         snapshot.expires = _expires("snapshot")
         self._write(Metadata(snapshot), self.keys.signers("snapshot"),
                     f"{snapshot.version}.snapshot.json")
         self._timestamp(snapshot.version)
+
+    def _verified_delegate(self, role: str, listed: int | None) -> int | None:
+        """The newest version of a delegated role's metadata that its delegated key signed
+        (a forged upload is logged and skipped: the previously listed version stays)."""
+        targets = self.load("targets").signed
+        for version in sorted(self._versions(role), reverse=True):
+            md = Metadata.from_file(str(self.metadata_dir / f"{version}.{role}.json"))
+            try:
+                targets.verify_delegate(role, md.signed_bytes, md.signatures)
+            except UnsignedMetadataError:
+                log.warning("%s metadata v%s is not signed by the delegated key: not listed",
+                            role, version)
+                continue
+            if listed is None or version >= listed:
+                return version
+            break
+        return listed
 
     def _timestamp(self, snapshot_version: int) -> None:
         fresh = not self._has("timestamp")
@@ -195,32 +261,71 @@ class Repository:
     def load(self, role: str) -> Metadata:  # type: ignore[type-arg]
         if role == "timestamp":
             return Metadata.from_file(str(self.metadata_dir / "timestamp.json"))
-        versions = sorted(int(p.name.split(".")[0])
-                          for p in self.metadata_dir.glob(f"*.{role}.json"))
+        versions = self._versions(role)
         if not versions:
             raise FleetError(f"配置库中没有 {role} 元数据", f"no {role} metadata in "
                              f"{self.metadata_dir}", code="no_repository")
         return Metadata.from_file(str(self.metadata_dir / f"{versions[-1]}.{role}.json"))
+
+    def _versions(self, role: str) -> list[int]:
+        return sorted(int(p.name.split(".")[0])
+                      for p in self.metadata_dir.glob(f"*.{role}.json"))
+
+    def latest(self, role: str) -> int | None:
+        """The newest version of ``role``'s metadata in the folder (None: none)."""
+        versions = self._versions(role)
+        return versions[-1] if versions else None
+
+    def delegated_roles(self) -> dict[str, DelegatedRole]:
+        if not self._has("targets"):
+            return {}
+        delegations = self.load("targets").signed.delegations
+        return dict(delegations.roles or {}) if delegations else {}
 
     def _has(self, role: str) -> bool:
         name = "timestamp.json" if role == "timestamp" else f"*.{role}.json"
         return any(self.metadata_dir.glob(name))
 
     def bundle_version(self) -> int:
-        """The last published configuration version (0: none yet)."""
-        if not self._has("targets"):
-            return 0
-        custom = self.load("targets").signed.unrecognized_fields.get("custom", {})
-        return int(str(custom.get("bundle_version", 0)))
+        """The last configuration version any role published (0: none yet). Province and
+        cities number from one counter, so a kiosk handed between them never goes back."""
+        # N.<role>.json: the top-level targets and every city's, delegated yet or not
+        roles = ["targets", *{p.name.split(".")[1] for p in self.metadata_dir.glob("*.*.json")
+                              if p.name.split(".")[1] not in ROLES}]
+        return max((_bundle_version(self.load(role).signed) for role in roles
+                    if self._versions(role)), default=0)
 
     def listed(self) -> dict[str, int]:
-        """kiosk id → the bundle version the repository lists for it."""
-        targets = self.load("targets").signed
-        return {path.split("/")[1]: int(info.custom.get("version", 0))
-                for path, info in targets.targets.items()}
+        """kiosk id → the bundle version listed for it (by the province or its city)."""
+        found: dict[str, int] = {}
+        delegations = self.delegated_roles()
+        for role in ("targets", *delegations):
+            if self._versions(role):
+                delegated = delegations.get(role)
+                for path, info in self.load(role).signed.targets.items():
+                    if delegated is None or delegated.is_delegated_path(path):
+                        found[path.split("/")[1]] = int(info.custom.get("version", 0))
+        return found
 
     def _write(self, md: Metadata, signers: list[CryptoSigner], name: str) -> None:  # type: ignore[type-arg]
         for signer in signers:
             md.sign(signer, append=True)
         self.metadata_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(self.metadata_dir / name, md.to_bytes(_JSON))
+
+
+def _bundle_version(targets: Targets) -> int:
+    custom = targets.unrecognized_fields.get("custom", {})
+    return int(str(custom.get("bundle_version", 0)))
+
+
+def _listed_version(snapshot: Snapshot, role: str) -> int | None:
+    meta = snapshot.meta.get(f"{role}.json")
+    return meta.version if meta else None
+
+
+def _delegated_to(targets: Targets, path: str) -> str | None:
+    """The delegated role trusted for ``path``, if the province gave it away."""
+    roles = targets.delegations.roles if targets.delegations else None
+    return next((name for name, role in (roles or {}).items()
+                 if role.is_delegated_path(path)), None)

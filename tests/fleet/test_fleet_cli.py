@@ -282,6 +282,56 @@ def test_root_key_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert (public / "metadata" / "2.root.json").exists()
 
 
+def test_city_delegation_round(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """init --city, publish --as-city, delegate --key, timestamp, province publish skipping
+    the city's kiosk, delegate --revoke; read back with python-tuf's own client."""
+    tree = _tree(tmp_path)
+    public = tree / "public"
+    _ok(capsys, "init", "--tree", tree)
+    _ok(capsys, "publish", "--tree", tree)
+    city_tree = tmp_path / "chengdu"
+    shutil.copytree(tree, city_tree, ignore=shutil.ignore_patterns(".fleet", "public"))
+    out = _ok(capsys, "init", "--city", "510100", "--tree", city_tree)
+    key = city_tree / ".fleet" / "city-510100.pub.json"
+    assert str(key) in out and key.is_file()
+    assert "PRIVATE" not in key.read_text()
+
+    code, _, err = _run(capsys, "publish", "--as-city", "510100", "--tree", city_tree,
+                        "--repo", public, "--kiosk", "510802-0001")
+    assert code == 2 and "not kiosks of 510100" in err
+    _bilingual(err)
+    _edit(city_tree / "layers" / "city" / "510100" / "settings.toml", "028-12345", "028-1")
+    out = _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public)
+    assert "v2 signed as city-510100 (1.city-510100.json) for 1 kiosks" in out
+
+    out = _ok(capsys, "delegate", "510100", "--key", key, "--tree", tree)
+    assert "1 kiosks of 510100 delegated" in out
+    path = target_path("510107-0001")
+    info = _client(_repo(tree), tmp_path / "kiosk").get_targetinfo(path)
+    assert info is not None and info.custom["version"] == 2
+    out = _ok(capsys, "publish", "--tree", tree)
+    assert "skipped 510107-0001: city-510100 signs it" in out and "v3 published for 2" in out
+
+    _edit(city_tree / "layers" / "city" / "510100" / "settings.toml", "028-1", "028-2")
+    _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public)
+    assert _client(_repo(tree), tmp_path / "k2").get_targetinfo(path).custom["version"] == 2  # type: ignore[union-attr]
+    _ok(capsys, "timestamp", "--tree", tree)
+    listed = _client(_repo(tree), tmp_path / "k3").get_targetinfo(path)
+    assert listed is not None and listed.custom["version"] == 4
+    bundle = read_bundle((public / "targets" / "kiosks" / "510107-0001" /
+                          f"{listed.hashes['sha256']}.bundle.zip").read_bytes(),
+                         kiosk="510107-0001", fleet=FLEET)
+    assert b'phone = "028-2"' in bundle.files["settings.toml"]
+    assert bundle.files["fleet-command-keys.json"] == (public / "command-keys.json").read_bytes()
+
+    out = _ok(capsys, "delegate", "510100", "--revoke", "--tree", tree)
+    assert "v5 signed by the province for 1 kiosks" in out
+    listed = _client(_repo(tree), tmp_path / "k4").get_targetinfo(path)
+    assert listed is not None and listed.custom["version"] == 5
+    code, _, err = _run(capsys, "delegate", "510100", "--revoke", "--tree", tree)
+    assert code == 2 and "not delegated" in err
+
+
 # --- refusals ---------------------------------------------------------------------------------
 
 
