@@ -57,8 +57,13 @@ class KioskService:
     def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime) -> None:
         self.k = kiosk
         self._clock = clock
-        # one subscription for the service's lifetime, not one per session
-        kiosk.bus.subscribe("session.ended", self._session_ended)
+        # one subscription for the service's lifetime, not one per session; dropped by close()
+        # because the bus outlives a kiosk swapped out by the fleet agent
+        self._unsubscribe = kiosk.bus.subscribe("session.ended", self._session_ended)
+
+    def close(self) -> None:
+        """Stop following the bus (this service's kiosk was swapped out; the bus lives on)."""
+        self._unsubscribe()
 
     def now(self) -> datetime:
         return self._clock.now()

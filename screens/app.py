@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from kivy.app import App
+from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.uix.floatlayout import FloatLayout
@@ -17,6 +19,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.bootstrap import FONT, Kiosk
 from kiosk.demo_hand import DemoHand
+from kiosk.fleet.host import APPLIED_TOPIC, KioskHost
 from kiosk.i18n import Translator
 from kiosk.ime import PinyinIME
 from kiosk.service import KioskService
@@ -56,40 +59,79 @@ class KioskApp(App):
     title = "tongban-kiosk 跨域通办自助终端"
 
     def __init__(self, kiosk: Kiosk, demo: bool = False, clock: Any = time.monotonic,
-                 **kwargs: Any) -> None:
+                 host: KioskHost | None = None, **kwargs: Any) -> None:
+        """``host``: the fleet's KioskHost; the screens follow its configuration swaps."""
         super().__init__(**kwargs)
-        self.kiosk, self.demo, self.clock = kiosk, demo, clock
+        self.kiosk, self.demo, self.clock, self.host = kiosk, demo, clock, host
         self.ui: Ui | None = None
+        self._root = FloatLayout()       # outlives swaps: the window keeps one root widget
+        self._unsubscribe: Callable[[], None] | None = None
 
     def build(self) -> FloatLayout:
-        settings = self.kiosk.settings
-        register_font(settings.paths.assets)
-        ui_settings = settings.ui
+        register_font(self.kiosk.settings.paths.assets)
         Window.show_cursor = False
-        landscape = Window.width > Window.height
-        theme = Theme(dpi=ui_settings.screen_dpi, landscape=landscape)
-        voice = Voice(self.kiosk.speaker, ui_settings.voice)
-        ui = Ui(kiosk=self.kiosk, service=KioskService(self.kiosk),
+        if self.host is not None:
+            self._unsubscribe = self.host.bus.subscribe(APPLIED_TOPIC, self._applied)
+            self.kiosk = self.host.kiosk     # the agent may have swapped before we listened
+        self._mount(self.kiosk)
+        return self._root
+
+    def _mount(self, kiosk: Kiosk) -> None:
+        """The screens, journey and demo panel for ``kiosk``, into the root, on attract."""
+        settings, ui_settings = kiosk.settings, kiosk.settings.ui
+        theme = Theme(dpi=ui_settings.screen_dpi, landscape=Window.width > Window.height)
+        ui = Ui(kiosk=kiosk, service=KioskService(kiosk),
                 tr=Translator(settings.paths.assets / "locale", ui_settings.language),
-                bridge=UiBridge(self.kiosk.bus), theme=theme, voice=voice, clock=self.clock,
+                bridge=UiBridge(kiosk.bus), theme=theme,
+                voice=Voice(kiosk.speaker, ui_settings.voice), clock=self.clock,
                 ime=PinyinIME.load())
         manager = ScreenManager(transition=NoTransition())
         ui.journey = Journey(ui, manager)
         for screen_class in SCREENS:
             manager.add_widget(screen_class(ui))
         self.ui = ui
-        root = FloatLayout()
-        root.add_widget(manager)
-        hand = DemoHand(self.kiosk.identity, self.kiosk.camera, self.kiosk.printer)
+        self._root.add_widget(manager)
+        hand = DemoHand(kiosk.identity, kiosk.camera, kiosk.printer)
         if self.demo and hand.available:
-            root.add_widget(DemoPanel(ui, hand, pos_hint={"x": 0, "y": 0}))
+            self._root.add_widget(DemoPanel(ui, hand, pos_hint={"x": 0, "y": 0}))
         manager.current = "attract"
-        return root
+
+    def _applied(self, topic: str, payload: Any) -> None:
+        # the agent's thread: widgets may only be touched on Kivy's main thread
+        kiosk = payload["kiosk"]
+        Clock.schedule_once(lambda _dt: self._remount(kiosk))
+
+    def _remount(self, kiosk: Kiosk) -> None:
+        """The screens again on the swapped-in kiosk (the old one is already closed)."""
+        if kiosk is self.kiosk:
+            return                           # build() already mounted it
+        if self.ui is not None:
+            if self.ui.journey.session is not None:
+                # ended, but its session.ended hop has not run yet: wipe it like that would
+                self.ui.journey.back_to_attract()
+            close_ui(self.ui)
+        self._root.clear_widgets()
+        orientation = kiosk.settings.ui.orientation
+        if orientation != self.kiosk.settings.ui.orientation:
+            Window.size = window_size(orientation)
+        self.kiosk = kiosk
+        self._mount(kiosk)
+        log.info("screens rebuilt on the new configuration")
 
     def on_stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         if self.ui is not None:
-            self.ui.journey.close()
-            self.ui.bridge.close()
+            close_ui(self.ui)
+
+
+def close_ui(ui: Ui) -> None:
+    """Let go of a Ui: its touch guard and ticker, its bus subscriptions and workers, and
+    the service's subscription (the bus is shared with the kiosk that replaces it)."""
+    ui.journey.close()
+    ui.bridge.close()
+    ui.service.close()
 
 
 def relayout(app: KioskApp, orientation: str | None = None, elder: bool | None = None) -> None:

@@ -10,6 +10,7 @@ import os
 from datetime import datetime
 
 from kiosk.bootstrap import build_kiosk
+from kiosk.fleet.node import FleetNode
 from kiosk.settings import Settings
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -37,6 +38,8 @@ def has_display() -> bool:
 
 
 def run(settings: Settings, demo: bool) -> int:
+    if settings.fleet.repository:
+        return run_fleet(settings, demo)
     configure(settings)
     from screens.app import KioskApp
 
@@ -48,4 +51,18 @@ def run(settings: Settings, demo: bool) -> int:
         KioskApp(kiosk, demo=demo).run()
     finally:
         kiosk.close()
+    return 0
+
+
+def run_fleet(local: Settings, demo: bool) -> int:
+    """A fleet-managed kiosk: the configuration agent swaps kiosks; the screens follow."""
+    node = FleetNode.build(local)
+    try:
+        configure(node.host.kiosk.settings)   # the window of the version it starts on
+        from screens.app import KioskApp
+
+        node.start()
+        KioskApp(node.host.kiosk, demo=demo, host=node.host).run()
+    finally:
+        node.close()
     return 0

@@ -22,7 +22,8 @@ from kiosk.lifecycle import KioskState
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
-APPLIED_TOPIC = "fleet.applied"      # payload: {"kiosk": Kiosk}; screens rebind to it
+APPLIED_TOPIC = "fleet.applied"      # payload: {"kiosk": Kiosk}, new or restored; screens
+                                     # rebind to it
 
 
 class KioskHost:
@@ -60,6 +61,8 @@ class KioskHost:
                 log.warning("configuration not applied (%s); restoring the previous one",
                             exc.code)
                 self.kiosk = self._start(old.settings)
+                # a new object on the old settings: the screens must move to it as well
+                self.bus.publish(APPLIED_TOPIC, {"kiosk": self.kiosk})
                 if isinstance(exc, FleetError):
                     raise
                 raise FleetError(f"新配置无法启动：{exc.zh}", f"new configuration did not "

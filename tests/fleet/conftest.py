@@ -4,28 +4,19 @@ kiosks built from local settings that point at both. Nothing is mocked."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fleet_rig import DEMO_TREE, Kiosks, Operator
+from fleet_rig import Kiosks, Operator
 
 from drivers.network.mqtt_rig import MosquittoBroker, mosquitto_available
 from drivers.network.static_site import StaticSite
-from kiosk.fleet.layers import Tree
-from kiosk.fleet.operator import Workspace
-from kiosk.fleet.repo import KeyStore, Repository
 
 
 @pytest.fixture
 def operator(tmp_path: Path) -> Operator:
-    tree = tmp_path / "tree"
-    shutil.copytree(DEMO_TREE, tree, symlinks=False)
-    ws = Workspace(Tree.load(tree), Repository(tmp_path / "public",
-                                               KeyStore(tree / ".fleet" / "keys")))
-    ws.repo.init()
-    return Operator(tree, ws)
+    return Operator.make(tmp_path)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from drivers.network.static_site import StaticSite
 from kiosk.fleet.layers import Tree
 from kiosk.fleet.node import FleetNode
 from kiosk.fleet.operator import Workspace
+from kiosk.fleet.repo import KeyStore, Repository
 from kiosk.settings import Fleet, Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +27,16 @@ OPEN_HOURS = datetime(2026, 11, 18, 10, 0)
 class Operator:
     tree_dir: Path
     ws: Workspace
+
+    @classmethod
+    def make(cls, tmp: Path) -> Operator:
+        """The demo operator tree in ``tmp`` with fresh keys and an initialised repository."""
+        tree = tmp / "tree"
+        shutil.copytree(DEMO_TREE, tree, symlinks=False)
+        ws = Workspace(Tree.load(tree), Repository(tmp / "public",
+                                                   KeyStore(tree / ".fleet" / "keys")))
+        ws.repo.init()
+        return cls(tree, ws)
 
     def reload(self) -> Workspace:
         """After editing the tree: the inventory and layers read again."""

@@ -7,6 +7,7 @@ from fleet_rig import OPEN_HOURS, Kiosks, Operator
 
 from drivers.status import DeviceState
 from kiosk.fleet.agent import running_settings
+from kiosk.fleet.host import APPLIED_TOPIC
 from kiosk.fleet.store import ConfigStore
 from kiosk.lifecycle import KioskState
 
@@ -76,7 +77,11 @@ def test_a_device_not_found_rolls_back_to_the_running_configuration(
     layer.write_text(layer.read_text(encoding="utf-8") + '\n[devices.printer]\nbackend = "file"'
                      '\noptions = { path = "/dev/usb/lp-none" }\n', encoding="utf-8")
     operator.publish()
+    swapped_in: list[object] = []
+    node.host.bus.subscribe(APPLIED_TOPIC, lambda _t, payload: swapped_in.append(payload["kiosk"]))
     agent.poll()
+    # the restored kiosk is a new object on the old settings: the screens are told to follow
+    assert swapped_in == [node.host.kiosk]
     state = agent.store.state()
     assert state.current == 1 and state.last_known_good == 1
     assert 2 in state.bad
