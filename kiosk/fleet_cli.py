@@ -32,6 +32,8 @@ def add_parser(sub: Any) -> None:
         p.add_argument("--tree", type=Path, default=Path("."), help="the operator's tree")
         p.add_argument("--repo", type=Path, help="repository folder (default: <tree>/public)")
         p.add_argument("--root-keys", type=Path, help="the offline root key folder")
+        p.add_argument("--uploads", type=Path, help="delegated cities' upload folders "
+                       "(default: <tree>/uploads)")
         if select:
             for flag in ("kiosk", "hall", "city", "tag"):
                 p.add_argument(f"--{flag}", action="append", default=[])
@@ -71,8 +73,8 @@ def add_parser(sub: Any) -> None:
 def workspace(args: argparse.Namespace) -> Workspace:
     tree = Tree.load(args.tree)
     repo_dir = args.repo or args.tree / "public"
-    return Workspace(tree, Repository(repo_dir, KeyStore(args.tree / ".fleet" / "keys",
-                                                         args.root_keys)))
+    keys = KeyStore(args.tree / ".fleet" / "keys", args.root_keys)
+    return Workspace(tree, Repository(repo_dir, keys, args.uploads or args.tree / "uploads"))
 
 
 def _selected(ws: Workspace, args: argparse.Namespace) -> list[KioskEntry]:
@@ -137,8 +139,9 @@ def _publish(args: argparse.Namespace) -> int:
         role = role_name(args.as_city)
         serial = ws.repo.publish_delegated(role, [ws.build(t, version) for t in chosen],
                                            version=version)
-        print(f"OK: v{version} signed as {role} ({serial}.{role}.json) for {len(chosen)} "
-              f"kiosks; live after the province's next `kiosk fleet timestamp`")
+        print(f"OK: v{version} signed as {role} into {ws.repo.uploads / role} "
+              f"({serial}.{role}.json, {len(chosen)} kiosks); copy that folder to the "
+              f"province's upload area: live after its next `kiosk fleet timestamp`")
         return 0
     delegated = ws.repo.delegated_roles()
     own = [t for t in chosen if not any(r.is_delegated_path(target_path(t.id))

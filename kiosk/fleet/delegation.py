@@ -7,13 +7,14 @@ only. The city builds its kiosks' bundles from the province's tree (shared with 
 with its own city, hall and kiosk layers, so it answers for their whole configuration.
 
     city      kiosk fleet init --city 510100         its key; .fleet/city-510100.pub.json
-    city      kiosk fleet publish --as-city 510100   bundles + N.city-510100.json
+    city      kiosk fleet publish --as-city 510100   into uploads/city-510100/ (then copied
+                                                     to the province's upload area)
     province  kiosk fleet delegate 510100 --key city-510100.pub.json
-    province  kiosk fleet timestamp                  (the timer) lists the city's new files
+    province  kiosk fleet timestamp                  (the timer) takes the upload in
     province  kiosk fleet delegate 510100 --revoke   the province signs those kiosks again
 
-A city's publish goes live when the province's timer job has checked its signature and
-re-signed the snapshot (Repository.refresh_timestamp), within the hour.
+A city never writes into the repository. Its publish goes live when the province's timer job
+has checked the upload (kiosk/fleet/uploads.py) and re-signed the snapshot, within the hour.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import json
 from pathlib import Path
 
 from securesystemslib.signer import Key, SSlibKey
-from tuf.api.exceptions import UnsignedMetadataError
 from tuf.api.metadata import DelegatedRole, Delegations, Targets
 
+from kiosk.fleet import uploads
 from kiosk.fleet.bundle import Bundle
 from kiosk.fleet.client import target_path
 from kiosk.fleet.errors import FleetError
@@ -55,17 +56,13 @@ def read_public_key(path: Path) -> Key:
 
 def delegate(repo: Repository, city: str, key: Key, kiosk_ids: list[str]) -> int:
     """Hand ``kiosk_ids`` (the city's kiosks in the inventory) to the city's key, or update
-    the list. The city must have published a bundle for each, signed with that key, no
-    older than what the province lists. Returns the new targets version."""
+    the list. The city's upload must be signed with that key and hold a bundle for each,
+    newer than what the province lists. Returns the new targets version."""
     role = role_name(city)
     paths = sorted(target_path(k) for k in kiosk_ids)
     if not paths:
         raise FleetError(f"清单中没有 {city} 的终端", f"no kiosk of {city} in the inventory",
                          code="empty")
-    if repo.latest(role) is None:
-        raise FleetError(f"{city} 尚未发布配置", f"{role} has published nothing yet",
-                         code="not_published")
-    city_md = repo.load(role)
 
     def edit(targets: Targets) -> None:
         delegations = targets.delegations or Delegations(keys={}, roles={})
@@ -74,17 +71,20 @@ def delegate(repo: Repository, city: str, key: Key, kiosk_ids: list[str]) -> int
         delegations.keys[key.keyid] = key
         _drop_unused_keys(delegations)
         targets.delegations = delegations
-        try:
-            targets.verify_delegate(role, city_md.signed_bytes, city_md.signatures)
-        except UnsignedMetadataError:
-            raise FleetError(f"{city} 的配置不是用这把钥匙签名的", f"{role} metadata is not "
-                             f"signed by key {key.keyid[:16]}", code="untrusted") from None
+        upload, refused = uploads.newest(repo.uploads / role, role, targets,
+                                         after=repo.latest(role) or 0)
+        if upload is None and refused:
+            raise FleetError(f"{city} 上传的配置未通过检查（签名密钥或内容不符）",
+                             f"{role}'s upload fails its checks (signed by another key, or "
+                             "damaged); see the log", code="untrusted")
         for path in paths:
-            own, theirs = targets.targets.pop(path, None), city_md.signed.targets.get(path)
-            if theirs is None or (own and theirs.custom["version"] < own.custom["version"]):
-                raise FleetError(f"{city} 尚未为 {path.split('/')[1]} 发布不旧于省级的配置",
-                                 f"{role} lists no bundle for {path} at least as new as "
-                                 f"the province's", code="not_published")
+            own = targets.targets.pop(path, None)
+            theirs = upload.signed.targets.get(path) if upload else None
+            # strictly newer: a kiosk running the province's version N takes no other N
+            if theirs is None or (own and theirs.custom["version"] <= own.custom["version"]):
+                raise FleetError(f"{city} 尚未为 {path.split('/')[1]} 上传比省级更新的配置",
+                                 f"{role} uploaded no bundle for {path} newer than the "
+                                 f"province's", code="not_published")
 
     return repo.publish([], version=repo.bundle_version(), resign=True, edit=edit)
 

@@ -12,9 +12,10 @@ The repository folder is what a web server, CDN or object store serves, unchange
 ``metadata/N.root.json``, ``metadata/N.targets.json``, ``metadata/N.snapshot.json``,
 ``metadata/timestamp.json``, ``targets/kiosks/<id>/<sha256>.bundle.zip`` (consistent
 snapshots: a client never sees a half-published state). Files are written bundles first and
-timestamp last, each by an atomic rename. A city the province delegates to signs
-``metadata/N.city-<code>.json`` with its own key (kiosk/fleet/delegation.py); the snapshot
-lists it once the timer job has checked its signature.
+timestamp last, each by an atomic rename. Only the province writes here: a city the
+province delegates to signs ``N.city-<code>.json`` into its own upload folder
+(``<uploads>/city-<code>/``, kiosk/fleet/delegation.py), and the timer job copies it in once
+it has passed every check (kiosk/fleet/uploads.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from securesystemslib.signer import CryptoSigner
-from tuf.api.exceptions import UnsignedMetadataError
 from tuf.api.metadata import (
     DelegatedRole,
     Metadata,
@@ -41,6 +41,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
+from kiosk.fleet import uploads
 from kiosk.fleet.bundle import Bundle
 from kiosk.fleet.client import target_path
 from kiosk.fleet.errors import FleetError
@@ -96,9 +97,12 @@ class KeyStore:
 
 
 class Repository:
-    def __init__(self, folder: Path, keys: KeyStore) -> None:
+    def __init__(self, folder: Path, keys: KeyStore, uploads: Path | None = None) -> None:
+        """``uploads``: where each delegated city's upload folder sits (default: beside
+        ``folder``, named ``uploads``)."""
         self.folder = folder
         self.keys = keys
+        self.uploads = uploads or folder.parent / "uploads"
         self.metadata_dir = folder / "metadata"
         self.targets_dir = folder / "targets"
 
@@ -180,16 +184,19 @@ class Repository:
         return info
 
     def publish_delegated(self, role: str, bundles: list[Bundle], *, version: int) -> int:
-        """A city's publish: its bundles and ``N.<role>.json`` signed with its own key. Not
-        live until the province's timer job lists it in the snapshot. Returns N."""
-        fresh = self.latest(role) is None
-        targets = Targets() if fresh else self.load(role).signed
+        """A city's publish: its bundles and ``N.<role>.json``, signed with its own key, into
+        its upload folder (the repository is only read). Returns N."""
+        staged = Repository(self.uploads / role, self.keys, self.uploads)
+        base = max((r for r in (self, staged) if r.latest(role)),
+                   key=lambda r: r.latest(role) or 0, default=None)
+        targets = base.load(role).signed if base else Targets()
         for bundle in bundles:
-            targets.targets[target_path(bundle.kiosk)] = self.write_bundle(bundle)
-        targets.version += 0 if fresh else 1
+            targets.targets[target_path(bundle.kiosk)] = staged.write_bundle(bundle)
+        targets.version = (base.latest(role) or 0) + 1 if base else 1
         targets.expires = _expires(role)
         targets.unrecognized_fields["custom"] = {"bundle_version": version}
-        self._write(Metadata(targets), self.keys.signers(role), f"{targets.version}.{role}.json")
+        staged._write(Metadata(targets), self.keys.signers(role),
+                      f"{targets.version}.{role}.json")
         return targets.version
 
     def listing(self, kiosk_id: str) -> TargetFile | None:
@@ -199,28 +206,46 @@ class Repository:
         return self.load(role).signed.targets.get(path) if self._versions(role) else None
 
     def refresh_timestamp(self, now: datetime | None = None) -> int:
-        """Re-sign timestamp; re-sign snapshot too when it expires within two days or a
-        delegated city has published (after checking the city's signature). The timer job.
-        Returns the new timestamp version."""
+        """Take in what delegated cities uploaded, if it passes its checks; re-sign snapshot
+        when that changed something or it expires within two days; re-sign timestamp. The
+        timer job. Returns the new timestamp version."""
         now = now or datetime.now(UTC)
         snapshot = self.load("snapshot").signed
-        changed = [role for role in self.delegated_roles()
-                   if self.latest(role) != _listed_version(snapshot, role)]
-        if changed or snapshot.expires - now < timedelta(days=2):
+        if self._intake() or snapshot.expires - now < timedelta(days=2):
             self._snapshot_and_timestamp(self.load("targets").signed.version)
         else:
             self._timestamp(snapshot.version)
         version: int = self.load("timestamp").signed.version
         return version
 
+    def _intake(self) -> list[str]:
+        """Copy each delegated city's newest sound upload into the repository; returns the
+        roles that changed. A refused upload is logged and leaves the role as it was."""
+        targets = self.load("targets").signed
+        changed = []
+        for role in self.delegated_roles():
+            upload, _refused = uploads.newest(self.uploads / role, role, targets,
+                                              after=self.latest(role) or 0)
+            if upload is None:
+                continue
+            for rel, data in upload.bundles.items():
+                (self.targets_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(self.targets_dir / rel, data)
+            self.metadata_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.metadata_dir / f"{upload.version}.{role}.json", upload.raw)
+            log.info("%s v%s taken in from its upload folder", role, upload.version)
+            changed.append(role)
+        return changed
+
     def _snapshot_and_timestamp(self, targets_version: int) -> None:
+        self._intake()
         fresh = not self._has("snapshot")
         snapshot = Snapshot() if fresh else self.load("snapshot").signed
         # TUF forbids a snapshot that drops a file the last one listed: a revoked city's
         # entry stays, frozen, and no kiosk is sent to it any more
         snapshot.meta["targets.json"] = MetaFile(version=targets_version)
         for role in self.delegated_roles():
-            version = self._verified_delegate(role, _listed_version(snapshot, role))
+            version = self.latest(role)
             if version:
                 snapshot.meta[f"{role}.json"] = MetaFile(version=version)
         snapshot.version += 0 if fresh else 1
@@ -228,23 +253,6 @@ class Repository:
         self._write(Metadata(snapshot), self.keys.signers("snapshot"),
                     f"{snapshot.version}.snapshot.json")
         self._timestamp(snapshot.version)
-
-    def _verified_delegate(self, role: str, listed: int | None) -> int | None:
-        """The newest version of a delegated role's metadata that its delegated key signed
-        (a forged upload is logged and skipped: the previously listed version stays)."""
-        targets = self.load("targets").signed
-        for version in sorted(self._versions(role), reverse=True):
-            md = Metadata.from_file(str(self.metadata_dir / f"{version}.{role}.json"))
-            try:
-                targets.verify_delegate(role, md.signed_bytes, md.signatures)
-            except UnsignedMetadataError:
-                log.warning("%s metadata v%s is not signed by the delegated key: not listed",
-                            role, version)
-                continue
-            if listed is None or version >= listed:
-                return version
-            break
-        return listed
 
     def _timestamp(self, snapshot_version: int) -> None:
         fresh = not self._has("timestamp")
@@ -287,13 +295,18 @@ class Repository:
         return any(self.metadata_dir.glob(name))
 
     def bundle_version(self) -> int:
-        """The last configuration version any role published (0: none yet). Province and
-        cities number from one counter, so a kiosk handed between them never goes back."""
-        # N.<role>.json: the top-level targets and every city's, delegated yet or not
-        roles = ["targets", *{p.name.split(".")[1] for p in self.metadata_dir.glob("*.*.json")
-                              if p.name.split(".")[1] not in ROLES}]
-        return max((_bundle_version(self.load(role).signed) for role in roles
-                    if self._versions(role)), default=0)
+        """The highest configuration version the repository lists or announced (0: none
+        yet). Province and cities number from this one counter, so a kiosk handed between
+        them never goes back. A city's own claim is not read: only its listed entries."""
+        if not self._has("targets"):
+            return 0
+        top = self.load("targets").signed
+        found = [_bundle_version(top)]
+        for role in ("targets", *self.delegated_roles()):
+            if self._versions(role):
+                found += [int(i.custom.get("version", 0))
+                          for i in self.load(role).signed.targets.values()]
+        return max(found)
 
     def listed(self) -> dict[str, int]:
         """kiosk id → the bundle version listed for it (by the province or its city)."""
@@ -317,11 +330,6 @@ class Repository:
 def _bundle_version(targets: Targets) -> int:
     custom = targets.unrecognized_fields.get("custom", {})
     return int(str(custom.get("bundle_version", 0)))
-
-
-def _listed_version(snapshot: Snapshot, role: str) -> int | None:
-    meta = snapshot.meta.get(f"{role}.json")
-    return meta.version if meta else None
 
 
 def _delegated_to(targets: Targets, path: str) -> str | None:

@@ -42,12 +42,14 @@ class City:
         tree = tmp / f"city-{code}"
         shutil.copytree(operator.tree_dir, tree, ignore=shutil.ignore_patterns(".fleet"))
         keys = KeyStore(tree / ".fleet" / "keys")
-        repo = Repository(operator.ws.repo.folder, keys)
+        # reads the province's repository; writes only into uploads/city-<code>/ (shared
+        # here with the province's upload area, as a synced folder would be)
+        repo = Repository(operator.ws.repo.folder, keys, operator.ws.repo.uploads)
         return cls(code, tree, repo, new_city_key(keys, code))
 
-    def publish(self, *kiosk_ids: str) -> int:
+    def publish(self, *kiosk_ids: str, version: int | None = None) -> int:
         ws = Workspace(Tree.load(self.tree_dir), self.repo)
-        version = ws.repo.bundle_version() + 1
+        version = version or ws.repo.bundle_version() + 1
         bundles = [ws.build(ws.tree.inventory.kiosk(k), version) for k in kiosk_ids]
         ws.repo.publish_delegated(role_name(self.code), bundles, version=version)
         return version
@@ -140,15 +142,25 @@ def test_metadata_signed_by_a_key_the_province_did_not_name_never_goes_live(
 
     _delegate(operator, city)
     assert _running(wuhou)[0] == 2
-    # someone with write access to the upload area, but not the city's key, adds v3: the
-    # province's timer checks the signature and keeps listing the city's real v2
+    # someone with write access to the city's upload area, but not its key, uploads v3 and
+    # junk: the province's timer checks every file, takes in none and keeps going
+    role = role_name(CHENGDU)
+    upload = operator.ws.repo.uploads / role / "metadata"
     impostor.edit(f"city/{CHENGDU}/settings.toml", OLD_PHONE, "000")
     impostor.publish(WUHOU)
-    assert (operator.ws.repo.metadata_dir / f"2.{role_name(CHENGDU)}.json").is_file()
+    assert (upload / f"2.{role}.json").is_file()
+    (upload / f"3.{role}.json").write_bytes(b"not json")
+    (upload / f"4.{role}.json").write_text('{"signed": {}, "signatures": []}')
+    (upload / f"0009.{role}.json").write_bytes((upload / f"1.{role}.json").read_bytes())
+    (upload / f"99.{role}.json").write_bytes((upload / f"1.{role}.json").read_bytes())
+    (upload / f"evil.{role}.json").write_bytes(b"{}")
     operator.ws.repo.refresh_timestamp()
     snapshot = operator.ws.repo.load("snapshot").signed
-    assert snapshot.meta[f"{role_name(CHENGDU)}.json"].version == 1
+    assert snapshot.meta[f"{role}.json"].version == 1
+    assert sorted(p.name for p in operator.ws.repo.metadata_dir.glob(f"*.{role}.json")) == [
+        f"1.{role}.json"]
     assert _running(wuhou) == (2, OLD_PHONE)
+    assert operator.ws.repo.listed()[WUHOU] == 2
 
 
 def test_the_province_refuses_a_delegation_that_would_leave_a_kiosk_behind(
@@ -158,8 +170,8 @@ def test_the_province_refuses_a_delegation_that_would_leave_a_kiosk_behind(
     with pytest.raises(FleetError) as nothing:
         _delegate(operator, city)
     assert nothing.value.code == "not_published"
-    city.publish(WUHOU)               # v2
-    operator.publish()                # v3 for every kiosk, Wuhou's included
+    assert city.publish(WUHOU) == 2   # uploaded, not yet taken in: the counter is still 1
+    assert operator.publish() == 2    # so the province's v2 for every kiosk: the same number
     with pytest.raises(FleetError) as older:
         _delegate(operator, city)
     assert older.value.code == "not_published"
@@ -172,19 +184,20 @@ def test_revoked_the_province_signs_again_and_the_city_is_ignored(
     wuhou = kiosks.node(WUHOU)
     city = City.make(tmp_path, operator, CHENGDU)
     city.edit(f"city/{CHENGDU}/settings.toml", OLD_PHONE, NEW_PHONE)
-    city.publish(WUHOU)
+    city.publish(WUHOU, version=1000)        # a city that numbers far ahead
     _delegate(operator, city)
-    assert _running(wuhou) == (2, NEW_PHONE)
+    assert _running(wuhou) == (1000, NEW_PHONE)
 
     ws = operator.reload()
-    version = ws.repo.bundle_version() + 1
+    version = ws.repo.bundle_version() + 1   # counts the city's listed entries
+    assert version == 1001
     revoke(ws.repo, CHENGDU, [ws.build(ws.tree.inventory.kiosk(WUHOU), version)])
-    assert _running(wuhou) == (3, OLD_PHONE)
+    assert _running(wuhou) == (1001, OLD_PHONE)
     assert ws.repo.delegated_roles() == {}
 
     city.edit(f"city/{CHENGDU}/settings.toml", NEW_PHONE, "028-1")
     city.publish(WUHOU)
     ws.repo.refresh_timestamp()
-    assert _running(wuhou) == (3, OLD_PHONE)
+    assert _running(wuhou) == (1001, OLD_PHONE)
     state = json.loads((wuhou.agent.store.folder / "state.json").read_text())  # type: ignore[union-attr]
     assert state["refused"] is None

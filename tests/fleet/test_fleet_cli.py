@@ -297,12 +297,15 @@ def test_city_delegation_round(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "PRIVATE" not in key.read_text()
 
     code, _, err = _run(capsys, "publish", "--as-city", "510100", "--tree", city_tree,
-                        "--repo", public, "--kiosk", "510802-0001")
+                        "--repo", public, "--kiosk", "510802-0001", "--uploads", tree / "uploads")
     assert code == 2 and "not kiosks of 510100" in err
     _bilingual(err)
     _edit(city_tree / "layers" / "city" / "510100" / "settings.toml", "028-12345", "028-1")
-    out = _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public)
-    assert "v2 signed as city-510100 (1.city-510100.json) for 1 kiosks" in out
+    uploads = tree / "uploads"     # the province's upload area (default: <tree>/uploads)
+    out = _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public,
+              "--uploads", uploads)
+    assert "v2 signed as city-510100 into" in out and "1.city-510100.json, 1 kiosks" in out
+    assert not (public / "metadata" / "1.city-510100.json").exists()
 
     out = _ok(capsys, "delegate", "510100", "--key", key, "--tree", tree)
     assert "1 kiosks of 510100 delegated" in out
@@ -313,7 +316,8 @@ def test_city_delegation_round(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "skipped 510107-0001: city-510100 signs it" in out and "v3 published for 2" in out
 
     _edit(city_tree / "layers" / "city" / "510100" / "settings.toml", "028-1", "028-2")
-    _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public)
+    _ok(capsys, "publish", "--as-city", "510100", "--tree", city_tree, "--repo", public,
+        "--uploads", uploads)
     assert _client(_repo(tree), tmp_path / "k2").get_targetinfo(path).custom["version"] == 2  # type: ignore[union-attr]
     _ok(capsys, "timestamp", "--tree", tree)
     listed = _client(_repo(tree), tmp_path / "k3").get_targetinfo(path)
