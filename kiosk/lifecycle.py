@@ -97,7 +97,8 @@ class Lifecycle:
                 return self._state
             reason = self._blocking_reason(now)
             state = KioskState.UNAVAILABLE if reason else KioskState.AVAILABLE
-        self._set(state, reason)
+            changed = self._assign(state, reason)
+        self._announce(changed)
         return state
 
     def hold(self, now: datetime) -> bool:
@@ -120,11 +121,16 @@ class Lifecycle:
         return self._held
 
     def begin_session(self, now: datetime) -> None:
-        if self.evaluate(now) is not KioskState.AVAILABLE or self._held:
-            zh, en = REASON_TEXT[self._reason] if self._reason else ("暂停服务", "Not available")
+        self.evaluate(now)
+        with self._lock:     # checked and claimed at once: a hold() racing us sees ACTIVE
+            ready = self._state is KioskState.AVAILABLE and not self._held
+            changed = self._assign(KioskState.ACTIVE, None) if ready else False
+            reason = self._reason
+        if not ready:
+            zh, en = REASON_TEXT[reason] if reason else ("暂停服务", "Not available")
             raise SessionError(f"本机暂停服务：{zh}", f"Kiosk unavailable: {en}",
                                code="kiosk_unavailable")
-        self._set(KioskState.ACTIVE, None)
+        self._announce(changed)
 
     def end_session(self, now: datetime) -> None:
         if self._state is KioskState.ACTIVE:
@@ -184,10 +190,21 @@ class Lifecycle:
         return None
 
     def _set(self, state: KioskState, reason: Reason | None) -> None:
+        with self._lock:
+            changed = self._assign(state, reason)
+        self._announce(changed)
+
+    def _assign(self, state: KioskState, reason: Reason | None) -> bool:
+        """Under the lock: the new state; True if it changed."""
         changed = (state, reason) != (self._state, self._reason)
         self._state, self._reason = state, reason
+        return changed
+
+    def _announce(self, changed: bool) -> None:
+        """Outside the lock (handlers may read the lifecycle): tell the bus."""
         if changed:
-            self._bus.publish(LIFECYCLE_TOPIC, {"state": state.value,
+            reason = self._reason
+            self._bus.publish(LIFECYCLE_TOPIC, {"state": self._state.value,
                                                 "reason": reason.value if reason else None})
 
 

@@ -129,6 +129,7 @@ class KioskApp(App):
 def close_ui(ui: Ui) -> None:
     """Let go of a Ui: its touch guard and ticker, its bus subscriptions and workers, and
     the service's subscription (the bus is shared with the kiosk that replaces it)."""
+    ui.journey.close_dialog()     # a dialog sits on the window, not in the root
     ui.journey.close()
     ui.bridge.close()
     ui.service.close()

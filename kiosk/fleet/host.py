@@ -57,16 +57,18 @@ class KioskHost:
                     raise FleetError("新配置应用后检查未通过：" + "；".join(failures),
                                      "post-apply checks failed: " + "; ".join(failures),
                                      code="post_check")
-            except KioskError as exc:
+            except Exception as exc:   # why: whatever broke, the old settings come back
                 log.warning("configuration not applied (%s); restoring the previous one",
-                            exc.code)
+                            getattr(exc, "code", type(exc).__name__))
                 self.kiosk = self._start(old.settings)
                 # a new object on the old settings: the screens must move to it as well
                 self.bus.publish(APPLIED_TOPIC, {"kiosk": self.kiosk})
                 if isinstance(exc, FleetError):
                     raise
-                raise FleetError(f"新配置无法启动：{exc.zh}", f"new configuration did not "
-                                 f"start: {exc.en}", code="post_check") from exc
+                zh, en = ((exc.zh, exc.en) if isinstance(exc, KioskError)
+                          else (type(exc).__name__, str(exc)))
+                raise FleetError(f"新配置无法启动：{zh}", f"new configuration did not "
+                                 f"start: {en}", code="post_check") from exc
             self.kiosk = new
         self.bus.publish(APPLIED_TOPIC, {"kiosk": new})
 
