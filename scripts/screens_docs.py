@@ -24,6 +24,7 @@ SETS = {
     "portrait-elder": ["test_elder_view_is_larger_and_still_fits"],
     "landscape-zh": ["test_landscape_journey"],
     "portrait-en": ["test_english_first"],
+    "fleet-swap": ["test_screens_follow_a_swap_applied_after_the_session"],
 }
 
 
