@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kiosk.fleet.client import target_path
 from kiosk.fleet.delegation import (
     delegate,
     new_city_key,
@@ -143,12 +142,10 @@ def _publish(args: argparse.Namespace) -> int:
               f"({serial}.{role}.json, {len(chosen)} kiosks); copy that folder to the "
               f"province's upload area: live after its next `kiosk fleet timestamp`")
         return 0
-    delegated = ws.repo.delegated_roles()
-    own = [t for t in chosen if not any(r.is_delegated_path(target_path(t.id))
-                                        for r in delegated.values())]
-    for t in chosen:
-        if t not in own:
-            print(f"跳过 / skipped {t.id}: {role_name(t.city)} signs it")
+    delegated = ws.repo.delegated([t.id for t in chosen])
+    own = [t for t in chosen if t.id not in delegated]
+    for kiosk_id, role in delegated.items():
+        print(f"跳过 / skipped {kiosk_id}: {role} signs it")
     if not own:
         raise FleetError("所选终端都由市级签名", "every selected kiosk is delegated to its "
                          "city", code="delegated")

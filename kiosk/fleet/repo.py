@@ -168,6 +168,7 @@ class Repository:
         targets.unrecognized_fields["custom"] = {"bundle_version": version}
         self._write(Metadata(targets), self.keys.signers("targets"),
                     f"{targets.version}.targets.json")
+        self._intake()             # a new delegation lists the city's upload at once
         self._snapshot_and_timestamp(targets.version)
         return targets.version
 
@@ -198,6 +199,14 @@ class Repository:
         staged._write(Metadata(targets), self.keys.signers(role),
                       f"{targets.version}.{role}.json")
         return targets.version
+
+    def delegated(self, kiosk_ids: list[str]) -> dict[str, str]:
+        """Those of ``kiosk_ids`` a city signs: kiosk id → its role."""
+        if not self._has("targets"):
+            return {}
+        targets = self.load("targets").signed
+        found = {k: _delegated_to(targets, target_path(k)) for k in kiosk_ids}
+        return {k: role for k, role in found.items() if role}
 
     def listing(self, kiosk_id: str) -> TargetFile | None:
         """The signed entry a kiosk would find for its bundle now (province's or city's)."""
@@ -238,7 +247,6 @@ class Repository:
         return changed
 
     def _snapshot_and_timestamp(self, targets_version: int) -> None:
-        self._intake()
         fresh = not self._has("snapshot")
         snapshot = Snapshot() if fresh else self.load("snapshot").signed
         # TUF forbids a snapshot that drops a file the last one listed: a revoked city's

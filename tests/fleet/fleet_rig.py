@@ -51,10 +51,15 @@ class Operator:
         return version
 
     def edit(self, rel: str, old: str, new: str) -> None:
-        path = self.tree_dir / "layers" / rel
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        edit_layer(self.tree_dir, rel, old, new)
+
+
+def edit_layer(tree_dir: Path, rel: str, old: str, new: str) -> None:
+    """Replace ``old`` once in ``layers/<rel>`` of an operator's (or a city's) tree."""
+    path = tree_dir / "layers" / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {rel}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 @dataclass

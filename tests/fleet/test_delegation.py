@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fleet_rig import Kiosks, Operator
+from fleet_rig import Kiosks, Operator, edit_layer
 
 from kiosk.fleet.delegation import delegate, new_city_key, read_public_key, revoke, role_name
 from kiosk.fleet.errors import FleetError
@@ -55,10 +55,7 @@ class City:
         return version
 
     def edit(self, rel: str, old: str, new: str) -> None:
-        path = self.tree_dir / "layers" / rel
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        edit_layer(self.tree_dir, rel, old, new)
 
 
 def _delegate(operator: Operator, city: City) -> None:
