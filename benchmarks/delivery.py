@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
+import uuid
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -48,6 +49,7 @@ from kiosk.delivery.outbox import Outbox, PackageMeta  # noqa: E402
 from kiosk.delivery.suites import SUITE_NAMES, Role, suite  # noqa: E402
 from kiosk.delivery.tus import TusClient, TusOptions  # noqa: E402
 from kiosk.documents.render import images_to_pdf  # noqa: E402
+from kiosk.manifest import Header, Seal  # noqa: E402
 from kiosk.package import MaterialFile, write_package  # noqa: E402
 
 MiB = 1 << 20
@@ -161,13 +163,19 @@ def _page(seed: int) -> bytes:
     return out.getvalue()
 
 
-def _package_writer(pages: list[bytes], package_id: str, seal: dict[str, str]):  # type: ignore[no-untyped-def]
+def _package_writer(pages: list[bytes], package_id: str, seal: Seal):  # type: ignore[no-untyped-def]
     pdf = images_to_pdf([(p, 3264, 2448, 300) for p in pages], title="材料")
     material = MaterialFile(1, "r1", "m1", "材料", "原件", len(pages), pdf)
-    header = {"case_number": "bench", "kiosk_id": "510802-0001",
-              "sender": {"org_code": "x", "department": "x", "region_code": "510802"},
-              "receivers": [], "matter": {}, "applicant": {}, "delivery": {},
-              "commitments": []}
+    header = Header.model_validate({
+        "case_number": "510802-0001-261122-0001-1", "kiosk_id": "510802-0001",
+        "sender": {"org_code": "x", "department": "x", "region_code": "510802"},
+        "receivers": [{"region_code": "500103", "region_name": "重庆市渝中区",
+                       "department": "x", "org_code": "x", "transfer_number": "XT" + "0" * 28}],
+        "matter": {"code": "GA-HJZM-001", "name": "户籍类证明开具", "mode": "全程网办",
+                   "scope": "跨省通办", "case_type": "承诺件",
+                   "situation": {"code": "s", "name": "s"}},
+        "applicant": {"card_type": "resident", "name": "x", "id_number": "x", "phone": "x"},
+        "delivery": {"method": "窗口自取"}})
 
     def write(out: object) -> None:
         write_package(out, package_id=package_id, header=header,  # type: ignore[arg-type]
@@ -199,10 +207,10 @@ def seal_pages(folder: Path, repeat: int) -> dict[str, object]:
 
         def sealed(name: str = name, signer: Signer = signer, outbox: Outbox = outbox,
                    recipient: Recipient = recipient) -> None:
-            pid = f"p{next(ids):05d}"
+            pid = str(uuid.UUID(int=next(ids), version=4))
             meta = PackageMeta(pid, "bench", "GA-HJZM-001", name,
                                datetime.now(UTC) + timedelta(hours=2))
-            seal = {"suite": name, "kiosk_id": signer.kiosk_id, "key_id": signer.key_id}
+            seal = Seal(suite=name, kiosk_id=signer.kiosk_id, key_id=signer.key_id)
             seal_into_outbox(outbox, signer, [recipient], meta,
                              _package_writer(pages, pid, seal))
 

@@ -79,7 +79,7 @@ def _demo(args: argparse.Namespace) -> int:
             return code
         print("没有图形显示，改为运行无界面演示流程。/ No display: running the headless journey "
               "(set DISPLAY, or SDL_VIDEODRIVER=offscreen, to open the app).", file=sys.stderr)
-    from kiosk.journey import Scenario, run
+    from kiosk.demo.citizen import Scenario, run
 
     matter = args.matter or _first_takeable(settings)
     outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out)

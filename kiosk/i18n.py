@@ -81,7 +81,7 @@ MARKERS = frozenset({"t", "bi", "say", "N_", "next_button", "back_button"})
 
 
 def extract_msgids(sources: list[Path]) -> dict[str, str]:
-    """Every literal message id passed to a marker call in ``sources`` → 'file:line'."""
+    """Every literal message id passed to a marker call in ``sources`` → 'path:line'."""
     import ast
 
     found: dict[str, str] = {}
@@ -89,7 +89,7 @@ def extract_msgids(sources: list[Path]) -> dict[str, str]:
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
             for text in _marked(node):
-                found.setdefault(text, f"{path.name}:{getattr(node, 'lineno', 0)}")
+                found.setdefault(text, f"{path}:{getattr(node, 'lineno', 0)}")
     return found
 
 

@@ -23,7 +23,9 @@ from typing import Any, get_args
 
 from drivers.errors import DeviceError
 from drivers.identity import MrzKey
-from kiosk.bootstrap import load_named
+from kiosk.devices.builtin import BUILTIN
+from kiosk.devices.kinds import DeviceKind
+from kiosk.devices.registry import DeviceContext, load_named
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITIES = ROOT / "assets" / "demo" / "identities.toml"
@@ -92,15 +94,18 @@ def _reader_for(args: argparse.Namespace) -> tuple[Any, MrzKey | None]:
         parts = (args.mrz or "").split(",")
         if len(parts) != 3:
             raise ValueError("--backend pcsc needs --mrz DOCNO,BIRTH_YYMMDD,EXPIRY_YYMMDD")
-        reader = load_named("drivers.identity.emrtd.reader:PcscReader")(
-            reader=args.reader, extended=not args.short_apdus)
+        reader = _build("pcsc", {"reader": args.reader, "extended": not args.short_apdus})
         return reader, MrzKey(*(p.strip() for p in parts))
     if not args.port:
         raise ValueError("--backend ga467 needs --port")
-    decoder = (load_named("drivers.identity.ga467.photo:VendorWltLibrary")(args.photo_library)
-               if args.photo_library else None)
-    return load_named("drivers.identity.ga467.reader:Ga467Reader")(
-        args.port, baudrate=args.baudrate, photo_decoder=decoder), None
+    return _build("ga467", {"port": args.port, "baudrate": args.baudrate,
+                            "photo_library": args.photo_library or ""}), None
+
+
+def _build(backend: str, options: dict[str, Any]) -> Any:
+    """A reader through the device registry, as the kiosk builds its own."""
+    return BUILTIN.make(DeviceKind.IDENTITY_READER, backend, options,
+                        DeviceContext(assets=ROOT / "assets", data_dir=Path(".")))
 
 
 def _emulate(args: argparse.Namespace) -> int:

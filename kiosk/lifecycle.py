@@ -8,13 +8,15 @@ half way through a citizen's session.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import StrEnum
 
 from drivers.status import DeviceState, DeviceStatus, PaperLevel
 from kiosk.bus import EventBus
-from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.catalogue.model import Matter
+from kiosk.devices.kinds import LABELS, DeviceKind
 from kiosk.errors import SessionError
 from kiosk.settings import Hours
 
@@ -50,8 +52,7 @@ REASON_TEXT = {
                       "please go to a service window"),
 }
 
-DEVICE_ZH = {DeviceKind.IDENTITY_READER: "身份证阅读器", DeviceKind.DOCUMENT_CAMERA: "高拍仪",
-             DeviceKind.RECEIPT_PRINTER: "凭条打印机", DeviceKind.SPEAKER: "语音播报"}
+BUILTIN_NAMES: dict[str, str] = {kind: zh for kind, (zh, _) in LABELS.items()}
 
 
 @dataclass(frozen=True)
@@ -65,14 +66,17 @@ class Availability:
 class Lifecycle:
     """Holds the kiosk state; publishes every change on the bus as ``kiosk.lifecycle``."""
 
-    def __init__(self, bus: EventBus, hours: Hours,
-                 routed: frozenset[str] | None = None) -> None:
+    def __init__(self, bus: EventBus, hours: Hours, routed: frozenset[str] | None = None,
+                 device_names: Mapping[str, str] = BUILTIN_NAMES) -> None:
+        """``device_names``: each device kind's Chinese name, for the reason a matter is
+        unavailable (the registry's, when a kiosk is composed)."""
         self._bus = bus
+        self._device_names = device_names
         self._hours = hours
         self._routed = routed          # regions packages can be sent to; None: not checked
         self.alerts: list[dict[str, str]] = []
         self._lock = threading.Lock()
-        self._devices: dict[DeviceKind, DeviceStatus] = {}
+        self._devices: dict[str, DeviceStatus] = {}
         self._state = KioskState.INITIALIZE
         self._reason: Reason | None = None
         self._held = False             # maintenance by command, or a configuration swap
@@ -85,7 +89,7 @@ class Lifecycle:
     def reason(self) -> Reason | None:
         return self._reason
 
-    def device_status(self, kind: DeviceKind, status: DeviceStatus, now: datetime) -> None:
+    def device_status(self, kind: str, status: DeviceStatus, now: datetime) -> None:
         with self._lock:
             self._devices[kind] = status
         self.evaluate(now)
@@ -162,8 +166,8 @@ class Lifecycle:
                     reason = (Reason.CONSUMABLES if status and status.paper is PaperLevel.OUT
                               else Reason.HARDWARE)
                     zh, en = REASON_TEXT[reason]
-                    return Availability(False, reason, f"{DEVICE_ZH[kind]}：{zh}",
-                                        f"{kind.value}: {en}")
+                    name = self._device_names.get(kind, kind)
+                    return Availability(False, reason, f"{name}：{zh}", f"{kind}: {en}")
         return Availability(True)
 
     def _blocking_reason(self, now: datetime) -> Reason | None:

@@ -18,8 +18,8 @@ from pydantic import TypeAdapter, ValidationError
 from drivers.printer import PrintJob
 from drivers.printer.escpos_encode import encode
 from drivers.printer.program import PrinterProfile
-from kiosk.bootstrap import FONT as ASSET_FONT
-from kiosk.bootstrap import open_printer
+from kiosk.devices.builtin import FONT as ASSET_FONT
+from kiosk.devices.urls import open_printer
 from kiosk.documents import forms
 from kiosk.documents.model import Receipt
 from kiosk.documents.samples import sample_receipt

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.bootstrap import load_named
+from kiosk.devices.builtin import BUILTIN
+from kiosk.devices.kinds import DeviceKind
+from kiosk.devices.registry import DeviceContext, load_named
 from kiosk.errors import BilingualError, KioskError
 
 FILES = "drivers.camera.files"
-DECODERS = {"zxing": "drivers.barcode.zxing_backend:ZxingDecoder",
-            "pyzbar": "drivers.barcode.pyzbar_backend:PyzbarDecoder"}
 
 
 def add_parser(sub: Any) -> None:
@@ -41,7 +41,8 @@ def add_parser(sub: Any) -> None:
     rectify.set_defaults(func=_rectify)
     codes = scan.add_parser("codes", help="read barcodes and QR codes")
     codes.add_argument("images", type=Path, nargs="+")
-    codes.add_argument("--decoder", choices=sorted(DECODERS), default="zxing")
+    codes.add_argument("--decoder", choices=BUILTIN.backends(DeviceKind.BARCODE_DECODER),
+                       default="zxing")
     codes.add_argument("--json", action="store_true")
     codes.set_defaults(func=_codes)
 
@@ -61,7 +62,8 @@ def _rectify(args: argparse.Namespace) -> int:
 
 
 def _codes(args: argparse.Namespace) -> int:
-    decoder = load_named(DECODERS[args.decoder])()
+    decoder = BUILTIN.make(DeviceKind.BARCODE_DECODER, args.decoder, {},
+                           DeviceContext(assets=Path("."), data_dir=Path(".")))
     codes = load_named(f"{FILES}:codes_file")
     return _each(args.images, lambda path: codes(path, decoder), args.json, _codes_line)
 

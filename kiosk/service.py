@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,17 +19,22 @@ from typing import Any
 from drivers.camera import CapturedPage
 from drivers.identity import Identity, MrzKey
 from kiosk import submission
+from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
-from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.camera_feed import CameraFeed
+from kiosk.catalogue.model import Matter
 from kiosk.delivery.outbox import PackageMeta
+from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
 from kiosk.documents.model import GuideSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
-from kiosk.lifecycle import Availability
+from kiosk.lifecycle import Availability, KioskState, Reason
+from kiosk.manifest import Seal
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
+from kiosk.settings import Hours, KioskIdentity
 from kiosk.tempstore import SessionStore
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
@@ -67,6 +73,37 @@ class KioskService:
 
     def now(self) -> datetime:
         return self._clock.now()
+
+    # --- what the screens may know of the kiosk ------------------------------------------
+    @property
+    def this_kiosk(self) -> KioskIdentity:
+        """Name, department, address and phone of this kiosk's hall."""
+        return self.k.settings.kiosk
+
+    @property
+    def hours(self) -> Hours:
+        return self.k.settings.hours
+
+    def state(self) -> tuple[KioskState, Reason | None]:
+        return self.k.lifecycle.state, self.k.lifecycle.reason
+
+    def all_matters(self) -> tuple[Matter, ...]:
+        """Every matter of the catalogue, takeable here or not (the search index, chips)."""
+        return self.k.catalogue.matters
+
+    def availability(self, matter: Matter) -> Availability:
+        return self.k.lifecycle.matter_availability(matter, self.now())
+
+    def camera_feed(self) -> CameraFeed:
+        """The document camera's live view with page detection and auto-capture."""
+        return self.k.camera_feed()
+
+    def call_guide(self, step: str) -> None:
+        """The citizen asked for a person; the hall's guide system hears it on the bus."""
+        self.k.bus.publish("ui.call_guide", {"kiosk": self.k.settings.kiosk.id, "step": step})
+
+    def request_staff_mode(self) -> None:
+        self.k.bus.publish("ui.staff_mode_requested", {"kiosk": self.k.settings.kiosk.id})
 
     def matters(self) -> list[tuple[Matter, Availability]]:
         now = self.now()
@@ -130,25 +167,27 @@ class KioskService:
         return session.add_page(material_id, page)
 
     def submit(self, session: Session) -> Submitted:
-        """Numbers → documents → ledger row → package sealed into the outbox → receipt."""
-        k, settings, now = self.k, self.k.settings, self.now()
-        matter = session.matter
-        assert matter is not None
-        case_no, transfers = k.ledger.allocate(
-            settings.kiosk.id, now.date(), tuple(r.code for r in matter.handling_regions))
-        numbers = submission.Numbers(case_no, transfers)
-        receipt_blocks = forms.receipt_blocks(submission.receipt(session, settings, numbers, now))
+        """The confirmed application: numbers → documents → seal → commit → print."""
+        app = session.application
+        if app is None:
+            raise SessionError("尚未确认申请", "The application is not confirmed yet",
+                               code="bad_step")
+        k, now = self.k, self.now()
+        kiosk, office = k.settings.kiosk, submission.office(k.settings)
+        numbers = submission.Numbers(*k.ledger.allocate(kiosk.id, now.date(), app.regions))
+        case_no = numbers.case_number
+        receipt_blocks = forms.receipt_blocks(submission.receipt(app, office, numbers, now))
         receipt_pdf = k.renderer.pdf(receipt_blocks, title=f"受理(代收)通知书 {case_no}")
         slips = {region: k.renderer.pdf(forms.slip_blocks(slip), title="申请材料转办单")
-                 for region, slip in submission.transfer_slips(session, settings, numbers,
+                 for region, slip in submission.transfer_slips(app, kiosk, office, numbers,
                                                                now).items()}
         package_id = str(uuid.uuid4())
-        regions = tuple(r.code for r in matter.handling_regions)
         # ledger first: a crash before the commit leaves a row recovery marks 受理中断
-        k.ledger.record(submission.ledger_row(session, settings, case_no, transfers,
+        k.ledger.record(submission.ledger_row(app, kiosk, case_no, numbers.transfer_numbers,
                                               COMMITTED_STATE, now, package_id))
-        self._seal(session, package_id, regions, numbers, receipt_pdf, slips, now)
-        session.submitted(case_no, transfers[0])
+        materials = self._material_files(app, session.page_image)
+        self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)
+        session.submitted(case_no, numbers.transfer_numbers[0])
         log.info("case %s committed to the outbox as package %s", case_no, package_id)
         job = k.printing.job(f"receipt-{case_no}", "receipt", receipt_blocks)
         printed = k.printing.print(job)   # paper out: held, printed once after the refill
@@ -156,20 +195,24 @@ class KioskService:
             k.outbox.receipt_printed(package_id)
         k.courier.uploader.nudge()
         session.receipt_printed()
-        return Submitted(case_no, transfers, package_id, k.renderer.png(receipt_blocks),
-                         receipt_pdf, job.escpos or b"", printed)
+        return Submitted(case_no, numbers.transfer_numbers, package_id,
+                         k.renderer.png(receipt_blocks), receipt_pdf, job.escpos or b"",
+                         printed)
 
     def notify(self, session: Session) -> Notified:
         """The correction notice: every missing or wrong item at once, printed and logged."""
-        k, settings, now = self.k, self.k.settings, self.now()
-        number, _ = k.ledger.allocate(settings.kiosk.id, now.date(), ())
-        blocks = forms.notice_blocks(submission.notice(session, settings, number, now))
+        correction = session.correction()
+        k, now = self.k, self.now()
+        kiosk = k.settings.kiosk
+        number, _ = k.ledger.allocate(kiosk.id, now.date(), ())
+        blocks = forms.notice_blocks(submission.notice(correction, submission.office(k.settings),
+                                                       number, now))
         session.notice_issued()
-        k.ledger.record(submission.ledger_row(session, settings, number, (),
-                                              "一次性告知补正", now))
+        k.ledger.record(submission.ledger_row(correction, kiosk, number, (), "一次性告知补正",
+                                              now))
         k.printing.print(k.printing.job(f"notice-{number}", "notice", blocks))
         log.info("correction notice %s issued with %d items", number,
-                 len(session.result.problems) if session.result else 0)
+                 len(correction.problems))
         return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
 
     def guide_slip(self, matter: Matter) -> bytes:
@@ -191,32 +234,32 @@ class KioskService:
         delivered = self.k.courier.uploader.deliver_once()
         return list(dict.fromkeys(e.package_id for e in delivered))   # one per package
 
-    def _seal(self, session: Session, package_id: str, regions: tuple[str, ...],
-              numbers: submission.Numbers, receipt_pdf: bytes, slips: dict[str, bytes],
+    def _seal(self, app: Application, package_id: str, numbers: submission.Numbers,
+              materials: list[MaterialFile], receipt_pdf: bytes, slips: dict[str, bytes],
               now: datetime) -> None:
         """The package, streamed through the sealers into the outbox (durable on return)."""
         courier, settings = self.k.courier, self.k.settings
         signer = courier.signer()
         hours = settings.delivery.transfer_deadline_hours
-        assert session.matter is not None
-        meta = PackageMeta(package_id, numbers.case_number, session.matter.code, courier.suite,
+        meta = PackageMeta(package_id, numbers.case_number, app.matter.code, courier.suite,
                            (now + timedelta(hours=hours)).astimezone(UTC))
-        header = submission.manifest_header(session, settings, numbers)
-        materials = self._material_files(session)
-        courier.seal(meta, regions, lambda out: write_package(
+        header = submission.manifest_header(app, settings.kiosk, numbers)
+        seal = Seal(suite=courier.suite, kiosk_id=signer.kiosk_id, key_id=signer.key_id)
+        courier.seal(meta, app.regions, lambda out: write_package(
             out, package_id=package_id, header=header, materials=materials,
             receipt_pdf=receipt_pdf, slip_pdfs=slips, received_at=now, deadline_hours=hours,
-            seal={"suite": courier.suite, "kiosk_id": signer.kiosk_id,
-                  "key_id": signer.key_id}))
+            seal=seal))
 
-    def _material_files(self, session: Session) -> list[MaterialFile]:
-        assert session.result is not None
+    @staticmethod
+    def _material_files(app: Application,
+                        image: Callable[[StoredPage], bytes]) -> list[MaterialFile]:
+        """One PDF per material, from the sealed page images (``image`` reads one back)."""
         files = []
-        for seq, item in enumerate(session.result.items, start=1):
-            pages = session.pages.get(item.material.id, [])
-            pdf = images_to_pdf([(session.page_image(p), p.width, p.height, p.dpi)
-                                 for p in pages], title=item.material.name) if pages else None
-            files.append(MaterialFile(seq, item.requirement_id, item.material.id,
+        for m in app.materials:
+            item = m.item
+            pdf = images_to_pdf([(image(p), p.width, p.height, p.dpi) for p in m.pages],
+                                title=item.material.name) if m.pages else None
+            files.append(MaterialFile(m.sequence, item.requirement_id, item.material.id,
                                       item.material.name, item.material.original.value,
-                                      len(pages), pdf, item.deferred))
+                                      len(m.pages), pdf, item.deferred))
         return files

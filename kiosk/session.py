@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from drivers.barcode import Barcode
-from drivers.camera import CapturedPage, PageQuality
+from drivers.camera import CapturedPage
 from drivers.identity import Identity
+from kiosk.application import Application, CapturedMaterial, Contact, Correction, StoredPage
 from kiosk.bus import EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
@@ -70,22 +69,7 @@ class Rating(StrEnum):   # 好差评, GB/T 39734-2020: five levels, one rating p
     VERY_DISSATISFIED = "非常不满意"
 
 
-@dataclass(frozen=True)
-class StoredPage:
-    ref: str                      # in the session's encrypted store
-    width: int
-    height: int
-    dpi: int
-    quality: PageQuality
-    barcodes: tuple[Barcode, ...]
-
-
-@dataclass(frozen=True)
-class Contact:
-    phone: str
-    address: str = ""
-    postcode: str = ""
-    email: str = ""
+__all__ = ["NEXT", "Contact", "EndReason", "Rating", "Session", "Step", "StoredPage"]
 
 
 class Session:
@@ -113,11 +97,13 @@ class Session:
         self.contact: Contact | None = None
         self.case_number: str | None = None
         self.transfer_number: str | None = None
+        self.application: Application | None = None     # frozen at confirm
 
     def applicant_data_present(self) -> bool:
         """True while anything about the applicant is held (used by tests and diagnostics)."""
         return any((self.matter, self.identity, self.pages, self.commitments, self.result,
-                    self.contact, self.case_number)) or not self._store.wiped
+                    self.contact, self.case_number, self.application)) \
+            or not self._store.wiped
 
     # --- steps ---------------------------------------------------------------------------
     def choose_matter(self, matter: Matter, situation_code: str | None = None) -> None:
@@ -208,6 +194,14 @@ class Session:
                                code="address_required")
         self._go(Step.CONFIRM)
         self.delivery, self.contact = delivery, contact
+        self.application = self._freeze(delivery, contact)
+
+    def correction(self) -> Correction:
+        """What the correction notice is made of (review found items missing or wrong)."""
+        if self.result is None or self.result.accepted or self.identity is None:
+            raise SessionError("没有需要补正的材料", "Nothing to correct", code="no_notice")
+        return Correction(self._require_matter(), self.identity, self.contact,
+                          self.result.items, self.result.problems)
 
     def submitted(self, case_number: str, transfer_number: str) -> None:
         self._go(Step.SUBMITTED)
@@ -259,6 +253,14 @@ class Session:
         return None
 
     # --- internals -----------------------------------------------------------------------
+    def _freeze(self, delivery: DeliveryOption, contact: Contact) -> Application:
+        assert self.result is not None and self.identity is not None
+        materials = tuple(
+            CapturedMaterial(seq, item, tuple(self.pages.get(item.material.id, ())))
+            for seq, item in enumerate(self.result.items, start=1))
+        return Application(self._require_matter(), self._require_situation(), self.identity,
+                           contact, delivery, materials, tuple(sorted(self.commitments)))
+
     def _go(self, step: Step) -> None:
         if step not in NEXT[self.step]:
             raise SessionError("当前步骤不能进行此操作", f"Cannot go from {self.step} to {step}",

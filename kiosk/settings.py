@@ -10,9 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kiosk.devices.builtin import BUILTIN
+from kiosk.devices.kinds import LEGACY_SECTIONS
+from kiosk.devices.registry import Problem, Registry
 from kiosk.validation import load_model
 
-SETTINGS_SCHEMA_VERSION = 1
+SETTINGS_SCHEMA_VERSION = 2
 OptionValue = str | int | float | bool | list[int]    # list: e.g. a size [width, height]
 
 
@@ -64,18 +67,28 @@ class SessionSettings(_Section):
     capture_dwell_s: float = Field(1.5, ge=0)     # a good page held this still → auto-capture
 
 
-class DeviceSettings(_Section):
+class DeviceConfig(_Section):
+    """One device as written: ``backend`` and its ``options``, checked against the device
+    registry's typed model for that backend when the settings load."""
+
     backend: str
     options: dict[str, OptionValue] = {}
 
 
 class Devices(_Section):
+    """``[devices.<kind>]`` for each kind of kiosk.devices.kinds; a kind left out runs its
+    registry default (emulated devices, the zxing decoder)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, DeviceConfig] = Field(init=False)
     status_poll_s: float = Field(60, gt=0)        # idle status checks (paper, cover, ...)
-    identity: DeviceSettings = DeviceSettings(backend="emulated")
-    camera: DeviceSettings = DeviceSettings(backend="emulated")
-    barcode: DeviceSettings = DeviceSettings(backend="zxing")
-    printer: DeviceSettings = DeviceSettings(backend="emulated")
-    speaker: DeviceSettings = DeviceSettings(backend="emulated")
+
+    @property
+    def configured(self) -> dict[str, DeviceConfig]:
+        return dict(self.__pydantic_extra__ or {})
+
+    def get(self, kind: str) -> DeviceConfig | None:
+        return self.configured.get(kind)
 
 
 class UiSettings(_Section):
@@ -161,7 +174,7 @@ class Paths(_Section):
 
 
 class Settings(_Section):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     kiosk: KioskIdentity
     hours: Hours = Hours()
     session: SessionSettings = SessionSettings()
@@ -170,6 +183,15 @@ class Settings(_Section):
     paths: Paths = Paths()
     ui: UiSettings = UiSettings()
     fleet: Fleet = Fleet()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: object) -> object:
+        """Files of schema 1 still load (deployed kiosks keep theirs until the fleet's next
+        bundle); see :func:`migrate_v1`."""
+        if isinstance(data, dict) and data.get("schema_version") == 1:
+            return migrate_v1(data)
+        return data
 
     @model_validator(mode="after")
     def _warning_fits(self) -> Settings:
@@ -202,6 +224,24 @@ class Settings(_Section):
             update={"paths": self.paths.model_copy(update={"data_dir": data_dir.resolve()})})
 
 
-def load_settings(path: Path) -> Settings:
-    """Load and validate settings, or raise ConfigError naming the file, line and key."""
-    return load_model(path, Settings).resolved(path.resolve().parent)
+def migrate_v1(data: dict[str, object]) -> dict[str, object]:
+    """Schema 1 → 2: device sections take the device-kind names (``[devices.printer]`` →
+    ``[devices.receipt_printer]``)."""
+    devices = data.get("devices")
+    if isinstance(devices, dict):
+        devices = {str(LEGACY_SECTIONS.get(k, k)): v for k, v in devices.items()}
+    return {**data, "schema_version": 2, **({"devices": devices} if devices else {})}
+
+
+def device_problems(settings: Settings, registry: Registry = BUILTIN) -> list[Problem]:
+    """Unknown kinds, unknown backends and every bad option, located under ``devices``."""
+    return [p for kind, conf in settings.devices.configured.items()
+            for p in registry.problems(kind, conf.backend, conf.options)]
+
+
+def load_settings(path: Path, registry: Registry = BUILTIN) -> Settings:
+    """Load and validate settings (devices against ``registry``), or raise ConfigError naming
+    the file, line and key."""
+    settings = load_model(path, Settings,
+                          check=lambda s: device_problems(s, registry))
+    return settings.resolved(path.resolve().parent)

@@ -12,6 +12,7 @@ import re
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,21 +25,26 @@ M = TypeVar("M", bound=BaseModel)
 Loc = tuple[int | str, ...]
 
 
-def load_model(path: Path, model: type[M], *, skip_loc: tuple[str, ...] = ()) -> M:
+def load_model(path: Path, model: type[M], *, skip_loc: tuple[str, ...] = (),
+               check: Callable[[M], list[dict[str, Any]]] | None = None) -> M:
     """Parse ``path`` (.toml or .yaml) and validate it as ``model``, or raise ConfigError.
 
     ``skip_loc`` names pydantic discriminator tags that appear in error locations but not
-    in the file (so they are dropped before looking up lines).
+    in the file (so they are dropped before looking up lines). ``check`` finds what the
+    schema alone cannot (e.g. device options typed by a registry); it returns problems in
+    pydantic's error shape, with ``known`` listing the valid keys for an unknown one.
     """
     text = _read(path)
     data, lines = _parse(path, text)
     try:
-        return model.model_validate(data)
+        value = model.model_validate(data)
+        errors: list[Any] = check(value) if check else []
     except ValidationError as exc:
-        problems = [
-            _describe(path, err, model, lines, text, skip_loc) for err in exc.errors()
-        ]
-        raise ConfigError(str(path), problems) from None
+        errors = list(exc.errors())
+    if errors:
+        problems = [_describe(path, err, model, lines, text, skip_loc) for err in errors]
+        raise ConfigError(str(path), problems)
+    return value
 
 
 def _read(path: Path) -> str:
@@ -87,7 +93,7 @@ def _describe(path: Path, err: Any, model: type[BaseModel], lines: dict[Loc, int
     prefix = f"{path}:{line}: " if line else f"{path}: "
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
-        known = sorted(_fields_at(model, loc[:-1]))
+        known = err.get("known") or sorted(_fields_at(model, loc[:-1]))
         near = difflib.get_close_matches(key, known, n=1, cutoff=0.5)
         hint = f"；是否应为 / did you mean `{near[0]}`?" if near else ""
         return f"{prefix}{where}: 未知的键 / unknown key `{key}`{hint}"
@@ -119,10 +125,17 @@ def _line_for(loc: Loc, lines: dict[Loc, int], text: str) -> int | None:
 
 
 def _toml_line(loc: Loc, text: str) -> int | None:
-    """Best effort: the line of ``key =`` inside ``[table]`` for a loc of plain keys."""
+    """Best effort: the line of ``key =`` inside ``[table]`` for a loc of plain keys; a key
+    inside an inline table (``options = { hots = ... }``) is found on the line of its table."""
     names = [str(p) for p in loc if isinstance(p, str)]
-    if not names:
-        return None
+    for end in range(len(names), 0, -1):
+        line = _toml_key_line(names[:end], text)
+        if line is not None:
+            return line
+    return None
+
+
+def _toml_key_line(names: list[str], text: str) -> int | None:
     table, key = names[:-1], names[-1]
     current: list[str] = []
     fallback = None

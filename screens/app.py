@@ -17,31 +17,33 @@ from kivy.core.window import Window
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.bootstrap import FONT, Kiosk
-from kiosk.demo_hand import DemoHand
+from kiosk.bootstrap import Kiosk
+from kiosk.demo.hand import DemoHand
+from kiosk.devices.builtin import FONT
 from kiosk.fleet.host import APPLIED_TOPIC, KioskHost
 from kiosk.i18n import Translator
 from kiosk.ime import PinyinIME
 from kiosk.service import KioskService
 from kiosk.voice import Voice
-from screens.attract import AttractScreen
 from screens.bridge import UiBridge
-from screens.capture import CaptureScreen
-from screens.confirm import ConfirmScreen
+from screens.citizen.attract import AttractScreen
+from screens.citizen.capture import CaptureScreen
+from screens.citizen.confirm import ConfirmScreen
+from screens.citizen.delivery import DeliveryScreen
+from screens.citizen.guide import GuideScreen
+from screens.citizen.identify import IdentifyScreen
+from screens.citizen.journey import CitizenJourney
+from screens.citizen.matters import MattersScreen
+from screens.citizen.printing import PrintingScreen
+from screens.citizen.rating import DoneScreen, RatingScreen
+from screens.citizen.review import ReviewScreen
 from screens.context import Ui
-from screens.delivery import DeliveryScreen
 from screens.demo_panel import DemoPanel
-from screens.guide import GuideScreen
-from screens.identify import IdentifyScreen
-from screens.journey import Journey
-from screens.matters import MattersScreen
-from screens.printing import PrintingScreen
-from screens.rating import DoneScreen, RatingScreen
-from screens.review import ReviewScreen
+from screens.navigator import Navigator
 from screens.theme import Theme
 
 log = logging.getLogger(__name__)
-SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, CaptureScreen,
+CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, CaptureScreen,
            ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen, RatingScreen, DoneScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
@@ -64,6 +66,8 @@ class KioskApp(App):
         super().__init__(**kwargs)
         self.kiosk, self.demo, self.clock, self.host = kiosk, demo, clock, host
         self.ui: Ui | None = None
+        self.nav: Navigator | None = None
+        self.journey: CitizenJourney | None = None
         self._root = FloatLayout()       # outlives swaps: the window keeps one root widget
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -80,20 +84,21 @@ class KioskApp(App):
         """The screens, journey and demo panel for ``kiosk``, into the root, on attract."""
         settings, ui_settings = kiosk.settings, kiosk.settings.ui
         theme = Theme(dpi=ui_settings.screen_dpi, landscape=Window.width > Window.height)
-        ui = Ui(kiosk=kiosk, service=KioskService(kiosk),
+        ui = Ui(service=KioskService(kiosk),
                 tr=Translator(settings.paths.assets / "locale", ui_settings.language),
                 bridge=UiBridge(kiosk.bus), theme=theme,
                 voice=Voice(kiosk.speaker, ui_settings.voice), clock=self.clock,
                 ime=PinyinIME.load())
         manager = ScreenManager(transition=NoTransition())
-        ui.journey = Journey(ui, manager)
-        for screen_class in SCREENS:
-            manager.add_widget(screen_class(ui))
-        self.ui = ui
+        nav = Navigator(ui, manager)
+        journey = CitizenJourney(ui, nav)
+        for screen_class in CITIZEN_SCREENS:
+            manager.add_widget(screen_class(ui, nav, journey))
+        self.ui, self.nav, self.journey = ui, nav, journey
         self._root.add_widget(manager)
-        hand = DemoHand(kiosk.identity, kiosk.camera, kiosk.printer)
+        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
         if self.demo and hand.available:
-            self._root.add_widget(DemoPanel(ui, hand, pos_hint={"x": 0, "y": 0}))
+            self._root.add_widget(DemoPanel(ui, nav, hand, pos_hint={"x": 0, "y": 0}))
         manager.current = "attract"
 
     def _applied(self, topic: str, payload: Any) -> None:
@@ -105,11 +110,11 @@ class KioskApp(App):
         """The screens again on the swapped-in kiosk (the old one is already closed)."""
         if kiosk is self.kiosk:
             return                           # build() already mounted it
-        if self.ui is not None:
-            if self.ui.journey.session is not None:
+        if self.ui is not None and self.nav is not None and self.journey is not None:
+            if self.journey.session is not None:
                 # ended, but its session.ended hop has not run yet: wipe it like that would
-                self.ui.journey.back_to_attract()
-            close_ui(self.ui)
+                self.journey.back_to_attract()
+            close_ui(self.ui, self.nav)
         self._root.clear_widgets()
         orientation = kiosk.settings.ui.orientation
         if orientation != self.kiosk.settings.ui.orientation:
@@ -122,26 +127,26 @@ class KioskApp(App):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        if self.ui is not None:
-            close_ui(self.ui)
+        if self.ui is not None and self.nav is not None:
+            close_ui(self.ui, self.nav)
 
 
-def close_ui(ui: Ui) -> None:
-    """Let go of a Ui: its touch guard and ticker, its bus subscriptions and workers, and
-    the service's subscription (the bus is shared with the kiosk that replaces it)."""
-    ui.journey.close_dialog()     # a dialog sits on the window, not in the root
-    ui.journey.close()
+def close_ui(ui: Ui, nav: Navigator) -> None:
+    """Let go of a Ui: the navigator's dialog (it sits on the window, not in the root), touch
+    guard and ticker, the bus subscriptions and workers, and the service's subscription (the
+    bus is shared with the kiosk that replaces it)."""
+    nav.close()
     ui.bridge.close()
     ui.service.close()
 
 
 def relayout(app: KioskApp, orientation: str | None = None, elder: bool | None = None) -> None:
     """Switch 长辈版 or orientation: a new theme, the current screen drawn again."""
-    ui = app.ui
-    assert ui is not None
+    ui, nav = app.ui, app.nav
+    assert ui is not None and nav is not None
     if orientation is not None:
         Window.size = window_size(orientation)
         ui.theme = replace(ui.theme, landscape=orientation == "landscape")
     if elder is not None:
         ui.theme = replace(ui.theme, elder=elder)
-    ui.journey.current.render()
+    nav.current.render()

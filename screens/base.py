@@ -1,5 +1,6 @@
-"""The frame every journey screen shares: progress, title, call-guide and cancel on top; the
-body; back and the main action at the bottom, where a thumb finds them.
+"""The frame every screen shares: progress, title, call-guide and cancel on top; the body;
+back and the main action at the bottom, where a thumb finds them. Which steps the progress
+counts and what call-guide and cancel do belong to the user's journey (screens/citizen/frame.py).
 
 A screen builds its widgets each time it is entered (``render``) and drops them when the
 session ends (``wipe``), so nothing about one citizen is left for the next one to see.
@@ -19,23 +20,21 @@ from kivy.uix.widget import Widget
 from kiosk.errors import BilingualError
 from screens.context import Ui
 from screens.labels import N_
+from screens.navigator import Navigator
 from screens.widgets import KioskButton, Text, fit_height, fit_row
-
-# The citizen-facing steps, for "第 n 步 / 共 m 步".
-STEPS = ("选择事项", "阅读指南", "读取证件", "拍摄材料", "核对材料", "送达方式", "确认提交",
-         "打印回执", "服务评价")
 
 
 class KioskScreen(Screen):
     screen_name = ""
-    step: int | None = None      # 1-based index into STEPS; None: no progress shown
+    steps: tuple[str, ...] = ()  # the journey's steps, for "第 n 步 / 共 m 步"
+    step: int | None = None      # 1-based index into steps; None: no progress shown
     title_id = ""                # msgid of the title
     spoken_id = ""               # msgid of the spoken prompt on entering
     cancellable = True
 
-    def __init__(self, ui: Ui, **kwargs: Any) -> None:
+    def __init__(self, ui: Ui, nav: Navigator, **kwargs: Any) -> None:
         super().__init__(name=self.screen_name, **kwargs)
-        self.ui = ui
+        self.ui, self.nav = ui, nav
 
     # --- life cycle ----------------------------------------------------------------------
     def on_pre_enter(self, *_: Any) -> None:
@@ -47,7 +46,7 @@ class KioskScreen(Screen):
 
     def render(self) -> None:
         self.drop_widgets()
-        ui, theme = self.ui, self.ui.theme
+        theme = self.ui.theme
         root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2)
         with root.canvas.before:
             Color(*theme.palette.background)
@@ -62,7 +61,7 @@ class KioskScreen(Screen):
                 bar.add_widget(widget)
             root.add_widget(fit_row(bar))
         self.add_widget(root)
-        ui.journey.screen_rendered(self)
+        self.nav.screen_rendered()
 
     def wipe(self) -> None:
         """Forget everything shown: called when a session ends, whatever screen is current."""
@@ -93,13 +92,13 @@ class KioskScreen(Screen):
         row = BoxLayout(spacing=theme.gap * 2)
         progress = ""
         if self.step is not None:
-            progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(STEPS))
+            progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(self.steps))
         row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
-        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), ui.journey.call_guide,
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_guide,
                                     name="call_guide", size_hint_x=None, width=theme.mm(62),
                                     font=theme.small * 1.1))
         if self.cancellable:
-            row.add_widget(KioskButton(theme, ui.bi("取消办理"), ui.journey.ask_cancel,
+            row.add_widget(KioskButton(theme, ui.bi("取消办理"), self.ask_cancel,
                                         name="cancel", size_hint_x=None, width=theme.mm(48),
                                         font=theme.small * 1.1))
         box.add_widget(fit_row(row))
@@ -115,7 +114,7 @@ class KioskScreen(Screen):
         # one line of small text with its leading (CJK fonts are ~1.45 em tall)
         bar = BoxLayout(size_hint_y=None, height=theme.small * 1.6 * theme.line_height,
                         spacing=theme.mm(1))
-        for index in range(1, len(STEPS) + 1):
+        for index in range(1, len(self.steps) + 1):
             done, current = index < (self.step or 0), index == self.step
             mark = "✓" if done else str(index)
             cell = Text(theme, f"[b]{mark}[/b]" if current else mark, size=theme.small,
@@ -134,6 +133,12 @@ class KioskScreen(Screen):
 
     def body(self) -> Widget:
         return Widget()
+
+    def call_guide(self) -> None:
+        """The header's 呼叫工作人员 (the journey's screens say whom it calls)."""
+
+    def ask_cancel(self) -> None:
+        """The header's 取消办理, shown when ``cancellable``."""
 
     def footer(self) -> list[Widget]:
         return []

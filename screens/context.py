@@ -1,4 +1,5 @@
-"""What every screen is given: the kiosk's service, text, theme, the bridge and the journey.
+"""What every screen is given: the kiosk's service (the one way into the core), text, theme,
+voice and the bridge.
 
 Passed explicitly to each screen (no ``App.get_running_app()`` lookups), so a screen can be
 built and tested on its own.
@@ -8,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kiosk.bootstrap import Kiosk
 from kiosk.i18n import Translator
 from kiosk.ime import PinyinIME
 from kiosk.service import KioskService
@@ -19,13 +19,9 @@ from screens.bridge import UiBridge
 from screens.theme import Theme
 from screens.widgets import two_lines
 
-if TYPE_CHECKING:
-    from screens.journey import Journey
-
 
 @dataclass
 class Ui:
-    kiosk: Kiosk
     service: KioskService
     tr: Translator
     bridge: UiBridge
@@ -33,7 +29,6 @@ class Ui:
     voice: Voice | None = None
     ime: PinyinIME | None = None
     clock: Callable[[], float] = field(default=lambda: 0.0)
-    journey: Journey = field(init=False)
 
     @property
     def colon(self) -> str:

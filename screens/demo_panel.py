@@ -9,17 +9,18 @@ from typing import Any
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.demo_hand import DemoHand
+from kiosk.demo.hand import DemoHand
 from screens.context import Ui
+from screens.navigator import Navigator
 from screens.widgets import KioskButton, Text
 
 
 class DemoPanel(BoxLayout):
-    def __init__(self, ui: Ui, hand: DemoHand, **kwargs: Any) -> None:
+    def __init__(self, ui: Ui, nav: Navigator, hand: DemoHand, **kwargs: Any) -> None:
         theme = ui.theme
         super().__init__(size_hint=(1, None), height=theme.target, spacing=theme.mm(1),
                          padding=(theme.mm(1), 0), **kwargs)
-        self.ui, self.hand = ui, hand
+        self.ui, self.nav, self.hand = ui, nav, hand
         with self.canvas.before:
             Color(0.15, 0.15, 0.15, 0.85)
             self._bg = Rectangle()
@@ -37,7 +38,7 @@ class DemoPanel(BoxLayout):
         self.hand.present_card()
 
     def _page(self) -> None:
-        screen = self.ui.journey.current
+        screen = self.nav.current
         material_id = getattr(screen, "current", "")
         if material_id:
             self.hand.place_page(screen.material(material_id).name)

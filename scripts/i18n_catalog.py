@@ -24,7 +24,7 @@ LOCALE = ROOT / "assets" / "locale"
 
 
 def sources() -> list[Path]:
-    return sorted((ROOT / "screens").glob("*.py"))
+    return sorted((ROOT / "screens").rglob("*.py"))
 
 
 def sync() -> None:
@@ -38,8 +38,9 @@ def sync() -> None:
         catalog = Catalog(locale=lang, project="tongban-kiosk", domain="tongban")
         for msgid, where in sorted(msgids.items(), key=lambda kv: kv[1]):
             string = old.get(msgid) or (msgid if lang == "zh_CN" else "")
-            file, line = where.split(":")
-            catalog.add(msgid, string, locations=[(f"screens/{file}", int(line))])
+            file, line = where.rsplit(":", 1)
+            location = Path(file).relative_to(ROOT).as_posix()
+            catalog.add(msgid, string, locations=[(location, int(line))])
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             write_po(handle, catalog, width=100, omit_header=False)

@@ -128,7 +128,7 @@ def test_bad_settings_type(tmp_path: Path) -> None:
 
 
 def test_wrong_settings_version(tmp_path: Path) -> None:
-    path = _mutated_settings(tmp_path, "schema_version = 1", "schema_version = 2")
+    path = _mutated_settings(tmp_path, "schema_version = 2", "schema_version = 3")
     assert any("schema_version" in p for p in _problems(path, load_settings))
 
 

@@ -13,7 +13,7 @@ from kiosk.catalogue import load_catalogue
 from kiosk.cli import main
 from kiosk.delivery.keys import DeviceKeys, Registry
 from kiosk.delivery.region import open_package
-from kiosk.journey import skipped_for_missing
+from kiosk.demo.citizen import skipped_for_missing
 from kiosk.package import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from kiosk.session import Rating
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "assets" / "locale"
-SOURCES = sorted((ROOT / "screens").glob("*.py"))
+SOURCES = sorted((ROOT / "screens").rglob("*.py"))
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 

@@ -10,8 +10,9 @@ from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for
 from drivers.identity.emulated import load_identities
 from drivers.identity.ga467.emulator import Ga467Module, TcpModule
 from drivers.status import DeviceState
-from kiosk.bootstrap import make_device
-from kiosk.settings import DeviceSettings, load_settings
+from kiosk.bootstrap import device_context
+from kiosk.devices.builtin import BUILTIN
+from kiosk.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = load_identities(ROOT / "assets" / "demo" / "identities.toml")
@@ -24,8 +25,8 @@ def test_ga467_plus_pcsc_reads_cards_without_a_key_and_passports_with_one(pcsc_r
     line = TcpModule(module)
     face = (ROOT / "assets" / "demo" / "face.jpg").read_bytes()
     chip = VpcdCard(EmrtdCard(files_for(CARDS["passport"], face)), port=pcsc_rig.port)
-    reader = make_device("identity", DeviceSettings(backend="ga467+pcsc", options={
-        "port": line.url, "reader": pcsc_rig.reader_names[0]}), settings)
+    reader = BUILTIN.make("identity_reader", "ga467+pcsc", {
+        "port": line.url, "reader": pcsc_rig.reader_names[0]}, device_context(settings))
     reader.open()
     try:
         module.present(CARDS["resident"])

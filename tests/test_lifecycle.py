@@ -10,7 +10,8 @@ import pytest
 
 from drivers.status import DeviceState, DeviceStatus, PaperLevel
 from kiosk.bus import EventBus
-from kiosk.catalogue.model import DeviceKind, Matter
+from kiosk.catalogue.model import Matter
+from kiosk.devices.kinds import DeviceKind
 from kiosk.errors import SessionError
 from kiosk.lifecycle import LIFECYCLE_TOPIC, KioskState, Lifecycle, Reason
 from kiosk.settings import Hours

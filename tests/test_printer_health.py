@@ -10,7 +10,7 @@ from typing import Any
 
 from drivers.status import PaperLevel
 from kiosk.bootstrap import build_kiosk
-from kiosk.catalogue.model import DeviceKind
+from kiosk.devices.kinds import DeviceKind
 from kiosk.lifecycle import Reason
 from kiosk.settings import load_settings
 

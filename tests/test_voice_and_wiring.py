@@ -13,12 +13,13 @@ from drivers.speaker.emulated import EmulatedSpeaker
 from drivers.speaker.espeak import EspeakSpeaker
 from drivers.status import DeviceState
 from kiosk.autocapture import CaptureState
-from kiosk.bootstrap import build_kiosk, make_device
+from kiosk.bootstrap import build_kiosk, device_context
 from kiosk.camera_feed import CameraFeed
-from kiosk.catalogue.model import DeviceKind
+from kiosk.devices.builtin import BUILTIN
+from kiosk.devices.kinds import DeviceKind
 from kiosk.errors import ConfigError
 from kiosk.lifecycle import KioskState
-from kiosk.settings import DeviceSettings, Settings, load_settings
+from kiosk.settings import Settings, load_settings
 from kiosk.voice import Voice, speaker_lang
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,12 +63,12 @@ def test_a_broken_speaker_never_breaks_the_screen() -> None:
 def test_shipped_settings_have_the_new_keys() -> None:
     default = load_settings(ROOT / "config" / "default.toml")
     demo = load_settings(ROOT / "config" / "demo.toml")
-    assert default.devices.speaker.backend == "espeak"
-    assert demo.devices.speaker.backend == "emulated"
+    assert default.devices.configured["speaker"].backend == "espeak"
+    assert demo.devices.configured["speaker"].backend == "emulated"
     for settings in (default, demo):
         assert settings.session.capture_dwell_s == 1.5
-        assert settings.devices.camera.options["preview_size"] == [1280, 720]
-        assert settings.devices.camera.options["preview_fps"] == 15
+        assert settings.devices.configured["document_camera"].options["preview_size"] == [1280, 720]
+        assert settings.devices.configured["document_camera"].options["preview_fps"] == 15
         assert settings.ui.orientation == "portrait" and settings.ui.language == "zh_CN"
         assert settings.ui.voice and settings.ui.screen_dpi == 96
     assert default.ui.fullscreen and not demo.ui.fullscreen
@@ -90,22 +91,22 @@ def test_bad_ui_settings_are_refused(tmp_path: Path, line: str, key: str) -> Non
 
 def test_speaker_backends_from_settings(tmp_path: Path) -> None:
     settings = _demo(tmp_path)
-    espeak = make_device("speaker", DeviceSettings(
-        backend="espeak", options={"output": "voice", "rate": 140, "volume": 120}), settings)
+    espeak = BUILTIN.make("speaker", "espeak", {"output": "voice", "rate": 140, "volume": 120},
+                          device_context(settings))
     assert isinstance(espeak, EspeakSpeaker)
-    assert isinstance(make_device("speaker", DeviceSettings(backend="emulated"), settings),
+    assert isinstance(BUILTIN.make("speaker", "emulated", {}, device_context(settings)),
                       EmulatedSpeaker)
     with pytest.raises(ConfigError):
-        make_device("speaker", DeviceSettings(backend="festival"), settings)
+        BUILTIN.make("speaker", "festival", {}, device_context(settings))
 
 
 @pytest.mark.parametrize("size", [[1280], [0, 720], "1280x720"])
 def test_a_bad_preview_size_names_the_key(tmp_path: Path, size: Any) -> None:
     settings = _demo(tmp_path)
     with pytest.raises(ConfigError) as info:
-        make_device("camera", DeviceSettings(backend="emulated",
-                                             options={"preview_size": size}), settings)
-    assert "devices.camera.options.preview_size" in info.value.problems[0]
+        BUILTIN.make("document_camera", "emulated", {"preview_size": size},
+                     device_context(settings))
+    assert "devices.document_camera.options.preview_size" in info.value.problems[0]
 
 
 def test_the_speaker_is_a_device_but_never_blocks_a_matter(tmp_path: Path) -> None:

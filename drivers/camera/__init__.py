@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -137,3 +137,13 @@ class DocumentCamera(Protocol):
         """The newest preview frame only (never a backlog); None before the first one or
         while the camera is gone."""
         ...
+
+
+@runtime_checkable
+class DocumentPlate(Protocol):
+    """What a hand does to an emulated document camera: lay page ``page`` of the material
+    named ``label`` on the plate, and clear the plate."""
+
+    def place(self, label: str, page: int = 1) -> None: ...
+
+    def remove(self) -> None: ...

@@ -24,6 +24,7 @@ from drivers.camera import CapturedPage, NoPageFound, PageQuality, PreviewFrame
 from drivers.camera.preview import PreviewLoop
 from drivers.camera.scene import DeskScene
 from drivers.errors import DeviceError, DeviceFault
+from drivers.faults import Faults
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
 FAULTS = ("unplugged", "blurred", "glare", "no_page")
@@ -166,7 +167,7 @@ class EmulatedCamera:
         self._reporter = StatusReporter(name)
         self._opened = False
         self._placed: tuple[str, int] | None = None
-        self._faults: set[str] = set()
+        self._faults = Faults(name, FAULTS, self._reporter)
         self._cache: dict[tuple[str, int], Image.Image] = {}
         self._render_lock = threading.Lock()   # captures and the preview share the cache
         self._samples: list[tuple[str, str]] | None = None   # (keyword, file), lazily read
@@ -274,7 +275,7 @@ class EmulatedCamera:
         with self._cond:
             if not self._opened or "unplugged" in self._faults:
                 return None
-            placed, placement, faults = self._placed, self._placements, frozenset(self._faults)
+            placed, placement, faults = self._placed, self._placements, self._faults.active
             shifts, self._shifts = self._shifts, []
         if placement != self._shown:   # rendering a page is slow: done here, not in place()
             self._shown = placement
@@ -289,26 +290,19 @@ class EmulatedCamera:
         return image, _FrameNotes(quad, moving, placement)
 
     def inject(self, fault: str) -> None:
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self._cond:
-            if fault not in self._faults:
-                self._faults.add(fault)
-                self._reporter.emit("fault", fault=fault, active=True)
-                self._refresh_status()
-                self._cond.notify_all()
+            self._faults.inject(fault)
+            self._refresh_status()
+            self._cond.notify_all()
 
     def clear_faults(self) -> None:
         with self._cond:
-            for fault in sorted(self._faults):
-                self._reporter.emit("fault", fault=fault, active=False)
             self._faults.clear()
             self._refresh_status()
 
     @property
     def faults(self) -> frozenset[str]:
-        with self._cond:
-            return frozenset(self._faults)
+        return self._faults.active
 
     def _refresh_status(self) -> None:
         if not self._opened:
@@ -320,7 +314,7 @@ class EmulatedCamera:
 
     def _page_or_fault(self) -> bool:
         return (self._placed is not None or not self._opened
-                or bool(self._faults & {"unplugged", "no_page"}))
+                or bool(self._faults.active & {"unplugged", "no_page"}))
 
     def _check_ready(self) -> None:
         if not self._opened:

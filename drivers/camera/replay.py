@@ -24,6 +24,7 @@ import numpy.typing as npt
 from drivers.camera import CapturedPage, PreviewFrame
 from drivers.camera.preview import PreviewLoop
 from drivers.errors import DeviceError, DeviceFault
+from drivers.faults import Faults
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class ReplayCamera:
         self._stills: list[Path] = []
         self._missing = ""               # why there is nothing to play
         self._opened = False
-        self._faults: set[str] = set()
+        self._faults = Faults(name, FAULTS, self._reporter)
         self._index = 0                  # the frame shown now
         self._origin: float | None = None   # when frame 0 was (or would have been) shown
         self._paused = False
@@ -249,25 +250,18 @@ class ReplayCamera:
         return found[0]
 
     def inject(self, fault: str) -> None:
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; expected one of {FAULTS}")
         with self._lock:
-            if fault not in self._faults:
-                self._faults.add(fault)
-                self._reporter.emit("fault", fault=fault, active=True)
-                self._refresh_status()
+            self._faults.inject(fault)
+            self._refresh_status()
 
     def clear_faults(self) -> None:
         with self._lock:
-            for fault in sorted(self._faults):
-                self._reporter.emit("fault", fault=fault, active=False)
             self._faults.clear()
             self._refresh_status()
 
     @property
     def faults(self) -> frozenset[str]:
-        with self._lock:
-            return frozenset(self._faults)
+        return self._faults.active
 
     # --- internals -----------------------------------------------------------------------
     def _grab(self, now: float) -> tuple[Rgb, int] | None:

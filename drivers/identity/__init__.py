@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from drivers.errors import DeviceError
 from drivers.status import DeviceStatus, EventSink
@@ -133,3 +133,13 @@ class IdentityReader(Protocol):
         """Wait up to ``timeout`` seconds for a card and read it, or raise a DeviceError.
         ``mrz`` is the access key of an eMRTD (passport); ID-card modules ignore it."""
         ...
+
+
+@runtime_checkable
+class CardSlot(Protocol):
+    """What a hand does to an emulated reader (the demo, the scripted citizen, tests): lay a
+    card on it — a key of its identities file — and take it away."""
+
+    def present(self, card: str) -> None: ...
+
+    def remove(self) -> None: ...

@@ -11,9 +11,10 @@ import threading
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from drivers.errors import DeviceError, DeviceFault
+from drivers.faults import Faults, names_of
 from drivers.identity import (
     LONG_TERM,
     CardNotFound,
@@ -126,9 +127,9 @@ class EmulatedIdentityReader:
         self._identities = dict(identities)
         self._cond = threading.Condition()  # an RLock inside: a sink may call back in
         self._card: Identity | None = None
-        self._faults: set[str] = set()
         self._open = False
         self._reporter = StatusReporter(name)
+        self._faults = Faults(name, names_of(IdentityFault), self._reporter)
 
     # --- IdentityReader -------------------------------------------------------------------
     def open(self, sink: EventSink | None = None) -> None:
@@ -153,12 +154,10 @@ class EmulatedIdentityReader:
             self._raise_if_broken()
             if self._card is None or "silence" in self._faults:
                 raise CardNotFound()
-            if "card_removed_mid_read" in self._faults:
-                self._faults.discard("card_removed_mid_read")
+            if self._faults.consume("card_removed_mid_read"):
                 self._take_card()
                 raise CardRemoved()
-            if "read_failed" in self._faults:
-                self._faults.discard("read_failed")
+            if self._faults.consume("read_failed"):
                 raise CardReadFailed("(emulated fault)")
             return self._card
 
@@ -183,10 +182,8 @@ class EmulatedIdentityReader:
                 self._take_card()
 
     def inject(self, fault: IdentityFault) -> None:
-        if fault not in get_args(IdentityFault):
-            raise ValueError(f"unknown identity reader fault {fault!r}")
         with self._cond:
-            self._faults.add(fault)
+            self._faults.inject(fault)
             self._refresh_status()
             self._cond.notify_all()  # a waiting read must see a module fault at once
 

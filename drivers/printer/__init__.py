@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from drivers.errors import DeviceError
-from drivers.status import DeviceStatus, EventSink
+from drivers.status import DeviceStatus, EventSink, PaperLevel
 
 
 @dataclass(frozen=True, repr=False)
@@ -54,3 +54,10 @@ class ReceiptPrinter(Protocol):
     def print_job(self, job: PrintJob) -> None:
         """Print the whole job or raise; a job cut short by paper-out is kept for a reprint."""
         ...
+
+
+@runtime_checkable
+class PaperTray(Protocol):
+    """What a hand does to an emulated printer: set what its paper sensor reads."""
+
+    def set_paper(self, level: PaperLevel) -> None: ...

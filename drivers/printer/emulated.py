@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 from drivers.errors import DeviceFault
+from drivers.faults import Faults, names_of
 from drivers.printer import CoverOpen, PaperOut, PrintJob
 from drivers.status import DeviceState, DeviceStatus, EventSink, PaperLevel, StatusReporter
 
@@ -37,9 +38,9 @@ class EmulatedPrinter:
         self.pending: list[PrintJob] = []   # cut short by paper-out, waiting for refill()
         self._lock = threading.RLock()      # reentrant: a sink may call back in
         self._paper = PaperLevel.FULL
-        self._faults: set[str] = set()
         self._open = False
         self._reporter = StatusReporter(name)
+        self._faults = Faults(name, names_of(PrinterFault), self._reporter)
         self._refresh_status()
 
     # --- ReceiptPrinter -------------------------------------------------------------------
@@ -89,10 +90,8 @@ class EmulatedPrinter:
             return done
 
     def inject(self, fault: PrinterFault) -> None:
-        if fault not in get_args(PrinterFault):
-            raise ValueError(f"unknown printer fault {fault!r}")
         with self._lock:
-            self._faults.add(fault)
+            self._faults.inject(fault)
             self._refresh_status()
 
     def clear_faults(self) -> None:
@@ -120,10 +119,9 @@ class EmulatedPrinter:
             self._reporter.emit("job_held", job_id=job.job_id, job_kind=job.kind)
 
     def _print_one(self, job: PrintJob) -> None:
-        if "paper_out_mid_job" in self._faults:
+        if self._faults.consume("paper_out_mid_job"):
             # Why: the roll runs out half way; the half-printed slip is worthless, so the
             # whole job is held and printed again in full after the refill.
-            self._faults.discard("paper_out_mid_job")
             self._paper = PaperLevel.OUT
             self._hold(job)
             self._refresh_status()

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
+from kiosk.devices.kinds import DeviceKind
+
 CATALOGUE_SCHEMA_VERSION = 1
 
 
@@ -79,13 +81,6 @@ class LifeEvent(StrEnum):
     PAPERS = "证件证明"
     BUSINESS = "开办企业"
     OTHER = "其他"
-
-
-class DeviceKind(StrEnum):
-    IDENTITY_READER = "identity_reader"
-    DOCUMENT_CAMERA = "document_camera"
-    RECEIPT_PRINTER = "receipt_printer"
-    SPEAKER = "speaker"            # voice is optional: not for a matter's required_devices
 
 
 class PageRange(Strict):

@@ -127,7 +127,7 @@ class Heartbeat:
         alerts: dict[str, int] = {}
         for alert in lifecycle.alerts:
             alerts[alert["code"]] = alerts.get(alert["code"], 0) + 1
-        devices = {kind.value: device.status() for kind, device in kiosk.devices.items()}
+        devices = kiosk.devices.statuses()
         return build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
                             state=lifecycle.state.value,
                             reason=lifecycle.reason.value if lifecycle.reason else None,
@@ -185,17 +185,18 @@ class Heartbeat:
     def diagnostics(self) -> dict[str, Any]:
         """Status plus the configuration in use, as a guide would read it: backends, hours,
         routes (region → transport and endpoint). No keys, no personal data."""
-        settings = self.agent.host.kiosk.settings
+        kiosk = self.agent.host.kiosk
+        settings = kiosk.settings
         return {"status": self.status(),
-                "backends": {kind: conf["backend"] for kind, conf in
-                             settings.devices.model_dump(exclude={"status_poll_s"}).items()},
+                "backends": {kind: spec.backend.name for kind, spec in
+                             kiosk.devices.specs.items()},
                 "hours": settings.hours.model_dump(mode="json"),
                 "routes": {code: {"transport": r.transport, "endpoint": r.endpoint}
                            for code, r in settings.delivery.routes.items()},
                 "outbox": self.agent.host.kiosk.outbox.counts(),
                 "matters": len(self.agent.host.kiosk.catalogue.matters),
-                "devices": {k.value: d.status().detail for k, d in
-                            self.agent.host.kiosk.devices.items()}}
+                "devices": {kind: status.detail for kind, status in
+                            kiosk.devices.statuses().items()}}
 
     def _ack(self, command_id: str | None, ok: bool, code: str, zh: str, en: str) -> None:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]

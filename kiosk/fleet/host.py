@@ -88,6 +88,6 @@ def post_apply_failures(kiosk: Kiosk) -> list[str]:
     """What makes a freshly opened configuration unfit to keep (empty: fit): a device it
     names that is not there. (A route without a usable key never gets this far: the bundle's
     validation and Courier.build refuse it.)"""
-    return [f"{kind.value}: {status.state.value}"
-                for kind, device in kiosk.devices.items()
-                if (status := device.status()).state is DeviceState.NO_DEVICE]
+    return [f"{kind}: {status.state.value}"
+            for kind, status in kiosk.devices.statuses().items()
+            if status.state is DeviceState.NO_DEVICE]

@@ -11,7 +11,9 @@ layers/kiosk/<kiosk id>/
 Each layer is a folder of the files a kiosk reads (settings.toml, catalogue.yaml, region
 keys, a logo). A later layer wins: TOML and YAML files merge key by key (tables and mappings
 recursively; a list of mappings that all carry ``code`` merges item by item, and
-``_remove: true`` drops an item); any other file is replaced whole.
+``_remove: true`` drops an item; a table naming another ``backend`` than the one below it —
+a device section — replaces that one whole, because each backend has its own options); any
+other file is replaced whole.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ class Tree:
 def merge(lower: Any, upper: Any) -> Any:
     """``upper`` over ``lower`` (see the module docstring)."""
     if isinstance(lower, dict) and isinstance(upper, dict):
+        if "backend" in lower and upper.get("backend", lower["backend"]) != lower["backend"]:
+            return upper          # another backend: the lower one's options mean nothing to it
         out = dict(lower)
         for key, value in upper.items():
             out[key] = merge(lower[key], value) if key in lower else value

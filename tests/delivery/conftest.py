@@ -21,6 +21,7 @@ from kiosk.delivery.envelope import Recipient, SealWriter, Signer
 from kiosk.delivery.keys import KeyFile, Registry, generate, write_private, write_public
 from kiosk.delivery.suites import SUITE_NAMES, Role, suite
 from kiosk.documents.render import images_to_pdf
+from kiosk.manifest import Header, Seal
 from kiosk.package import MaterialFile, build_package
 
 KIOSK_ID = "510802-0001"
@@ -72,10 +73,10 @@ def package_id_for(seed: int) -> str:
     return str(uuid.UUID(int=random.Random(seed).getrandbits(128), version=4))
 
 
-def _header(rng: random.Random, kiosk_id: str, regions: tuple[str, ...]) -> dict[str, Any]:
-    """Shaped as kiosk.submission.manifest_header's output."""
+def _header(rng: random.Random, kiosk_id: str, regions: tuple[str, ...]) -> Header:
+    """As kiosk.submission.manifest_header makes it."""
     digits = "".join(str(rng.randint(0, 9)) for _ in range(11))
-    return {
+    return Header.model_validate({
         "case_number": f"{kiosk_id}-250304-{digits[:4]}-{digits[4]}",
         "kiosk_id": kiosk_id,
         "sender": {"org_code": "11510802MB1234567X", "department": "广元市利州区政务服务中心",
@@ -94,7 +95,7 @@ def _header(rng: random.Random, kiosk_id: str, regions: tuple[str, ...]) -> dict
                       "postcode": "", "email": "", "verified_by": "id_card_read"},
         "delivery": {"method": "窗口自取", "address": "虚构省示例市测试路1号"},
         "commitments": [{"requirement_id": "r-deferred", "text": "承诺补交原件"}],
-    }
+    })
 
 
 def _build(pages: int, seed: int, signer: Signer, package_id: str | None = None,
@@ -119,8 +120,8 @@ def _build(pages: int, seed: int, signer: Signer, package_id: str | None = None,
         "materials": materials, "receipt_pdf": receipt, "slip_pdfs": slips,
         "received_at": datetime(2025, 3, 4, 10, 30, tzinfo=timezone(timedelta(hours=8))),
         "deadline_hours": 2,
-        "seal": {"suite": signer.suite.name, "kiosk_id": signer.kiosk_id,
-                 "key_id": signer.key_id}}
+        "seal": Seal(suite=signer.suite.name, kiosk_id=signer.kiosk_id,
+                     key_id=signer.key_id)}
     data, manifest = build_package(**kwargs)
     pdfs = {m.sequence: m.pdf for m in materials}
     inputs = {e["file"]: pdfs[e["sequence"]] for e in manifest["materials"] if "file" in e}

@@ -36,7 +36,7 @@ def _commit(outbox: Outbox, keys: Any, built: Any, recipients: list[Recipient],
             deadline: datetime | None = None) -> dict[str, Any]:
     """Seal ``built`` into the outbox the way the kiosk does: streamed by write_package."""
     def write(out: IO[bytes]) -> dict[str, Any]:
-        return write_package(out, **built.kwargs)
+        return write_package(out, **built.kwargs).model_dump(mode="json", exclude_none=True)
     return seal_into_outbox(outbox, keys.signer, recipients, _meta(built, deadline), write)
 
 

@@ -22,10 +22,11 @@ from drivers.barcode import Barcode, BarcodeDecoder, UnreadableImage, decode_pay
 from drivers.barcode.pyzbar_backend import PyzbarDecoder
 from drivers.barcode.zxing_backend import ZxingDecoder, format_name
 from drivers.errors import DeviceError
-from kiosk.bootstrap import make_device
+from kiosk.bootstrap import device_context
 from kiosk.caseno import case_number
+from kiosk.devices.builtin import BUILTIN
 from kiosk.errors import ConfigError
-from kiosk.settings import DeviceSettings, load_settings
+from kiosk.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "benchmarks" / "data" / "zxing-cpp-samples"
@@ -254,19 +255,21 @@ def test_no_false_positives(decoder: BarcodeDecoder, folder: str) -> None:
 
 def test_bootstrap_builds_the_zxing_backend(tmp_path: Path) -> None:
     settings = load_settings(ROOT / "config" / "demo.toml").with_data_dir(tmp_path)
-    built = make_device("barcode", DeviceSettings(backend="zxing"), settings)
+    built = BUILTIN.make("barcode_decoder", "zxing", {}, device_context(settings))
     assert isinstance(built, ZxingDecoder) and built.name == "barcode.zxing"
-    assert isinstance(make_device("barcode", DeviceSettings(backend="pyzbar"), settings),
+    assert isinstance(BUILTIN.make("barcode_decoder", "pyzbar", {}, device_context(settings)),
                       PyzbarDecoder)
     with pytest.raises(ConfigError) as info:
-        make_device("barcode", DeviceSettings(backend="zbarimg"), settings)
+        BUILTIN.make("barcode_decoder", "zbarimg", {}, device_context(settings))
     assert "pyzbar, zxing" in info.value.problems[0]
 
 
 @pytest.mark.parametrize("name", ["default.toml", "demo.toml"])
 def test_shipped_settings_use_zxing(tmp_path: Path, name: str) -> None:
     settings = load_settings(ROOT / "config" / name).with_data_dir(tmp_path)
-    built = make_device("barcode", settings.devices.barcode, settings)
+    conf = settings.devices.get("barcode_decoder")
+    assert conf is not None
+    built = BUILTIN.make("barcode_decoder", conf.backend, conf.options, device_context(settings))
     assert isinstance(built, ZxingDecoder)
     [code] = built.decode(_encode(_qr("受理编号".encode("gb18030"))))
     assert code.text == "受理编号"

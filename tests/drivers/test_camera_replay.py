@@ -23,9 +23,10 @@ from drivers.camera.replay import ReplayCamera, list_images
 from drivers.camera.scene import DeskScene
 from drivers.errors import DeviceError, DeviceFault
 from drivers.status import DeviceEvent, DeviceState
-from kiosk.bootstrap import make_device
+from kiosk.bootstrap import device_context
+from kiosk.devices.builtin import BUILTIN
 from kiosk.errors import ConfigError
-from kiosk.settings import DeviceSettings, load_settings
+from kiosk.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 30.0
@@ -271,18 +272,18 @@ def test_capture_with_the_real_pipeline(tmp_path: Path, make: Callable[..., Repl
 # --- settings ---------------------------------------------------------------------------------
 def test_backends_from_settings(sequence: Path) -> None:
     settings = load_settings(REPO / "config" / "default.toml")
-    replay = make_device("camera", DeviceSettings(backend="replay", options={
-        "source": str(sequence), "fps": 5, "loop": False, "dpi": 250}), settings)
+    replay = BUILTIN.make("document_camera", "replay", {
+        "source": str(sequence), "fps": 5, "loop": False, "dpi": 250}, device_context(settings))
     assert isinstance(replay, ReplayCamera)
     replay.open()
     assert replay.frame_count == COUNT
-    relative = make_device("camera", DeviceSettings(backend="replay"), settings)
+    relative = BUILTIN.make("document_camera", "replay", {}, device_context(settings))
     relative.open()                                   # demo/replay under paths.assets
     assert str(settings.paths.assets / "demo" / "replay") in relative.status().detail
-    opencv = make_device("camera", DeviceSettings(backend="opencv", options={
+    opencv = BUILTIN.make("document_camera", "opencv", {
         "device": "/dev/video2", "preview_size": [1280, 720], "still_size": [2592, 1944],
-        "fourcc": "YUYV", "warmup_frames": 8}), settings)
+        "fourcc": "YUYV", "warmup_frames": 8}, device_context(settings))
     assert isinstance(opencv, OpenCvCamera)           # not opened: no device here
     for bad in ({"fourcc": "MJPEG"}, {"still_size": [3264]}, {"mode": "sepia"}):
         with pytest.raises(ConfigError):
-            make_device("camera", DeviceSettings(backend="opencv", options=bad), settings)
+            BUILTIN.make("document_camera", "opencv", bad, device_context(settings))

@@ -74,8 +74,9 @@ def test_a_device_not_found_rolls_back_to_the_running_configuration(
     assert agent is not None
     agent.poll()
     layer = operator.tree_dir / "layers" / "kiosk" / KIOSK / "settings.toml"
-    layer.write_text(layer.read_text(encoding="utf-8") + '\n[devices.printer]\nbackend = "file"'
-                     '\noptions = { path = "/dev/usb/lp-none" }\n', encoding="utf-8")
+    layer.write_text(layer.read_text(encoding="utf-8") + '\n[devices.receipt_printer]'
+                     '\nbackend = "file"\noptions = { path = "/dev/usb/lp-none" }\n',
+                     encoding="utf-8")
     operator.publish()
     swapped_in: list[object] = []
     node.host.bus.subscribe(APPLIED_TOPIC, lambda _t, payload: swapped_in.append(payload["kiosk"]))

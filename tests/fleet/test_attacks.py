@@ -12,6 +12,7 @@ from fleet_rig import OPEN_HOURS, Kiosks, Operator
 from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata
 
+from kiosk.fleet import check
 from kiosk.fleet import repo as repo_module
 from kiosk.fleet.node import FleetNode
 from kiosk.lifecycle import KioskState
@@ -143,3 +144,24 @@ def test_key_rotation_is_followed(kiosks: Kiosks, operator: Operator) -> None:
     assert node.host.kiosk.settings.kiosk.name.endswith("一号机")
     trusted = Metadata.from_file(str(node.agent.client._metadata_dir / "root.json"))
     assert trusted.signed.version == 5
+
+
+def test_a_misspelt_device_option_is_refused_before_the_swap(
+        kiosks: Kiosks, operator: Operator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bundle from an operator tool that did not check device options (an older one): the
+    kiosk's own check names the key, refuses the bundle and keeps its printer."""
+    node = _applied_v1(kiosks, operator)
+    printer = node.host.kiosk.printer
+    layer = operator.tree_dir / "layers" / "kiosk" / KIOSK / "settings.toml"
+    layer.parent.mkdir(parents=True)
+    layer.write_text('[devices.receipt_printer]\nbackend = "network"\n'
+                     'options = { hots = "10.0.0.9", prot = 9100 }\n', encoding="utf-8")
+    with monkeypatch.context() as unchecked:
+        unchecked.setattr(check, "device_problems", lambda settings: [])
+        operator.publish()
+    assert node.agent is not None
+    node.agent.poll()
+    _refused(node, "invalid")
+    refused = node.agent.store.state().refused
+    assert refused is not None and "hots" in str(refused) and "prot" in str(refused)
+    assert node.host.kiosk.printer is printer

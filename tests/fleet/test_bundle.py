@@ -262,12 +262,14 @@ def test_migrate_older_settings_with_registered_step(tmp_path: Path,
         ui["orientation"] = ui.pop("orient")
         return data
 
-    monkeypatch.setattr(check, "SETTINGS_MIGRATIONS", {0: rename_orient})
+    monkeypatch.setattr(check, "SETTINGS_MIGRATIONS", {**check.SETTINGS_MIGRATIONS,
+                                                       0: rename_orient})
     path = _write_settings(tmp_path / "settings.toml", 0,
                            '[ui]\norient = "landscape"\nlanguage = "en"\n')
     check.migrate(path, check.SETTINGS_SCHEMA_VERSION, check.SETTINGS_MIGRATIONS)
     assert tomllib.loads(path.read_text(encoding="utf-8")) == {
-        "schema_version": 1, "ui": {"orientation": "landscape", "language": "en"}}
+        "schema_version": check.SETTINGS_SCHEMA_VERSION,
+        "ui": {"orientation": "landscape", "language": "en"}}
 
 
 def test_migrate_runs_steps_in_sequence(tmp_path: Path) -> None:
@@ -417,8 +419,8 @@ def test_route_added_by_hall_without_key_is_invalid(tmp_path: Path) -> None:
 def test_unknown_backend_is_invalid(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     path = ws.tree.root / "layers" / "kiosk" / "510802-0002" / "settings.toml"
-    path.write_text(path.read_text(encoding="utf-8") + '\n[devices.printer]\nbackend = "laser"\n',
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8")
+                    + '\n[devices.receipt_printer]\nbackend = "laser"\n', encoding="utf-8")
     err = _build_error(ws, "510802-0002")
     assert err.code == "invalid"
     assert "laser" in err.en

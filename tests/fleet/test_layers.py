@@ -16,6 +16,7 @@ import yaml
 
 from kiosk.errors import ConfigError
 from kiosk.fleet.layers import KioskEntry, Tree, merge
+from kiosk.settings import SETTINGS_SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TREE = ROOT / "assets" / "demo" / "fleet"
@@ -285,7 +286,7 @@ def test_demo_hours_and_orientation(_demo: Tree, kiosk_id: str) -> None:
     assert hours["maintenance"] == []                    # from defaults, untouched
     assert settings["ui"]["orientation"] == ("landscape" if bank else "portrait")
     assert settings["ui"]["language"] == "zh_CN"         # the rest of [ui] from defaults
-    assert settings["schema_version"] == 1
+    assert settings["schema_version"] == SETTINGS_SCHEMA_VERSION      # from defaults
     assert "fleet" not in settings
 
 
@@ -418,3 +419,13 @@ def test_malformed_inventory_values_refused(tmp_path: Path, old: str, new: str) 
     root = _small_tree(tmp_path, _FLEET_TOML.replace(old, new, 1))
     with pytest.raises(ConfigError):
         Tree.load(root)
+
+
+def test_a_layer_naming_another_backend_replaces_the_device_section() -> None:
+    lower = {"receipt_printer": {"backend": "emulated", "options": {"out": "printer",
+                                                                    "dots_per_line": 576}}}
+    other = {"receipt_printer": {"backend": "network", "options": {"host": "10.0.0.9"}}}
+    same = {"receipt_printer": {"options": {"dots_per_line": 384}}}
+    assert merge(lower, other) == other
+    assert merge(lower, same)["receipt_printer"] == {
+        "backend": "emulated", "options": {"out": "printer", "dots_per_line": 384}}

@@ -107,22 +107,22 @@ def test_screens_follow_a_swap_applied_after_the_session(
     assert NEW in shown and OLD not in shown
     h.screenshot("matters-after-swap")
     assert h.journey.session is not None and h.app.ui is not None
-    assert h.app.ui.kiosk is node.host.kiosk
+    assert h.app.ui.service.k is node.host.kiosk
 
 
 def test_a_dialog_open_on_attract_goes_with_the_old_screens(
         fleet: tuple[Harness, FleetNode], operator: Operator) -> None:
     """A dialog sits on the window, not under the app's root: a swap must close it too."""
     h, node = fleet
-    old_ui = h.app.ui
+    old_nav = h.app.nav
     h.tap("call_guide")                       # no session: the kiosk may swap meanwhile
     h.pump(3)
-    assert old_ui is not None and old_ui.journey.dialog is not None
+    assert old_nav is not None and old_nav.dialog is not None
     operator.publish()
     assert node.agent is not None
     node.agent.poll()
     h.wait(lambda: h.app.kiosk is node.host.kiosk, "the screens on v1")
     h.pump(3)
-    assert old_ui.journey.dialog is None
+    assert old_nav.dialog is None
     assert not [w for w in Window.children if isinstance(w, ModalView)]
     assert h.screen == "attract"

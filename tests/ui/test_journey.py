@@ -52,12 +52,12 @@ def lay_pages(h: Harness, material_id: str, count: int) -> None:
     """Select the material on screen, then lay each page on the plate: auto-capture shoots."""
     session = h.journey.session
     h.tap(f"material_{material_id}")
-    name = h.journey.current.material(material_id).name
+    name = h.nav.current.material(material_id).name
     for number in range(1, count + 1):
         h.kiosk.camera.place(name, number)
         h.wait(lambda n=number: len(session.pages.get(material_id, [])) >= n,
                f"auto-capture of {material_id} page {number}")
-        h.wait(lambda: not h.journey.current.shooting, "the shot to finish")
+        h.wait(lambda: not h.nav.current.shooting, "the shot to finish")
 
 
 def required_materials(h: Harness) -> list[tuple[str, int]]:
@@ -125,7 +125,7 @@ def complete_journey(h: Harness) -> None:
     h.tap("submit")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the receipt to print")
     shot(h, "printing-receipt")
-    printing = h.journey.current
+    printing = h.nav.current
     assert printing.printed and printing.number
     receipts = h.kiosk.printer.virtual.wait_for_jobs(1)   # the virtual ESC/POS printer
     assert len(receipts) == 1 and receipts[0].complete
@@ -203,7 +203,7 @@ def test_posting_elsewhere_picks_the_region_then_types_the_street(harness: Harne
     h.tap("candidate_0")
     h.type_keys("100")
     shot(h, "delivery-street")
-    street = h.journey.current.street
+    street = h.nav.current.street
     assert street.endswith("100") and len(street) > 3
     h.tap("done_editing")                          # on to the phone, still missing
     h.type_digits("13800138000")
@@ -211,7 +211,7 @@ def test_posting_elsewhere_picks_the_region_then_types_the_street(harness: Harne
     shot(h, "delivery-post-other")
     h.tap("next")
     h.wait_screen("confirm")
-    _, contact = h.journey.screen("delivery").contact()
+    _, contact = h.nav.screen("delivery").contact()
     assert contact.address == "四川省广元市利州区" + street
 
 
@@ -222,9 +222,9 @@ def test_a_finished_session_leaves_no_screen_alive(harness: Harness) -> None:
     start_matter(h)
     h.tap("next")
     h.wait_screen("identify")
-    animation = weakref.ref(next(w for w in h.journey.current.walk()
+    animation = weakref.ref(next(w for w in h.nav.current.walk()
                                  if type(w).__name__ == "CardAnimation"))
-    root = weakref.ref(h.journey.current.children[0])
+    root = weakref.ref(h.nav.current.children[0])
     h.tap("cancel")
     h.tap("confirm")
     h.wait_screen("attract")
@@ -243,16 +243,16 @@ def test_a_double_tap_acts_once(harness: Harness) -> None:
     x, y = button.to_window(*button.center)
     h.touch_at(x, y)                    # goes on to identify ...
     h.touch_at(x, y, advance=0.1)       # ... and the bounce lands on identify's button
-    assert h.screen == "identify" and h.journey.swallowed == 1
+    assert h.screen == "identify" and h.nav.swallowed == 1
     h.touch_at(x, y, advance=1.0)       # a deliberate tap later is taken
-    assert h.journey.swallowed == 1
+    assert h.nav.swallowed == 1
 
 
 def test_holding_the_title_asks_for_guide_mode(harness: Harness) -> None:
     h = harness
     asked: list[object] = []
     h.kiosk.bus.subscribe("ui.staff_mode_requested", lambda topic, payload: asked.append(payload))
-    title = next(w for w in h.journey.current.walk() if "跨域通办" in str(getattr(w, "text", "")))
+    title = next(w for w in h.nav.current.walk() if "跨域通办" in str(getattr(w, "text", "")))
     x, y = title.to_window(*title.center)
     touch = UnitTestTouch(x, y)
     touch.touch_down()
@@ -271,16 +271,16 @@ def test_idle_in_capture_wipes_everything_and_returns_to_attract(harness: Harnes
     session = h.journey.session
     store = session._store.path                    # its encrypted scratch folder
     assert any(store.iterdir())
-    h.wait(lambda: h.journey.dialog is not None and h.journey.dialog.name == "idle",
+    h.wait(lambda: h.nav.dialog is not None and h.nav.dialog.name == "idle",
            "the idle warning")
     shot(h, "idle-warning")
     h.wait_screen("attract")
     assert session.end_reason is not None and session.end_reason.value == "timeout"
     assert not session.applicant_data_present()
     assert not store.exists() or not any(store.iterdir())
-    capture = h.journey.screen("capture")
+    capture = h.nav.screen("capture")
     assert capture.feed is None and not capture.children
-    shown = "\n".join(str(getattr(w, "text", "")) for screen in h.journey.manager.screens
+    shown = "\n".join(str(getattr(w, "text", "")) for screen in h.nav.manager.screens
                       for w in screen.walk(restrict=True))
     assert APPLICANT[0] not in shown and APPLICANT[1] not in shown
     shot(h, "attract-after-timeout")

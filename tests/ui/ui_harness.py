@@ -70,11 +70,15 @@ class Harness:
 
     @property
     def journey(self) -> Any:
-        return self.ui.journey
+        return self.app.journey
+
+    @property
+    def nav(self) -> Any:
+        return self.app.nav
 
     @property
     def screen(self) -> str:
-        return str(self.journey.manager.current)
+        return str(self.nav.manager.current)
 
     def pump(self, frames: int = 1) -> None:
         for _ in range(frames):
@@ -99,8 +103,8 @@ class Harness:
 
     def find(self, name: str) -> Any:
         """The visible widget called ``name`` (a dialog's over the screen's)."""
-        dialog = self.journey.dialog
-        roots = [dialog] if dialog is not None else [self.journey.current]
+        dialog = self.nav.dialog
+        roots = [dialog] if dialog is not None else [self.nav.current]
         for root in roots:
             for widget in root.walk(restrict=True):
                 if getattr(widget, "name", None) == name and widget is not root:
@@ -109,7 +113,7 @@ class Harness:
                              f"{sorted(self.names())}")
 
     def names(self) -> set[str]:
-        root = self.journey.dialog or self.journey.current
+        root = self.nav.dialog or self.nav.current
         return {str(w.name) for w in root.walk(restrict=True) if getattr(w, "name", "")}
 
     def has(self, name: str) -> bool:
@@ -182,9 +186,10 @@ def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
     settings = test_settings(tmp_path, **session)
     if camera:
         devices = settings.devices
-        options = {**devices.camera.options, **camera}
+        conf = devices.configured["document_camera"]
+        conf = conf.model_copy(update={"options": {**conf.options, **camera}})
         settings = settings.model_copy(update={"devices": devices.model_copy(update={
-            "camera": devices.camera.model_copy(update={"options": options})})})
+            "document_camera": conf})})
     ui_settings = settings.ui.model_copy(update={"language": language, "voice": True})
     settings = settings.model_copy(update={"ui": ui_settings})
     assert Window.size == window_size(orientation), (

@@ -17,8 +17,9 @@ import time
 import tty
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal
 
+from drivers.faults import Faults, names_of
 from drivers.identity import Identity
 from drivers.identity.ga467 import frame, status
 from drivers.identity.ga467.frame import Command, FrameError, FrameTimeout
@@ -53,7 +54,7 @@ class Ga467Module:
         self._lock = threading.Lock()
         self._card: EmulatedCard | None = None
         self._halted = False                  # read once: not found until lifted
-        self._faults: set[str] = set()
+        self._faults = Faults("ga467 module", names_of(Ga467Fault))
         self.commands: list[Command | None] = []    # what it was asked, for tests
         self.bytes_in = self.bytes_out = 0          # on the wire, for benchmarks
 
@@ -69,14 +70,10 @@ class Ga467Module:
             self._halted = False
 
     def inject(self, fault: Ga467Fault) -> None:
-        if fault not in get_args(Ga467Fault):
-            raise ValueError(f"unknown GA/T 467 fault {fault!r}")
-        with self._lock:
-            self._faults.add(fault)
+        self._faults.inject(fault)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()
 
     # --- protocol -------------------------------------------------------------------------
     def respond(self, request: bytes) -> bytes | None:
@@ -89,8 +86,7 @@ class Ga467Module:
                 return frame.encode_response(status.CHECKSUM_ERROR)
             self.commands.append(command)
             reply = self._answer(command)
-            if "checksum_error" in self._faults:
-                self._faults.discard("checksum_error")          # one garbled frame
+            if self._faults.consume("checksum_error"):          # one garbled frame
                 reply = reply[:-1] + bytes([reply[-1] ^ 0x5A])
             return reply
 
@@ -120,8 +116,7 @@ class Ga467Module:
                 return frame.encode_response(status.NO_CONTENT)
             data = b"".join(a.ljust(35).encode("utf-16-le") for a in card.extra_addresses[:4])
             return frame.encode_response(status.OK, data)
-        if "card_removed_mid_read" in self._faults:            # lifted while being read
-            self._faults.discard("card_removed_mid_read")
+        if self._faults.consume("card_removed_mid_read"):      # lifted while being read
             self._card = None
             return frame.encode_response(status.READ_FAILED)
         text, photo = build_text(card.identity, card.extra), card.photo()

@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from drivers.status import PaperLevel
 from kiosk.bootstrap import Kiosk, build_kiosk
@@ -25,6 +24,7 @@ from kiosk.catalogue.model import (
     SingleRequirement,
     Situation,
 )
+from kiosk.demo.hand import DemoHand
 from kiosk.errors import BilingualError
 from kiosk.privacy import RedactingFilter
 from kiosk.service import KioskService
@@ -105,18 +105,18 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
     service = KioskService(kiosk)
     result = Outcome(code, scenario.value)
     matter = service.matter(code)
-    emulated: Any = kiosk   # the emulators' scripting calls are not part of the interfaces
+    hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
     kiosk.open(service.now())
     if scenario is Scenario.PAPER_OUT:
-        emulated.printer.set_paper(PaperLevel.OUT)
+        hand.set_paper(PaperLevel.OUT)
     session = service.start_session()
     try:
         service.choose(session, matter, situation)
         session.start_identify()
-        emulated.identity.present("resident_expired" if scenario is Scenario.EXPIRED_ID
-                                  else "resident")
+        hand.present_card("resident_expired" if scenario is Scenario.EXPIRED_ID
+                          else "resident")
         service.identify(session)
-        _capture_all(service, emulated, session, scenario)
+        _capture_all(service, hand, session, scenario)
         checked = session.review()
         if checked.accepted:
             _accept(service, session, matter, result, out)
@@ -136,7 +136,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
     return result
 
 
-def _capture_all(service: KioskService, emulated: Any, session: Session,
+def _capture_all(service: KioskService, hand: DemoHand, session: Session,
                  scenario: Scenario) -> None:
     assert session.situation is not None
     skip = skipped_for_missing(session.situation) if scenario is Scenario.MISSING else set()
@@ -148,9 +148,9 @@ def _capture_all(service: KioskService, emulated: Any, session: Session,
             continue
         material = req.options[0]
         for page in range(1, max(1, material.pages.min) + 1):
-            emulated.camera.place(material.name, page=page)
+            hand.place(material.name, page)
             service.capture(session, material.id)
-        emulated.camera.remove()
+        hand.clear_plate()
 
 
 def _accept(service: KioskService, session: Session, matter: Matter, result: Outcome,

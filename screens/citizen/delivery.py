@@ -16,24 +16,24 @@ from kiosk.divisions import Division, Divisions
 from kiosk.errors import BilingualError
 from kiosk.privacy import mask_phone
 from kiosk.session import Contact
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
+from screens.citizen.matters import keyboard_labels
 from screens.keyboard import NumericKeypad, PinyinKeyboard
 from screens.labels import N_
-from screens.matters import keyboard_labels
 from screens.widgets import KioskButton, Text, escape, fit_height, fit_row
 
 CHOICES = ("pickup", "post_id_address", "post_other", "electronic")
 PHONE_DIGITS = 11
 
 
-class DeliveryScreen(KioskScreen):
+class DeliveryScreen(CitizenScreen):
     screen_name = "delivery"
     step = 6
     title_id = "选择送达方式"
     spoken_id = "请选择办理结果的领取方式，并输入手机号码"
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.divisions = Divisions()
         self.wipe_state()
 
@@ -96,14 +96,14 @@ class DeliveryScreen(KioskScreen):
 
     def _choice_button(self, choice: str) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = ui.journey.session
+        session = self.journey.session
         labels = {"pickup": ui.bi("到本大厅窗口领取"),
                   "post_id_address": ui.bi("邮寄到身份证地址"),
                   "post_other": ui.bi("邮寄到其他地址"),
                   "electronic": ui.bi("电子送达（短信通知后网上查看）")}
         text = labels[choice]
         if choice == "pickup":
-            text += "\n" + escape(ui.kiosk.settings.kiosk.address)
+            text += "\n" + escape(ui.service.this_kiosk.address)
         if choice == "post_id_address" and session is not None and session.identity:
             text += "\n" + escape(session.identity.address)
         selected = choice == self.choice
@@ -152,7 +152,7 @@ class DeliveryScreen(KioskScreen):
 
     # --- state ---------------------------------------------------------------------------
     def _matter_options(self) -> tuple[DeliveryOption, ...]:
-        session = self.ui.journey.session
+        session = self.journey.session
         return session.matter.delivery_options if session and session.matter else ()
 
     def ready(self) -> bool:
@@ -166,7 +166,7 @@ class DeliveryScreen(KioskScreen):
         return self.divisions.full_name(self.region[-1].code) if self.region else ""
 
     def contact(self) -> tuple[DeliveryOption, Contact]:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         if self.choice == "pickup":
             return DeliveryOption.PICKUP, Contact(self.phone)
@@ -226,19 +226,18 @@ class DeliveryScreen(KioskScreen):
         self.render()
 
     def _back(self) -> None:
-        self.ui.journey.go("review")
+        self.nav.go("review")
 
     def _next(self) -> None:
-        ui = self.ui
-        session = ui.journey.session
+        session = self.journey.session
         assert session is not None
         delivery, contact = self.contact()
         try:
             session.confirm(delivery, contact)
         except BilingualError as error:
-            ui.journey.show_error(error.zh, error.en)
+            self.nav.show_error(error.zh, error.en)
             return
-        ui.journey.go("confirm")
+        self.nav.go("confirm")
 
     def masked_phone(self) -> str:
         return mask_phone(self.phone)

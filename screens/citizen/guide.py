@@ -8,12 +8,13 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import AlternativeGroup, Material, Matter, Necessity, Requirement
-from screens.base import KioskScreen, error_text
+from screens.base import error_text
+from screens.citizen.frame import CitizenScreen
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 
-class GuideScreen(KioskScreen):
+class GuideScreen(CitizenScreen):
     screen_name = "guide"
     step = 2
     title_id = "办事指南"
@@ -21,7 +22,7 @@ class GuideScreen(KioskScreen):
 
     @property
     def matter(self) -> Matter:
-        journey = self.ui.journey
+        journey = self.journey
         matter = journey.guide_only or (journey.session.matter if journey.session else None)
         assert matter is not None
         return matter
@@ -84,7 +85,7 @@ class GuideScreen(KioskScreen):
 
     def _situations(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = ui.journey.session
+        session = self.journey.session
         current = session.situation.code if session and session.situation else None
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)
@@ -100,7 +101,7 @@ class GuideScreen(KioskScreen):
 
     def _materials(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = ui.journey.session
+        session = self.journey.session
         assert session is not None and session.situation is not None
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)
@@ -140,33 +141,33 @@ class GuideScreen(KioskScreen):
 
     # --- actions -------------------------------------------------------------------------
     def _choose(self, code: str) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.choose_situation(code)
         self.render()
 
     def _back(self) -> None:
-        journey = self.ui.journey
+        journey = self.journey
         if journey.guide_only is None and journey.session is not None:
             journey.session.back_to_matters()
         journey.guide_only = None
-        journey.go("matters")
+        self.nav.go("matters")
 
     def _start(self) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.start_identify()
-        self.ui.journey.go("identify")
+        self.nav.go("identify")
 
     def _print_slip(self) -> None:
         ui, matter = self.ui, self.matter
 
         def printed(_png: bytes) -> None:
-            ui.journey.show_info(ui.bi("请取走办事指引。请按指引到相应窗口办理。"))
+            self.nav.show_info(ui.bi("请取走办事指引。请按指引到相应窗口办理。"))
             ui.say("请取走办事指引")
 
         def failed(error: BaseException) -> None:
             zh, en = error_text(error)
-            ui.journey.show_error(zh, en)
+            self.nav.show_error(zh, en)
 
         ui.bridge.run(lambda: ui.service.guide_slip(matter), printed, failed)

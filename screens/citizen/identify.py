@@ -16,10 +16,11 @@ from kivy.uix.widget import Widget
 
 from kiosk.privacy import mask_name
 from kiosk.service import Identity, MrzKey
-from screens.base import KioskScreen, error_text
+from screens.base import error_text
+from screens.citizen.frame import CitizenScreen
+from screens.citizen.matters import keyboard_labels
 from screens.keyboard import NumericKeypad, PinyinKeyboard
 from screens.labels import N_
-from screens.matters import keyboard_labels
 from screens.widgets import KioskButton, Text, escape
 
 MRZ_FIELDS = ("document_number", "birth", "expiry")
@@ -59,14 +60,14 @@ class CardAnimation(Widget):
                                 card_w * 0.18, card_h * 0.3)
 
 
-class IdentifyScreen(KioskScreen):
+class IdentifyScreen(CitizenScreen):
     screen_name = "identify"
     step = 3
     title_id = "读取身份证件"
     spoken_id = "请将身份证放在读卡区"
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.wipe_state()
         ui.bridge.subscribe("device.identity_reader", self._device_event)
 
@@ -153,7 +154,7 @@ class IdentifyScreen(KioskScreen):
     # --- reading -------------------------------------------------------------------------
     def read(self, mrz: MrzKey | None = None) -> None:
         ui = self.ui
-        session = ui.journey.session
+        session = self.journey.session
         if session is None:
             return
         self.state = "waiting"
@@ -166,14 +167,14 @@ class IdentifyScreen(KioskScreen):
                       lambda error: self._failed(token, error))
 
     def _read(self, token: int, identity: Identity) -> None:
-        if token != self.read_token or self.ui.journey.session is None:
+        if token != self.read_token or self.journey.session is None:
             return              # the citizen left (back, cancel, timeout) while it was read
         self.state, self.masked = "read", escape(mask_name(identity.name))
         self.render()
         self.ui.say("读取成功，请点下一步")
 
     def _failed(self, token: int, error: BaseException) -> None:
-        if token != self.read_token or self.ui.journey.session is None:
+        if token != self.read_token or self.journey.session is None:
             return
         self.state, self.message = "failed", error_text(error)
         self.render()
@@ -222,11 +223,11 @@ class IdentifyScreen(KioskScreen):
 
     # --- navigation ----------------------------------------------------------------------
     def _back(self) -> None:
-        journey = self.ui.journey
+        journey = self.journey
         if journey.session is not None:
             journey.session.back_to_guide()
         self.wipe_state()
-        journey.go("guide")
+        self.nav.go("guide")
 
     def _next(self) -> None:
-        self.ui.journey.go("capture")
+        self.nav.go("capture")

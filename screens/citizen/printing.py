@@ -10,18 +10,19 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.service import Notified, Submitted
-from screens.base import KioskScreen, error_text
+from screens.base import error_text
+from screens.citizen.frame import CitizenScreen
 from screens.widgets import Panel, Text, escape, fit_height
 
 
-class PrintingScreen(KioskScreen):
+class PrintingScreen(CitizenScreen):
     screen_name = "printing"
     step = 8
     title_id = "打印"
     cancellable = False          # the application is being committed: no half-cancel
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -34,19 +35,19 @@ class PrintingScreen(KioskScreen):
     # --- starting ------------------------------------------------------------------------
     def start_submit(self) -> None:
         ui = self.ui
-        session = ui.journey.session
+        session = self.journey.session
         assert session is not None
         self.wipe_state()
-        ui.journey.go("printing")
+        self.nav.go("printing")
         ui.bridge.run(lambda: ui.service.submit(session), self._submitted, self._failed)
 
     def start_notice(self) -> None:
         ui = self.ui
-        session = ui.journey.session
+        session = self.journey.session
         assert session is not None
         self.wipe_state()
         self.kind = "notice"
-        ui.journey.go("printing")
+        self.nav.go("printing")
         ui.bridge.run(lambda: ui.service.notify(session), self._notified, self._failed)
 
     def _submitted(self, result: Submitted) -> None:
@@ -117,8 +118,8 @@ class PrintingScreen(KioskScreen):
         if self.state == "working":
             return []
         if self.state == "failed":
-            return [self.next_button(self.ui.journey.cancel, "结束办理", name="end")]
+            return [self.next_button(self.journey.cancel, "结束办理", name="end")]
         return [self.next_button(self._next)]
 
     def _next(self) -> None:
-        self.ui.journey.go("rating")
+        self.nav.go("rating")

@@ -10,7 +10,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.errors import BilingualError
 from kiosk.session import Rating
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Text
 
 FACES = {Rating.VERY_SATISFIED: "★★★★★", Rating.SATISFIED: "★★★★☆",
@@ -19,7 +19,7 @@ FACES = {Rating.VERY_SATISFIED: "★★★★★", Rating.SATISFIED: "★★★�
 DONE_SECONDS = 20      # the done screen returns to the start by itself
 
 
-class RatingScreen(KioskScreen):
+class RatingScreen(CitizenScreen):
     screen_name = "rating"
     step = 9
     title_id = "请为本次服务评价"
@@ -41,26 +41,26 @@ class RatingScreen(KioskScreen):
         return [self.back_button(self._skip, "不评价，结束")]
 
     def _rate(self, rating: Rating) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         if session is not None:
             try:
                 session.rate(rating)
             except BilingualError as error:     # a second rating: say so, keep the first
-                self.ui.journey.show_error(error.zh, error.en)
+                self.nav.show_error(error.zh, error.en)
                 return
-        self.ui.journey.go("done")
+        self.nav.go("done")
 
     def _skip(self) -> None:
-        self.ui.journey.go("done")
+        self.nav.go("done")
 
 
-class DoneScreen(KioskScreen):
+class DoneScreen(CitizenScreen):
     screen_name = "done"
     cancellable = False
     spoken_id = "办理完成，请带好您的证件和材料"
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.left = DONE_SECONDS
         self._timer: Any = None
 
@@ -89,7 +89,7 @@ class DoneScreen(KioskScreen):
         return box
 
     def footer(self) -> list[Widget]:
-        return [self.next_button(self.ui.journey.finish, "返回首页", name="home")]
+        return [self.next_button(self.journey.finish, "返回首页", name="home")]
 
     def _countdown_text(self) -> str:
         return self.ui.bi("{s} 秒后自动返回首页", s=self.left)
@@ -97,6 +97,6 @@ class DoneScreen(KioskScreen):
     def _count(self, _dt: float) -> None:
         self.left -= 1
         if self.left <= 0:
-            self.ui.journey.finish()
+            self.journey.finish()
         elif self.manager is not None and self.manager.current == self.name:
             self.countdown.text = self._countdown_text()

@@ -9,7 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.privacy import mask_name, mask_phone
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
@@ -17,14 +17,14 @@ COMMITMENT = N_("本人承诺：所提交的申请材料真实、合法、有效
               "愿承担相应法律责任。本人同意将申请材料转送办理地部门办理。")
 
 
-class ConfirmScreen(KioskScreen):
+class ConfirmScreen(CitizenScreen):
     screen_name = "confirm"
     step = 7
     title_id = "确认并提交"
     spoken_id = "请核对信息，阅读承诺后点确认提交"
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.agreed = False
 
     def wipe_state(self) -> None:
@@ -32,7 +32,7 @@ class ConfirmScreen(KioskScreen):
 
     def body(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = ui.journey.session
+        session = self.journey.session
         assert session is not None and session.matter is not None and session.result
         box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
         summary = Panel(theme)
@@ -77,11 +77,11 @@ class ConfirmScreen(KioskScreen):
         self.render()
 
     def _back(self) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.back_to_review()
         self.agreed = False
-        self.ui.journey.go("delivery")
+        self.nav.go("delivery")
 
     def _submit(self) -> None:
-        self.ui.journey.screen("printing").start_submit()
+        self.nav.screen("printing").start_submit()

@@ -11,18 +11,18 @@ from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import Necessity
 from kiosk.checker import CheckResult, Problem, ProblemKind
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 
-class ReviewScreen(KioskScreen):
+class ReviewScreen(CitizenScreen):
     screen_name = "review"
     step = 5
     title_id = "核对材料"
 
     @property
     def result(self) -> CheckResult:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None and session.result is not None
         return session.result
 
@@ -65,7 +65,7 @@ class ReviewScreen(KioskScreen):
         return panel
 
     def _commitment(self, problem: Problem) -> str:
-        session = self.ui.journey.session
+        session = self.journey.session
         if problem.kind is not ProblemKind.MISSING or session is None or not session.situation:
             return ""
         requirement = session.situation.requirement(problem.requirement_id)
@@ -80,21 +80,21 @@ class ReviewScreen(KioskScreen):
                 self.next_button(self._notice, "打印补正通知书", name="notice")]
 
     def _commit(self, requirement_id: str) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.commit_deferral(requirement_id)
         session.recheck()
         self.render()
 
     def _back(self) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.back_to_capture()
-        self.ui.journey.go("capture")
+        self.nav.go("capture")
 
     def _next(self) -> None:
-        self.ui.journey.go("delivery")
+        self.nav.go("delivery")
 
     def _notice(self) -> None:
-        printing = self.ui.journey.screen("printing")
+        printing = self.nav.screen("printing")
         printing.start_notice()

@@ -14,7 +14,7 @@ from kivy.uix.widget import Widget
 from kiosk.catalogue.model import Matter, ScopeKind
 from kiosk.errors import BilingualError
 from kiosk.search import MatterIndex
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
 from screens.keyboard import PinyinKeyboard
 from screens.widgets import KioskButton, Panel, Text, escape, fit_row
 
@@ -26,15 +26,15 @@ def keyboard_labels(ui: Any) -> dict[str, str]:
             "more": ui.bi("更多")}
 
 
-class MattersScreen(KioskScreen):
+class MattersScreen(CitizenScreen):
     screen_name = "matters"
     step = 1
     title_id = "请选择要办理的事项"
     spoken_id = "请选择要办理的事项，可以按拼音首字母搜索"
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
-        self.index = MatterIndex(ui.kiosk.catalogue.matters)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
+        self.index = MatterIndex(ui.service.all_matters())
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -118,7 +118,7 @@ class MattersScreen(KioskScreen):
 
     def _scope_choices(self) -> list[tuple[str, str, bool, Any]]:
         ui = self.ui
-        used = {m.scope.kind for m in ui.kiosk.catalogue.matters}
+        used = {m.scope.kind for m in ui.service.all_matters()}
         choices = [(ui.t("全部"), "all", self.scope is None, lambda: self._set_scope(None))]
         choices += [(ui.t(kind.value), kind.name.lower(), self.scope is kind,
                      lambda k=kind: self._set_scope(k)) for kind in ScopeKind if kind in used]
@@ -166,7 +166,7 @@ class MattersScreen(KioskScreen):
 
     def _matter_button(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        availability = ui.kiosk.lifecycle.matter_availability(matter, ui.service.now())
+        availability = ui.service.availability(matter)
         name, _ = ui.tr.pick(matter.name, matter.name_en)
         details = f"{ui.t(matter.scope.kind.value)} · {matter.department}"
         if not matter.kiosk_can_take:
@@ -182,19 +182,19 @@ class MattersScreen(KioskScreen):
     # --- actions -------------------------------------------------------------------------
     def _open(self, matter: Matter) -> None:
         ui = self.ui
-        journey = ui.journey
+        journey = self.journey
         if not matter.kiosk_can_take:
             journey.guide_only = matter          # read the guide, print where to go
-            journey.go("guide")
+            self.nav.go("guide")
             return
         try:
             assert journey.session is not None
             ui.service.choose(journey.session, matter)
         except BilingualError as error:
-            journey.show_error(error.zh, error.en)
+            self.nav.show_error(error.zh, error.en)
             return
         journey.guide_only = None
-        journey.go("guide")
+        self.nav.go("guide")
 
     def _typed(self, text: str, buffer: str) -> None:
         self.query = text or buffer   # pinyin letters search until Chinese is chosen

@@ -11,13 +11,13 @@ from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import ScopeKind
 from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
-from screens.base import KioskScreen
+from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
 
 STAFF_HOLD_S = 3.0
 
 
-class AttractScreen(KioskScreen):
+class AttractScreen(CitizenScreen):
     screen_name = "attract"
     cancellable = False
     spoken_id = ""
@@ -30,8 +30,7 @@ class AttractScreen(KioskScreen):
                      halign="center")
         title.bind(on_touch_down=self._hold_start, on_touch_up=self._hold_end)
         box.add_widget(title)
-        settings = ui.kiosk.settings
-        box.add_widget(Text(theme, settings.kiosk.name, size=theme.body, halign="center",
+        box.add_widget(Text(theme, ui.service.this_kiosk.name, size=theme.body, halign="center",
                             colour=theme.palette.muted))
         return box
 
@@ -41,9 +40,9 @@ class AttractScreen(KioskScreen):
         box.add_widget(Spacer())
         box.add_widget(self._offer())
         box.add_widget(self._hours())
-        available = ui.kiosk.lifecycle.state is not KioskState.UNAVAILABLE
+        state, reason = ui.service.state()
+        available = state is not KioskState.UNAVAILABLE
         if not available:
-            reason = ui.kiosk.lifecycle.reason
             zh, en = _reason_text(reason)
             box.add_widget(Text(theme, "⚠ " + ui.pair(zh, en), colour=theme.palette.problem,
                                 size=theme.body * 1.2, halign="center"))
@@ -59,7 +58,7 @@ class AttractScreen(KioskScreen):
         row.add_widget(KioskButton(theme, elder_label, self._switch_elder, name="elder",
                                     height=theme.target * 1.2, kind="choice",
                                     selected=theme.elder))
-        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), ui.journey.call_guide,
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.journey.call_guide,
                                     name="call_guide", height=theme.target * 1.2))
         fit_row(row)
         box.add_widget(row)
@@ -67,7 +66,7 @@ class AttractScreen(KioskScreen):
 
     def _offer(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        matters = [m for m in ui.kiosk.catalogue.matters if m.kiosk_can_take]
+        matters = [m for m in ui.service.all_matters() if m.kiosk_can_take]
         counts = Counter(m.scope.kind for m in matters)
         panel = Panel(theme)
         fit_height(panel)
@@ -81,7 +80,7 @@ class AttractScreen(KioskScreen):
 
     def _hours(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        hours = ui.kiosk.settings.hours
+        hours = ui.service.hours
         if hours.open.hour == 0 and hours.open.minute == 0 and hours.close.hour == 23:
             text = ui.bi("24小时自助服务")
         else:
@@ -92,7 +91,7 @@ class AttractScreen(KioskScreen):
     # --- the only way out of the kiosk: a 3-second press on the title asks for guide mode ---
     def _hold_start(self, widget: Any, touch: Any) -> bool:
         if widget.collide_point(*touch.pos):
-            self._hold = Clock.schedule_once(lambda _dt: self.ui.journey.request_staff_mode(),
+            self._hold = Clock.schedule_once(lambda _dt: self.journey.request_staff_mode(),
                                              STAFF_HOLD_S)
         return False
 
@@ -103,7 +102,7 @@ class AttractScreen(KioskScreen):
         return False
 
     def _start(self) -> None:
-        self.ui.journey.start()
+        self.journey.start()
 
     def _switch_language(self) -> None:
         ui = self.ui
@@ -111,7 +110,7 @@ class AttractScreen(KioskScreen):
         self.render()
 
     def _switch_elder(self) -> None:
-        self.ui.journey.set_elder(not self.ui.theme.elder)
+        self.journey.set_elder(not self.ui.theme.elder)
         self.render()
 
 

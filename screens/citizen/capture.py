@@ -20,7 +20,8 @@ from kivy.uix.widget import Widget
 
 from kiosk.autocapture import CaptureState
 from kiosk.catalogue.model import AlternativeGroup, Material, Necessity
-from screens.base import KioskScreen, error_text
+from screens.base import error_text
+from screens.citizen.frame import CitizenScreen
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Picture, Text, escape, fit_row
 
@@ -37,15 +38,15 @@ HINTS = {
 }
 
 
-class CaptureScreen(KioskScreen):
+class CaptureScreen(CitizenScreen):
     screen_name = "capture"
     step = 4
     title_id = "拍摄材料"
     spoken_id = "请把材料平放在拍摄区内，保持不动，机器会自动拍照"
     cancellable = True
 
-    def __init__(self, ui: Any, **kwargs: Any) -> None:
-        super().__init__(ui, **kwargs)
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
         self.feed: Any = None
         self._ticker: Any = None
         self.wipe_state()
@@ -73,7 +74,7 @@ class CaptureScreen(KioskScreen):
     def on_enter(self, *_: Any) -> None:
         super().on_enter()
         if self.feed is None:
-            self.feed = self.ui.kiosk.camera_feed()
+            self.feed = self.ui.service.camera_feed()
             self.feed.start()
         self._ticker = Clock.schedule_interval(self._update, 1 / PREVIEW_FPS)
 
@@ -92,7 +93,7 @@ class CaptureScreen(KioskScreen):
     # --- materials -----------------------------------------------------------------------
     def rows(self) -> list[tuple[Material, Any]]:
         """Every material the citizen may lay down, with the requirement it belongs to."""
-        session = self.ui.journey.session
+        session = self.journey.session
         if session is None or session.situation is None:
             return []
         return [(material, req) for req in session.situation.materials
@@ -102,7 +103,7 @@ class CaptureScreen(KioskScreen):
         return next(m for m, _ in self.rows() if m.id == material_id)
 
     def pages(self, material_id: str) -> list[Any]:
-        session = self.ui.journey.session
+        session = self.journey.session
         return list(session.pages.get(material_id, [])) if session else []
 
     def _first_open_material(self) -> str:
@@ -203,8 +204,8 @@ class CaptureScreen(KioskScreen):
         return button
 
     def _thumbnails(self) -> Widget:
-        ui, theme = self.ui, self.ui.theme
-        session = ui.journey.session
+        theme = self.ui.theme
+        session = self.journey.session
         row = BoxLayout(size_hint_y=None, height=theme.mm(30), spacing=theme.gap)
         for number, page in enumerate(self.pages(self.current), start=1):
             cell = Panel(theme, padding=theme.mm(1), spacing=theme.mm(1),
@@ -291,7 +292,7 @@ class CaptureScreen(KioskScreen):
     def capture_now(self) -> None:
         """Manual or automatic: one still of the page for the current material."""
         ui = self.ui
-        session = ui.journey.session
+        session = self.journey.session
         if self.shooting or session is None or not self.current:
             return
         self.shooting = True
@@ -314,10 +315,10 @@ class CaptureScreen(KioskScreen):
     def _failed(self, error: BaseException) -> None:
         self.shooting = False
         zh, en = error_text(error)
-        self.ui.journey.show_error(zh, en)
+        self.nav.show_error(zh, en)
 
     def _retake(self) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         pages = self.pages(self.current)
         if session is not None and pages:
             session.remove_page(self.current, len(pages))
@@ -326,7 +327,7 @@ class CaptureScreen(KioskScreen):
             self.render()
 
     def _review(self) -> None:
-        session = self.ui.journey.session
+        session = self.journey.session
         assert session is not None
         session.review()
-        self.ui.journey.go("review")
+        self.nav.go("review")

@@ -1,0 +1,65 @@
+"""The demo's citizen hand: lays cards and pages on the EMULATED devices.
+
+Used by the demo panel on screen (``kiosk demo``) and by the scripted citizen
+(:mod:`kiosk.demo.citizen`). It reaches a device only through the protocol an emulator offers
+for it (CardSlot, DocumentPlate, PaperTray); with real devices it has no hand to lend.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drivers.camera import DocumentPlate
+from drivers.identity import CardSlot
+from drivers.printer import PaperTray
+from drivers.status import PaperLevel
+
+
+class DemoHand:
+    def __init__(self, slot: CardSlot | None, plate: DocumentPlate | None,
+                 tray: PaperTray | None) -> None:
+        self._slot, self._plate, self._tray = slot, plate, tray
+        self._pages: dict[str, int] = {}
+
+    @classmethod
+    def reach(cls, identity: Any, camera: Any, printer: Any) -> DemoHand:
+        """The hand over these devices: whichever of them are emulators."""
+        return cls(identity if isinstance(identity, CardSlot) else None,
+                   camera if isinstance(camera, DocumentPlate) else None,
+                   printer if isinstance(printer, PaperTray) else None)
+
+    @property
+    def available(self) -> bool:
+        return self._slot is not None and self._plate is not None
+
+    def present_card(self, key: str = "resident") -> None:
+        if self._slot is not None:
+            self._slot.present(key)
+
+    def remove_card(self) -> None:
+        if self._slot is not None:
+            self._slot.remove()
+
+    def place_page(self, label: str) -> int:
+        """Lay the next page of ``label`` on the camera plate; returns its page number."""
+        number = self._pages.get(label, 0) + 1
+        self.place(label, number)
+        return number if self._plate is not None else 0
+
+    def place(self, label: str, page: int) -> None:
+        """Lay page ``page`` of ``label`` on the plate (the next one after it is page + 1)."""
+        if self._plate is not None:
+            self._pages[label] = page
+            self._plate.place(label, page)
+
+    def clear_plate(self) -> None:
+        if self._plate is not None:
+            self._plate.remove()
+
+    def set_paper(self, level: PaperLevel) -> None:
+        if self._tray is not None:
+            self._tray.set_paper(level)
+
+    def forget(self) -> None:
+        """A new citizen: page numbers start again at 1."""
+        self._pages.clear()

@@ -1,0 +1,108 @@
+"""Moves one citizen through the screens and makes sure every session ends in a wipe.
+
+Owns the current ``Session`` (created by the service), cancel, finish, the idle warning and
+the call for a guide. Decisions about the application itself stay in kiosk/ (session state
+machine, checker); this only follows them. Screens, dialogs and touches are the navigator's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from kiosk.catalogue.model import Matter
+from kiosk.session import Session
+from screens.context import Ui
+from screens.dialogs import Dialog
+from screens.navigator import Navigator
+
+log = logging.getLogger(__name__)
+HOME = "attract"
+
+
+class CitizenJourney:
+    def __init__(self, ui: Ui, nav: Navigator) -> None:
+        self.ui, self.nav = ui, nav
+        self.session: Session | None = None
+        self.guide_only: Matter | None = None   # a matter read but not taken (一次性告知)
+        ui.bridge.subscribe("session.ended", self._on_session_ended)
+        ui.bridge.subscribe("session.idle_warning", self._on_idle_warning)
+        nav.on_touch = self._touched
+        nav.on_tick = self._tick
+
+    def start(self) -> None:
+        """The attract screen's 'start': a new session, at the matter list."""
+        if self.session is None:
+            self.session = self.ui.service.start_session()
+        self.nav.go("matters")
+
+    def set_elder(self, elder: bool) -> None:
+        """长辈版 on or off: bigger text, fewer items, higher contrast, from the next draw."""
+        self.ui.theme = replace(self.ui.theme, elder=elder)
+
+    # --- ending --------------------------------------------------------------------------
+    def ask_cancel(self) -> None:
+        t = self.ui
+        message = t.bi("确定取消本次办理吗？已拍摄的材料和证件信息将被清除。")
+        self.nav.show(Dialog(t.theme, "confirm_cancel", message,
+                             [(t.bi("继续办理"), "keep", None, "secondary"),
+                              (t.bi("取消办理"), "confirm", self.cancel, "danger")]))
+
+    def cancel(self) -> None:
+        if self.session is not None:
+            self.session.cancel()        # publishes session.ended → _on_session_ended
+        self.back_to_attract()
+
+    def finish(self) -> None:
+        if self.session is not None:
+            self.session.finish()
+        self.back_to_attract()
+
+    def back_to_attract(self) -> None:
+        self.session, self.guide_only = None, None
+        self.nav.home(HOME)
+
+    def _on_session_ended(self, topic: str, payload: Any) -> None:
+        if self.session is not None and payload.get("session") == self.session.id:
+            log.info("session ended (%s): back to the attract screen", payload.get("reason"))
+            self.back_to_attract()
+
+    # --- idle ----------------------------------------------------------------------------
+    def _touched(self) -> None:
+        if self.session is not None:
+            self.session.touch()
+
+    def _tick(self) -> None:
+        if self.session is None:
+            return
+        left = self.session.tick()        # may end the session (publishes session.ended)
+        dialog = self.nav.dialog
+        if left is not None and dialog is not None and dialog.name == "idle":
+            dialog.set_message(self.ui.bi("您还在吗？{s} 秒后将结束办理并清除信息。",
+                                          s=int(left + 0.999)))
+
+    def _on_idle_warning(self, topic: str, payload: Any) -> None:
+        if self.session is None:
+            return
+        t = self.ui
+        seconds = int(payload.get("seconds_left", 0) + 0.999)
+        message = t.bi("您还在吗？{s} 秒后将结束办理并清除信息。", s=seconds)
+        self.nav.show(Dialog(t.theme, "idle", message,
+                             [(t.bi("继续办理"), "continue", self._touched, "primary")]))
+        t.say("您还在吗？请触摸屏幕继续办理")
+
+    # --- help ----------------------------------------------------------------------------
+    def call_guide(self) -> None:
+        """The one-tap call for a human: the hall's guide system hears it from the service."""
+        self.ui.service.call_guide(self.session.step.value if self.session else HOME)
+        t = self.ui
+        message = t.bi("已呼叫工作人员，请稍候，工作人员马上就到。")
+        self.nav.show(Dialog(t.theme, "guide_called", message,
+                             [(t.bi("知道了"), "ok", None, "primary")]))
+        t.say("已呼叫工作人员，请稍候")
+
+    def request_staff_mode(self) -> None:
+        """Where staff mode begins (screens/staff/, a later issue): the long press on the
+        attract screen's title asks the service for it."""
+        self.ui.service.request_staff_mode()
