@@ -6,7 +6,7 @@ and run the reader emulators by hand.
                            [--photo-out PATH] --json
     kiosk devices emulate ga467 [--tcp PORT] [--present KEY]
     kiosk devices emulate emrtd [--vpcd-port PORT | --rig] [--present KEY] [--face IMAGE]
-                                [--card CODE] [--max-response N]
+                                [--card CODE] [--max-response N] [--fault NAME ...]
 
 The JSON holds the Identity's fields (personal data: it goes to the caller's terminal only,
 never to a log). Exit status 0 on a read, 1 with a one-line reason on failure.
@@ -57,6 +57,9 @@ def add_parser(sub: Any) -> None:
                          help="emrtd: longest response; 256 for a chip without extended length")
     emulate.add_argument("--card", metavar="CODE", default="",
                          help="emrtd: an ICAO card (TD1 MRZ) with this document code, e.g. I")
+    emulate.add_argument("--fault", action="append", default=[], metavar="NAME",
+                         help="emrtd: a fault or chip mode from the start (repeatable), e.g. "
+                              "refuse_sfi, refuse_extended, tamper_dg2")
     emulate.add_argument("--present", help="place this card at start (a key of --identities)")
     emulate.add_argument("--identities", type=Path, default=IDENTITIES)
     emulate.set_defaults(func=_emulate)
@@ -164,11 +167,16 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
             link.card.clear_faults()
 
     try:
+        for fault in args.fault:
+            inject(fault)
         if args.present:
             present(identities[args.present])
         print(f"eMRTD chip for vpcd on 127.0.0.1:{port}"
               + (f" (private pcscd, reader {rig.reader_names[0]!r})" if rig else ""), flush=True)
         _script(present, remove, inject, clear, identities)
+    except ValueError as err:
+        print(f"usage: {err}", file=sys.stderr)
+        return 2
     except (OSError, DeviceError) as err:
         print(f"cannot reach vpcd on port {port}: {err}", file=sys.stderr)
         return 1

@@ -5,7 +5,11 @@ into Debian's vsmartcard-vpcd, which pcscd then shows as a card in a reader.
 
 Scriptable faults: ``tamper_dg2`` (DG2 no longer matches EF.SOD), ``bad_mac`` (responses
 carry a wrong MAC), ``not_icao`` (no eMRTD applet), ``pulled_mid_read`` (the link drops in
-the middle of DG2, as a passport lifted off the reader).
+the middle of DG2, as a passport lifted off the reader). Chips that differ from ours where
+ICAO 9303 lets them: ``refuse_sfi`` (READ BINARY by short EF identifier answers 6986, no
+current EF: files must be SELECTed), ``refuse_extended`` (the ATR still promises extended
+length, but an extended APDU is answered 6700 in plain and ends secure messaging, as a chip
+that does not take them or a reader between that turns them away).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from drivers.identity.emrtd.errors import BadCardReply
 from drivers.identity.emrtd.lds import AID, EF_ATR_INFO, Ef
 from drivers.identity.emrtd.sm import SecureChannel
 
-EmrtdFault = Literal["tamper_dg2", "bad_mac", "not_icao", "pulled_mid_read"]
+EmrtdFault = Literal["tamper_dg2", "bad_mac", "not_icao", "pulled_mid_read", "refuse_sfi",
+                     "refuse_extended"]
 VPCD_PORT = 0x8C7B                    # Debian's /etc/reader.conf.d/vpcd
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
 
@@ -122,6 +127,9 @@ class EmrtdCard:
             command = apdu.parse_command(raw)
         except BadCardReply:
             return apdu.response(b"", apdu.SW_WRONG_LENGTH)
+        if "refuse_extended" in self.faults and apdu.is_extended(raw):
+            self._channel = None
+            return apdu.response(b"", apdu.SW_WRONG_LENGTH)
         if command.cla & 0x0C:
             return self._protected(command)
         self._channel = None                   # a plain command ends the secure channel
@@ -135,9 +143,8 @@ class EmrtdCard:
             self.reset()
             self._applet = True
             return b"", apdu.SW_OK
-        if command.ins == _INS_READ and command.p1 == 0x80 | (EF_ATR_INFO & 0x1F) \
-                and not self._applet:
-            return self._read(self.chip.atr_info(), command.p2, command.le)
+        if not self._applet and command.ins in (_INS_SELECT, _INS_READ):
+            return self._master_file(command)
         if command.ins == _INS_CHALLENGE and self._applet:
             self._challenge = os.urandom(bac.CHALLENGE_LEN)
             return self._challenge, apdu.SW_OK
@@ -146,6 +153,24 @@ class EmrtdCard:
         if command.ins in (_INS_SELECT, _INS_READ):
             return b"", apdu.SW_SECURITY_NOT_SATISFIED        # files need BAC first
         return b"", apdu.SW_INS_NOT_SUPPORTED
+
+    def _master_file(self, command: Command) -> tuple[bytes, int]:
+        """EF.ATR/INFO, the one file outside the applet: by short EF identifier, or SELECTed
+        and then read (all a chip that refuses short EF identifiers allows)."""
+        if command.ins == _INS_SELECT:
+            if command.data != EF_ATR_INFO.to_bytes(2, "big"):
+                return b"", apdu.SW_NOT_FOUND
+            self._current = EF_ATR_INFO
+            return b"", apdu.SW_OK
+        if command.p1 & 0x80:
+            if command.p1 & 0x1F != EF_ATR_INFO & 0x1F:
+                return b"", apdu.SW_NOT_FOUND
+            if "refuse_sfi" in self.faults:
+                return b"", apdu.SW_NO_CURRENT_EF
+            return self._read(self.chip.atr_info(), command.p2, command.le)
+        if self._current != EF_ATR_INFO:
+            return b"", apdu.SW_NO_CURRENT_EF
+        return self._read(self.chip.atr_info(), (command.p1 << 8) | command.p2, command.le)
 
     def _authenticate(self, request: bytes) -> tuple[bytes, int]:
         challenge, self._challenge = self._challenge, None
@@ -183,6 +208,8 @@ class EmrtdCard:
             self._current = fid
             return b"", apdu.SW_OK
         if command.ins == _INS_READ:
+            if command.p1 & 0x80 and "refuse_sfi" in self.faults:
+                return b"", apdu.SW_NO_CURRENT_EF
             if command.p1 & 0x80:                # short EF identifier: select and read
                 by_sfi = [f for f in self.chip.files if f & 0x1F == command.p1 & 0x1F]
                 if not by_sfi:

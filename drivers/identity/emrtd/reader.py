@@ -22,7 +22,7 @@ from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import CardDataInvalid, CardNotFound, CardRemoved, Identity, MrzKey
 from drivers.identity.emrtd import mrz
 from drivers.identity.emrtd.errors import BadMrzKey, MrzRequired
-from drivers.identity.emrtd.session import ChipSession, Counters
+from drivers.identity.emrtd.session import ChipSession, Counters, ReadPath
 from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
@@ -52,6 +52,7 @@ class PcscReader:
         self._monitor: threading.Thread | None = None
         self._monitor_ctx: int | None = None
         self.last_counters = Counters()
+        self.last_path: ReadPath | None = None   # by SFI or SELECT, short or extended
 
     # --- IdentityReader -------------------------------------------------------------------
     def open(self, sink: EventSink | None = None) -> None:
@@ -114,7 +115,7 @@ class PcscReader:
                 try:
                     return session.read_identity(key, self._today())
                 finally:
-                    self.last_counters = session.counters
+                    self.last_counters, self.last_path = session.counters, session.path
             finally:
                 scard.SCardDisconnect(card, scard.SCARD_RESET_CARD)
         finally:
