@@ -72,9 +72,12 @@ def _identity_ga467(opts: dict[str, Any], s: Settings) -> Any:
 
 
 def _identity_pcsc(opts: dict[str, Any], s: Settings) -> Any:
-    """Passports and ICAO cards on a PC/SC reader (``reader``: part of its name)."""
+    """Passports and ICAO cards on a PC/SC reader (``reader``: part of its name;
+    ``master_list``: CSCA certificates, relative to paths.data_dir)."""
+    master_list = str(opts.get("master_list", ""))
     return load_named("drivers.identity.emrtd.reader:PcscReader")(
-        reader=str(opts.get("reader", "")), extended=bool(opts.get("extended", True)))
+        reader=str(opts.get("reader", "")), extended=bool(opts.get("extended", True)),
+        master_list=s.paths.data_dir / master_list if master_list else None)
 
 
 def _identity_ga467_pcsc(opts: dict[str, Any], s: Settings) -> Any:

@@ -9,7 +9,10 @@ the middle of DG2, as a passport lifted off the reader). Chips that differ from 
 ICAO 9303 lets them: ``refuse_sfi`` (READ BINARY by short EF identifier answers 6986, no
 current EF: files must be SELECTed), ``refuse_extended`` (the ATR still promises extended
 length, but an extended APDU is answered 6700 in plain and ends secure messaging, as a chip
-that does not take them or a reader between that turns them away).
+that does not take them or a reader between that turns them away). EF.SOD is signed by a
+test document signer (:mod:`issuer`); ``sod_bad_signature`` serves it with a flipped bit in
+the signature, ``forged_signer`` signed by a document signer whose certificate names the
+test CSCA but was signed with another key.
 """
 
 from __future__ import annotations
@@ -26,14 +29,14 @@ from typing import Literal, get_args
 from PIL import Image
 
 from drivers.identity import Identity, MrzKey
-from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, tlv
+from drivers.identity.emrtd import apdu, atr, bac, issuer, lds, mrz, tlv
 from drivers.identity.emrtd.apdu import Command
 from drivers.identity.emrtd.errors import BadCardReply
 from drivers.identity.emrtd.lds import AID, EF_ATR_INFO, Ef
 from drivers.identity.emrtd.sm import SecureChannel
 
 EmrtdFault = Literal["tamper_dg2", "bad_mac", "not_icao", "pulled_mid_read", "refuse_sfi",
-                     "refuse_extended"]
+                     "refuse_extended", "sod_bad_signature", "forged_signer"]
 VPCD_PORT = 0x8C7B                    # Debian's /etc/reader.conf.d/vpcd
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
 
@@ -43,20 +46,37 @@ _INS_SELECT, _INS_READ, _INS_CHALLENGE, _INS_AUTH = 0xA4, 0xB0, 0x84, 0x82
 @dataclass
 class ChipFiles:
     """The files on the chip. ``max_response``: the longest response data it sends (256 is a
-    chip without extended length)."""
+    chip without extended length); ``signer``: the document signer of EF.SOD (this
+    process's test one when None)."""
 
     mrz: str
     face: bytes
     face_format: str = "jpeg"
     face_size: tuple[int, int] = (0, 0)
     max_response: int = 65536
+    signer: issuer.Signer | None = None
     files: dict[int, bytes] = field(init=False)
 
     def __post_init__(self) -> None:
         dg1 = lds.build_dg1(self.mrz)
         dg2 = lds.build_dg2(self.face, self.face_format, *self.face_size)
+        self.signer = self.signer or issuer.ephemeral().document_signer
+        self._security_object = lds.build_security_object({1: dg1, 2: dg2})
         self.files = {Ef.COM: lds.build_com([1, 2]), Ef.DG1: dg1, Ef.DG2: dg2,
-                      Ef.SOD: lds.build_sod({1: dg1, 2: dg2})}
+                      Ef.SOD: issuer.sign_sod(self._security_object, self.signer)}
+        self._bad_sods: dict[str, bytes] = {}
+
+    def bad_sod(self, fault: str) -> bytes:
+        """EF.SOD as the fault ``sod_bad_signature`` or ``forged_signer`` serves it."""
+        if fault not in self._bad_sods:
+            assert self.signer is not None
+            if fault == "forged_signer":
+                signer = issuer.forge_document_signer(self.signer)
+                self._bad_sods[fault] = issuer.sign_sod(self._security_object, signer)
+            else:
+                self._bad_sods[fault] = issuer.sign_sod(self._security_object, self.signer,
+                                                        corrupt=True)
+        return self._bad_sods[fault]
 
     @property
     def extended(self) -> bool:
@@ -68,7 +88,8 @@ class ChipFiles:
 
 
 def files_for(identity: Identity, face: bytes, face_format: str = "jpeg",
-              max_response: int = 65536, card_code: str = "") -> ChipFiles:
+              max_response: int = 65536, card_code: str = "",
+              signer: issuer.Signer | None = None) -> ChipFiles:
     """A chip for ``identity`` (names from ``name_en``, "SURNAME, GIVEN"): a passport's TD3
     MRZ, or with ``card_code`` ("I", "A", "C") an ICAO card's TD1."""
     surname, _, given = (identity.name_en or identity.name).partition(",")
@@ -85,7 +106,7 @@ def files_for(identity: Identity, face: bytes, face_format: str = "jpeg",
         text = mrz.build_td3(issuer, *names, number, identity.nationality, birth, sex, expiry)
     with Image.open(io.BytesIO(face)) as img:
         size = img.size
-    return ChipFiles(text, face, face_format, size, max_response)
+    return ChipFiles(text, face, face_format, size, max_response, signer)
 
 
 class EmrtdCard:
@@ -219,11 +240,17 @@ class EmrtdCard:
                 offset = (command.p1 << 8) | command.p2
             if self._current is None:
                 return b"", apdu.SW_NO_CURRENT_EF
-            content = self.chip.files[self._current]
-            if self._current == Ef.DG2 and "tamper_dg2" in self.faults:
-                content = content[:-1] + bytes([content[-1] ^ 0x01])
-            return self._read(content, offset, command.le)
+            return self._read(self._content(self._current), offset, command.le)
         return b"", apdu.SW_INS_NOT_SUPPORTED
+
+    def _content(self, fid: int) -> bytes:
+        content = self.chip.files[fid]
+        if fid == Ef.DG2 and "tamper_dg2" in self.faults:
+            return content[:-1] + bytes([content[-1] ^ 0x01])
+        bad_sod = self.faults & {"sod_bad_signature", "forged_signer"}
+        if fid == Ef.SOD and bad_sod:
+            return self.chip.bad_sod(min(bad_sod))
+        return content
 
     def _read(self, content: bytes, offset: int, le: int | None) -> tuple[bytes, int]:
         if offset > len(content):

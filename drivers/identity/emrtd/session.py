@@ -1,6 +1,7 @@
 """Reading an eMRTD over any APDU transport: select the applet, learn how long a response
 may be, Basic Access Control, then EF.COM, DG1, DG2 and EF.SOD under secure messaging, each
-data group checked against the issuer's hash. The PC/SC backend gives it ``transmit``; the
+data group checked against the issuer's hash, and EF.SOD's signatures against the
+configured CSCA master list (:mod:`passive`). The PC/SC backend gives it ``transmit``; the
 tests and the fuzzer give it the emulator directly.
 
 Chips differ where ICAO 9303 lets them: some refuse READ BINARY by short EF identifier (the
@@ -16,8 +17,15 @@ from dataclasses import dataclass
 from datetime import date
 
 from drivers.errors import DeviceFault
-from drivers.identity import CardDataInvalid, CardRemoved, CardType, Identity, MrzKey
-from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, sm, tlv
+from drivers.identity import (
+    CardDataInvalid,
+    CardRemoved,
+    CardType,
+    ChipEvidence,
+    Identity,
+    MrzKey,
+)
+from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, passive, sm, tlv
 from drivers.identity.emrtd.apdu import Command
 from drivers.identity.emrtd.errors import (
     AccessDenied,
@@ -27,6 +35,7 @@ from drivers.identity.emrtd.errors import (
     NotAnEmrtd,
 )
 from drivers.identity.emrtd.lds import AID, EF_ATR_INFO, Ef
+from drivers.identity.emrtd.masterlist import MasterList
 from drivers.identity.emrtd.sm import SecureChannel
 
 log = logging.getLogger(__name__)
@@ -66,8 +75,10 @@ class ChipSession:
     the chip was read in the end (after any fallback)."""
 
     def __init__(self, transmit: Transmit, card_atr: bytes = b"",
-                 reader_extended: bool = True, chunk: int | None = None) -> None:
+                 reader_extended: bool = True, chunk: int | None = None,
+                 trust: MasterList | None = None) -> None:
         self._transmit = transmit
+        self.trust = trust
         self.atr = card_atr
         self.reader_extended = reader_extended
         self.chunk = chunk
@@ -91,8 +102,9 @@ class ChipSession:
         for number, ef in ((1, Ef.DG1), (2, Ef.DG2)):
             if not lds.check_hash(sod, number, files[ef]):
                 raise DocumentTampered(f"DG{number}")
+        evidence = passive.authenticate(sod, (1, 2), self.trust, today)
         return _identity(mrz.parse(lds.parse_dg1(files[Ef.DG1])),
-                         lds.parse_dg2(files[Ef.DG2]), today)
+                         lds.parse_dg2(files[Ef.DG2]), today, evidence)
 
     @property
     def path(self) -> ReadPath:
@@ -248,7 +260,8 @@ class ChipSession:
         return plain, inner
 
 
-def _identity(zone: mrz.Mrz, face: lds.Face, today: date) -> Identity:
+def _identity(zone: mrz.Mrz, face: lds.Face, today: date, evidence: ChipEvidence
+              ) -> Identity:
     birth, expiry = zone.birth_date(today), zone.expiry_date()
     if birth is None or expiry is None:
         raise CardDataInvalid("机读码日期无效", "the MRZ's dates are not real dates")
@@ -259,6 +272,7 @@ def _identity(zone: mrz.Mrz, face: lds.Face, today: date) -> Identity:
         birth_date=birth, valid_from=None, valid_to=expiry,
         sex=_SEXES.get(zone.sex, ""), nationality=zone.nationality, issuer=zone.issuer,
         photo=photo[0] if photo else None, photo_format=photo[1] if photo else None,
+        chip=evidence,
     )
 
 
