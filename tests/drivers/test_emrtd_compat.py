@@ -53,6 +53,23 @@ def test_a_chip_refusing_short_ef_identifiers_is_read_by_select(passport):
     assert session.counters.apdus == 3 + 3 + 1 + 4 * 2
 
 
+def test_a_chip_refusing_them_in_plain_is_authenticated_again_and_read_by_select(passport):
+    """Some chips answer the refusal unprotected, which ends secure messaging."""
+    card = card_with(passport)
+
+    def chip(raw: bytes) -> bytes:
+        if raw[0] & 0x0C and raw[1] == 0xB0 and raw[2] & 0x80:    # protected, by SFI
+            card.process(bytes.fromhex("00B0000001"))              # a plain APDU ends SM
+            return b"\x69\x86"
+        return card.process(raw)
+
+    session = ChipSession(chip, card.atr)
+    assert session.read_identity(KEY, TODAY).document_number == "EJ0000001"
+    assert not session.by_sfi
+    # one refused read, then the applet and BAC again (3), then SELECT + READ for four files
+    assert session.counters.apdus == 4 + 1 + 3 + 4 * 2
+
+
 def test_a_chip_refusing_extended_apdus_is_read_in_short_ones(passport):
     card = card_with(passport, "refuse_extended")
     session = ChipSession(card.process, card.atr)

@@ -219,6 +219,19 @@ def test_a_mutated_sod_fails_only_in_documented_ways(at, byte):
         passive.authenticate(lds.parse_sod(mutated), (1, 2), None, TODAY)
 
 
+ML = (DEMO / "test-masterlist.ml").read_bytes()
+
+
+@pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, len(ML) - 1), st.integers(0, 255))
+def test_a_mutated_master_list_loads_or_is_refused(tmp_path_factory, at, byte):
+    path = tmp_path_factory.mktemp("fuzz") / "m.ml"
+    path.write_bytes(ML[:at] + bytes([byte]) + ML[at + 1:])
+    with contextlib.suppress(MasterListInvalid):
+        masterlist.load(path)
+
+
 # --- through pcscd and the CLI -------------------------------------------------------------
 @pytest.mark.parametrize(("which", "fault", "result"), [
     ("demo", "", ChipCheck.VERIFIED), ("other", "", ChipCheck.UNKNOWN_CSCA),

@@ -173,10 +173,14 @@ class ChipSession:
         # start over: a fresh BAC, then short APDUs (a card really gone fails the SELECT)
         log.info("eMRTD: extended-length APDUs refused; reading in short APDUs")
         self.max_response = apdu.SHORT_MAX
+        self._restart()
+        return self._read_whole(ef)
+
+    def _restart(self) -> None:
+        """The applet and BAC again: a fresh channel after one a refusal ended."""
         if self._key is None:
             raise CardStatus("secure messaging not established", apdu.SW_SECURITY_NOT_SATISFIED)
         self._start(self._key)
-        return self._read_whole(ef)
 
     def _extended_refused(self, err: Exception) -> bool:
         """Whether ``err`` is the first extended APDU of this read being turned away (by the
@@ -197,16 +201,19 @@ class ChipSession:
 
     def _read_by_sfi(self, ef: Ef, step: int) -> bytes | None:
         """The file's first bytes by short EF identifier; None (and SELECT from now on) when
-        the chip refuses that with a protected status, the channel still up."""
+        the chip refuses that — in a protected status, or in a plain one that ended secure
+        messaging (then BAC again)."""
         try:
             first, _ = self._protected(Command(0x00, 0xB0, 0x80 | ef.sfi, 0x00, le=step))
             return first
         except CardStatus as err:
-            if self._channel is None or err.sw not in SFI_REFUSED:
+            if err.sw not in SFI_REFUSED:
                 raise
             log.info("eMRTD: READ BINARY by short EF identifier refused (%04X); selecting "
                      "each file", err.sw)
         self.by_sfi = False
+        if self._channel is None:
+            self._restart()
         return None
 
     def _select(self, ef: Ef) -> None:
