@@ -66,7 +66,9 @@ def load(path: Path) -> MasterList:
         _check_list_signature(cms.parse(data), certs, str(path))
     if not certs:
         raise MasterListInvalid(str(path), "it holds no certificate")
-    return MasterList(tuple(certs), f"{path.name} ({kind}, {len(certs)} CSCAs)", skipped)
+    unreadable = f", {skipped} unreadable" if skipped else ""   # e.g. explicit EC parameters
+    return MasterList(tuple(certs), f"{path.name} ({kind}, {len(certs)} CSCAs{unreadable})",
+                      skipped)
 
 
 def _is_cms(data: bytes) -> bool:
