@@ -56,7 +56,7 @@ def load(path: Path) -> MasterList:
             listed, kind = _from_icao(data, str(path)), "ICAO master list"
         else:
             listed, kind = [data], "DER"
-    except ValueError as err:
+    except (ValueError, x509.InvalidVersion) as err:
         raise MasterListInvalid(str(path), f"not certificates: {err}") from None
     if len(listed) > MAX_CERTIFICATES:
         raise MasterListInvalid(str(path), f"more than {MAX_CERTIFICATES} certificates")

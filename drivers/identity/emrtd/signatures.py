@@ -157,7 +157,7 @@ def load_certificate(raw: bytes) -> x509.Certificate | None:
         cert = x509.load_der_x509_certificate(raw)
         cert.serial_number, cert.issuer, cert.subject, cert.extensions  # noqa: B018
         cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):    # InvalidVersion is no ValueError
         return None
     return cert
 
