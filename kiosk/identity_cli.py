@@ -3,10 +3,11 @@ and run the reader emulators by hand.
 
     kiosk devices identity --backend ga467 --port URL [--photo-out PATH] --json
     kiosk devices identity --backend pcsc [--reader NAME] --mrz DOCNO,YYMMDD,YYMMDD
-                           [--photo-out PATH] --json
+                           [--master-list FILE] [--photo-out PATH] --json
     kiosk devices emulate ga467 [--tcp PORT] [--present KEY]
     kiosk devices emulate emrtd [--vpcd-port PORT | --rig] [--present KEY] [--face IMAGE]
-                                [--card CODE] [--max-response N]
+                                [--card CODE] [--max-response N] [--fault NAME ...]
+                                [--issuer DIR]
 
 The JSON holds the Identity's fields (personal data: it goes to the caller's terminal only,
 never to a log). Exit status 0 on a read, 1 with a one-line reason on failure.
@@ -30,6 +31,7 @@ from kiosk.devices.registry import DeviceContext, load_named
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITIES = ROOT / "assets" / "demo" / "identities.toml"
 FACE = ROOT / "assets" / "demo" / "face.jpg"
+ISSUER = ROOT / "assets" / "demo" / "emrtd"
 
 
 def add_parser(sub: Any) -> None:
@@ -41,6 +43,9 @@ def add_parser(sub: Any) -> None:
     ident.add_argument("--mrz", help="pcsc: DOCUMENT_NUMBER,BIRTH_YYMMDD,EXPIRY_YYMMDD")
     ident.add_argument("--short-apdus", action="store_true",
                        help="pcsc: the reader does not pass extended APDUs")
+    ident.add_argument("--master-list", type=Path,
+                       help="pcsc: CSCA certificates (PEM, DER or an ICAO .ml) to check the "
+                            "chip's document signer against")
     ident.add_argument("--baudrate", type=int, default=115200)
     ident.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for a card")
     ident.add_argument("--photo-library", help="the vendor's WLT decoder (.so)")
@@ -59,6 +64,11 @@ def add_parser(sub: Any) -> None:
                          help="emrtd: longest response; 256 for a chip without extended length")
     emulate.add_argument("--card", metavar="CODE", default="",
                          help="emrtd: an ICAO card (TD1 MRZ) with this document code, e.g. I")
+    emulate.add_argument("--fault", action="append", default=[], metavar="NAME",
+                         help="emrtd: a fault or chip mode from the start (repeatable), e.g. "
+                              "refuse_sfi, refuse_extended, tamper_dg2")
+    emulate.add_argument("--issuer", type=Path, default=ISSUER,
+                         help="emrtd: the test CSCA and document signer signing EF.SOD")
     emulate.add_argument("--present", help="place this card at start (a key of --identities)")
     emulate.add_argument("--identities", type=Path, default=IDENTITIES)
     emulate.set_defaults(func=_emulate)
@@ -70,6 +80,9 @@ def _identity(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"usage: {err}", file=sys.stderr)
         return 2
+    except DeviceError as err:                       # e.g. a master list that cannot be used
+        print(f"{err.code}: {err.zh} / {err.en}", file=sys.stderr)
+        return 1
     try:
         reader.open()
         identity = reader.read(args.timeout, key)
@@ -94,7 +107,8 @@ def _reader_for(args: argparse.Namespace) -> tuple[Any, MrzKey | None]:
         parts = (args.mrz or "").split(",")
         if len(parts) != 3:
             raise ValueError("--backend pcsc needs --mrz DOCNO,BIRTH_YYMMDD,EXPIRY_YYMMDD")
-        reader = _build("pcsc", {"reader": args.reader, "extended": not args.short_apdus})
+        reader = _build("pcsc", {"reader": args.reader, "extended": not args.short_apdus,
+                                 "master_list": str(args.master_list or "")})
         return reader, MrzKey(*(p.strip() for p in parts))
     if not args.port:
         raise ValueError("--backend ga467 needs --port")
@@ -134,6 +148,7 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
     identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
     face = args.face.read_bytes()
     fmt = "jp2" if args.face.suffix.lower() in (".jp2", ".j2k") else "jpeg"
+    signer = load_named("drivers.identity.emrtd.issuer:demo")(args.issuer).document_signer
     rig = load_named("drivers.identity.emrtd.rig:PcscRig")().start() if args.rig else None
     port = rig.port if rig else args.vpcd_port
     link: Any = None                   # the VpcdCard of the chip on the reader, if any
@@ -143,7 +158,7 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
         nonlocal link
         remove()
         files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response,
-                                                    args.card)
+                                                    args.card, signer)
         card = load_named(f"{emulator}:EmrtdCard")(files)
         for fault in faults:
             card.inject(fault)
@@ -169,11 +184,16 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
             link.card.clear_faults()
 
     try:
+        for fault in args.fault:
+            inject(fault)
         if args.present:
             present(identities[args.present])
         print(f"eMRTD chip for vpcd on 127.0.0.1:{port}"
               + (f" (private pcscd, reader {rig.reader_names[0]!r})" if rig else ""), flush=True)
         _script(present, remove, inject, clear, identities)
+    except ValueError as err:
+        print(f"usage: {err}", file=sys.stderr)
+        return 2
     except (OSError, DeviceError) as err:
         print(f"cannot reach vpcd on port {port}: {err}", file=sys.stderr)
         return 1

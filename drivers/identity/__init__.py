@@ -30,6 +30,58 @@ CARD_TYPE_ZH = {
 }
 
 
+class ChipCheck(StrEnum):
+    """Passive authentication of an eMRTD chip (ICAO 9303 part 11 §5.1)."""
+
+    VERIFIED = "verified"                  # CSCA in the master list → document signer → SOD
+    UNKNOWN_CSCA = "unknown_csca"          # SOD signed by its document signer; no listed CSCA
+    NO_MASTER_LIST = "no_master_list"      # SOD signed by its document signer; chain unchecked
+    FAILED = "failed"                      # stops the read (PassiveAuthFailed carries it)
+
+
+_CHECK_TEXT = {
+    ChipCheck.VERIFIED: ("芯片数据经签发国签名验证", "chip data verified against the issuing "
+                         "state's CSCA"),
+    ChipCheck.UNKNOWN_CSCA: ("签发国证书不在主列表中，未能验证签发机构", "the document signer's "
+                             "CSCA is not in the master list: issuer not verified"),
+    ChipCheck.NO_MASTER_LIST: ("未配置签发国证书主列表，未验证签发机构", "no CSCA master list "
+                               "configured: issuer not verified"),
+    ChipCheck.FAILED: ("芯片签名校验未通过", "the chip's signatures do not verify"),
+}
+
+
+@dataclass(frozen=True)
+class ChipEvidence:
+    """What passive authentication checked and found. No personal data: certificates are
+    the issuing state's, hashes are of data groups."""
+
+    result: ChipCheck
+    hash_algorithm: str = ""
+    groups: tuple[int, ...] = ()             # data groups whose hashes matched EF.SOD
+    document_signer: str = ""                # its subject (RFC 4514)
+    signer_valid: tuple[date, date] | None = None
+    csca: str = ""                           # the CSCA that issued it, when one matched
+    csca_key_id: str = ""                    # its subject key identifier, hex
+    master_list: str = ""                    # where the CSCAs came from
+    notes: tuple[str, ...] = ()              # validity dates outside today, and the like
+
+    @property
+    def zh(self) -> str:
+        return _CHECK_TEXT[self.result][0]
+
+    @property
+    def en(self) -> str:
+        return _CHECK_TEXT[self.result][1]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["result"] = self.result.value
+        out["groups"], out["notes"] = list(self.groups), list(self.notes)
+        out["signer_valid"] = [d.isoformat() for d in self.signer_valid or ()]
+        out["zh"], out["en"] = self.zh, self.en
+        return out
+
+
 @dataclass(frozen=True, repr=False)
 class Identity:
     """What a reader read off a document. Personal data: never log it (repr is redacted)."""
@@ -51,6 +103,7 @@ class Identity:
     photo: bytes | None = None
     photo_format: str | None = None
     raw_wlt: bytes | None = field(default=None)
+    chip: ChipEvidence | None = None   # eMRTD: passive authentication's result
 
     def __repr__(self) -> str:  # why: a stray log line must not leak the applicant
         return f"Identity(card_type={self.card_type.value}, <redacted>)"
@@ -66,6 +119,8 @@ class Identity:
             value = getattr(self, f.name)
             if isinstance(value, bytes):
                 continue
+            if isinstance(value, ChipEvidence):
+                value = value.to_json()
             out[f.name] = value.isoformat() if isinstance(value, date) else value
         out["card_type"] = self.card_type.value
         return out

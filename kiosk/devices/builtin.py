@@ -36,8 +36,12 @@ def _identity_ga467(opts: o.Ga467Options, ctx: DeviceContext) -> Any:
 
 
 def _identity_pcsc(opts: o.PcscOptions, ctx: DeviceContext) -> Any:
+    """Passports and ICAO cards; ``master_list``: the CSCAs passive authentication checks
+    each chip's document signer against (relative: under paths.data_dir, where the fleet
+    channel puts it)."""
     return load_named("drivers.identity.emrtd.reader:PcscReader")(
-        reader=opts.reader, extended=opts.extended)
+        reader=opts.reader, extended=opts.extended,
+        master_list=ctx.data_dir / opts.master_list if opts.master_list else None)
 
 
 def _identity_ga467_pcsc(opts: o.Ga467PcscOptions, ctx: DeviceContext) -> Any:

@@ -63,6 +63,7 @@ class Ga467Options(Options):
 class PcscOptions(Options):
     reader: str = ""                              # part of the PC/SC reader's name; "" = first
     extended: bool = True                         # the reader passes extended-length APDUs
+    master_list: str = ""                         # CSCA certificates, under paths.data_dir
 
 
 class Ga467PcscOptions(Ga467Options, PcscOptions):

@@ -84,6 +84,12 @@ def parse_command(raw: bytes) -> Command:
     raise BadCardReply("extended command APDU length does not add up")
 
 
+def is_extended(raw: bytes) -> bool:
+    """Whether a command APDU is in the extended form: after the header, a zero byte leads
+    an extended Lc or Le (a short Lc is never zero, and a short Le alone is the last byte)."""
+    return len(raw) > 5 and raw[4] == 0
+
+
 def split_response(raw: bytes) -> tuple[bytes, int]:
     """(data, SW1SW2) of a response APDU."""
     if len(raw) < 2:

@@ -5,7 +5,14 @@ into Debian's vsmartcard-vpcd, which pcscd then shows as a card in a reader.
 
 Scriptable faults: ``tamper_dg2`` (DG2 no longer matches EF.SOD), ``bad_mac`` (responses
 carry a wrong MAC), ``not_icao`` (no eMRTD applet), ``pulled_mid_read`` (the link drops in
-the middle of DG2, as a passport lifted off the reader).
+the middle of DG2, as a passport lifted off the reader). Chips that differ from ours where
+ICAO 9303 lets them: ``refuse_sfi`` (READ BINARY by short EF identifier answers 6986, no
+current EF: files must be SELECTed), ``refuse_extended`` (the ATR still promises extended
+length, but an extended APDU is answered 6700 in plain and ends secure messaging, as a chip
+that does not take them or a reader between that turns them away). EF.SOD is signed by a
+test document signer (:mod:`issuer`); ``sod_bad_signature`` serves it with a flipped bit in
+the signature, ``forged_signer`` signed by a document signer whose certificate names the
+test CSCA but was signed with another key.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from typing import Literal, get_args
 from PIL import Image
 
 from drivers.identity import Identity, MrzKey
-from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, tlv
+from drivers.identity.emrtd import apdu, atr, bac, issuer, lds, mrz, tlv
 from drivers.identity.emrtd.apdu import Command
 from drivers.identity.emrtd.errors import BadCardReply
 from drivers.identity.emrtd.lds import AID, EF_ATR_INFO, Ef
 from drivers.identity.emrtd.sm import SecureChannel
 
-EmrtdFault = Literal["tamper_dg2", "bad_mac", "not_icao", "pulled_mid_read"]
+EmrtdFault = Literal["tamper_dg2", "bad_mac", "not_icao", "pulled_mid_read", "refuse_sfi",
+                     "refuse_extended", "sod_bad_signature", "forged_signer"]
 VPCD_PORT = 0x8C7B                    # Debian's /etc/reader.conf.d/vpcd
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
 
@@ -38,20 +46,37 @@ _INS_SELECT, _INS_READ, _INS_CHALLENGE, _INS_AUTH = 0xA4, 0xB0, 0x84, 0x82
 @dataclass
 class ChipFiles:
     """The files on the chip. ``max_response``: the longest response data it sends (256 is a
-    chip without extended length)."""
+    chip without extended length); ``signer``: the document signer of EF.SOD (this
+    process's test one when None)."""
 
     mrz: str
     face: bytes
     face_format: str = "jpeg"
     face_size: tuple[int, int] = (0, 0)
     max_response: int = 65536
+    signer: issuer.Signer | None = None
     files: dict[int, bytes] = field(init=False)
 
     def __post_init__(self) -> None:
         dg1 = lds.build_dg1(self.mrz)
         dg2 = lds.build_dg2(self.face, self.face_format, *self.face_size)
+        self.signer = self.signer or issuer.ephemeral().document_signer
+        self._security_object = lds.build_security_object({1: dg1, 2: dg2})
         self.files = {Ef.COM: lds.build_com([1, 2]), Ef.DG1: dg1, Ef.DG2: dg2,
-                      Ef.SOD: lds.build_sod({1: dg1, 2: dg2})}
+                      Ef.SOD: issuer.sign_sod(self._security_object, self.signer)}
+        self._bad_sods: dict[str, bytes] = {}
+
+    def bad_sod(self, fault: str) -> bytes:
+        """EF.SOD as the fault ``sod_bad_signature`` or ``forged_signer`` serves it."""
+        if fault not in self._bad_sods:
+            assert self.signer is not None
+            if fault == "forged_signer":
+                signer = issuer.forge_document_signer(self.signer)
+                self._bad_sods[fault] = issuer.sign_sod(self._security_object, signer)
+            else:
+                self._bad_sods[fault] = issuer.sign_sod(self._security_object, self.signer,
+                                                        corrupt=True)
+        return self._bad_sods[fault]
 
     @property
     def extended(self) -> bool:
@@ -63,7 +88,8 @@ class ChipFiles:
 
 
 def files_for(identity: Identity, face: bytes, face_format: str = "jpeg",
-              max_response: int = 65536, card_code: str = "") -> ChipFiles:
+              max_response: int = 65536, card_code: str = "",
+              signer: issuer.Signer | None = None) -> ChipFiles:
     """A chip for ``identity`` (names from ``name_en``, "SURNAME, GIVEN"): a passport's TD3
     MRZ, or with ``card_code`` ("I", "A", "C") an ICAO card's TD1."""
     surname, _, given = (identity.name_en or identity.name).partition(",")
@@ -80,7 +106,7 @@ def files_for(identity: Identity, face: bytes, face_format: str = "jpeg",
         text = mrz.build_td3(issuer, *names, number, identity.nationality, birth, sex, expiry)
     with Image.open(io.BytesIO(face)) as img:
         size = img.size
-    return ChipFiles(text, face, face_format, size, max_response)
+    return ChipFiles(text, face, face_format, size, max_response, signer)
 
 
 class EmrtdCard:
@@ -122,6 +148,9 @@ class EmrtdCard:
             command = apdu.parse_command(raw)
         except BadCardReply:
             return apdu.response(b"", apdu.SW_WRONG_LENGTH)
+        if "refuse_extended" in self.faults and apdu.is_extended(raw):
+            self._channel = None
+            return apdu.response(b"", apdu.SW_WRONG_LENGTH)
         if command.cla & 0x0C:
             return self._protected(command)
         self._channel = None                   # a plain command ends the secure channel
@@ -135,9 +164,8 @@ class EmrtdCard:
             self.reset()
             self._applet = True
             return b"", apdu.SW_OK
-        if command.ins == _INS_READ and command.p1 == 0x80 | (EF_ATR_INFO & 0x1F) \
-                and not self._applet:
-            return self._read(self.chip.atr_info(), command.p2, command.le)
+        if not self._applet and command.ins in (_INS_SELECT, _INS_READ):
+            return self._master_file(command)
         if command.ins == _INS_CHALLENGE and self._applet:
             self._challenge = os.urandom(bac.CHALLENGE_LEN)
             return self._challenge, apdu.SW_OK
@@ -146,6 +174,24 @@ class EmrtdCard:
         if command.ins in (_INS_SELECT, _INS_READ):
             return b"", apdu.SW_SECURITY_NOT_SATISFIED        # files need BAC first
         return b"", apdu.SW_INS_NOT_SUPPORTED
+
+    def _master_file(self, command: Command) -> tuple[bytes, int]:
+        """EF.ATR/INFO, the one file outside the applet: by short EF identifier, or SELECTed
+        and then read (all a chip that refuses short EF identifiers allows)."""
+        if command.ins == _INS_SELECT:
+            if command.data != EF_ATR_INFO.to_bytes(2, "big"):
+                return b"", apdu.SW_NOT_FOUND
+            self._current = EF_ATR_INFO
+            return b"", apdu.SW_OK
+        if command.p1 & 0x80:
+            if command.p1 & 0x1F != EF_ATR_INFO & 0x1F:
+                return b"", apdu.SW_NOT_FOUND
+            if "refuse_sfi" in self.faults:
+                return b"", apdu.SW_NO_CURRENT_EF
+            return self._read(self.chip.atr_info(), command.p2, command.le)
+        if self._current != EF_ATR_INFO:
+            return b"", apdu.SW_NO_CURRENT_EF
+        return self._read(self.chip.atr_info(), (command.p1 << 8) | command.p2, command.le)
 
     def _authenticate(self, request: bytes) -> tuple[bytes, int]:
         challenge, self._challenge = self._challenge, None
@@ -183,6 +229,8 @@ class EmrtdCard:
             self._current = fid
             return b"", apdu.SW_OK
         if command.ins == _INS_READ:
+            if command.p1 & 0x80 and "refuse_sfi" in self.faults:
+                return b"", apdu.SW_NO_CURRENT_EF
             if command.p1 & 0x80:                # short EF identifier: select and read
                 by_sfi = [f for f in self.chip.files if f & 0x1F == command.p1 & 0x1F]
                 if not by_sfi:
@@ -192,11 +240,17 @@ class EmrtdCard:
                 offset = (command.p1 << 8) | command.p2
             if self._current is None:
                 return b"", apdu.SW_NO_CURRENT_EF
-            content = self.chip.files[self._current]
-            if self._current == Ef.DG2 and "tamper_dg2" in self.faults:
-                content = content[:-1] + bytes([content[-1] ^ 0x01])
-            return self._read(content, offset, command.le)
+            return self._read(self._content(self._current), offset, command.le)
         return b"", apdu.SW_INS_NOT_SUPPORTED
+
+    def _content(self, fid: int) -> bytes:
+        content = self.chip.files[fid]
+        if fid == Ef.DG2 and "tamper_dg2" in self.faults:
+            return content[:-1] + bytes([content[-1] ^ 0x01])
+        bad_sod = self.faults & {"sod_bad_signature", "forged_signer"}
+        if fid == Ef.SOD and bad_sod:
+            return self.chip.bad_sod(min(bad_sod))
+        return content
 
     def _read(self, content: bytes, offset: int, le: int | None) -> tuple[bytes, int]:
         if offset > len(content):

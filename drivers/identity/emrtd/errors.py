@@ -6,8 +6,8 @@ or hostile reply can never surface as an IndexError in the session.
 
 from __future__ import annotations
 
-from drivers.errors import DeviceError
-from drivers.identity import CardReadFailed
+from drivers.errors import DeviceError, DeviceFault
+from drivers.identity import CardReadFailed, ChipEvidence
 
 
 class BadCardReply(CardReadFailed):
@@ -79,3 +79,29 @@ class DocumentTampered(DeviceError):
                          f"The chip's data fails the issuer's hash check ({what}): "
                          "please call staff")
         self.what = what
+
+
+class PassiveAuthFailed(DeviceError):
+    """EF.SOD's signature, its document signer's certificate or the CSCA's signature on it
+    does not verify: the chip's data is not the issuer's as signed. ``evidence`` says what
+    was checked (its result FAILED)."""
+
+    code = "emrtd_passive_auth_failed"
+
+    def __init__(self, reason: str, evidence: ChipEvidence | None = None) -> None:
+        super().__init__("证件芯片的签发机构签名校验未通过，请联系现场工作人员",
+                         f"The chip's issuer signature does not verify ({reason}): "
+                         "please call staff")
+        self.reason = reason
+        self.evidence = evidence
+
+
+class MasterListInvalid(DeviceFault):
+    """The configured CSCA master list cannot be used (the operator's to fix)."""
+
+    code = "emrtd_master_list_invalid"
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"签发机构证书列表（CSCA 主列表）无法使用：{path}",
+                         f"The CSCA master list {path} cannot be used: {reason}")
+        self.reason = reason

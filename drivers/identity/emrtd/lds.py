@@ -1,7 +1,7 @@
 """The Logical Data Structure files (ICAO 9303 part 10) the kiosk reads: EF.COM, DG1 (the
 MRZ), DG2 (the face, ISO/IEC 19794-5 inside a biometric template) and EF.SOD (the issuer's
-hash of every data group). Parsers raise only :class:`BadCardReply`; the ``build_*``
-functions make the same files for the card emulator."""
+hash of every data group, signed: see :mod:`passive`). Parsers raise only
+:class:`BadCardReply`; the ``build_*`` functions make the same files for the card emulator."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from enum import IntEnum
 
 from PIL import Image, UnidentifiedImageError
 
-from drivers.identity.emrtd import tlv
+from drivers.identity.emrtd import cms, der, tlv
 from drivers.identity.emrtd.errors import BadCardReply
 
 AID = bytes.fromhex("A0000002471001")     # the eMRTD application
@@ -39,8 +39,6 @@ DG_TAGS = {1: TAG_DG1, 2: TAG_DG2}
 HASHES = {"1.3.14.3.2.26": "sha1", "2.16.840.1.101.3.4.2.4": "sha224",
           "2.16.840.1.101.3.4.2.1": "sha256", "2.16.840.1.101.3.4.2.2": "sha384",
           "2.16.840.1.101.3.4.2.3": "sha512"}
-_SIGNED_DATA = "1.2.840.113549.1.7.2"
-_LDS_SECURITY_OBJECT = "2.23.136.1.1.1"
 _JPEG, _JPEG2000 = 0, 1
 
 
@@ -116,24 +114,18 @@ def face_image(face: Face) -> tuple[bytes, str]:
 class SecurityObject:
     algorithm: str                      # hashlib name
     hashes: dict[int, bytes]            # data-group number → hash
+    signed: cms.SignedData              # the CMS around it: signer, certificate, signature
 
 
 def parse_sod(data: bytes) -> SecurityObject:
     """The LDSSecurityObject inside EF.SOD's CMS SignedData."""
-    content = tlv.find(data, TAG_SOD, 0x30)
-    parts = list(tlv.items(content))
-    if len(parts) < 2 or _oid(parts[0][1]) != _SIGNED_DATA:
-        raise BadCardReply("EF.SOD is not CMS SignedData")
-    signed = tlv.find(parts[1][1], 0x30)
-    encap = tlv.find(signed, 0x30)                 # the first SEQUENCE: encapContentInfo
-    encap_items = list(tlv.items(encap))
-    if not encap_items or _oid(encap_items[0][1]) != _LDS_SECURITY_OBJECT:
+    signed = cms.parse(tlv.find(data, TAG_SOD))
+    if signed.content_type != cms.LDS_SECURITY_OBJECT:
         raise BadCardReply("EF.SOD does not carry an LDS security object")
-    lds = tlv.find(encap, 0xA0, 0x04)
-    fields = [v for t, v in tlv.items(tlv.find(lds, 0x30)) if t == 0x30]
+    fields = [v for t, v in tlv.items(tlv.find(signed.content, 0x30)) if t == 0x30]
     if len(fields) < 2:
         raise BadCardReply("LDS security object is incomplete")
-    algorithm = HASHES.get(_oid(tlv.find(fields[0], 0x06)))
+    algorithm = HASHES.get(der.oid(tlv.find(fields[0], 0x06)))
     if algorithm is None:
         raise BadCardReply("EF.SOD hash algorithm unknown")
     hashes: dict[int, bytes] = {}
@@ -142,7 +134,7 @@ def parse_sod(data: bytes) -> SecurityObject:
             raise BadCardReply("EF.SOD hash list malformed")
         number = int.from_bytes(tlv.find(entry, 0x02), "big")
         hashes[number] = tlv.find(entry, 0x04)
-    return SecurityObject(algorithm, hashes)
+    return SecurityObject(algorithm, hashes, signed)
 
 
 def check_hash(sod: SecurityObject, group: int, content: bytes) -> bool:
@@ -150,39 +142,7 @@ def check_hash(sod: SecurityObject, group: int, content: bytes) -> bool:
     return expected is not None and hashlib.new(sod.algorithm, content).digest() == expected
 
 
-def _oid(value: bytes) -> str:
-    """Decode an OBJECT IDENTIFIER's content octets to dotted form."""
-    if not value:
-        raise BadCardReply("empty OID")
-    first = value[0]
-    arcs = [min(first // 40, 2), first - 40 * min(first // 40, 2)]
-    current = 0
-    for byte in value[1:]:
-        current = (current << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(current)
-            current = 0
-    return ".".join(map(str, arcs))
-
-
 # --- building the files (the card emulator) -----------------------------------------------
-def _encode_oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = bytes([40 * arcs[0] + arcs[1]])
-    for arc in arcs[2:]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return tlv.encode(0x06, out)
-
-
-def _integer(value: int) -> bytes:
-    return tlv.encode(0x02, value.to_bytes(max(1, (value.bit_length() + 8) // 8), "big"))
-
-
 def build_com(groups: list[int]) -> bytes:
     return tlv.encode(TAG_COM, tlv.encode(0x5F01, b"0107") + tlv.encode(0x5F36, b"040000")
                       + tlv.encode(0x5C, bytes(DG_TAGS[g] for g in groups)))
@@ -205,16 +165,11 @@ def build_dg2(image: bytes, fmt: str, width: int, height: int) -> bytes:
     return tlv.encode(TAG_DG2, tlv.encode(0x7F61, tlv.encode(0x02, b"\x01") + template))
 
 
-def build_sod(files: dict[int, bytes], algorithm: str = "sha256") -> bytes:
-    """An EF.SOD whose LDS security object lists the hash of each data group in ``files``.
-    Unsigned (an empty signerInfos): the kiosk checks hashes, not the issuer's chain."""
+def build_security_object(files: dict[int, bytes], algorithm: str = "sha256") -> bytes:
+    """The LDSSecurityObject listing the hash of each data group in ``files`` (the
+    emulator's issuer signs it into EF.SOD)."""
     oid = next(o for o, name in HASHES.items() if name == algorithm)
-    alg = tlv.encode(0x30, _encode_oid(oid))
-    entries = b"".join(tlv.encode(0x30, _integer(n) + tlv.encode(
-        0x04, hashlib.new(algorithm, content).digest())) for n, content in sorted(files.items()))
-    lds = tlv.encode(0x30, _integer(0) + alg + tlv.encode(0x30, entries))
-    encap = tlv.encode(0x30, _encode_oid(_LDS_SECURITY_OBJECT)
-                       + tlv.encode(0xA0, tlv.encode(0x04, lds)))
-    signed = tlv.encode(0x30, _integer(3) + tlv.encode(0x31, alg) + encap + tlv.encode(0x31, b""))
-    return tlv.encode(TAG_SOD, tlv.encode(0x30, _encode_oid(_SIGNED_DATA)
-                                          + tlv.encode(0xA0, signed)))
+    entries = b"".join(der.sequence(der.integer(n), der.octets(
+        hashlib.new(algorithm, content).digest())) for n, content in sorted(files.items()))
+    return der.sequence(der.integer(0), der.sequence(der.encode_oid(oid)),
+                        der.sequence(entries))

@@ -14,15 +14,16 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from smartcard import scard
 
 from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import CardDataInvalid, CardNotFound, CardRemoved, Identity, MrzKey
-from drivers.identity.emrtd import mrz
+from drivers.identity.emrtd import masterlist, mrz
 from drivers.identity.emrtd.errors import BadMrzKey, MrzRequired
-from drivers.identity.emrtd.session import ChipSession, Counters
+from drivers.identity.emrtd.session import ChipSession, Counters, ReadPath
 from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
@@ -39,11 +40,15 @@ def _u32(hr: int) -> int:
 
 class PcscReader:
     """An IdentityReader for eMRTDs. ``reader``: part of the PC/SC reader's name to use (the
-    first reader when empty); ``extended``: whether this reader passes extended APDUs."""
+    first reader when empty); ``extended``: whether this reader passes extended APDUs;
+    ``master_list``: the CSCA certificates to check document signers against (a PEM or DER
+    file or an ICAO master list; None: identities say no master list was configured)."""
 
     def __init__(self, reader: str = "", extended: bool = True, poll_s: float = 1.0,
-                 today: Callable[[], date] = date.today, name: str = "identity.pcsc") -> None:
+                 today: Callable[[], date] = date.today, name: str = "identity.pcsc",
+                 master_list: Path | None = None) -> None:
         self.name, self.reader_filter, self.extended = name, reader, extended
+        self.trust = masterlist.load(master_list) if master_list is not None else None
         self.poll_s, self._today = poll_s, today
         self._reporter = StatusReporter(name)
         self._cards: dict[str, bytes] = {}       # reader → ATR of the card in it
@@ -52,6 +57,7 @@ class PcscReader:
         self._monitor: threading.Thread | None = None
         self._monitor_ctx: int | None = None
         self.last_counters = Counters()
+        self.last_path: ReadPath | None = None   # by SFI or SELECT, short or extended
 
     # --- IdentityReader -------------------------------------------------------------------
     def open(self, sink: EventSink | None = None) -> None:
@@ -110,11 +116,11 @@ class PcscReader:
                 raise _fault("connect", hr)
             try:
                 session = ChipSession(transmitter(card, protocol), card_atr,
-                                      reader_extended=self.extended)
+                                      reader_extended=self.extended, trust=self.trust)
                 try:
                     return session.read_identity(key, self._today())
                 finally:
-                    self.last_counters = session.counters
+                    self.last_counters, self.last_path = session.counters, session.path
             finally:
                 scard.SCardDisconnect(card, scard.SCARD_RESET_CARD)
         finally:

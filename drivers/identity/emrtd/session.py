@@ -1,7 +1,13 @@
 """Reading an eMRTD over any APDU transport: select the applet, learn how long a response
 may be, Basic Access Control, then EF.COM, DG1, DG2 and EF.SOD under secure messaging, each
-data group checked against the issuer's hash. The PC/SC backend gives it ``transmit``; the
-tests and the fuzzer give it the emulator directly."""
+data group checked against the issuer's hash, and EF.SOD's signatures against the
+configured CSCA master list (:mod:`passive`). The PC/SC backend gives it ``transmit``; the
+tests and the fuzzer give it the emulator directly.
+
+Chips differ where ICAO 9303 lets them: some refuse READ BINARY by short EF identifier (the
+session then SELECTs each file, as most readers do), and some chips or readers refuse the
+extended-length APDUs a chip's ATR promises (the session then starts BAC again and reads in
+short APDUs)."""
 
 from __future__ import annotations
 
@@ -10,8 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from drivers.identity import CardDataInvalid, CardType, Identity, MrzKey
-from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, sm, tlv
+from drivers.errors import DeviceFault
+from drivers.identity import (
+    CardDataInvalid,
+    CardRemoved,
+    CardType,
+    ChipEvidence,
+    Identity,
+    MrzKey,
+)
+from drivers.identity.emrtd import apdu, atr, bac, lds, mrz, passive, sm, tlv
 from drivers.identity.emrtd.apdu import Command
 from drivers.identity.emrtd.errors import (
     AccessDenied,
@@ -21,12 +35,20 @@ from drivers.identity.emrtd.errors import (
     NotAnEmrtd,
 )
 from drivers.identity.emrtd.lds import AID, EF_ATR_INFO, Ef
+from drivers.identity.emrtd.masterlist import MasterList
 from drivers.identity.emrtd.sm import SecureChannel
 
 log = logging.getLogger(__name__)
 Transmit = Callable[[bytes], bytes]
 NAIVE_CHUNK = 0xDF          # what most eMRTD readers ask for: fits short APDUs with any SM
 _SEXES = {"M": "男", "F": "女"}
+# READ BINARY by short EF identifier refused: no current EF (what 9303 lets a chip answer),
+# function not supported, wrong P1-P2 (at offset 0 only the identifier can be wrong)
+SFI_REFUSED = frozenset({apdu.SW_NO_CURRENT_EF, 0x6A81, 0x6A86, apdu.SW_WRONG_PARAMS})
+# an extended APDU refused in plain: wrong length, or the secure-messaging objects garbled
+# (a chip that reads the extended length bytes as short ones finds them so)
+EXTENDED_REFUSED = frozenset({apdu.SW_WRONG_LENGTH, apdu.SW_SM_DATA_MISSING,
+                              apdu.SW_SM_DATA_WRONG})
 
 
 @dataclass
@@ -36,28 +58,42 @@ class Counters:
     bytes_out: int = 0
 
 
+@dataclass(frozen=True)
+class ReadPath:
+    """How a chip was read in the end: by short EF identifier or SELECT, and the longest
+    response asked for (256: short APDUs)."""
+
+    by_sfi: bool
+    max_response: int
+
+
 class ChipSession:
     """One read of one chip. ``chunk`` fixes the plain bytes per READ BINARY and reads each
     file's header first, then SELECTs (the naive way, for the benchmark's baseline); by
     default each file is read by short EF identifier with the largest response the card
-    allows, learned from its ATR and EF.ATR/INFO."""
+    allows, learned from its ATR and EF.ATR/INFO. ``by_sfi`` and ``max_response`` say how
+    the chip was read in the end (after any fallback)."""
 
     def __init__(self, transmit: Transmit, card_atr: bytes = b"",
-                 reader_extended: bool = True, chunk: int | None = None) -> None:
+                 reader_extended: bool = True, chunk: int | None = None,
+                 trust: MasterList | None = None) -> None:
         self._transmit = transmit
+        self.trust = trust
         self.atr = card_atr
         self.reader_extended = reader_extended
         self.chunk = chunk
         self.counters = Counters()
         self._channel: SecureChannel | None = None
+        self._key: MrzKey | None = None
         self.max_response = apdu.SHORT_MAX
+        self.by_sfi = True
+        self.extended_proven = False     # an extended APDU went through: no fallback after
 
     # --- the whole read -------------------------------------------------------------------
     def read_identity(self, key: MrzKey, today: date) -> Identity:
         if self.chunk is None:
             self.max_response = self.learn_max_response()
-        self.select_applet()
-        self.authenticate(key)
+        self._start(key)
         files = {ef: self.read_file(ef) for ef in (Ef.COM, Ef.DG1, Ef.DG2, Ef.SOD)}
         listed = lds.parse_com(files[Ef.COM])
         if lds.TAG_DG1 not in listed or lds.TAG_DG2 not in listed:
@@ -66,14 +102,24 @@ class ChipSession:
         for number, ef in ((1, Ef.DG1), (2, Ef.DG2)):
             if not lds.check_hash(sod, number, files[ef]):
                 raise DocumentTampered(f"DG{number}")
+        evidence = passive.authenticate(sod, (1, 2), self.trust, today)
         return _identity(mrz.parse(lds.parse_dg1(files[Ef.DG1])),
-                         lds.parse_dg2(files[Ef.DG2]), today)
+                         lds.parse_dg2(files[Ef.DG2]), today, evidence)
+
+    @property
+    def path(self) -> ReadPath:
+        return ReadPath(self.by_sfi, self.max_response)
 
     # --- steps ----------------------------------------------------------------------------
     def select_applet(self) -> None:
         _, sw = self._plain(Command(0x00, 0xA4, 0x04, 0x0C, AID))
         if sw != apdu.SW_OK:
             raise NotAnEmrtd()
+
+    def _start(self, key: MrzKey) -> None:
+        self._key = key
+        self.select_applet()
+        self.authenticate(key)
 
     def learn_max_response(self) -> int:
         """256 unless both the card (ATR, EF.ATR/INFO) and the reader take extended APDUs."""
@@ -84,6 +130,8 @@ class ChipSession:
             return apdu.SHORT_MAX             # extended, but no stated limit: stay safe
         # EF.ATR/INFO sits in the MF: read it by short EF identifier before the applet
         data, sw = self._plain(Command(0x00, 0xB0, 0x80 | (EF_ATR_INFO & 0x1F), 0, le=256))
+        if sw in SFI_REFUSED:
+            data, sw = self._plain_selected(EF_ATR_INFO)
         if sw not in (apdu.SW_OK, apdu.SW_END_OF_FILE):
             return apdu.SHORT_MAX
         try:
@@ -106,17 +154,75 @@ class ChipSession:
             raise CardStatus("EXTERNAL AUTHENTICATE", sw)
         self._channel = SecureChannel(bac.terminal_finish(seed, reply, rnd_icc, rnd_ifd, k_ifd))
 
+    def _plain_selected(self, fid: int) -> tuple[bytes, int]:
+        """SELECT ``fid`` then READ BINARY, both in plain (before BAC)."""
+        _, sw = self._plain(Command(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big")))
+        if sw != apdu.SW_OK:
+            return b"", sw
+        return self._plain(Command(0x00, 0xB0, 0x00, 0x00, le=256))
+
     def read_file(self, ef: Ef) -> bytes:
         if self.chunk is not None:
             return self._read_naive(ef, self.chunk)
+        try:
+            return self._read_whole(ef)
+        except (CardStatus, CardRemoved, DeviceFault) as err:
+            if not self._extended_refused(err):
+                raise
+        # why: after a refused APDU neither side's send sequence counter can be trusted, so
+        # start over: a fresh BAC, then short APDUs (a card really gone fails the SELECT)
+        log.info("eMRTD: extended-length APDUs refused; reading in short APDUs")
+        self.max_response = apdu.SHORT_MAX
+        self._restart()
+        return self._read_whole(ef)
+
+    def _restart(self) -> None:
+        """The applet and BAC again: a fresh channel after one a refusal ended."""
+        if self._key is None:
+            raise CardStatus("secure messaging not established", apdu.SW_SECURITY_NOT_SATISFIED)
+        self._start(self._key)
+
+    def _extended_refused(self, err: Exception) -> bool:
+        """Whether ``err`` is the first extended APDU of this read being turned away (by the
+        chip in a plain status, or by the reader as a failed transmission)."""
+        if self.extended_proven or self.max_response <= apdu.SHORT_MAX:
+            return False
+        if isinstance(err, CardStatus):
+            return self._channel is None and err.sw in EXTENDED_REFUSED
+        return True
+
+    def _read_whole(self, ef: Ef) -> bytes:
         step = sm.largest_read(self.max_response)
-        first, _ = self._protected(Command(0x00, 0xB0, 0x80 | ef.sfi, 0x00, le=step))
+        first = self._read_by_sfi(ef, step) if self.by_sfi else None
+        if first is None:
+            self._select(ef)
+            first, _ = self._protected(Command(0x00, 0xB0, 0x00, 0x00, le=step))
         return self._read_rest(first, step)
 
-    def _read_naive(self, ef: Ef, chunk: int) -> bytes:
+    def _read_by_sfi(self, ef: Ef, step: int) -> bytes | None:
+        """The file's first bytes by short EF identifier; None (and SELECT from now on) when
+        the chip refuses that — in a protected status, or in a plain one that ended secure
+        messaging (then BAC again)."""
+        try:
+            first, _ = self._protected(Command(0x00, 0xB0, 0x80 | ef.sfi, 0x00, le=step))
+            return first
+        except CardStatus as err:
+            if err.sw not in SFI_REFUSED:
+                raise
+            log.info("eMRTD: READ BINARY by short EF identifier refused (%04X); selecting "
+                     "each file", err.sw)
+        self.by_sfi = False
+        if self._channel is None:
+            self._restart()
+        return None
+
+    def _select(self, ef: Ef) -> None:
         _, sw = self._protected(Command(0x00, 0xA4, 0x02, 0x0C, ef.to_bytes(2, "big")))
         if sw != apdu.SW_OK:
             raise CardStatus(f"SELECT {ef.name}", sw)
+
+    def _read_naive(self, ef: Ef, chunk: int) -> bytes:
+        self._select(ef)
         head, _ = self._protected(Command(0x00, 0xB0, 0x00, 0x00, le=4))
         return self._read_rest(head, chunk)
 
@@ -149,17 +255,20 @@ class ChipSession:
         channel = self._channel
         if channel is None:
             raise CardStatus("secure messaging not established", apdu.SW_SECURITY_NOT_SATISFIED)
-        data, sw = self._send(channel.protect(command))
+        raw = channel.protect(command)
+        data, sw = self._send(raw)
         if not data:                          # a plain status: the chip ended the channel
             self._channel = None
             raise CardStatus(f"{command.ins:02X}", sw)
         plain, inner = channel.unprotect(data, sw)
+        self.extended_proven = self.extended_proven or apdu.is_extended(raw)
         if inner not in (apdu.SW_OK, apdu.SW_END_OF_FILE):
             raise CardStatus(f"{command.ins:02X}", inner)
         return plain, inner
 
 
-def _identity(zone: mrz.Mrz, face: lds.Face, today: date) -> Identity:
+def _identity(zone: mrz.Mrz, face: lds.Face, today: date, evidence: ChipEvidence
+              ) -> Identity:
     birth, expiry = zone.birth_date(today), zone.expiry_date()
     if birth is None or expiry is None:
         raise CardDataInvalid("机读码日期无效", "the MRZ's dates are not real dates")
@@ -170,6 +279,7 @@ def _identity(zone: mrz.Mrz, face: lds.Face, today: date) -> Identity:
         birth_date=birth, valid_from=None, valid_to=expiry,
         sex=_SEXES.get(zone.sex, ""), nationality=zone.nationality, issuer=zone.issuer,
         photo=photo[0] if photo else None, photo_format=photo[1] if photo else None,
+        chip=evidence,
     )
 
 
