@@ -312,7 +312,7 @@ class Kiosk:
             device.open(self._sink(kind))
         self.refresh(now)
         # what a crash between commit and receipt left (see kiosk/recovery.py)
-        close_interrupted_cases(self.outbox, self.ledger)
+        close_interrupted_cases(self.outbox, self.ledger, now)
         reprint_owed_receipts(self.outbox, self.ledger, self.printing, office(self.settings),
                               now)
 

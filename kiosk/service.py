@@ -25,6 +25,7 @@ from kiosk.documents import forms
 from kiosk.documents.model import GuideSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
@@ -134,17 +135,19 @@ class KioskService:
         k, settings, now = self.k, self.k.settings, self.now()
         matter = session.matter
         assert matter is not None
-        case_no, transfers = k.ledger.allocate(
-            settings.kiosk.id, now.date(), tuple(r.code for r in matter.handling_regions))
+        package_id = str(uuid.uuid4())
+        case_no, transfers = k.ledger.open_case(   # the number and its 受理中 row, at once
+            settings.kiosk.id, now.date(), tuple(r.code for r in matter.handling_regions),
+            lambda n, t: submission.ledger_row(session, settings, n, t, OPEN_STATE, now,
+                                               package_id))
         numbers = submission.Numbers(case_no, transfers)
         receipt_blocks = forms.receipt_blocks(submission.receipt(session, settings, numbers, now))
         receipt_pdf = k.renderer.pdf(receipt_blocks, title=f"受理(代收)通知书 {case_no}")
         slips = {region: k.renderer.pdf(forms.slip_blocks(slip), title="申请材料转办单")
                  for region, slip in submission.transfer_slips(session, settings, numbers,
                                                                now).items()}
-        package_id = str(uuid.uuid4())
         regions = tuple(r.code for r in matter.handling_regions)
-        # ledger first: a crash before the commit leaves a row recovery marks 受理中断
+        # 已代收待流转 before the commit: a crash before it leaves a row recovery marks 受理中断
         k.ledger.record(submission.ledger_row(session, settings, case_no, transfers,
                                               COMMITTED_STATE, now, package_id))
         self._seal(session, package_id, regions, numbers, receipt_pdf, slips, now)
@@ -162,7 +165,8 @@ class KioskService:
     def notify(self, session: Session) -> Notified:
         """The correction notice: every missing or wrong item at once, printed and logged."""
         k, settings, now = self.k, self.k.settings, self.now()
-        number, _ = k.ledger.allocate(settings.kiosk.id, now.date(), ())
+        number, _ = k.ledger.open_case(settings.kiosk.id, now.date(), (), lambda n, t: (
+            submission.ledger_row(session, settings, n, t, OPEN_STATE, now)))
         blocks = forms.notice_blocks(submission.notice(session, settings, number, now))
         session.notice_issued()
         k.ledger.record(submission.ledger_row(session, settings, number, (),
