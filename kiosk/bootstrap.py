@@ -38,6 +38,7 @@ from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.settings import DeviceSettings, Settings
 from kiosk.submission import office
+from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
 
 T = TypeVar("T")
 FONT = Path("fonts/NotoSansSC-Regular.otf")   # under paths.assets
@@ -308,6 +309,7 @@ class Kiosk:
                           dwell_s=self.settings.session.capture_dwell_s)
 
     def open(self, now: datetime) -> None:
+        sweep_interrupted(self.settings.paths.data_dir / SCRATCH_DIR)   # no session runs yet
         for kind, device in self.devices.items():
             device.open(self._sink(kind))
         self.refresh(now)

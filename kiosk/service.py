@@ -30,7 +30,7 @@ from kiosk.lifecycle import Availability
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
-from kiosk.tempstore import SessionStore
+from kiosk.tempstore import SCRATCH_DIR, SessionStore
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class KioskService:
         self.k.refresh(now)
         self.k.lifecycle.begin_session(now)
         s = self.k.settings.session
-        session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / "tmp"),
+        session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / SCRATCH_DIR),
                           time.monotonic, s.idle_timeout_s, s.idle_warning_s)
         log.info("session %s started", session.id)
         return session
