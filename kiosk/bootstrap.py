@@ -32,6 +32,7 @@ from kiosk.delivery.courier import Courier
 from kiosk.delivery.outbox import Outbox, OutboxEntry
 from kiosk.documents import Renderer
 from kiosk.errors import ConfigError, KioskError
+from kiosk.fsutil import owner_only_dir
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
 from kiosk.printing import PrintService
@@ -373,7 +374,7 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None) -> Kiosk:
     subscribers — the screens, the heartbeat — carry on)."""
     catalogue = load_catalogue(settings.paths.catalogue)
     data = settings.paths.data_dir
-    data.mkdir(parents=True, exist_ok=True)
+    owner_only_dir(data)   # and what is already in it: ledger, outbox, log, printed images
     bus = bus or EventBus()
     devices = settings.devices
     routed = frozenset(settings.delivery.routes)

@@ -11,15 +11,18 @@ from pathlib import Path
 
 from kiosk import caseno
 from kiosk.documents.model import LedgerRow
+from kiosk.fsutil import private_file
 
 _COLUMNS = [f.name for f in fields(LedgerRow)]
 OPEN_STATE = "受理中"        # the number is taken, the case not yet committed (see open_case)
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Autocommit connection (we issue BEGIN ourselves), WAL, full fsync on commit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    """Autocommit connection (we issue BEGIN ourselves), WAL, full fsync on commit. The file
+    is made 0600 first: SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    conn = sqlite3.connect(private_file(path), isolation_level=None, timeout=30,
+                           check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     return conn
