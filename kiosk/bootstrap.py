@@ -28,12 +28,14 @@ from kiosk.devices.manager import DeviceManager
 from kiosk.devices.options import PrinterOptions
 from kiosk.devices.registry import DeviceContext, Registry, load_named
 from kiosk.documents import Renderer
+from kiosk.fsutil import owner_only_dir
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.settings import Settings
 from kiosk.submission import office
+from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
 
 T = TypeVar("T")
 
@@ -110,10 +112,11 @@ class Kiosk:
                           dwell_s=self.settings.session.capture_dwell_s)
 
     def open(self, now: datetime) -> None:
+        sweep_interrupted(self.settings.paths.data_dir / SCRATCH_DIR)   # no session runs yet
         self.devices.open()
         self.refresh(now)
         # what a crash between commit and receipt left (see kiosk/recovery.py)
-        close_interrupted_cases(self.outbox, self.ledger)
+        close_interrupted_cases(self.outbox, self.ledger, now)
         reprint_owed_receipts(self.outbox, self.ledger, self.printing, office(self.settings),
                               now)
 
@@ -161,7 +164,7 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None,
     (tests extend it with devices of their own)."""
     catalogue = load_catalogue(settings.paths.catalogue)
     data = settings.paths.data_dir
-    data.mkdir(parents=True, exist_ok=True)
+    owner_only_dir(data)   # and what is already in it: ledger, outbox, log, printed images
     bus = bus or EventBus()
     routed = frozenset(settings.delivery.routes)
     lifecycle = Lifecycle(bus, settings.hours, routed, {k.name: k.zh for k in registry.kinds})

@@ -38,16 +38,24 @@ def is_valid_case_number(number: str) -> bool:
 
 def next_sequence(conn: sqlite3.Connection, key: str) -> int:
     """Atomically increment and return the counter ``key`` (shared by all processes)."""
-    conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER)")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute("INSERT INTO counters VALUES (?, 0) ON CONFLICT(key) DO NOTHING", (key,))
-        row = conn.execute("UPDATE counters SET value = value + 1 WHERE key = ? "
-                           "RETURNING value", (key,)).fetchone()
+        value = bump_sequence(conn, key)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return value
+
+
+def bump_sequence(conn: sqlite3.Connection, key: str) -> int:
+    """Increment and return the counter ``key`` inside the caller's write transaction (BEGIN
+    IMMEDIATE), so whatever else that transaction writes commits with the number or not at
+    all."""
+    conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER)")
+    conn.execute("INSERT INTO counters VALUES (?, 0) ON CONFLICT(key) DO NOTHING", (key,))
+    row = conn.execute("UPDATE counters SET value = value + 1 WHERE key = ? "
+                       "RETURNING value", (key,)).fetchone()
     return int(row[0])
 
 

@@ -12,6 +12,7 @@ from kiosk import delivery_cli, fleet_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
 from kiosk.delivery.routing import Routing
 from kiosk.errors import BilingualError, ConfigError
+from kiosk.hardening import harden_process
 from kiosk.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,11 @@ DEFAULT_CATALOGUE = ROOT / "config" / "catalogue.yaml"
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if argv is None:   # the process's entry (console script, python -m kiosk, the app); a
+        # test calling main([...]) keeps its own process as it is. No core dumps for any
+        # command (`region open` decrypts packages too); owner-only files for all but the
+        # operator's fleet tools, whose published repository a web server has to read.
+        harden_process(owner_only_files=args.func.__module__ != fleet_cli.__name__)
     try:
         code: int = args.func(args)
         return code

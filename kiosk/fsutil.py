@@ -1,10 +1,11 @@
-"""Durable file writes: temp file, fsync, rename, fsync the folder."""
+"""Durable file writes (temp file, fsync, rename, fsync the folder) and owner-only files."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -47,3 +48,32 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def owner_only_dir(folder: Path) -> None:
+    """``folder`` exists, mode 0700, and nothing under it is open to group or others: the
+    data directory holds the ledger, the outbox, the log and the printed paper's images.
+    Run at start-up, it also closes what an older version left 0644/0755. Symlinks are
+    neither followed nor changed."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(folder)
+    for top, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            _owner_only(Path(top, name))
+
+
+def private_file(path: Path) -> Path:
+    """``path`` exists and is 0600 (created empty if absent), before a library such as
+    SQLite or logging opens it with the process's umask."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    _owner_only(path)
+    return path
+
+
+def _owner_only(path: Path) -> None:
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:   # gone since it was listed (a wiped session folder)
+        return
+    if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+        path.chmod(stat.S_IMODE(mode) & 0o700)

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, fields
 from datetime import date, datetime
 from pathlib import Path
 
 from kiosk import caseno
 from kiosk.documents.model import LedgerRow
+from kiosk.fsutil import private_file
 
 _COLUMNS = [f.name for f in fields(LedgerRow)]
+OPEN_STATE = "受理中"        # the number is taken, the case not yet committed (see open_case)
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """Autocommit connection (we issue BEGIN ourselves), WAL, full fsync on commit."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    """Autocommit connection (we issue BEGIN ourselves), WAL, full fsync on commit. The file
+    is made 0600 first: SQLite gives its -wal and -shm files the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    conn = sqlite3.connect(private_file(path), isolation_level=None, timeout=30,
+                           check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     return conn
@@ -35,17 +41,37 @@ class Ledger:
 
     def allocate(self, kiosk_id: str, day: date,
                  receivers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-        """A new case number and one transfer number per receiving region."""
+        """A new case number and one transfer number per receiving region, and nothing
+        else: the kiosk itself uses :meth:`open_case`, so no number goes without a row."""
         seq = caseno.next_sequence(self._conn, f"case:{day.isoformat()}")
-        number = caseno.case_number(kiosk_id, day, seq)
-        transfers = tuple(caseno.transfer_number(kiosk_id, r, day, seq) for r in receivers)
+        return _numbers(kiosk_id, day, seq, receivers)
+
+    def open_case(self, kiosk_id: str, day: date, receivers: tuple[str, ...],
+                  row: Callable[[str, tuple[str, ...]], LedgerRow]
+                  ) -> tuple[str, tuple[str, ...]]:
+        """A new case number and its transfer numbers, with the case's ledger row
+        ``row(number, transfers)`` (state 受理中) written in the same transaction: a kill at
+        any moment leaves both or neither, so an auditor sees every number ever given out.
+        Start-up turns a row still 受理中 into 受理中断 (kiosk/recovery.py)."""
+        with _transaction(self._conn):
+            seq = caseno.bump_sequence(self._conn, f"case:{day.isoformat()}")
+            number, transfers = _numbers(kiosk_id, day, seq, receivers)
+            record = row(number, transfers)
+            if record.state != OPEN_STATE or record.case_number != number:
+                raise ValueError(f"open_case needs a {OPEN_STATE} row for {number}, got "
+                                 f"{record.state} for {record.case_number}")
+            self._write(record, "INSERT")
         return number, transfers
 
     def record(self, row: LedgerRow) -> None:
+        """Write ``row``, replacing the row of its case number (受理中 → its outcome)."""
+        self._write(row, "INSERT OR REPLACE")
+
+    def _write(self, row: LedgerRow, verb: str) -> None:
         values = asdict(row)
         values["time"] = row.time.isoformat(timespec="seconds")
         marks = ", ".join("?" for _ in _COLUMNS)
-        self._conn.execute(f"INSERT OR REPLACE INTO ledger VALUES ({marks})",
+        self._conn.execute(f"{verb} INTO ledger VALUES ({marks})",
                            [values[c] for c in _COLUMNS])
 
     def rows(self, limit: int = 100) -> list[LedgerRow]:
@@ -67,6 +93,23 @@ class Ledger:
                                  "WHERE case_number = ?", (case_number,))
         record = cur.fetchone()
         return _row(record) if record else None
+
+
+def _numbers(kiosk_id: str, day: date, seq: int,
+             receivers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    return (caseno.case_number(kiosk_id, day, seq),
+            tuple(caseno.transfer_number(kiosk_id, r, day, seq) for r in receivers))
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _row(record: tuple[object, ...]) -> LedgerRow:

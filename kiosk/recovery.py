@@ -4,6 +4,9 @@ The package is safe in the outbox either way; the citizen may have left without 
 The kiosk prints a 补打 receipt from the ledger, so every package that goes out has a receipt
 behind it. (If the receipt did print just before the crash, the citizen has two copies of
 the same case number, which is harmless; a case with none is not.)
+
+A crash before the commit leaves a case number with its row (written with the number, state
+受理中) and nothing else: the row is closed as 受理中断, so every number has its outcome.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime
 from kiosk.delivery.outbox import Outbox
 from kiosk.documents.forms import reprint_blocks
 from kiosk.documents.model import Office
-from kiosk.ledger import Ledger
+from kiosk.ledger import OPEN_STATE, Ledger
 from kiosk.printing import PrintService
 
 log = logging.getLogger(__name__)
@@ -40,13 +43,18 @@ def reprint_owed_receipts(outbox: Outbox, ledger: Ledger, printing: PrintService
     return printed
 
 
-def close_interrupted_cases(outbox: Outbox, ledger: Ledger) -> list[str]:
-    """Ledger rows written just before a commit that never happened: no package, no
-    receipt. The guide's ledger says so instead of 已代收待流转."""
+def close_interrupted_cases(outbox: Outbox, ledger: Ledger, now: datetime) -> list[str]:
+    """Cases a crash cut short: a row still 受理中 (its number was taken while the documents
+    rendered) or 已代收待流转 written just before a commit that never happened. No package,
+    no receipt: the guide's ledger says 受理中断, with when start-up found it."""
     committed = {e.package_id for e in outbox.entries()}
+    note = f"设备中断，未出回执，材料未保存（{now:%Y-%m-%d %H:%M} 重启时发现）"
     closed = []
-    for row in ledger.in_state(COMMITTED_STATE):
-        if row.package_id not in committed:
-            ledger.set_state(row.case_number, INTERRUPTED_STATE, "设备中断，未出回执，材料未保存")
-            closed.append(row.case_number)
+    for row in ledger.in_state(OPEN_STATE) + ledger.in_state(COMMITTED_STATE):
+        if row.package_id and row.package_id in committed:
+            if row.state == OPEN_STATE:   # committed, but the state never followed
+                ledger.set_state(row.case_number, COMMITTED_STATE, row.note)
+            continue
+        ledger.set_state(row.case_number, INTERRUPTED_STATE, note)
+        closed.append(row.case_number)
     return closed

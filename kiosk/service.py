@@ -29,13 +29,14 @@ from kiosk.documents import forms
 from kiosk.documents.model import GuideSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
-from kiosk.tempstore import SessionStore
+from kiosk.tempstore import SCRATCH_DIR, SessionStore
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class KioskService:
         self.k.refresh(now)
         self.k.lifecycle.begin_session(now)
         s = self.k.settings.session
-        session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / "tmp"),
+        session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / SCRATCH_DIR),
                           time.monotonic, s.idle_timeout_s, s.idle_warning_s)
         log.info("session %s started", session.id)
         return session
@@ -167,22 +168,25 @@ class KioskService:
         return session.add_page(material_id, page)
 
     def submit(self, session: Session) -> Submitted:
-        """The confirmed application: numbers → documents → seal → commit → print."""
+        """The confirmed application: numbers (with their 受理中 ledger row, at once) →
+        documents → seal → commit → print."""
         app = session.application
         if app is None:
             raise SessionError("尚未确认申请", "The application is not confirmed yet",
                                code="bad_step")
         k, now = self.k, self.now()
         kiosk, office = k.settings.kiosk, submission.office(k.settings)
-        numbers = submission.Numbers(*k.ledger.allocate(kiosk.id, now.date(), app.regions))
+        package_id = str(uuid.uuid4())
+        numbers = submission.Numbers(*k.ledger.open_case(
+            kiosk.id, now.date(), app.regions, lambda n, t: submission.ledger_row(
+                app, kiosk, n, t, OPEN_STATE, now, package_id)))
         case_no = numbers.case_number
         receipt_blocks = forms.receipt_blocks(submission.receipt(app, office, numbers, now))
         receipt_pdf = k.renderer.pdf(receipt_blocks, title=f"受理(代收)通知书 {case_no}")
         slips = {region: k.renderer.pdf(forms.slip_blocks(slip), title="申请材料转办单")
                  for region, slip in submission.transfer_slips(app, kiosk, office, numbers,
                                                                now).items()}
-        package_id = str(uuid.uuid4())
-        # ledger first: a crash before the commit leaves a row recovery marks 受理中断
+        # 已代收待流转 before the commit: a crash before it leaves a row recovery marks 受理中断
         k.ledger.record(submission.ledger_row(app, kiosk, case_no, numbers.transfer_numbers,
                                               COMMITTED_STATE, now, package_id))
         materials = self._material_files(app, session.page_image)
@@ -204,7 +208,8 @@ class KioskService:
         correction = session.correction()
         k, now = self.k, self.now()
         kiosk = k.settings.kiosk
-        number, _ = k.ledger.allocate(kiosk.id, now.date(), ())
+        number, _ = k.ledger.open_case(kiosk.id, now.date(), (), lambda n, t: (
+            submission.ledger_row(correction, kiosk, n, t, OPEN_STATE, now)))
         blocks = forms.notice_blocks(submission.notice(correction, submission.office(k.settings),
                                                        number, now))
         session.notice_issued()

@@ -16,7 +16,7 @@ from kiosk.bus import ALL, EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.errors import SessionError
 from kiosk.session import NEXT, Contact, EndReason, Rating, Session, Step
-from kiosk.tempstore import SessionStore
+from kiosk.tempstore import SessionStore, sweep_interrupted
 
 IDENTITIES = Path(__file__).resolve().parents[1] / "assets" / "demo" / "identities.toml"
 TODAY = date(2025, 3, 1)
@@ -408,6 +408,26 @@ def test_pages_are_sealed_on_disk(h: Harness, identities: dict[str, Identity]) -
     assert s.page_image(stored[0]) == SECRET
     assert s.page_image(stored[1]) == SECRET + b"2"
     assert (stored[0].width, stored[0].height, stored[0].dpi) == (10, 10, 150)
+
+
+def test_sweep_removes_only_the_folders_sessions_left(tmp_path: Path) -> None:
+    """What a kill leaves (a session folder whose key died with the process) goes at start-up;
+    anything else in the scratch folder stays, and a link is not followed."""
+    root = tmp_path / "tmp"
+    left = [SessionStore(root) for _ in range(3)]
+    for store in left:
+        store.put(SECRET)                          # then the process is "killed": no wipe
+    (root / "notes").mkdir()
+    (root / "session-0123456789abcdef.txt").write_text("a file, not a session folder")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("kept")
+    (root / "session-fedcba9876543210").symlink_to(elsewhere)
+    assert sweep_interrupted(root) == 3
+    assert sorted(p.name for p in root.iterdir()) == [
+        "notes", "session-0123456789abcdef.txt", "session-fedcba9876543210"]
+    assert (elsewhere / "keep").read_text() == "kept"
+    assert sweep_interrupted(tmp_path / "never-made") == 0
 
 
 def test_page_quality_reaches_the_check(h: Harness, identities: dict[str, Identity]) -> None:

@@ -1,5 +1,6 @@
 """A TCP proxy between the kiosk and its uplink that misbehaves on request, the way a hall's
-network does: a slow link, latency, a connection reset mid-upload, a stretch of silence.
+network does: a slow link, latency, a connection reset mid-upload, a stretch of silence, an
+HTTP error in place of the reply to a request the server did carry out.
 
 One selector thread runs every connection, so a reset can close both sockets with a true RST
 (SO_LINGER 0) without racing a thread blocked in recv/send. Faults may be changed from any
@@ -42,6 +43,7 @@ class _Flow:
     ready_at: float = 0.0               # delay/throttle: buf may not be sent before this
     eof: bool = False
     shut: bool = False
+    replace_reply: bytes = b""          # sent instead of the next data from src, then EOF
 
 
 class ChaosProxy:
@@ -54,6 +56,7 @@ class ChaosProxy:
         self.bytes_down = 0
         self.connections = 0
         self.resets = 0
+        self.replies_replaced = 0
         self._lock = threading.Lock()
         self._rate: float | None = None             # bytes/s
         self._buckets = {True: [0.0, 0.0], False: [0.0, 0.0]}   # per direction: tokens, stamp
@@ -61,6 +64,8 @@ class ChaosProxy:
         self._reset_at: int | None = None           # bytes_up at which to reset
         self._silence_at: int | None = None         # bytes_up at which silence begins
         self._silence_for = 0.0
+        self._fail_reply_at: int | None = None      # bytes_up at which to mark the connection
+        self._fail_reply = b""
         self._silent_until = 0.0
         self._conns: list[tuple[_Flow, _Flow]] = []    # (client → server, server → client)
         self._interest: dict[socket.socket, int] = {}
@@ -105,6 +110,17 @@ class ChaosProxy:
                 self._silence_at, self._silent_until = None, time.monotonic() + seconds
             else:
                 self._silence_at = self.bytes_up + after_upstream_bytes
+        self._wake()
+
+    def fail_reply_after(self, upstream_bytes: int, status: int = 500) -> None:
+        """One-shot: the connection that forwards the byte that many from now gets an empty
+        ``status`` reply (Connection: close) instead of the server's reply to that request,
+        which the server did receive and carry out: a gateway failing after its upstream
+        answered. ``replies_replaced`` counts these."""
+        reply = (f"HTTP/1.1 {status} Chaos\r\nContent-Length: 0\r\n"
+                 "Connection: close\r\n\r\n").encode()
+        with self._lock:
+            self._fail_reply_at, self._fail_reply = self.bytes_up + upstream_bytes, reply
         self._wake()
 
     # -- life cycle ------------------------------------------------------------------------
@@ -196,6 +212,8 @@ class ChaosProxy:
                 data = flow.src.recv(_CHUNK if self._rate is None
                                      else int(min(_CHUNK, bucket_burst(self._rate))))
                 flow.eof = not data
+                if data and flow.replace_reply:   # the server's reply, swallowed
+                    data, flow.replace_reply, flow.eof = flow.replace_reply, b"", True
                 if data:
                     flow.buf = data
                     flow.ready_at = now + self._delay + self._throttle_wait(flow.up, len(data), now)
@@ -207,7 +225,7 @@ class ChaosProxy:
         if flow.buf and now >= flow.ready_at:
             limit = len(flow.buf)
             if flow.up:     # never forward past a trigger: the fault hits at that exact byte
-                for at in (self._reset_at, self._silence_at):
+                for at in (self._reset_at, self._silence_at, self._fail_reply_at):
                     if at is not None:
                         limit = min(limit, max(0, at - self.bytes_up))
             # Counted before the send, the unsent rest taken back after: whoever sees the
@@ -229,6 +247,9 @@ class ChaosProxy:
                     self.resets += 1
                     self._close(conn, reset=True)
                     return
+                if self._fail_reply_at is not None and self.bytes_up >= self._fail_reply_at:
+                    self._fail_reply_at, conn[1].replace_reply = None, self._fail_reply
+                    self.replies_replaced += 1
                 if self._silence_at is not None and self.bytes_up >= self._silence_at:
                     self._silence_at, self._silent_until = None, now + self._silence_for
                     return

@@ -15,8 +15,9 @@ Progress = Callable[[str, int], None]      # (upload URL, offset): persisted by 
 
 class Transport(Protocol):
     def send(self, path: Path, metadata: dict[str, str], upload_url: str,
-             progress: Progress) -> None:
-        """Deliver ``path`` whole, or raise; resume from ``upload_url`` where it applies."""
+             progress: Progress, *, again: bool = False) -> None:
+        """Deliver ``path`` whole, or raise; resume from ``upload_url`` where it applies.
+        ``again``: an earlier attempt may have delivered it unseen; ask the region first."""
         ...
 
     def close(self) -> None: ...
@@ -29,8 +30,9 @@ class DirectoryTransport:
         self.target = target
 
     def send(self, path: Path, metadata: dict[str, str], upload_url: str,
-             progress: Progress) -> None:
+             progress: Progress, *, again: bool = False) -> None:
         final = self.target / metadata["receiver"] / f"{metadata['package_id']}.tbk"
+        # asked every time, not only ``again``: here the region's copy is a local file
         if final.exists() and sha256_file(final) == sha256_file(path):
             return   # delivered before a crash lost our acknowledgement: not twice
         copy_atomic(path, final)
@@ -48,8 +50,8 @@ class TusTransport:
         return self.client.stats
 
     def send(self, path: Path, metadata: dict[str, str], upload_url: str,
-             progress: Progress) -> None:
-        self.client.upload(path, metadata, upload_url, progress)
+             progress: Progress, *, again: bool = False) -> None:
+        self.client.upload(path, metadata, upload_url, progress, again=again)
 
     def close(self) -> None:
         self.client.close()

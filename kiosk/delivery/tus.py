@@ -3,8 +3,9 @@ httpx, for one sealed file at a time.
 
 The caller persists the upload URL and offset (``progress``) after every chunk, so after a
 restart the upload resumes with HEAD where the server says it is — never from zero, never as
-a second upload. Timeouts are bounded on every phase: a link that goes silent mid-PATCH ends
-in a timeout and a retry, not a hang.
+a second upload; and before an upload starts again, the region is asked whether it already
+has the package (a lost reply may hide a finished upload). Timeouts are bounded on every
+phase: a link that goes silent mid-PATCH ends in a timeout and a retry, not a hang.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,9 +22,11 @@ from pathlib import Path
 import httpx
 
 from kiosk.errors import KioskError
+from kiosk.fsutil import sha256_file
 
 TUS_VERSION = "1.0.0"
 _BLOCK = 64 * 1024
+_DELIVERED_KEY = re.compile(r"[A-Za-z0-9-]+\.[A-Za-z0-9-]+")   # <package_id>.<receiver>
 
 
 class TusError(KioskError):
@@ -54,6 +58,7 @@ class Stats:
     requests: int = 0
     retries: int = 0
     resumed_at: list[int] = field(default_factory=list)
+    already_there: int = 0                # uploads not started again: the region had them
 
 
 def backoff(attempt: int, low: float, high: float, rng: random.Random | None = None) -> float:
@@ -82,16 +87,21 @@ class TusClient:
         self._http.close()
 
     def upload(self, path: Path, metadata: dict[str, str], upload_url: str,
-               progress: Callable[[str, int], None]) -> str:
-        """Send ``path`` whole; resume ``upload_url`` if given. Returns the upload URL.
+               progress: Callable[[str, int], None], *, again: bool = False) -> str:
+        """Send ``path`` whole; resume ``upload_url`` if given. Returns the upload URL (as
+        given, when the region turns out to have the package already).
         Network faults are retried here with backoff; after ``retries`` in a row the last
-        one is raised (httpx.TransportError) for the caller to schedule a later attempt."""
+        one is raised (httpx.TransportError) for the caller to schedule a later attempt.
+        ``again``: an earlier attempt may have finished unseen (a 500 or a kill hid the
+        reply). Then, as after any failure here or an upload URL the server no longer
+        knows, the region is asked (:meth:`region_has`) before a new upload is started."""
         size = path.stat().st_size
         failures = 0
         url = upload_url
         while True:
             try:
-                url, offset = self._locate(url, size, metadata, progress)
+                ask = again or bool(upload_url) or failures > 0
+                url, offset = self._locate(url, path, metadata, progress, ask)
                 while offset < size:
                     offset = self._patch(url, path, offset, min(self.options.chunk_size,
                                                                 size - offset))
@@ -128,9 +138,33 @@ class TusClient:
                 else None)
         return self._info
 
-    def _locate(self, url: str, size: int, metadata: dict[str, str],
-                progress: Callable[[str, int], None]) -> tuple[str, int]:
-        """Where to continue: the server's offset for a known upload, else a new upload."""
+    def region_has(self, path: Path, metadata: dict[str, str]) -> bool:
+        """Whether the region already holds this package for this receiver, whole and
+        byte-identical: ``HEAD <endpoint>/delivered/<package_id>.<receiver>`` (the reference
+        server's lookup over its dedup, docs/delivery.md). A server without the lookup
+        answers 404, as for any unknown upload: False, and the upload starts as before."""
+        key = f"{metadata.get('package_id', '')}.{metadata.get('receiver', '')}"
+        if not _DELIVERED_KEY.fullmatch(key):
+            return False
+        response = self._request("HEAD", f"{self.endpoint.rstrip('/')}/delivered/{key}")
+        if response.status_code not in (200, 204):
+            _maybe_retry(response)
+            return False
+        held = response.headers.get("Package-Sha256", "")
+        size = str(path.stat().st_size)
+        if not held or {response.headers.get("Upload-Length"),
+                        response.headers.get("Upload-Offset")} != {size}:
+            return False   # not an answer of the lookup: upload (the server dedups)
+        if held != sha256_file(path):
+            raise TusError("办理地已收到内容不同的同一申请包", f"The handling region holds "
+                           f"other bytes for package {key}", code="tus_conflict")
+        return True
+
+    def _locate(self, url: str, path: Path, metadata: dict[str, str],
+                progress: Callable[[str, int], None], ask: bool) -> tuple[str, int]:
+        """Where to continue: the server's offset for a known upload; the end if the region
+        already has the package (asked only when ``ask``); else a new upload."""
+        size = path.stat().st_size
         if url:
             response = self._request("HEAD", url)
             if response.status_code in (200, 204):
@@ -140,6 +174,9 @@ class TusClient:
             if response.status_code not in (404, 410):
                 _maybe_retry(response)
                 raise _refused("HEAD", response)
+        if ask and self.region_has(path, metadata):
+            self.stats.already_there += 1
+            return url, size
         url = self._create(size, metadata)
         progress(url, 0)
         return url, 0

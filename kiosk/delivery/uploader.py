@@ -97,9 +97,12 @@ class Uploader:
                     "kiosk": self.sender.kiosk_id, "case": entry.case_number,
                     "filename": entry.file_name}
         try:
+            # again: a failed attempt may have arrived unseen (a gateway's 500 or 404 to a
+            # request the region did carry out); the client then asks before it starts again
             self.routing.transport(entry.region).send(
                 self.outbox.path(entry), metadata, entry.upload_url,
-                lambda url, offset: self.outbox.progress(entry, url, offset))
+                lambda url, offset: self.outbox.progress(entry, url, offset),
+                again=entry.attempts > 0)
         except TusError as exc:
             if exc.code == "tus_refused" and entry.upload_url:
                 self.outbox.restart_upload(entry)

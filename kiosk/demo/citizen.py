@@ -26,6 +26,7 @@ from kiosk.catalogue.model import (
 )
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import BilingualError
+from kiosk.fsutil import owner_only_dir, private_file
 from kiosk.privacy import RedactingFilter
 from kiosk.service import KioskService
 from kiosk.session import Contact, Rating, Session
@@ -69,7 +70,7 @@ def skipped_for_missing(situation: Situation) -> set[str]:
 
 @contextmanager
 def demo_logging(path: Path) -> Iterator[None]:
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = logging.FileHandler(private_file(path), encoding="utf-8")
     handler.addFilter(RedactingFilter())
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
@@ -91,7 +92,7 @@ def run(settings: Settings, matter_code: str, situation: str | None, scenario: S
     # the kiosk's own data apart from the demo's artefacts (receipt images, printed paper),
     # which carry the applicant's name as paper does: out/data must hold none of it
     settings = settings.with_data_dir(out / "data")
-    settings.paths.data_dir.mkdir(exist_ok=True)
+    owner_only_dir(settings.paths.data_dir)
     with demo_logging(settings.paths.data_dir / "kiosk.log"):
         kiosk = build_kiosk(settings)
         try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import random
+import sqlite3
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from kiosk.caseno import case_number
 from kiosk.delivery.envelope import Recipient, SealWriter, Signer
 from kiosk.delivery.keys import KeyFile, Registry, generate, write_private, write_public
 from kiosk.delivery.suites import SUITE_NAMES, Role, suite
@@ -201,3 +204,19 @@ def seal_to_file() -> Callable[..., Path]:
 def applicant() -> dict[str, str]:
     """The fictional applicant every package built here carries."""
     return {"name": APPLICANT_NAME, "id_number": APPLICANT_ID, "phone": APPLICANT_PHONE}
+
+
+def _allocated_numbers(ledger_db: Path, kiosk_id: str) -> list[str]:
+    """Every case number the ledger's counters gave out: 1..value of each ``case:<day>``."""
+    with closing(sqlite3.connect(ledger_db)) as conn:
+        counters = conn.execute("SELECT key, value FROM counters "
+                                "WHERE key LIKE 'case:%'").fetchall()
+    return [case_number(kiosk_id, date.fromisoformat(key.removeprefix("case:")), seq)
+            for key, value in counters for seq in range(1, value + 1)]
+
+
+@pytest.fixture(scope="session")
+def allocated_numbers() -> Callable[[Path, str], list[str]]:
+    """``allocated_numbers(ledger_db, kiosk_id)``: what an auditor checks the ledger against
+    (every number given out must have its row)."""
+    return _allocated_numbers

@@ -3,10 +3,14 @@ sealing and tus uploader, in a loop. Run as a script (not collected by pytest).
 
     crash_worker.py ROOT SERVER_URL [--drain]
 
-At start it recovers exactly as the kiosk does (orphans removed, owed receipts "printed").
-Then it commits packages to two regions and "prints" each receipt — an fsynced line in
-ROOT/receipts.log, the test's stand-in for paper — while the uploader runs on its thread.
-``--drain`` commits nothing: it recovers, delivers everything, and exits 0.
+At start it recovers exactly as the kiosk does (orphans removed, cases cut short marked
+受理中断, owed receipts "printed"). Then it takes cases as kiosk/service.py submits them: the
+case number with its 受理中 ledger row (ROOT/ledger.sqlite) in one transaction, a pause where
+the kiosk renders the receipt and slips, the row 已代收待流转, the package committed to two
+regions, and the receipt "printed" — an fsynced line in ROOT/receipts.log, the test's
+stand-in for paper — while the uploader runs on its thread.
+``--drain`` commits nothing: it recovers, delivers everything, and exits 0 (the test's first
+run, which also makes the keys, and its last).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from kiosk.delivery.outbox import Outbox, PackageMeta, State
 from kiosk.delivery.routing import Routing
 from kiosk.delivery.suites import Role
 from kiosk.delivery.uploader import Pacing, Sender, Uploader
+from kiosk.documents.model import LedgerRow
+from kiosk.ledger import OPEN_STATE, Ledger
+from kiosk.recovery import COMMITTED_STATE, close_interrupted_cases
 from kiosk.settings import Delivery, Route
 
 SUITE = "x25519-chacha20"
@@ -33,7 +40,7 @@ KIOSK = "510802-0001"
 
 
 def region_keys(root: Path) -> dict[str, Path]:
-    """Made once by the test before the first worker (not racing the kills)."""
+    """Made by the test's first, unkilled ``--drain`` run (not racing the kills)."""
     keys = {}
     for region in REGIONS:
         pub = root / "regions" / f"{region}.pub"
@@ -54,9 +61,19 @@ def print_receipt(root: Path, package_id: str, reprint: bool = False) -> None:
         os.close(fd)
 
 
+def ledger_row(case: str, transfers: tuple[str, ...], state: str, package_id: str) -> LedgerRow:
+    """Shaped as kiosk.submission.ledger_row's, for a fictional applicant."""
+    return LedgerRow(case, datetime.now().replace(microsecond=0), "利州区政务服务中心",
+                     "GA-HJZM-001", "户籍类证明开具", 2, "承诺件", "柯*澄", "199****0417",
+                     KIOSK, "自助终端", state, "跨省通办", "重庆市渝中区、成都市武侯区",
+                     ",".join(transfers), package_id)
+
+
 def main(root: Path, url: str, drain: bool) -> int:
     outbox = Outbox(root / "outbox")
     outbox.recover()
+    ledger = Ledger(root / "ledger.sqlite")
+    close_interrupted_cases(outbox, ledger, datetime.now())
     for entry in outbox.owed_receipts():          # the kiosk's 补打 at start-up
         print_receipt(root, entry.package_id, reprint=True)
         outbox.receipt_printed(entry.package_id)
@@ -65,6 +82,7 @@ def main(root: Path, url: str, drain: bool) -> int:
     delivery = Delivery(suite=SUITE, routes=routes, chunk_kib=64, connect_timeout_s=2,
                         read_timeout_s=5, retry_min_s=0.05, retry_max_s=0.5)
     routing = Routing(delivery, root)
+    signer = DeviceKeys(root / "keys", KIOSK).signer(SUITE)   # before any kill, as above
     uploader = Uploader(outbox, routing, Sender(KIOSK, "11510802MB1234567X"),
                         Pacing(0.05, 0.5, timedelta(days=30)), on_overdue=lambda e: None)
     if drain:
@@ -76,12 +94,15 @@ def main(root: Path, url: str, drain: bool) -> int:
             time.sleep(0.2)
         return 1
     uploader.run(0.05)
-    signer = DeviceKeys(root / "keys", KIOSK).signer(SUITE)
     recipients = [routing.recipient(r) for r in REGIONS]
     rng = random.Random()
     while True:
         package_id = str(uuid.uuid4())
-        meta = PackageMeta(package_id, f"case-{package_id[:8]}", "GA-HJZM-001", SUITE,
+        case, transfers = ledger.open_case(KIOSK, datetime.now().date(), REGIONS, (
+            lambda n, t, p=package_id: ledger_row(n, t, OPEN_STATE, p)))
+        time.sleep(rng.uniform(0.02, 0.25))       # the receipt and slips render meanwhile
+        ledger.record(ledger_row(case, transfers, COMMITTED_STATE, package_id))
+        meta = PackageMeta(package_id, case, "GA-HJZM-001", SUITE,
                            datetime.now(UTC) + timedelta(hours=2))
         size = rng.randrange(20_000, 400_000)
 

@@ -3,7 +3,10 @@
 
 Afterwards: every package whose receipt was printed is at the server exactly once and
 byte-identical; none is there without a receipt; every committed package got its receipt
-(the start-up 补打); the outbox database passes PRAGMA integrity_check."""
+(the start-up 补打); no finished upload was sent again (the client asks the region first);
+every allocated case number has a ledger row after restart — 已代收待流转 for a committed
+package, 受理中断 for one the kill cut short, none left 受理中; the outbox and ledger
+databases pass PRAGMA integrity_check."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,6 +29,7 @@ from kiosk.delivery.envelope import open_sealed, read_header
 from kiosk.delivery.keys import DeviceKeys, load
 
 WORKER = Path(__file__).with_name("crash_worker.py")
+KIOSK = "510802-0001"                       # crash_worker.KIOSK
 KILLS = int(os.environ.get("CRASH_KILLS", "200"))
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration,
@@ -46,12 +51,16 @@ def _receipts(root: Path) -> list[str]:
     return [line for line in path.read_text().split("\n")[:-1] if line]
 
 
-def test_kill_9_loses_nothing_and_delivers_nothing_twice(tmp_path: Path) -> None:
+def test_kill_9_loses_nothing_and_delivers_nothing_twice(
+        tmp_path: Path, allocated_numbers: Callable[[Path, str], list[str]]) -> None:
     root = tmp_path / "kiosk"
     root.mkdir()
     rng = random.Random(20261122)
     stats = {"kills": 0, "receipts_before_drain": 0}
     with TusServer(tmp_path / "server") as server:
+        setup = _worker(root, server.url, "--drain")   # keys made before any kill
+        _, err = setup.communicate(timeout=300)
+        assert setup.returncode == 0, err.decode()
         for _ in range(KILLS):
             worker = _worker(root, server.url)
             time.sleep(rng.choice([rng.uniform(0.0, 0.4), rng.uniform(0.4, 1.5)]))
@@ -73,6 +82,10 @@ def test_kill_9_loses_nothing_and_delivers_nothing_twice(tmp_path: Path) -> None
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         rows = conn.execute("SELECT package_id, region, state, sha256 FROM deliveries").fetchall()
     committed = {pid for pid, *_ in rows}
+    with sqlite3.connect(root / "ledger.sqlite") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ledger = {case: (state, pid) for case, state, pid in conn.execute(
+            "SELECT case_number, state, package_id FROM ledger")}
     firsts = [f for f in finishes if not f["duplicate"]]
     at_server = {(f["package_id"], f["receiver"]): f["sha256"] for f in firsts}
 
@@ -84,6 +97,18 @@ def test_kill_9_loses_nothing_and_delivers_nothing_twice(tmp_path: Path) -> None
         assert at_server[(pid, region)] == sha      # byte-identical to what was spooled
     assert {pid for pid, _ in at_server} <= set(receipts)   # none without a receipt
     assert len(delivered) == len(rows)
+    assert len(finishes) == len(firsts), "a finished upload was sent again"
+
+    # every case number given out has its ledger row after the restart (the drain's)
+    allocated = allocated_numbers(root / "ledger.sqlite", KIOSK)
+    assert sorted(ledger) == sorted(allocated)
+    outcome = {case: state for case, (state, _) in ledger.items()}
+    committed_cases = {case for case, (_, pid) in ledger.items() if pid in committed}
+    assert {c for c, state in outcome.items() if state == "已代收待流转"} == committed_cases
+    assert {c for c, state in outcome.items() if state == "受理中断"} == (
+        set(allocated) - committed_cases)
+    assert sum(state == "受理中断" for state in outcome.values()) >= 5, \
+        "too few kills between the number and the commit to mean anything"
     assert not [p for p in (root / "outbox" / "spool").iterdir()
                 if p.suffix == ".part"], "recovery left a partial file"
 
@@ -95,7 +120,8 @@ def test_kill_9_loses_nothing_and_delivers_nothing_twice(tmp_path: Path) -> None
         with open(delivered[key_name], "rb") as src:
             header, raw = read_header(src)
             open_sealed(src, io.BytesIO(), header, raw, region_key.private, signer.public)
-    summary = {**stats, "committed": len(committed), "deliveries": len(rows),
+    summary = {**stats, "allocated": len(allocated), "interrupted": len(allocated) - len(
+                   committed_cases), "committed": len(committed), "deliveries": len(rows),
                "receipts": len(lines), "reprinted": sum(line.startswith("R ") for line in lines),
                "server_duplicates": len(finishes) - len(firsts)}
     print(json.dumps(summary))

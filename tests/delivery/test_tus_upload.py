@@ -8,14 +8,21 @@ import base64
 import hashlib
 import os
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from drivers.network.chaos import ChaosProxy
 from drivers.network.tus_rig import TusServer, node_available
+from kiosk.delivery.outbox import Outbox, PackageMeta, State
+from kiosk.delivery.routing import Routing
 from kiosk.delivery.tus import TusClient, TusError, TusOptions
+from kiosk.delivery.uploader import Pacing, Sender, Uploader
+from kiosk.settings import Delivery, Route
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not node_available(), reason="needs node and "
@@ -114,6 +121,22 @@ def test_an_upload_the_server_forgot_starts_again(server: TusServer, tmp_path: P
     assert new_url != url and again.calls[0] == (new_url, 0)
 
 
+def test_the_region_says_whether_it_has_a_package(server: TusServer, tmp_path: Path) -> None:
+    """HEAD <endpoint>/delivered/<package_id>.<receiver>: the question asked before an upload
+    starts again; only a whole, byte-identical copy counts, other bytes are a conflict."""
+    path = _file(tmp_path, CHUNK + 99)
+    client = TusClient(server.url, TusOptions(chunk_size=CHUNK))
+    assert not client.region_has(path, _meta())
+    client.upload(path, _meta(), "", Progress())
+    assert client.region_has(path, _meta())
+    assert not client.region_has(path, {**_meta(), "receiver": "510107"})
+    assert not client.region_has(path, {**_meta(), "package_id": "../../uploads"})
+    other = _file(tmp_path, CHUNK + 99, "other.tbk")
+    with pytest.raises(TusError) as info:
+        client.region_has(other, _meta())
+    assert info.value.code == "tus_conflict" and "不同" in info.value.zh
+
+
 def test_refusal_is_a_typed_bilingual_error(server: TusServer, tmp_path: Path) -> None:
     path = _file(tmp_path, 100)
     with pytest.raises(TusError) as info:    # the server requires package_id and receiver
@@ -147,6 +170,64 @@ def test_reset_at_half_way_resumes_from_the_servers_offset(
     assert 0 <= resent <= CHUNK, resent               # at most the chunk the reset cut
     [finish] = server.finishes()
     assert finish["sha256"] == _sha(path)
+
+
+def test_a_500_after_the_upload_finished_sends_nothing_again(
+        server: TusServer, proxy: ChaosProxy, tmp_path: Path) -> None:
+    """The last PATCH reached the server and finished the upload; the gateway answered 500.
+    The upload URL is gone (410), and the client asks the region before it starts again:
+    the region has it, so nothing is sent twice and there is no duplicate to drop."""
+    path = _file(tmp_path, 4 * CHUNK)
+    # the request headers before it (under 2 KB) put this byte inside the last PATCH's body
+    proxy.fail_reply_after(path.stat().st_size)
+    client = _through(proxy)
+    client.upload(path, _meta(), "", Progress())
+    assert proxy.replies_replaced == 1 and client.stats.retries == 1
+    [finish] = server.finishes()
+    assert finish["sha256"] == _sha(path) and not finish["duplicate"]
+    assert client.stats.bytes_sent == path.stat().st_size
+    assert client.stats.already_there == 1
+
+
+def test_the_uploader_asks_the_region_before_starting_a_refused_upload_again(
+        server: TusServer, proxy: ChaosProxy, tmp_path: Path, make_keys: Any) -> None:
+    """A gateway answers 404 twice: to a PATCH half-way (the upload URL is kept), then to
+    the last PATCH, which did finish the upload. Refused with a URL, the outbox forgets it
+    (restart_upload); the third attempt has no URL to HEAD, only its attempt count: it asks
+    the region, which has the package, and nothing is uploaded a second time."""
+    keys = make_keys("x25519-chacha20")
+    route = Route(transport="tus", endpoint=proxy.url("/files"), key=keys.region_pub)
+    outbox = Outbox(tmp_path / "outbox")
+    routing = Routing(Delivery(routes={"500103": route}, chunk_kib=256), tmp_path)
+    uploader = Uploader(outbox, routing, Sender("510802-0001", "11510802X"),
+                        Pacing(0.001, 0.002, timedelta(days=1)), on_overdue=lambda e: None)
+    meta = PackageMeta(_meta()["package_id"], "510802-0001-261121-0001-5", "GA-HJZM-001",
+                       "x25519-chacha20", datetime.now(UTC) + timedelta(hours=2))
+
+    def attempt() -> Any:
+        while not outbox.due(outbox.now()):   # the backoff: a few milliseconds
+            time.sleep(0.005)
+        delivered = uploader.deliver_once()
+        [entry] = outbox.entries()
+        return delivered, entry
+
+    try:
+        with outbox.spooling(meta, ("500103",)) as files:
+            files["500103"].write(os.urandom(4 * CHUNK))
+        proxy.fail_reply_after(2 * CHUNK, status=404)             # the second PATCH's body
+        delivered, entry = attempt()
+        assert not delivered and entry.upload_url and entry.last_error == "tus_refused"
+        proxy.fail_reply_after(2 * CHUNK, status=404)             # the last PATCH's body
+        delivered, entry = attempt()
+        assert not delivered and (entry.attempts, entry.upload_url) == (2, "")
+        assert len(server.finishes()) == 1          # it did arrive, unseen
+        delivered, entry = attempt()
+        assert delivered and entry.state is State.DELIVERED
+        [finish] = server.finishes()                # no second copy was sent
+        assert finish["sha256"] == entry.sha256 and not finish["duplicate"]
+    finally:
+        routing.close()
+        outbox.close()
 
 
 @pytest.mark.slow

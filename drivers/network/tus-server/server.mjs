@@ -7,9 +7,16 @@
 // DIR/uploads      tus upload files and their .json info files (FileStore)
 // DIR/delivered/   one file per "<package_id>.<receiver>", the first finished copy
 // DIR/finished.jsonl   one line per finished upload, duplicates included
+//
+// HEAD /files/delivered/<package_id>.<receiver> answers whether that package already reached
+// this receiver: 200 with Upload-Length = Upload-Offset = its size and Package-Sha256, or 404.
+// The kiosk asks before it starts an upload again (a 500 may hide a finished upload). Any
+// other tus server answers 404 there (an id with a slash is no upload), so the kiosk then
+// uploads as before and the dedup below still holds.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -120,8 +127,38 @@ const server = new Server({
   },
 });
 
+const DELIVERED_PATH = /^\/files\/delivered\/([A-Za-z0-9-]+\.[A-Za-z0-9-]+)$/;
+
+async function answerDelivered(key, res) {
+  const headers = { 'Tus-Resumable': '1.0.0', 'Cache-Control': 'no-store' };
+  const file = path.join(deliveredDir, key);
+  let size;
+  try {
+    ({ size } = await fsp.stat(file));
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+    res.writeHead(404, headers).end();
+    return;
+  }
+  const sha256 = await sha256Of(file);
+  res.writeHead(200, { ...headers, 'Upload-Length': size, 'Upload-Offset': size,
+                       'Package-Sha256': sha256 }).end();
+}
+
 const host = '127.0.0.1';
-const httpServer = server.listen({ host, port: Number.parseInt(args.port, 10) }, () => {
+const httpServer = http.createServer((req, res) => {
+  const match = req.method === 'HEAD' && DELIVERED_PATH.exec(req.url.split('?')[0]);
+  if (!match) {
+    server.handle(req, res);
+    return;
+  }
+  answerDelivered(match[1], res).catch((err) => {
+    process.stderr.write(`delivered lookup failed: ${err}\n`);
+    if (!res.headersSent) res.writeHead(500);
+    res.end();
+  });
+});
+httpServer.listen({ host, port: Number.parseInt(args.port, 10) }, () => {
   // The launcher waits for exactly this line; pipes are synchronous on Linux, so it is flushed.
   process.stdout.write(`listening ${httpServer.address().port}\n`);
 });
