@@ -37,8 +37,8 @@ from drivers.camera.detect import detect_page  # noqa: E402
 from drivers.camera.files import load_rgb  # noqa: E402
 from drivers.camera.pipeline import analyse, still_to_page  # noqa: E402
 from drivers.camera.scoring import jaccard_index, smartdoc_frames  # noqa: E402
-from drivers.camera.synthetic import CONDITIONS, Shot, shot, test_set  # noqa: E402
 from kiosk.documents.render import images_to_pdf  # noqa: E402
+from rigs.frames import CONDITIONS, Shot, shot, test_set  # noqa: E402
 
 SMARTDOC = ROOT / "benchmarks" / "data" / "smartdoc15_ch1_sample"
 A4 = (2100.0, 2970.0)       # synthetic pages' reference frame for the JI (any fixed size)

@@ -40,8 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.timing import timed_ms  # noqa: E402
-from drivers.network.chaos import ChaosProxy  # noqa: E402
-from drivers.network.tus_rig import TusServer  # noqa: E402
 from kiosk.delivery.commit import seal_into_outbox  # noqa: E402
 from kiosk.delivery.envelope import Recipient, Signer  # noqa: E402
 from kiosk.delivery.keys import generate  # noqa: E402
@@ -51,6 +49,8 @@ from kiosk.delivery.tus import TusClient, TusOptions  # noqa: E402
 from kiosk.documents.render import images_to_pdf  # noqa: E402
 from kiosk.manifest import Header, Seal  # noqa: E402
 from kiosk.package import MaterialFile, write_package  # noqa: E402
+from rigs.chaos import ChaosProxy  # noqa: E402
+from rigs.tus_rig import TusServer  # noqa: E402
 
 MiB = 1 << 20
 

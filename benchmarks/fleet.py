@@ -33,17 +33,17 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from drivers.network.static_site import StaticSite  # noqa: E402
-from kiosk.fleet.bundle import new_bundle  # noqa: E402
-from kiosk.fleet.client import ConfigClient  # noqa: E402
-from kiosk.fleet.delegation import (  # noqa: E402
+from fleetops.delegation import (  # noqa: E402
     delegate,
     new_city_key,
     read_public_key,
     role_name,
 )
-from kiosk.fleet.repo import KeyStore, Repository  # noqa: E402
+from fleetops.repo import KeyStore, Repository  # noqa: E402
+from kiosk.fleet.bundle import new_bundle  # noqa: E402
+from kiosk.fleet.client import ConfigClient  # noqa: E402
 from kiosk.fleet.status import offline_status, sample_status  # noqa: E402
+from rigs.static_site import StaticSite  # noqa: E402
 
 KIOSK, CITY_KIOSK, CITY = "510802-0001", "510107-0001", "510100"
 

@@ -59,8 +59,8 @@ from paho.mqtt.reasoncodes import ReasonCode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from drivers.network.mqtt_rig import MosquittoBroker, mosquitto_available  # noqa: E402
 from kiosk.fleet.status import offline_status, sample_status  # noqa: E402
+from rigs.mqtt_rig import MosquittoBroker, mosquitto_available  # noqa: E402
 
 if TYPE_CHECKING:
     from paho.mqtt.client import SocketLike

@@ -1,18 +1,19 @@
-"""``kiosk`` command line: the demo, catalogue and configuration checks."""
+"""``kiosk`` command line: the demo, catalogue and configuration checks, printing, devices,
+the scanner pipeline, the outbox and keys. (The touchscreen app joins it in the ``kiosk``
+console script, screens/launch.py; ``python -m kiosk`` is this alone.)"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from kiosk import delivery_cli, fleet_cli, identity_cli, print_cli, scan_cli
+from kiosk import delivery_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
 from kiosk.delivery.routing import Routing
-from kiosk.errors import BilingualError, ConfigError
-from kiosk.hardening import harden_process
+from kiosk.entry import run_program
 from kiosk.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,25 +21,16 @@ DEMO_SETTINGS = ROOT / "config" / "demo.toml"
 DEFAULT_CATALOGUE = ROOT / "config" / "catalogue.yaml"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if argv is None:   # the process's entry (console script, python -m kiosk, the app); a
-        # test calling main([...]) keeps its own process as it is. No core dumps for any
-        # command (`region open` decrypts packages too); owner-only files for all but the
-        # operator's fleet tools, whose published repository a web server has to read.
-        harden_process(owner_only_files=args.func.__module__ != fleet_cli.__name__)
-    try:
-        code: int = args.func(args)
-        return code
-    except ConfigError as exc:
-        print("\n".join(exc.problems), file=sys.stderr)
-        return 2
-    except BilingualError as exc:
-        print(f"{exc.zh} / {exc.en}", file=sys.stderr)
-        return 2
+# The touchscreen app, for `kiosk demo` without --headless: handed in by the program that
+# has a screen (screens/launch.py, the `kiosk` console script). None back: no display here.
+AppLauncher = Callable[[Settings, bool], "int | None"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None, app: AppLauncher | None = None) -> int:
+    return run_program(_parser(app), argv)
+
+
+def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk", description="tongban-kiosk 跨域通办自助终端")
     sub = p.add_subparsers(required=True)
 
@@ -50,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scenario", default="complete",
                       choices=["complete", "missing", "expired-id", "paper-out"])
     demo.add_argument("--out", type=Path, default=ROOT / "var" / "demo-run")
-    demo.set_defaults(func=_demo)
+    demo.set_defaults(func=_demo, app=app)
 
     cat = sub.add_parser("catalogue", help="matter catalogue").add_subparsers(required=True)
     val = cat.add_parser("validate", help="check a catalogue file")
@@ -65,7 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     identity_cli.add_parser(sub)
     scan_cli.add_parser(sub)
     delivery_cli.add_parsers(sub)
-    fleet_cli.add_parser(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")
@@ -77,14 +68,12 @@ def _parser() -> argparse.ArgumentParser:
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     if not args.headless:
-        # The CLI is the composition root: the one place that starts the screens layer,
-        # loaded by name so kiosk/ keeps no import of screens/ (layers contract).
-        launch = importlib.import_module("screens.launch")
-        if launch.has_display():
-            code: int = launch.run(settings, demo=True)
+        code: int | None = args.app(settings, True) if args.app else None
+        if code is not None:
             return code
         print("没有图形显示，改为运行无界面演示流程。/ No display: running the headless journey "
-              "(set DISPLAY, or SDL_VIDEODRIVER=offscreen, to open the app).", file=sys.stderr)
+              "(set DISPLAY, or SDL_VIDEODRIVER=offscreen, and start `kiosk` to open the app).",
+              file=sys.stderr)
     from kiosk.demo.citizen import Scenario, run
 
     matter = args.matter or _first_takeable(settings)

@@ -1,4 +1,5 @@
-"""Start the touchscreen app: configure Kivy's window BEFORE Kivy creates it, then run.
+"""The kiosk program's entry (the ``kiosk`` console script): its command line, and the
+touchscreen app, whose window is configured BEFORE Kivy creates it.
 
 Kivy reads its window settings when ``kivy.core.window`` is first imported, so nothing here
 imports the app until the configuration is set.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import datetime
 
+from kiosk import cli
 from kiosk.bootstrap import build_kiosk
 from kiosk.fleet.node import FleetNode
 from kiosk.settings import Settings
@@ -30,6 +32,17 @@ def configure(settings: Settings) -> None:
     Config.set("graphics", "show_cursor", "0" if full else "1")
     Config.set("kivy", "exit_on_escape", "0")   # no way out but guide mode (a later issue)
     Config.set("input", "mouse", "mouse,multitouch_on_demand")   # no red multitouch dots
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``kiosk`` program: its command line, with the touchscreen app for ``kiosk demo``
+    (and, later, ``kiosk run``). The composition root of the whole kiosk."""
+    return cli.main(argv, app=launch_app)
+
+
+def launch_app(settings: Settings, demo: bool) -> int | None:
+    """The app on this machine's display; None when there is none."""
+    return run(settings, demo) if has_display() else None
 
 
 def has_display() -> bool:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="prctl and /proc
 # main() as the console script calls it (argv from sys.argv), then the process looks at itself
 PROBE = """
 import ctypes, json, os, resource, sys
-from kiosk.cli import main
+from {program} import main
 code = main()
 limits = [line.split()[-3:-1] for line in open("/proc/self/limits")
           if line.startswith("Max core file size")]
@@ -29,7 +29,8 @@ print(json.dumps({"code": code, "rlimit": resource.getrlimit(resource.RLIMIT_COR
 """
 
 
-def _probe(*args: str, probe: str = PROBE) -> dict[str, Any]:
+def _probe(*args: str, probe: str = PROBE, program: str = "kiosk.cli") -> dict[str, Any]:
+    probe = probe.replace("{program}", program)
     done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                           text=True, timeout=120, check=True, umask=0o022)
     result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
@@ -45,7 +46,8 @@ def test_a_kiosk_command_dumps_no_core_and_makes_owner_only_files() -> None:
 
 
 def test_the_operators_fleet_tools_dump_no_core_but_keep_the_umask(tmp_path: Path) -> None:
-    seen = _probe("fleet", "build", "--tree", str(tmp_path))   # no fleet.toml: exits 2
+    seen = _probe("build", "--tree", str(tmp_path),                  # no fleet.toml: exits 2
+                  program="fleetops.cli")
     assert seen["code"] == 2
     assert seen["rlimit"] == [0, 0] and seen["dumpable"] == 0
     assert seen["umask"] == 0o022

@@ -2,7 +2,7 @@
 
 A bad scan is found out weeks later, when the handling region rejects the application, so
 every gate errs towards asking for a retake; the reasons are named so the citizen is told
-what to fix. The limits were set on the synthetic 高拍仪 set (drivers/camera/synthetic.py)
+what to fix. The limits were set on the synthetic 高拍仪 set (rigs/frames.py)
 and the SmartDoc frames; ``benchmarks/camera.py`` measures them.
 """
 

@@ -4,28 +4,36 @@ as ``device.<kind>``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from drivers.status import DeviceEvent, DeviceStatus
 from kiosk.devices.registry import DeviceContext, DeviceSpec, Registry
-
-if TYPE_CHECKING:
-    from kiosk.settings import Devices
 
 T = TypeVar("T")
 Publish = Callable[[str, DeviceEvent], None]
 
 
-def configure(devices: Devices, registry: Registry) -> dict[str, DeviceSpec]:
+class Configured(Protocol):
+    """One ``[devices.<kind>]`` section as settings hold it (kiosk.settings.DeviceConfig)."""
+
+    @property
+    def backend(self) -> str: ...
+
+    @property
+    def options(self) -> Mapping[str, Any]: ...
+
+
+def configure(configured: Mapping[str, Configured],
+              registry: Registry) -> dict[str, DeviceSpec]:
     """Every kind the registry knows, as configured or with its default backend."""
     specs = {}
     for kind in registry.kinds:
-        conf = devices.get(kind.name)
+        conf = configured.get(kind.name)
         backend, options = (conf.backend, conf.options) if conf else (kind.default_backend, {})
         specs[kind.name] = registry.spec(kind.name, backend, options)
-    unknown = set(devices.configured) - set(specs)
+    unknown = set(configured) - set(specs)
     if unknown:   # settings loaded with another registry: refuse rather than ignore
         registry.spec(sorted(unknown)[0], "", {})
     return specs
@@ -40,9 +48,9 @@ class DeviceManager:
         self._workers: dict[str, ThreadPoolExecutor] = {}
 
     @classmethod
-    def build(cls, devices: Devices, registry: Registry, context: DeviceContext,
-              publish: Publish) -> DeviceManager:
-        specs = configure(devices, registry)
+    def build(cls, configured: Mapping[str, Configured], registry: Registry,
+              context: DeviceContext, publish: Publish) -> DeviceManager:
+        specs = configure(configured, registry)
         return cls(specs, {k: registry.build(s, context) for k, s in specs.items()}, publish)
 
     def __getitem__(self, kind: str) -> Any:

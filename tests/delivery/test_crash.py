@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from drivers.network.tus_rig import TusServer, node_available
 from kiosk.delivery.envelope import open_sealed, read_header
 from kiosk.delivery.keys import DeviceKeys, load
+from rigs.tus_rig import TusServer, node_available
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 KIOSK = "510802-0001"                       # crash_worker.KIOSK
@@ -34,7 +34,7 @@ KILLS = int(os.environ.get("CRASH_KILLS", "200"))
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration,
               pytest.mark.skipif(not node_available(), reason="needs the tus server "
-                                 "(node + drivers/network/tus-server/node_modules)")]
+                                 "(node + rigs/tus-server/node_modules)")]
 
 
 def _worker(root: Path, url: str, *extra: str) -> subprocess.Popen[bytes]:

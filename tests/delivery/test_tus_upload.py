@@ -16,17 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
-from drivers.network.chaos import ChaosProxy
-from drivers.network.tus_rig import TusServer, node_available
 from kiosk.delivery.outbox import Outbox, PackageMeta, State
 from kiosk.delivery.routing import Routing
 from kiosk.delivery.tus import TusClient, TusError, TusOptions
 from kiosk.delivery.uploader import Pacing, Sender, Uploader
 from kiosk.settings import Delivery, Route
+from rigs.chaos import ChaosProxy
+from rigs.tus_rig import TusServer, node_available
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not node_available(), reason="needs node and "
-                                 "drivers/network/tus-server/node_modules (scripts/setup.sh)")]
+                                 "rigs/tus-server/node_modules (scripts/setup.sh)")]
 
 CHUNK = 256 * 1024
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from drivers.camera import Flaw
-from drivers.camera import synthetic as syn
+from rigs import frames as syn
 
 SIZE = (1920, 1080)
 SMALL = (480, 270)        # geometry does not depend on the resolution: checked on small frames

@@ -1,5 +1,5 @@
 """The fleet rig: the demo operator tree in a temp folder with fresh keys, its repository
-served over HTTP on loopback (drivers.network.static_site), Mosquitto on loopback, and
+served over HTTP on loopback (rigs.static_site), Mosquitto on loopback, and
 kiosks built from local settings that point at both. Nothing is mocked."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fleet_rig import Kiosks, Operator
 
-from drivers.network.mqtt_rig import MosquittoBroker, mosquitto_available
-from drivers.network.static_site import StaticSite
+from rigs.mqtt_rig import MosquittoBroker, mosquitto_available
+from rigs.static_site import StaticSite
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from drivers.network.static_site import StaticSite
-from kiosk.fleet.layers import Tree
+from fleetops.layers import Tree
+from fleetops.operator import Workspace
+from fleetops.repo import KeyStore, Repository
 from kiosk.fleet.node import FleetNode
-from kiosk.fleet.operator import Workspace
-from kiosk.fleet.repo import KeyStore, Repository
 from kiosk.settings import Fleet, Settings, load_settings
+from rigs.static_site import StaticSite
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TREE = ROOT / "assets" / "demo" / "fleet"

@@ -12,8 +12,8 @@ from fleet_rig import OPEN_HOURS, Kiosks, Operator
 from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata
 
+from fleetops import repo as repo_module
 from kiosk.fleet import check
-from kiosk.fleet import repo as repo_module
 from kiosk.fleet.node import FleetNode
 from kiosk.lifecycle import KioskState
 

@@ -1,6 +1,6 @@
 """A kiosk's bundle: deterministic bytes, the round trip, every refusal of ``read_bundle``;
 schema migration of a staged file (kiosk.fleet.check.migrate); and the operator's build
-(kiosk.fleet.operator): the kiosk id pinned from the inventory, validation as a kiosk would
+(fleetops.operator): the kiosk id pinned from the inventory, validation as a kiosk would
 do it, and the diff the operator reads before publishing."""
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetops.layers import Tree
+from fleetops.operator import Workspace, diff
+from fleetops.repo import KeyStore, Repository
 from kiosk.fleet import check
 from kiosk.fleet.bundle import MANIFEST, Bundle, new_bundle, read_bundle
 from kiosk.fleet.commands import KEYS_FILE
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.layers import Tree
-from kiosk.fleet.operator import Workspace, diff
-from kiosk.fleet.repo import KeyStore, Repository
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TREE = ROOT / "assets" / "demo" / "fleet"
@@ -318,7 +318,7 @@ def test_migrate_missing_file_is_invalid(tmp_path: Path) -> None:
 
 
 def _workspace(tmp_path: Path) -> Workspace:
-    """As kiosk/fleet_cli.py's workspace(): <tree>/public, keys in <tree>/.fleet/keys."""
+    """As fleetops/cli.py's workspace(): <tree>/public, keys in <tree>/.fleet/keys."""
     tree = tmp_path / "tree"
     if not tree.exists():
         shutil.copytree(DEMO_TREE, tree, symlinks=False)

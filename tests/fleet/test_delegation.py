@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from fleet_rig import Kiosks, Operator, edit_layer
 
-from kiosk.fleet.delegation import delegate, new_city_key, read_public_key, revoke, role_name
+from fleetops.delegation import delegate, new_city_key, read_public_key, revoke, role_name
+from fleetops.layers import Tree
+from fleetops.operator import Workspace
+from fleetops.repo import KeyStore, Repository
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.layers import Tree
 from kiosk.fleet.node import FleetNode
-from kiosk.fleet.operator import Workspace
-from kiosk.fleet.repo import KeyStore, Repository
 
 CHENGDU, GUANGYUAN = "510100", "510800"
 WUHOU, LIZHOU = "510107-0001", "510802-0001"

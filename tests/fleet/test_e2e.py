@@ -16,8 +16,8 @@ import paho.mqtt.client as mqtt
 from fleet_rig import FLEET, KIOSKS, OPEN_HOURS, Kiosks, Operator
 from paho.mqtt.enums import CallbackAPIVersion
 
-from drivers.network.mqtt_rig import MosquittoBroker
-from kiosk.fleet.console import announce, send_command
+from fleetops.console import announce, send_command
+from rigs.mqtt_rig import MosquittoBroker
 
 WAIT = 60.0          # a bound for a hung test, far above the few seconds it takes
 ROUTE = "510107"

@@ -18,10 +18,10 @@ from tuf.api.exceptions import DownloadHTTPError
 from tuf.api.metadata import Metadata
 from tuf.ngclient import FetcherInterface, Updater
 
-from kiosk.cli import main
+from fleetops.cli import main
+from fleetops.repo import KeyStore, Repository
 from kiosk.fleet.bundle import read_bundle
 from kiosk.fleet.client import target_path
-from kiosk.fleet.repo import KeyStore, Repository
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TREE = ROOT / "assets" / "demo" / "fleet"
@@ -39,7 +39,7 @@ def _tree(tmp_path: Path) -> Path:
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = main(["fleet", *(str(a) for a in argv)])
+    code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -403,7 +403,7 @@ def test_missing_tree_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def _kiosk(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "kiosk", "fleet", *(str(a) for a in argv)],
+    return subprocess.run([sys.executable, "-m", "fleetops", *(str(a) for a in argv)],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
                           check=False)
 

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetops.layers import KioskEntry, Tree, merge
 from kiosk.errors import ConfigError
-from kiosk.fleet.layers import KioskEntry, Tree, merge
 from kiosk.settings import SETTINGS_SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]

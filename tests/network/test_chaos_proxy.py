@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from drivers.network.chaos import ChaosProxy, bucket_burst, token_bucket
+from rigs.chaos import ChaosProxy, bucket_burst, token_bucket
 
 ENDED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 

@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from drivers.network.mqtt_rig import (
+from rigs.mqtt_rig import (
     MosquittoBroker,
     make_password_file,
     mosquitto_available,

@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from drivers.network.chaos import ChaosProxy
-from drivers.network.tus_rig import SERVER_DIR, TusServer, node_available
+from rigs.chaos import ChaosProxy
+from rigs.tus_rig import SERVER_DIR, TusServer, node_available
 
 pytestmark = pytest.mark.integration
 

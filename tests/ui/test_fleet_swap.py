@@ -18,8 +18,8 @@ from ui_harness import ROOT, FakeClock, Harness
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fleet"))   # the fleet rig
 from fleet_rig import Kiosks, Operator
 
-from drivers.network.static_site import StaticSite
 from kiosk.fleet.node import FleetNode
+from rigs.static_site import StaticSite
 from screens.app import KioskApp
 
 KIOSK = "510802-0001"                  # 利州区政务服务中心: open around the clock

@@ -13,11 +13,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from drivers.network.pipes import drain
+from rigs.pipes import drain
 
 SERVER_DIR = Path(__file__).resolve().parent / "tus-server"
 _START_TIMEOUT = 20.0
-_SETUP_HINT = "run scripts/setup.sh (or npm ci in drivers/network/tus-server)"
+_SETUP_HINT = "run scripts/setup.sh (or npm ci in rigs/tus-server)"
 
 
 def node_available() -> bool:

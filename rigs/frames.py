@@ -14,7 +14,7 @@ the quad is exactly where the page's edges are, in pixel-centre coordinates (pix
 covers x ± 0.5, y ± 0.5). Deterministic: the same (condition, seed, size, page, plate) gives
 the same shot, bit for bit.
 
-    python -m drivers.camera.synthetic --out DIR [--seed 0] [--per-condition 12] [--size WxH]
+    python -m rigs.frames --out DIR [--seed 0] [--per-condition 12] [--size WxH]
 
 writes ``<condition>-<i>.jpg`` (quality 92) and ``truth.json`` (a list of {image, quad,
 condition, expected, plate, seed, size}; ``shot(condition, seed, size, plate=plate)`` redraws
@@ -49,7 +49,7 @@ Float = npt.NDArray[Any]       # float32 images and points (OpenCV's stubs type 
 Mask = npt.NDArray[Any]        # uint8 coverage, 255 = fully covered
 Point = Float | Sequence[float]
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PAGES_DIR = ASSETS / "demo" / "pages"
 FONT_PATH = ASSETS / "fonts" / "NotoSansSC-Regular.otf"   # as kiosk/bootstrap.py's FONT
 # Generic pages (render_generic_page) beside the sample pages: (title, page number).
@@ -963,7 +963,7 @@ def _min_inside(quad: Float, points: Float) -> float:
 # --- CLI --------------------------------------------------------------------------------------
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m drivers.camera.synthetic",
+        prog="python -m rigs.frames",
         description="Write the synthetic 高拍仪 test set: <condition>-<i>.jpg and truth.json")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)

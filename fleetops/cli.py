@@ -1,6 +1,6 @@
 """``kiosk fleet …``: the operator's commands (init, build, diff, publish, delegate,
 timestamp, rotate-key, status, command); a city's own ``init --city`` and
-``publish --as-city`` (kiosk/fleet/delegation.py)."""
+``publish --as-city`` (fleetops/delegation.py)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,29 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kiosk.fleet.delegation import (
+from fleetops.delegation import (
     delegate,
     new_city_key,
     read_public_key,
     revoke,
     role_name,
 )
+from fleetops.layers import KioskEntry, Tree
+from fleetops.operator import Workspace, diff
+from fleetops.repo import KeyStore, Repository
+from kiosk.entry import run_program
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.layers import KioskEntry, Tree
-from kiosk.fleet.operator import Workspace, diff
-from kiosk.fleet.repo import KeyStore, Repository
 
 
-def add_parser(sub: Any) -> None:
-    fleet = sub.add_parser("fleet", help="fleet configuration and health").add_subparsers(
-        required=True)
+def main(argv: list[str] | None = None) -> int:
+    # the published repository is for a web server to read: files keep the caller's umask
+    return run_program(_parser(), argv, owner_only_files=False)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk-fleet", description="tongban-kiosk 终端群配置 / the fleet operator's tools")
+    fleet = parser.add_subparsers(required=True)
 
     def command(name: str, help_text: str, func: Any, *, select: bool = False) -> Any:
         p = fleet.add_parser(name, help=help_text)
@@ -67,6 +74,7 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument("name", choices=["refresh_config", "maintenance_on", "maintenance_off",
                                       "upload_diagnostics"])
     cmd.add_argument("--wait", type=float, default=10.0)
+    return parser
 
 
 def workspace(args: argparse.Namespace) -> Workspace:
@@ -152,7 +160,7 @@ def _publish(args: argparse.Namespace) -> int:
     ws.repo.publish([ws.build(t, version) for t in own], version=version)
     print(f"OK: v{version} published for {len(own)} kiosks to {ws.repo.folder}")
     if args.broker:
-        from kiosk.fleet.console import announce
+        from fleetops.console import announce
         announce(args.broker, ws.tree.inventory.fleet.name, version)
         print(f"OK: announced v{version} on {args.broker}")
     return 0
@@ -197,7 +205,7 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from kiosk.fleet.console import collect_status
+    from fleetops.console import collect_status
 
     ws = workspace(args)
     rows = collect_status(args.broker, ws.tree.inventory.fleet.name, args.wait)
@@ -218,7 +226,7 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _command(args: argparse.Namespace) -> int:
-    from kiosk.fleet.console import send_command
+    from fleetops.console import send_command
 
     ws = workspace(args)
     ack = send_command(args.broker, ws.tree.inventory.fleet.name, args.to, args.name,

@@ -13,18 +13,18 @@ import tomli_w
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+from fleetops.layers import KioskEntry, Tree
+from fleetops.repo import Repository
 from kiosk.errors import ConfigError
 from kiosk.fleet.bundle import SETTINGS_FILE, Bundle, new_bundle, read_bundle
 from kiosk.fleet.check import effective_settings
 from kiosk.fleet.commands import KEYS_FILE, keys_document
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.layers import KioskEntry, Tree
-from kiosk.fleet.repo import Repository
 from kiosk.fsutil import write_atomic
 from kiosk.settings import Settings
 from kiosk.validation import load_model
 
-APP_ASSETS = Path(__file__).resolve().parents[2] / "assets"
+APP_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 COMMAND_KEYS_COPY = "command-keys.json"     # public: beside metadata/ and targets/
 
 

@@ -14,7 +14,7 @@ with its own city, hall and kiosk layers, so it answers for their whole configur
     province  kiosk fleet delegate 510100 --revoke   the province signs those kiosks again
 
 A city never writes into the repository. Its publish goes live when the province's timer job
-has checked the upload (kiosk/fleet/uploads.py) and re-signed the snapshot, within the hour.
+has checked the upload (fleetops/uploads.py) and re-signed the snapshot, within the hour.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from pathlib import Path
 from securesystemslib.signer import Key, SSlibKey
 from tuf.api.metadata import DelegatedRole, Delegations, Targets
 
-from kiosk.fleet import uploads
+from fleetops import uploads
+from fleetops.repo import KeyStore, Repository
 from kiosk.fleet.bundle import Bundle
 from kiosk.fleet.client import target_path
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.repo import KeyStore, Repository
 
 
 def role_name(city: str) -> str:

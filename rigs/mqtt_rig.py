@@ -24,7 +24,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from drivers.network.pipes import drain
+from rigs.pipes import drain
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0

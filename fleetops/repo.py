@@ -14,8 +14,8 @@ The repository folder is what a web server, CDN or object store serves, unchange
 snapshots: a client never sees a half-published state). Files are written bundles first and
 timestamp last, each by an atomic rename. Only the province writes here: a city the
 province delegates to signs ``N.city-<code>.json`` into its own upload folder
-(``<uploads>/city-<code>/``, kiosk/fleet/delegation.py), and the timer job copies it in once
-it has passed every check (kiosk/fleet/uploads.py).
+(``<uploads>/city-<code>/``, fleetops/delegation.py), and the timer job copies it in once
+it has passed every check (fleetops/uploads.py).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from kiosk.fleet import uploads
+from fleetops import uploads
 from kiosk.fleet.bundle import Bundle
 from kiosk.fleet.client import target_path
 from kiosk.fleet.errors import FleetError

@@ -1,0 +1,5 @@
+import sys
+
+from fleetops.cli import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from screens.launch import main
+
+sys.exit(main())
