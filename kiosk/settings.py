@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from drivers.fileio import shown
+from kiosk.errors import ConfigError
 from kiosk.validation import load_model
 
 SETTINGS_SCHEMA_VERSION = 1
@@ -202,6 +204,28 @@ class Settings(_Section):
             update={"paths": self.paths.model_copy(update={"data_dir": data_dir.resolve()})})
 
 
+# A kiosk's own settings file states these sections itself. Left out (a file cut short, a
+# section forgotten), their defaults would run it on emulated devices with nowhere to deliver.
+REQUIRED_SECTIONS = ("devices", "devices.identity", "devices.camera", "devices.barcode",
+                     "devices.printer", "delivery", "paths")
+
+
 def load_settings(path: Path) -> Settings:
     """Load and validate settings, or raise ConfigError naming the file, line and key."""
-    return load_model(path, Settings).resolved(path.resolve().parent)
+    settings = load_model(path, Settings)
+    missing = [name for name in REQUIRED_SECTIONS if not _stated(settings, name)]
+    if missing:
+        where = shown(path)
+        raise ConfigError(where, [f"{where}: 缺少 [{name}] 一节（文件可能不完整）/ section "
+                                  f"[{name}] is missing (is the file complete?)"
+                                  for name in missing])
+    return settings.resolved(path.resolve().parent)
+
+
+def _stated(model: BaseModel, dotted: str) -> bool:
+    """Whether the file gave the section ``dotted`` (not just its defaults)."""
+    for part in dotted.split("."):
+        if part not in model.model_fields_set:
+            return False
+        model = getattr(model, part)
+    return True
