@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from kiosk.delivery.courier import Courier
 from kiosk.delivery.keys import DeviceKeys, Registry, generate, write_private, write_public
 from kiosk.delivery.region import open_package
 from kiosk.delivery.suites import SUITE_NAMES, Role
+from kiosk.errors import KioskError
 from kiosk.settings import Settings, load_settings
 
 DEMO_SETTINGS = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
@@ -62,7 +65,13 @@ def _settings(p: argparse.ArgumentParser) -> None:
 
 def _courier(settings: Settings) -> Courier:
     # the uploader logs overdue packages; recovery is the running kiosk's alone
-    return Courier.build(settings, on_overdue=lambda entry: None, recover=False)
+    try:
+        return Courier.build(settings, on_overdue=lambda entry: None, recover=False)
+    except sqlite3.DatabaseError as exc:     # damaged, or not a database at all
+        folder = settings.paths.data_dir
+        raise KioskError(f"发件箱数据库无法打开：{folder}（{exc}）",
+                         f"Cannot open the outbox database in {folder}: {exc}",
+                         code="outbox_damaged") from None
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -122,6 +131,10 @@ def _keys_export(args: argparse.Namespace) -> int:
 
 
 def _region_keygen(args: argparse.Namespace) -> int:
+    if not re.fullmatch(r"\d{6}", args.region):    # it becomes part of file names
+        raise KioskError(f"办理地代码应为 6 位数字（GB/T 2260）：{args.region}",
+                         f"A region code is 6 digits (GB/T 2260): {args.region}",
+                         code="bad_region")
     for name in args.suite or SUITE_NAMES:
         key = generate(args.region, Role.ENCRYPT, name)
         stem = args.out / f"region-{args.region}-{name}"

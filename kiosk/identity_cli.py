@@ -23,15 +23,18 @@ from pathlib import Path
 from typing import Any, get_args
 
 from drivers.errors import DeviceError
+from drivers.fileio import read_bounded, write_file
 from drivers.identity import MrzKey
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.registry import DeviceContext, load_named
+from kiosk.errors import KioskError
 
 ROOT = Path(__file__).resolve().parent.parent
 IDENTITIES = ROOT / "assets" / "demo" / "identities.toml"
 FACE = ROOT / "assets" / "demo" / "face.jpg"
 ISSUER = ROOT / "assets" / "demo" / "emrtd"
+MAX_FACE_BYTES = 1 << 20        # a chip's DG2 face is tens of kilobytes
 
 
 def add_parser(sub: Any) -> None:
@@ -92,7 +95,7 @@ def _identity(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     if args.photo_out:
-        args.photo_out.write_bytes(identity.photo or identity.raw_wlt or b"")
+        write_file(args.photo_out, identity.photo or identity.raw_wlt or b"")
     fields = identity.to_json()
     if args.json:
         print(json.dumps(fields, ensure_ascii=False, indent=2))
@@ -132,7 +135,7 @@ def _emulate(args: argparse.Namespace) -> int:
             else load_named(f"{emulator}:PtyModule")(module))
     where = line.url if args.tcp else line.port
     if args.present:
-        module.present(identities[args.present])
+        module.present(_card(identities, args.present))
     print(f"GA/T 467 module on {where}", flush=True)
     try:
         _script(module.present, module.remove, module.inject, module.clear_faults, identities)
@@ -146,7 +149,7 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
     document number, birth and expiry make its BAC key); --present places one at start."""
     emulator = "drivers.identity.emrtd.emulator"
     identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
-    face = args.face.read_bytes()
+    face = read_bounded(args.face, MAX_FACE_BYTES)
     fmt = "jp2" if args.face.suffix.lower() in (".jp2", ".j2k") else "jpeg"
     signer = load_named("drivers.identity.emrtd.issuer:demo")(args.issuer).document_signer
     rig = load_named("drivers.identity.emrtd.rig:PcscRig")().start() if args.rig else None
@@ -187,7 +190,7 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
         for fault in args.fault:
             inject(fault)
         if args.present:
-            present(identities[args.present])
+            present(_card(identities, args.present))
         print(f"eMRTD chip for vpcd on 127.0.0.1:{port}"
               + (f" (private pcscd, reader {rig.reader_names[0]!r})" if rig else ""), flush=True)
         _script(present, remove, inject, clear, identities)
@@ -202,6 +205,14 @@ def _emulate_emrtd(args: argparse.Namespace) -> int:
         if rig is not None:
             rig.stop()
     return 0
+
+
+def _card(identities: dict[str, Any], key: str) -> Any:
+    if key not in identities:
+        raise KioskError(f"没有这张演示证件：{key}（可选：{', '.join(identities)}）",
+                         f"No demo card {key!r} (one of: {', '.join(identities)})",
+                         code="unknown_card")
+    return identities[key]
 
 
 def _script(present: Callable[[Any], None], remove: Callable[[], None],

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from drivers.fileio import FileRefused, read_bounded, shown, write_file
 from drivers.printer import PrintJob
 from drivers.printer.escpos_encode import encode
 from drivers.printer.program import PrinterProfile
@@ -26,6 +27,7 @@ from kiosk.documents.samples import sample_receipt
 from kiosk.documents.thermal import to_program
 from kiosk.errors import KioskError
 
+MAX_CASE_BYTES = 1 << 20   # a receipt's case record is a few kilobytes
 # the shipped assets folder (the CLI runs without settings)
 FONT = Path(__file__).resolve().parent.parent / "assets" / ASSET_FONT
 
@@ -51,9 +53,17 @@ def add_parser(sub: Any) -> None:
 
 def load_case(path: Path) -> Receipt:
     try:
-        return TypeAdapter(Receipt).validate_json(path.read_bytes())
-    except (OSError, ValidationError) as exc:
-        raise KioskError(f"受理信息文件无效：{path}", f"Invalid case file {path}: {exc}",
+        return TypeAdapter(Receipt).validate_json(read_bounded(path, MAX_CASE_BYTES))
+    except FileRefused as exc:
+        raise KioskError(f"受理信息文件无效：{exc.zh}", f"Invalid case file: {exc.en}",
+                         code="bad_case_file") from None
+    except ValidationError as exc:
+        # locations and messages only: the inputs are a citizen's personal data
+        first = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
+                          for e in exc.errors(include_url=False)[:3])
+        count = exc.error_count()
+        raise KioskError(f"受理信息文件无效：{shown(path)}（{count} 处问题）",
+                         f"Invalid case file {shown(path)}: {count} problems; {first}",
                          code="bad_case_file") from None
 
 
@@ -70,7 +80,7 @@ def receipt_bytes(receipt: Receipt, width: int, charset: str = "gbk") -> bytes:
 def _receipt(args: argparse.Namespace) -> int:
     data = receipt_bytes(load_case(args.case_file), args.width, args.charset)
     if args.out:
-        args.out.write_bytes(data)
+        write_file(args.out, data)
         print(json.dumps({"bytes": len(data), "out": str(args.out)}))
         return 0
     return _send(args.printer, PrintJob("cli-receipt", "receipt", b"", data))

@@ -5,7 +5,9 @@
     kiosk scan codes IMAGE... [--json]         barcodes and QR codes on the images
 
 With --json each image gives one JSON object on its own line. An image that cannot be read
-gives an ``error`` object; the others go on, and the exit status is 1.
+(not a regular file, too large, too small, not an image) gives an ``error`` object; the others
+go on, and the exit status is 1. So does ``rectify`` on a picture with no page: it writes
+nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from drivers.fileio import shown
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.registry import DeviceContext, load_named
@@ -76,7 +79,7 @@ def _each(paths: list[Path], run: Callable[[Path], dict[str, Any]], as_json: boo
             result = run(path)
         except BilingualError as err:   # the drivers' typed errors, e.g. UnreadableImage
             failed = True
-            result = {"image": str(path), "error": {"code": err.code,
+            result = {"image": shown(path), "error": {"code": err.code,
                                                     "zh": err.zh, "en": err.en}}
         print(json.dumps(result, ensure_ascii=False) if as_json else _text(result, line),
               flush=True)

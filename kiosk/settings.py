@@ -10,9 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from drivers.fileio import shown
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import LEGACY_SECTIONS
 from kiosk.devices.registry import Problem, Registry
+from kiosk.errors import ConfigError
 from kiosk.validation import load_model
 
 SETTINGS_SCHEMA_VERSION = 2
@@ -224,6 +226,12 @@ class Settings(_Section):
             update={"paths": self.paths.model_copy(update={"data_dir": data_dir.resolve()})})
 
 
+# A kiosk's own settings file states these sections itself. Left out (a file cut short, a
+# section forgotten), their defaults would run it on emulated devices with nowhere to deliver.
+REQUIRED_SECTIONS = ("devices", "devices.identity_reader", "devices.document_camera",
+                     "devices.barcode_decoder", "devices.receipt_printer", "delivery", "paths")
+
+
 def migrate_v1(data: dict[str, object]) -> dict[str, object]:
     """Schema 1 → 2: device sections take the device-kind names (``[devices.printer]`` →
     ``[devices.receipt_printer]``)."""
@@ -240,8 +248,22 @@ def device_problems(settings: Settings, registry: Registry = BUILTIN) -> list[Pr
 
 
 def load_settings(path: Path, registry: Registry = BUILTIN) -> Settings:
-    """Load and validate settings (devices against ``registry``), or raise ConfigError naming
-    the file, line and key."""
-    settings = load_model(path, Settings,
-                          check=lambda s: device_problems(s, registry))
+    """Load and validate a kiosk's settings file (devices against ``registry``), or raise
+    ConfigError naming the file, line and key."""
+    settings = load_model(path, Settings, check=lambda s: device_problems(s, registry))
+    missing = [name for name in REQUIRED_SECTIONS if not _stated(settings, name)]
+    if missing:
+        where = shown(path)
+        raise ConfigError(where, [f"{where}: 缺少 [{name}] 一节（文件可能不完整）/ section "
+                                  f"[{name}] is missing (is the file complete?)"
+                                  for name in missing])
     return settings.resolved(path.resolve().parent)
+
+
+def _stated(model: BaseModel, dotted: str) -> bool:
+    """Whether the file gave the section ``dotted`` (not just its defaults)."""
+    for part in dotted.split("."):
+        if part not in model.model_fields_set:
+            return False
+        model = getattr(model, part)
+    return True

@@ -3,6 +3,10 @@
 Each problem names the file and line, the dotted key path and what is wrong; an unknown key
 comes with the nearest valid key. YAML lines come from the parser's node marks; tomllib
 keeps none, so TOML lines are found by scanning the text for the table and the key.
+
+The file comes from outside, so it is read within bounds (a regular file of at most
+MAX_TEXT_BYTES, ending with a line break: one without was cut off) and parsed within bounds
+(nesting depth, YAML aliases: kiosk.safe_yaml).
 """
 
 from __future__ import annotations
@@ -19,10 +23,16 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from drivers.fileio import FileRefused, read_bounded, shown
 from kiosk.errors import ConfigError
+from kiosk.safe_yaml import MAX_DEPTH, MAX_NODES, YamlRefused, parse_yaml
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[int | str, ...]
+
+MAX_TEXT_BYTES = 2 << 20   # 20 times the shipped catalogue (95 KB); PyYAML parses 0.2–1 MB/s
+MAX_PROBLEMS = 50          # a file with thousands of faults: the first ones say enough
+TOO_DEEP = f"嵌套超过 {MAX_DEPTH} 层 / nested deeper than {MAX_DEPTH} levels"
 
 
 def load_model(path: Path, model: type[M], *, skip_loc: tuple[str, ...] = (),
@@ -42,35 +52,82 @@ def load_model(path: Path, model: type[M], *, skip_loc: tuple[str, ...] = (),
     except ValidationError as exc:
         errors = list(exc.errors())
     if errors:
-        problems = [_describe(path, err, model, lines, text, skip_loc) for err in errors]
-        raise ConfigError(str(path), problems)
+        problems = [_describe(path, err, model, lines, text, skip_loc)
+                    for err in errors[:MAX_PROBLEMS]]
+        if len(errors) > MAX_PROBLEMS:
+            more = len(errors) - MAX_PROBLEMS
+            problems.append(f"…还有 {more} 处问题 / … and {more} more problems")
+        raise ConfigError(shown(path), problems)
     return value
 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(str(path), ["文件不存在 / file not found"]) from None
+        data = read_bounded(path, MAX_TEXT_BYTES)
+    except FileRefused as exc:
+        raise ConfigError(shown(path), [f"{exc.zh} / {exc.en}"]) from None
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), [f"不是 UTF-8 文本 / not UTF-8 text: {exc}"]) from None
+        raise _refused(path, f"不是 UTF-8 文本 / not UTF-8 text: {exc}") from None
+    if text and not text.endswith("\n"):
+        # Every editor and our own writers end a text file with a line break; a file without
+        # one was most likely cut off (a copy or a write interrupted), and the cut line may
+        # still parse (`idle_timeout_s = 12` from 120), with defaults for all that follows.
+        raise _refused(path, "文件不完整：最后一行没有换行符，可能被截断 / the file is "
+                             "incomplete: its last line has no line break, it was probably cut off")
+    return text
 
 
 def _parse(path: Path, text: str) -> tuple[Any, dict[Loc, int]]:
     if path.suffix == ".toml":
-        try:
-            return tomllib.loads(text), {}
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(str(path), [f"TOML 语法错误 / TOML syntax error: {exc}"]) from None
+        return _parse_toml(path, text), {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = parse_yaml(text)
+    except YamlRefused as exc:
+        raise ConfigError(shown(path), [f"{shown(path)}:{exc.line}: {exc.zh} / {exc.en}"]
+                          ) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), [f"YAML 语法错误 / YAML syntax error: {exc}"]) from None
+        raise _refused(path, f"YAML 语法错误 / YAML syntax error: {exc}") from None
     lines: dict[Loc, int] = {}
     if node is not None:
         _yaml_lines(node, (), lines)
     return data, lines
+
+
+def _parse_toml(path: Path, text: str) -> Any:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _refused(path, f"TOML 语法错误 / TOML syntax error: {exc}") from None
+    except RecursionError:        # nested arrays or inline tables, parsed recursively
+        raise _refused(path, TOO_DEEP) from None
+    problem = _shape_problem(data)
+    if problem:
+        raise _refused(path, problem)
+    return data
+
+
+def _shape_problem(data: Any) -> str:
+    """Refuse data nested deeper than MAX_DEPTH or of more than MAX_NODES values (the same
+    bounds as YAML's); iterative, so any depth is measured safely."""
+    stack, nodes = [(data, 1)], 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        if nodes > MAX_NODES:
+            return f"超过 {MAX_NODES:,} 个值 / more than {MAX_NODES:,} values"
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+    return ""
+
+
+def _refused(path: Path, problem: str) -> ConfigError:
+    return ConfigError(shown(path), [f"{shown(path)}: {problem}"])
 
 
 def _yaml_lines(node: yaml.Node, loc: Loc, out: dict[Loc, int]) -> None:
@@ -90,7 +147,7 @@ def _describe(path: Path, err: Any, model: type[BaseModel], lines: dict[Loc, int
     loc: Loc = tuple(p for p in err["loc"] if p not in skip)
     where = _dotted(loc) or "(top level)"
     line = _line_for(loc, lines, text)
-    prefix = f"{path}:{line}: " if line else f"{path}: "
+    prefix = f"{shown(path)}:{line}: " if line else f"{shown(path)}: "
     if err["type"] == "extra_forbidden":
         key = str(loc[-1])
         known = err.get("known") or sorted(_fields_at(model, loc[:-1]))

@@ -32,9 +32,10 @@ class UnreadableImage(DeviceError):
 
     code = "unreadable_image"
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", zh_detail: str = "") -> None:
         en = "Unreadable image: please capture again" + (f" ({detail})" if detail else "")
-        super().__init__("无法读取图像，请重新拍摄", en)
+        zh = "无法读取图像" + (f"（{zh_detail}）" if zh_detail else "") + "，请重新拍摄"
+        super().__init__(zh, en)
 
 
 class BarcodeDecoder(Protocol):

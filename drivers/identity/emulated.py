@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from drivers.errors import DeviceError, DeviceFault
 from drivers.faults import Faults, names_of
+from drivers.fileio import FileRefused, read_bounded, shown
 from drivers.identity import (
     LONG_TERM,
     CardNotFound,
@@ -35,6 +36,9 @@ _DATE_FIELDS = ("birth_date", "valid_from", "valid_to")
 _KNOWN_FIELDS = frozenset({"card_type", "id_number", *_TEXT_FIELDS, *_DATE_FIELDS})
 
 
+MAX_IDENTITIES_BYTES = 1 << 20   # the demo's cards are a few kilobytes
+
+
 class BadIdentityData(DeviceError):
     """An entry in the emulated identities file is malformed; names the entry's key."""
 
@@ -48,11 +52,14 @@ class BadIdentityData(DeviceError):
 def load_identities(path: Path) -> dict[str, Identity]:
     """Read and validate every card in ``path``; raise BadIdentityData on the first bad one."""
     try:
-        with path.open("rb") as fh:
-            tables = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        tables = tomllib.loads(read_bounded(path, MAX_IDENTITIES_BYTES).decode("utf-8"))
+    except FileRefused as exc:
+        raise BadIdentityData(shown(path.name), exc.zh, exc.en) from exc
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         zh, en = f"无法读取文件（{exc}）", f"cannot read file ({exc})"
-        raise BadIdentityData(path.name, zh, en) from exc
+        raise BadIdentityData(shown(path.name), zh, en) from exc
+    if not tables:
+        raise BadIdentityData(shown(path.name), "文件中没有证件", "the file holds no cards")
     identities: dict[str, Identity] = {}
     for key, table in tables.items():
         if not isinstance(table, dict):

@@ -8,27 +8,31 @@ routing settings.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from drivers.fileio import FileRefused, read_bounded, shown, write_file
 from kiosk.delivery.envelope import Recipient, Signer
 from kiosk.delivery.suites import SUITE_NAMES, CryptoError, Role, key_id, suite
 from kiosk.errors import KioskError
 from kiosk.fsutil import fsync_dir
 
 FORMAT = "tongban-kiosk key v1"
+MAX_KEY_BYTES = 64 << 10   # a key record is about 400 bytes
 
 
 class KeyFileError(KioskError):
     code = "key_error"
 
 
-def _bad_key(path: Path, why: str) -> KeyFileError:
-    return KeyFileError(f"密钥文件无效：{path}（{why}）", f"Invalid key file: {path} ({why})",
-                     code="bad_key")
+def _bad_key(path: Path, zh_why: str, en_why: str) -> KeyFileError:
+    return KeyFileError(f"密钥文件无效：{shown(path)}（{zh_why}）",
+                        f"Invalid key file: {shown(path)} ({en_why})", code="bad_key")
 
 
 @dataclass(frozen=True)
@@ -59,13 +63,15 @@ def generate(owner: str, role: Role, suite_name: str) -> KeyFile:
 
 def write_private(path: Path, key: KeyFile) -> None:
     """0600 from the first byte (no window where another user could read it)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _make_folder(path, 0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        raise KeyFileError(f"密钥文件已存在，不会覆盖：{path}",
-                           f"Key file exists, not overwritten: {path}",
+        raise KeyFileError(f"密钥文件已存在，不会覆盖：{shown(path)}",
+                           f"Key file exists, not overwritten: {shown(path)}",
                            code="key_exists") from None
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
     with os.fdopen(fd, "w") as handle:
         json.dump(key.private_record(), handle, indent=2)
         handle.flush()
@@ -74,28 +80,74 @@ def write_private(path: Path, key: KeyFile) -> None:
 
 
 def write_public(path: Path, key: KeyFile) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(key.public_record(), indent=2) + "\n")
+    _make_folder(path, 0o777)
+    try:
+        write_file(path, (json.dumps(key.public_record(), indent=2) + "\n").encode())
+    except FileRefused as exc:
+        raise KeyFileError(exc.zh, exc.en, code="key_unwritable") from None
+
+
+def _make_folder(path: Path, mode: int) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=mode)
+    except FileExistsError:        # a file stands where the folder should be
+        raise _unwritable(path, NotADirectoryError(errno.ENOTDIR, "Not a directory")) from None
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+
+
+def _unwritable(path: Path, exc: OSError) -> KeyFileError:
+    why = exc.strerror or type(exc).__name__
+    return KeyFileError(f"无法写入密钥文件：{shown(path)}（{why}）",
+                        f"Cannot write the key file {shown(path)}: {why}", code="key_unwritable")
 
 
 def load(path: Path) -> KeyFile:
     try:
-        data = json.loads(path.read_text())
-        if data.get("format") != FORMAT:
-            raise ValueError(f"format is not {FORMAT!r}")
-        role, name, owner = Role(data["role"]), str(data["suite"]), str(data["owner"])
-        s = suite(name)
-        public = bytes.fromhex(data["public"])
-        s.check_public(public, role)
-        private = bytes.fromhex(data["private"]) if "private" in data else None
-        if private is not None and s.public_of(private, role) != public:
-            raise ValueError("private and public halves do not match")
-        if data.get("key_id", key_id(public)) != key_id(public):
-            raise ValueError("key_id does not match the public key")
-    except OSError as exc:
-        raise _bad_key(path, exc.strerror or str(exc)) from None
+        raw = read_bounded(path, MAX_KEY_BYTES)
+    except FileRefused as exc:
+        raise KeyFileError(f"密钥文件无效：{exc.zh}", f"Invalid key file: {exc.en}",
+                           code="bad_key") from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _bad_key(path, "不是 JSON", "not JSON") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _bad_key(path, "不是本系统的密钥文件", f"format is not {FORMAT!r}")
+    try:
+        return _from_record(data)
+    except _Damaged as exc:
+        raise _bad_key(path, exc.zh, exc.en) from None
     except (ValueError, KeyError, TypeError, AttributeError, CryptoError) as exc:
-        raise _bad_key(path, str(exc)) from None
+        raise _bad_key(path, "字段缺失或取值无效", f"missing or invalid field: {exc}") from None
+
+
+class _Damaged(Exception):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _from_record(data: dict[str, Any]) -> KeyFile:
+    role, name, owner = Role(data["role"]), str(data["suite"]), str(data["owner"])
+    try:
+        s = suite(name)
+    except CryptoError as exc:
+        raise _Damaged(f"未知的密码套件 {name}", str(exc)) from None
+    public = bytes.fromhex(data["public"])
+    try:
+        s.check_public(public, role)
+    except CryptoError as exc:
+        raise _Damaged("公钥无效", str(exc)) from None
+    private = bytes.fromhex(data["private"]) if "private" in data else None
+    try:
+        matches = private is None or s.public_of(private, role) == public
+    except (CryptoError, ValueError):
+        matches = False
+    if not matches:
+        raise _Damaged("私钥与公钥不匹配", "private and public halves do not match")
+    if data.get("key_id", key_id(public)) != key_id(public):
+        raise _Damaged("key_id 与公钥不符", "key_id does not match the public key")
     return KeyFile(owner, role, name, public, private)
 
 
@@ -117,7 +169,7 @@ class DeviceKeys:
                 write_private(path, generate(self.kiosk_id, Role.SIGN, suite_name))
         key = load(path)
         if key.private is None or key.role is not Role.SIGN:
-            raise _bad_key(path, "not a private signing key")
+            raise _bad_key(path, "不是签名私钥", "not a private signing key")
         return key
 
     def signer(self, suite_name: str) -> Signer:
@@ -133,11 +185,19 @@ def recipient(path: Path, region: str, suite_name: str) -> Recipient:
     """A routing entry's region key, checked to be the right kind for the kiosk's suite."""
     key = load(path)
     if key.role is not Role.ENCRYPT:
-        raise _bad_key(path, "not a region encryption key")
+        raise _bad_key(path, "不是办理地的加密密钥", "not a region encryption key")
+    if key.private is not None:
+        # the private half belongs at the region alone: a kiosk that holds it could open
+        # every package it ever sent to that region
+        raise _bad_key(path, "这是办理地的私钥，路由只配置其公钥 .pub 文件，私钥只留在办理地",
+                       "this is the region's private key: route to its public key (the .pub "
+                       "file) and keep the private key at the region")
     if key.suite != suite_name:
-        raise _bad_key(path, f"suite {key.suite}, but delivery.suite is {suite_name}")
+        raise _bad_key(path, f"密码套件为 {key.suite}，而 delivery.suite 为 {suite_name}",
+                       f"suite {key.suite}, but delivery.suite is {suite_name}")
     if key.owner != region:
-        raise _bad_key(path, f"key of region {key.owner}, routed as {region}")
+        raise _bad_key(path, f"这是办理地 {key.owner} 的密钥，却配置给 {region}",
+                       f"key of region {key.owner}, routed as {region}")
     return Recipient(region, key.public)
 
 

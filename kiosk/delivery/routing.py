@@ -25,7 +25,7 @@ class Routing:
             try:
                 recipients[region] = recipient(route.key, region, delivery.suite)
             except KeyFileError as exc:
-                problems.append(f"delivery.routes.{region}.key: {exc.en}")
+                problems.append(f"delivery.routes.{region}.key: {exc.zh} / {exc.en}")
         if problems:
             raise ConfigError(settings_path, problems)
         self._recipients: dict[str, Recipient] = recipients
