@@ -165,6 +165,16 @@ TOML_CASES: dict[str, tuple[Callable[[Path], str], str]] = {  # (text, what the 
     "cut-before-delivery": (lambda tmp: _demo(tmp).split("[delivery]")[0], "[delivery]"),
     "cut-before-paths": (lambda tmp: _demo(tmp).split("[paths]")[0], "[paths]"),
     "gbk": (lambda tmp: _demo(tmp), "UTF-8"),    # written as GBK below
+    # accepted with exit 0 before the device registry typed every backend's options
+    "unknown-backend": (lambda tmp: _demo(tmp).replace('backend = "loopback"',
+                                                       'backend = "nope"'), "unknown backend"),
+    "misspelt-option": (lambda tmp: _demo(tmp).replace("dots_per_line = 576",
+                                                       "dots_per_lin = 576"), "dots_per_lin"),
+    "option-wrong-type": (lambda tmp: _demo(tmp).replace("dots_per_line = 576",
+                                                         'dots_per_line = "wide"'),
+                          "dots_per_line"),
+    "unknown-device-kind": (lambda tmp: _demo(tmp) + '\n[devices.fax]\nbackend = "x"\n',
+                            "unknown key `fax`"),
 }
 
 
