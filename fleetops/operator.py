@@ -21,10 +21,10 @@ from kiosk.fleet.check import effective_settings
 from kiosk.fleet.commands import KEYS_FILE, keys_document
 from kiosk.fleet.errors import FleetError
 from kiosk.fsutil import write_atomic
+from kiosk.paths import ASSETS
 from kiosk.settings import Settings
 from kiosk.validation import load_model
 
-APP_ASSETS = Path(__file__).resolve().parents[1] / "assets"
 COMMAND_KEYS_COPY = "command-keys.json"     # public: beside metadata/ and targets/
 
 
@@ -94,7 +94,7 @@ def validate(bundle: Bundle) -> Settings:
                              f"kiosk {bundle.kiosk}: " + "; ".join(exc.problems),
                              code="invalid") from None
         paths = own.paths.model_copy(update={"data_dir": Path(tmp) / "data",
-                                             "assets": APP_ASSETS})
+                                             "assets": ASSETS})
         return effective_settings(folder, own.model_copy(update={"paths": paths}))
 
 

@@ -22,7 +22,7 @@ from kiosk.camera_feed import CameraFeed
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.delivery.courier import Courier
 from kiosk.delivery.outbox import Outbox, OutboxEntry
-from kiosk.devices.builtin import BUILTIN, FONT
+from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.manager import DeviceManager
 from kiosk.devices.options import PrinterOptions
@@ -31,6 +31,7 @@ from kiosk.documents import Renderer
 from kiosk.fsutil import owner_only_dir
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
+from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.settings import Settings

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 from kiosk.errors import KioskError
+from kiosk.paths import ASSETS
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DICTIONARY = ROOT / "assets" / "ime" / "pinyin-dict.tsv.gz"
+DEFAULT_DICTIONARY = ASSETS / "ime" / "pinyin-dict.tsv.gz"
 MAX_SYLLABLE = 6                                  # zhuang, shuang, chuang
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

@@ -19,10 +19,10 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.bootstrap import Kiosk
 from kiosk.demo.hand import DemoHand
-from kiosk.devices.builtin import FONT
 from kiosk.fleet.host import APPLIED_TOPIC, KioskHost
 from kiosk.i18n import Translator
 from kiosk.ime import PinyinIME
+from kiosk.paths import FONT
 from kiosk.service import KioskService
 from kiosk.voice import Voice
 from screens.bridge import UiBridge

@@ -6,7 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 BIN="$ROOT/.venv/bin"
-echo "== ruff"; "$BIN/ruff" check kiosk drivers screens tests benchmarks assets/demo
+echo "== ruff"; "$BIN/ruff" check kiosk drivers screens fleetops intake rigs tests benchmarks scripts assets/demo
 echo "== mypy"; "$BIN/mypy"
 echo "== import-linter"; "$BIN/lint-imports"
 echo "== pytest"; "$BIN/pytest" "$@"

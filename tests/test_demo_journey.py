@@ -9,10 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from intake.opening import open_package
 from kiosk.catalogue import load_catalogue
 from kiosk.cli import main
 from kiosk.delivery.keys import DeviceKeys, Registry
-from kiosk.delivery.region import open_package
 from kiosk.demo.citizen import skipped_for_missing
 from kiosk.package import SCHEMA_PATH
 

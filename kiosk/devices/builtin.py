@@ -13,8 +13,7 @@ from kiosk.devices import options as o
 from kiosk.devices.kinds import LABELS
 from kiosk.devices.kinds import DeviceKind as K
 from kiosk.devices.registry import Backend, DeviceContext, Kind, Registry, load_named
-
-FONT = Path("fonts/NotoSansSC-Regular.otf")   # under paths.assets
+from kiosk.paths import FONT
 
 
 def _identity_emulated(opts: o.EmulatedIdentityOptions, ctx: DeviceContext) -> Any:

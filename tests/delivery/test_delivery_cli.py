@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.cli import main as region_main
 from kiosk.bootstrap import build_kiosk
 from kiosk.cli import main
 from kiosk.delivery.keys import DeviceKeys, load
@@ -72,7 +73,7 @@ def _bilingual(err: str) -> None:
 def test_region_keygen_writes_both_suites(tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "region-keys"
-    assert main(["region", "keygen", "--region", "500103", "--out", str(out)]) == 0
+    assert region_main(["keygen", "--region", "500103", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     for name in SUITE_NAMES:
         private_path = out / f"region-500103-{name}.key"
@@ -89,19 +90,19 @@ def test_region_keygen_writes_both_suites(tmp_path: Path,
 
 def test_region_keygen_never_overwrites_a_key(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["region", "keygen", "--region", "500103", "--out", str(tmp_path)]
-    assert main(args) == 0
+    args = ["keygen", "--region", "500103", "--out", str(tmp_path)]
+    assert region_main(args) == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    assert main(args) == 2
+    assert region_main(args) == 2
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 
 def test_region_keygen_again_fails_with_a_clear_message(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["region", "keygen", "--region", "500103", "--out", str(tmp_path)]
-    assert main(args) == 0
+    args = ["keygen", "--region", "500103", "--out", str(tmp_path)]
+    assert region_main(args) == 0
     capsys.readouterr()
-    assert main(args) == 2
+    assert region_main(args) == 2
     _bilingual(capsys.readouterr().err)
 
 
@@ -189,7 +190,7 @@ def test_outbox_deliver_once_with_nothing_due(
 def test_region_opens_the_delivered_package(
         demo_run: DemoRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "opened"
-    assert main(["region", "open", str(demo_run.sealed),
+    assert region_main(["open", str(demo_run.sealed),
                  "--key", str(REGIONS / "region-500103-x25519-chacha20.key"),
                  "--kiosks", str(demo_run.kiosk_pub), "--out", str(out)]) == 0
     opened = json.loads(capsys.readouterr().out)
@@ -207,7 +208,7 @@ def test_region_opens_the_delivered_package(
 def test_region_open_refuses_another_regions_key(
         demo_run: DemoRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "opened"
-    assert main(["region", "open", str(demo_run.sealed),
+    assert region_main(["open", str(demo_run.sealed),
                  "--key", str(REGIONS / "region-110101-x25519-chacha20.key"),
                  "--kiosks", str(demo_run.kiosk_pub), "--out", str(out)]) == 2
     captured = capsys.readouterr()
@@ -223,7 +224,7 @@ def test_region_open_refuses_a_flipped_byte(
     copy = tmp_path / "copy.tbk"
     copy.write_bytes(bytes(blob))
     out = tmp_path / "opened"
-    assert main(["region", "open", str(copy),
+    assert region_main(["open", str(copy),
                  "--key", str(REGIONS / "region-500103-x25519-chacha20.key"),
                  "--kiosks", str(demo_run.kiosk_pub), "--out", str(out)]) == 2
     captured = capsys.readouterr()

@@ -13,10 +13,10 @@ from typing import IO, Any
 
 import pytest
 
+from intake.opening import open_package
 from kiosk.delivery.commit import seal_into_outbox
 from kiosk.delivery.envelope import Recipient
 from kiosk.delivery.outbox import Outbox, OutboxEntry, PackageMeta, State
-from kiosk.delivery.region import open_package
 from kiosk.delivery.routing import Routing
 from kiosk.delivery.uploader import Pacing, Sender, Uploader
 from kiosk.package import write_package

@@ -16,9 +16,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from intake.opening import open_package
 from kiosk.delivery.envelope import MAGIC, Recipient, SealError, SealWriter, Signer
 from kiosk.delivery.keys import KeyFileError, Registry
-from kiosk.delivery.region import open_package
 from kiosk.package import SCHEMA_PATH
 
 SUITES = ("x25519-chacha20", "sm2-sm4")

@@ -29,6 +29,7 @@ from fuzz_inputs import (
     write_text,
 )
 
+from intake.cli import main as region_main
 from kiosk.cli import main
 
 Argv = Callable[[Path, Path], list[str]]     # (bad file, tmp folder) → arguments
@@ -50,8 +51,10 @@ IMAGE_READERS = {"scan-detect", "scan-rectify", "scan-codes"}
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """``argv`` of the kiosk program, or of the region's (``["region", …]``: kiosk-region)."""
+    program, args = (region_main, argv[1:]) if argv[:1] == ["region"] else (main, argv)
     try:
-        code: int | str | None = main(argv)
+        code: int | str | None = program(args)
     except SystemExit as exc:          # argparse's own refusals
         code = exc.code
     out, err = capsys.readouterr()

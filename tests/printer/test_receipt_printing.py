@@ -13,9 +13,9 @@ from drivers.printer.escpos_parse import parse, transcript
 from drivers.printer.loopback import LoopbackPrinter
 from drivers.status import PaperLevel
 from kiosk.cli import main
+from kiosk.cli.printing import dump_case, receipt_bytes
 from kiosk.documents import Renderer, forms
 from kiosk.documents.samples import sample_receipt
-from kiosk.print_cli import dump_case, receipt_bytes
 from kiosk.printing import PrintService
 
 ROOT = Path(__file__).resolve().parents[2]

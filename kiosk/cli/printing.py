@@ -19,17 +19,18 @@ from drivers.fileio import FileRefused, read_bounded, shown, write_file
 from drivers.printer import PrintJob
 from drivers.printer.escpos_encode import encode
 from drivers.printer.program import PrinterProfile
-from kiosk.devices.builtin import FONT as ASSET_FONT
 from kiosk.devices.urls import open_printer
 from kiosk.documents import forms
 from kiosk.documents.model import Receipt
 from kiosk.documents.samples import sample_receipt
 from kiosk.documents.thermal import to_program
 from kiosk.errors import KioskError
+from kiosk.paths import ASSETS
+from kiosk.paths import FONT as ASSET_FONT
 
 MAX_CASE_BYTES = 1 << 20   # a receipt's case record is a few kilobytes
 # the shipped assets folder (the CLI runs without settings)
-FONT = Path(__file__).resolve().parent.parent / "assets" / ASSET_FONT
+FONT = ASSETS / ASSET_FONT
 
 
 def add_parser(sub: Any) -> None:

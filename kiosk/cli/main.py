@@ -10,16 +10,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk import delivery_cli, identity_cli, print_cli, scan_cli
 from kiosk.catalogue import load_catalogue
+from kiosk.cli import devices, outbox, printing, scan
 from kiosk.delivery.routing import Routing
 from kiosk.entry import run_program
+from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
 from kiosk.settings import Settings, load_settings
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_SETTINGS = ROOT / "config" / "demo.toml"
-DEFAULT_CATALOGUE = ROOT / "config" / "catalogue.yaml"
-
 
 # The touchscreen app, for `kiosk demo` without --headless: handed in by the program that
 # has a screen (screens/launch.py, the `kiosk` console script). None back: no display here.
@@ -41,7 +37,7 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--situation", help="situation code (default: the first)")
     demo.add_argument("--scenario", default="complete",
                       choices=["complete", "missing", "expired-id", "paper-out"])
-    demo.add_argument("--out", type=Path, default=ROOT / "var" / "demo-run")
+    demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
     demo.set_defaults(func=_demo, app=app)
 
     cat = sub.add_parser("catalogue", help="matter catalogue").add_subparsers(required=True)
@@ -53,10 +49,10 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     lst.add_argument("--path", type=Path, default=DEFAULT_CATALOGUE)
     lst.set_defaults(func=_catalogue_list)
 
-    print_cli.add_parser(sub)
-    identity_cli.add_parser(sub)
-    scan_cli.add_parser(sub)
-    delivery_cli.add_parsers(sub)
+    printing.add_parser(sub)
+    devices.add_parser(sub)
+    scan.add_parser(sub)
+    outbox.add_parsers(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")

@@ -1,24 +1,21 @@
-"""``kiosk outbox …``, ``kiosk keys …`` and ``kiosk region …``: the outbox and uploader, the
-kiosk's device keys, and the handling region's side (its keys, opening what we send)."""
+"""``kiosk outbox …`` and ``kiosk keys …``: the outbox and uploader, and the kiosk's device
+keys (``keys export``: the public key a handling region registers)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from kiosk.delivery.courier import Courier
-from kiosk.delivery.keys import DeviceKeys, Registry, generate, write_private, write_public
-from kiosk.delivery.region import open_package
-from kiosk.delivery.suites import SUITE_NAMES, Role
+from kiosk.delivery.keys import DeviceKeys, write_public
+from kiosk.delivery.suites import SUITE_NAMES
 from kiosk.errors import KioskError
+from kiosk.paths import DEMO_SETTINGS
 from kiosk.settings import Settings, load_settings
-
-DEMO_SETTINGS = Path(__file__).resolve().parent.parent / "config" / "demo.toml"
 
 
 def add_parsers(sub: Any) -> None:
@@ -43,20 +40,6 @@ def add_parsers(sub: Any) -> None:
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=_keys_export)
 
-    region = sub.add_parser("region", help="the handling region's side")
-    reg = region.add_subparsers(required=True)
-    keygen = reg.add_parser("keygen", help="a region's key pair (both suites by default)")
-    keygen.add_argument("--region", required=True, help="its GB/T 2260 code")
-    keygen.add_argument("--suite", choices=SUITE_NAMES, action="append")
-    keygen.add_argument("--out", type=Path, required=True)
-    keygen.set_defaults(func=_region_keygen)
-    opener = reg.add_parser("open", help="verify, decrypt, check and unpack a package")
-    opener.add_argument("package", type=Path)
-    opener.add_argument("--key", type=Path, required=True, help="the region's private key")
-    opener.add_argument("--kiosks", type=Path, required=True,
-                        help="registered kiosk keys: a folder of exported key files, or one")
-    opener.add_argument("--out", type=Path, required=True)
-    opener.set_defaults(func=_region_open)
 
 
 def _settings(p: argparse.ArgumentParser) -> None:
@@ -127,28 +110,4 @@ def _keys_export(args: argparse.Namespace) -> int:
     key = _keys(settings).key(args.suite or settings.delivery.suite)
     write_public(args.out, key)
     print(f"{args.out}: kiosk {key.owner} {key.suite} key {key.key_id}")
-    return 0
-
-
-def _region_keygen(args: argparse.Namespace) -> int:
-    if not re.fullmatch(r"\d{6}", args.region):    # it becomes part of file names
-        raise KioskError(f"办理地代码应为 6 位数字（GB/T 2260）：{args.region}",
-                         f"A region code is 6 digits (GB/T 2260): {args.region}",
-                         code="bad_region")
-    for name in args.suite or SUITE_NAMES:
-        key = generate(args.region, Role.ENCRYPT, name)
-        stem = args.out / f"region-{args.region}-{name}"
-        write_private(stem.with_suffix(".key"), key)
-        write_public(stem.with_suffix(".pub"), key)
-        print(f"{stem}.key (private, keep it at the region) / .pub (for kiosks' routing): "
-              f"{name} {key.key_id}")
-    return 0
-
-
-def _region_open(args: argparse.Namespace) -> int:
-    opened = open_package(args.package, args.key, Registry.from_path(args.kiosks), args.out)
-    print(json.dumps({"package_id": opened.package_id, "kiosk_id": opened.kiosk_id,
-                      "suite": opened.suite, "folder": str(opened.folder),
-                      "case_number": opened.manifest.get("case_number"),
-                      "files": list(opened.files)}, ensure_ascii=False, indent=2))
     return 0

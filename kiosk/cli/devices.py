@@ -29,11 +29,11 @@ from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.registry import DeviceContext, load_named
 from kiosk.errors import KioskError
+from kiosk.paths import ASSETS
 
-ROOT = Path(__file__).resolve().parent.parent
-IDENTITIES = ROOT / "assets" / "demo" / "identities.toml"
-FACE = ROOT / "assets" / "demo" / "face.jpg"
-ISSUER = ROOT / "assets" / "demo" / "emrtd"
+IDENTITIES = ASSETS / "demo" / "identities.toml"
+FACE = ASSETS / "demo" / "face.jpg"
+ISSUER = ASSETS / "demo" / "emrtd"
 MAX_FACE_BYTES = 1 << 20        # a chip's DG2 face is tens of kilobytes
 
 
@@ -122,7 +122,7 @@ def _reader_for(args: argparse.Namespace) -> tuple[Any, MrzKey | None]:
 def _build(backend: str, options: dict[str, Any]) -> Any:
     """A reader through the device registry, as the kiosk builds its own."""
     return BUILTIN.make(DeviceKind.IDENTITY_READER, backend, options,
-                        DeviceContext(assets=ROOT / "assets", data_dir=Path(".")))
+                        DeviceContext(assets=ASSETS, data_dir=Path(".")))
 
 
 def _emulate(args: argparse.Namespace) -> int:
