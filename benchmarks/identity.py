@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 from drivers.identity import MrzKey  # noqa: E402
 from drivers.identity.emrtd import reader as pcsc  # noqa: E402
 from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for  # noqa: E402
+from drivers.identity.emrtd.reading import NAIVE_CHUNK, ChipSession  # noqa: E402
 from drivers.identity.emrtd.rig import PcscRig  # noqa: E402
-from drivers.identity.emrtd.session import NAIVE_CHUNK, ChipSession  # noqa: E402
 from drivers.identity.emulated import load_identities  # noqa: E402
 from drivers.identity.ga467.emulator import Ga467Module, PtyModule  # noqa: E402
 from drivers.identity.ga467.reader import Ga467Reader  # noqa: E402

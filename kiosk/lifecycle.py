@@ -21,7 +21,7 @@ from kiosk.errors import SessionError
 from kiosk.settings import Hours
 
 LIFECYCLE_TOPIC = "kiosk.lifecycle"
-HEALTH_TOPIC = "kiosk.health"          # alerts for guides and (later) the fleet heartbeat
+HEALTH_TOPIC = "kiosk.health"          # alerts for hall staff and (later) the fleet heartbeat
 
 
 class KioskState(StrEnum):

@@ -1,6 +1,6 @@
 """Printing on the kiosk's side: render a document for the configured printer, keep a job
 that paper-out interrupted and print it once, complete, after a refill; keep the last few
-receipts in memory (never on disk: they carry the applicant's name) for a guide's reprint.
+receipts in memory (never on disk: they carry the applicant's name) for a staff member's reprint.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class PrintService:
         return done
 
     def reprint_last(self, n: int = 1) -> list[str]:
-        """Guide mode: reprint the last ``n`` documents (newest first), as new jobs."""
+        """Staff mode: reprint the last ``n`` documents (newest first), as new jobs."""
         done = []
         for job in list(self.recent)[-n:][::-1]:
             self._reprints += 1

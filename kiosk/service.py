@@ -26,7 +26,7 @@ from kiosk.catalogue.model import Matter
 from kiosk.delivery.outbox import PackageMeta
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
-from kiosk.documents.model import GuideSlip
+from kiosk.documents.model import ReferralSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.ledger import OPEN_STATE
@@ -99,9 +99,9 @@ class KioskService:
         """The document camera's live view with page detection and auto-capture."""
         return self.k.camera_feed()
 
-    def call_guide(self, step: str) -> None:
-        """The citizen asked for a person; the hall's guide system hears it on the bus."""
-        self.k.bus.publish("ui.call_guide", {"kiosk": self.k.settings.kiosk.id, "step": step})
+    def call_staff(self, step: str) -> None:
+        """The citizen asked for a person; the hall's staff hear of it on the bus."""
+        self.k.bus.publish("ui.call_staff", {"kiosk": self.k.settings.kiosk.id, "step": step})
 
     def request_staff_mode(self) -> None:
         self.k.bus.publish("ui.staff_mode_requested", {"kiosk": self.k.settings.kiosk.id})
@@ -220,17 +220,17 @@ class KioskService:
                  len(correction.problems))
         return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
 
-    def guide_slip(self, matter: Matter) -> bytes:
+    def referral_slip(self, matter: Matter) -> bytes:
         """一次性告知 for a matter this kiosk cannot take: print where to go; return the PNG."""
         info = matter.elsewhere
         if info is None:
             raise SessionError("本事项可在本机办理", "This matter can be done here",
-                               code="no_guide_slip")
+                               code="no_referral_slip")
         k, now = self.k, self.now()
-        slip = GuideSlip(matter.name, info.reason, info.where, info.phone, info.hours,
+        slip = ReferralSlip(matter.name, info.reason, info.where, info.phone, info.hours,
                          matter.consultation_phone, submission.office(k.settings), now.date())
-        blocks = forms.guide_slip_blocks(slip)
-        k.printing.print(k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "guide_slip",
+        blocks = forms.referral_slip_blocks(slip)
+        k.printing.print(k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip",
                                         blocks))
         return k.renderer.png(blocks)
 

@@ -1,6 +1,6 @@
-"""The frame every screen shares: progress, title, call-guide and cancel on top; the body;
+"""The frame every screen shares: progress, title, call-staff and cancel on top; the body;
 back and the main action at the bottom, where a thumb finds them. Which steps the progress
-counts and what call-guide and cancel do belong to the user's journey (screens/citizen/frame.py).
+counts and what call-staff and cancel do belong to the user's journey (screens/citizen/frame.py).
 
 A screen builds its widgets each time it is entered (``render``) and drops them when the
 session ends (``wipe``), so nothing about one citizen is left for the next one to see.
@@ -94,8 +94,8 @@ class KioskScreen(Screen):
         if self.step is not None:
             progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(self.steps))
         row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
-        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_guide,
-                                    name="call_guide", size_hint_x=None, width=theme.mm(62),
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_staff,
+                                    name="call_staff", size_hint_x=None, width=theme.mm(62),
                                     font=theme.small * 1.1))
         if self.cancellable:
             row.add_widget(KioskButton(theme, ui.bi("取消办理"), self.ask_cancel,
@@ -134,7 +134,7 @@ class KioskScreen(Screen):
     def body(self) -> Widget:
         return Widget()
 
-    def call_guide(self) -> None:
+    def call_staff(self) -> None:
         """The header's 呼叫工作人员 (the journey's screens say whom it calls)."""
 
     def ask_cancel(self) -> None:

@@ -30,7 +30,7 @@ def configure(settings: Settings) -> None:
     Config.set("graphics", "fullscreen", "auto" if full else "0")
     Config.set("graphics", "borderless", "1" if full else "0")
     Config.set("graphics", "show_cursor", "0" if full else "1")
-    Config.set("kivy", "exit_on_escape", "0")   # no way out but guide mode (a later issue)
+    Config.set("kivy", "exit_on_escape", "0")   # no way out but staff mode (a later issue)
     Config.set("input", "mouse", "mouse,multitouch_on_demand")   # no red multitouch dots
 
 

@@ -1,4 +1,4 @@
-"""Whoever uses the kiosk — a citizen, later a guide in staff mode — moves through screens
+"""Whoever uses the kiosk — a citizen, later hall staff in staff mode — moves through screens
 with the navigator: which screen shows, one dialog at a time over it, the touch guard that
 drops a double tap, and the half-second tick that idle timers run on.
 

@@ -15,7 +15,7 @@ class PrintJob:
     ``escpos`` (when given) is the exact byte stream a real printer should receive."""
 
     job_id: str
-    kind: str                   # "receipt", "notice", "guide_slip", "test"
+    kind: str                   # "receipt", "notice", "referral_slip", "test"
     raster_png: bytes
     escpos: bytes | None = None
 

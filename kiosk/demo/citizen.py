@@ -133,7 +133,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
         result.outcome, result.reason = exc.code, exc.as_dict()
         session.cancel()
         if exc.code == "not_at_kiosk":
-            (out / "guide-slip.png").write_bytes(service.guide_slip(matter))
+            (out / "guide-slip.png").write_bytes(service.referral_slip(matter))
     return result
 
 

@@ -8,11 +8,11 @@ from datetime import date, datetime
 from kiosk.documents.blocks import Block, Cell, Codes, Grid, Meta, Paragraph, Spacer, Title
 from kiosk.documents.model import (
     CorrectionNotice,
-    GuideSlip,
     LedgerRow,
     MaterialLine,
     Office,
     Receipt,
+    ReferralSlip,
     TransferSlip,
 )
 
@@ -203,7 +203,7 @@ def slip_blocks(s: TransferSlip) -> list[Block]:
     ]
 
 
-def guide_slip_blocks(g: GuideSlip) -> list[Block]:
+def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
     rows = [
         (Cell("办理事项", label=True), Cell(g.matter_name)),
         (Cell("不能自助办理的原因", label=True), Cell(g.reason or "需现场核验或采集")),

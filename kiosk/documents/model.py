@@ -124,7 +124,7 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
-class GuideSlip:
+class ReferralSlip:
     """一次性告知 of place and phone for a matter this kiosk cannot take (DOMAIN §2.1)."""
 
     matter_name: str

@@ -183,7 +183,7 @@ class Heartbeat:
         return "sent"
 
     def diagnostics(self) -> dict[str, Any]:
-        """Status plus the configuration in use, as a guide would read it: backends, hours,
+        """Status plus the configuration in use, as hall staff would read it: backends, hours,
         routes (region → transport and endpoint). No keys, no personal data."""
         kiosk = self.agent.host.kiosk
         settings = kiosk.settings

@@ -102,7 +102,7 @@ class ConfigStore:
             self.save(replace(self.state(), refused=None))
 
     def _prune(self, keep: int) -> None:
-        """Keep the newest few versions (a guide can still read what ran before)."""
+        """Keep the newest few versions (staff can still read what ran before)."""
         state = self.state()
         numbered = sorted((int(p.name) for p in self.versions.iterdir() if p.name.isdigit()),
                           reverse=True)

@@ -1,4 +1,4 @@
-"""Attract screen: what can be done here, service hours, language, 长辈版, call a guide."""
+"""Attract screen: what can be done here, service hours, language, 长辈版, call staff."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ class AttractScreen(CitizenScreen):
         row.add_widget(KioskButton(theme, elder_label, self._switch_elder, name="elder",
                                     height=theme.target * 1.2, kind="choice",
                                     selected=theme.elder))
-        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.journey.call_guide,
-                                    name="call_guide", height=theme.target * 1.2))
+        row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.journey.call_staff,
+                                    name="call_staff", height=theme.target * 1.2))
         fit_row(row)
         box.add_widget(row)
         return box
@@ -88,7 +88,7 @@ class AttractScreen(CitizenScreen):
                          close=f"{hours.close:%H:%M}")
         return Text(theme, text, halign="center", size=theme.body * 1.1)
 
-    # --- the only way out of the kiosk: a 3-second press on the title asks for guide mode ---
+    # --- the only way out of the kiosk: a 3-second press on the title asks for staff mode ---
     def _hold_start(self, widget: Any, touch: Any) -> bool:
         if widget.collide_point(*touch.pos):
             self._hold = Clock.schedule_once(lambda _dt: self.journey.request_staff_mode(),

@@ -1,4 +1,4 @@
-"""The citizen's screens' frame: the nine steps in the progress bar, and the header's call-guide
+"""The citizen's screens' frame: the nine steps in the progress bar, and the header's call-staff
 and cancel buttons wired to the citizen's journey."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ class CitizenScreen(KioskScreen):
         super().__init__(ui, nav, **kwargs)
         self.journey = journey
 
-    def call_guide(self) -> None:
-        self.journey.call_guide()
+    def call_staff(self) -> None:
+        self.journey.call_staff()
 
     def ask_cancel(self) -> None:
         self.journey.ask_cancel()

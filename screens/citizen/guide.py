@@ -170,4 +170,4 @@ class GuideScreen(CitizenScreen):
             zh, en = error_text(error)
             self.nav.show_error(zh, en)
 
-        ui.bridge.run(lambda: ui.service.guide_slip(matter), printed, failed)
+        ui.bridge.run(lambda: ui.service.referral_slip(matter), printed, failed)

@@ -1,7 +1,7 @@
 """Moves one citizen through the screens and makes sure every session ends in a wipe.
 
 Owns the current ``Session`` (created by the service), cancel, finish, the idle warning and
-the call for a guide. Decisions about the application itself stay in kiosk/ (session state
+the call for staff. Decisions about the application itself stay in kiosk/ (session state
 machine, checker); this only follows them. Screens, dialogs and touches are the navigator's.
 """
 
@@ -93,12 +93,12 @@ class CitizenJourney:
         t.say("您还在吗？请触摸屏幕继续办理")
 
     # --- help ----------------------------------------------------------------------------
-    def call_guide(self) -> None:
-        """The one-tap call for a human: the hall's guide system hears it from the service."""
-        self.ui.service.call_guide(self.session.step.value if self.session else HOME)
+    def call_staff(self) -> None:
+        """The one-tap call for a human: the service tells the hall's staff."""
+        self.ui.service.call_staff(self.session.step.value if self.session else HOME)
         t = self.ui
         message = t.bi("已呼叫工作人员，请稍候，工作人员马上就到。")
-        self.nav.show(Dialog(t.theme, "guide_called", message,
+        self.nav.show(Dialog(t.theme, "staff_called", message,
                              [(t.bi("知道了"), "ok", None, "primary")]))
         t.say("已呼叫工作人员，请稍候")
 

@@ -19,7 +19,7 @@ from drivers.identity.emrtd.errors import (
     DocumentTampered,
     NotAnEmrtd,
 )
-from drivers.identity.emrtd.session import NAIVE_CHUNK, ChipSession
+from drivers.identity.emrtd.reading import NAIVE_CHUNK, ChipSession
 from drivers.identity.emulated import load_identities
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"

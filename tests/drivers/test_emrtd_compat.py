@@ -15,7 +15,7 @@ from drivers.identity.emrtd import apdu
 from drivers.identity.emrtd.emulator import EmrtdCard, VpcdCard, files_for
 from drivers.identity.emrtd.errors import CardStatus
 from drivers.identity.emrtd.reader import PcscReader
-from drivers.identity.emrtd.session import ChipSession, ReadPath
+from drivers.identity.emrtd.reading import ChipSession, ReadPath
 from drivers.identity.emulated import load_identities
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "demo"

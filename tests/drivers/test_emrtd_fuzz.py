@@ -23,7 +23,7 @@ from drivers.identity.emrtd.errors import (
     NotAnEmrtd,
 )
 from drivers.identity.emrtd.lds import Ef
-from drivers.identity.emrtd.session import ChipSession
+from drivers.identity.emrtd.reading import ChipSession
 from drivers.identity.emrtd.sm import SecureChannel
 from drivers.identity.emulated import load_identities
 

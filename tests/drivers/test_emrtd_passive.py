@@ -28,7 +28,7 @@ from drivers.identity.emrtd.errors import (
 )
 from drivers.identity.emrtd.lds import Ef
 from drivers.identity.emrtd.reader import PcscReader
-from drivers.identity.emrtd.session import ChipSession
+from drivers.identity.emrtd.reading import ChipSession
 from drivers.identity.emulated import load_identities
 
 ROOT = Path(__file__).resolve().parents[2]

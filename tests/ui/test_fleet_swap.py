@@ -115,7 +115,7 @@ def test_a_dialog_open_on_attract_goes_with_the_old_screens(
     """A dialog sits on the window, not under the app's root: a swap must close it too."""
     h, node = fleet
     old_nav = h.app.nav
-    h.tap("call_guide")                       # no session: the kiosk may swap meanwhile
+    h.tap("call_staff")                       # no session: the kiosk may swap meanwhile
     h.pump(3)
     assert old_nav is not None and old_nav.dialog is not None
     operator.publish()

@@ -23,7 +23,7 @@ from drivers.errors import DeviceError, DeviceFault
 from drivers.identity import CardDataInvalid, CardNotFound, CardRemoved, Identity, MrzKey
 from drivers.identity.emrtd import masterlist, mrz
 from drivers.identity.emrtd.errors import BadMrzKey, MrzRequired
-from drivers.identity.emrtd.session import ChipSession, Counters, ReadPath
+from drivers.identity.emrtd.reading import ChipSession, Counters, ReadPath
 from drivers.identity.validate import first_problem
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
 
