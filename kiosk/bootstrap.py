@@ -18,7 +18,6 @@ from drivers.printer import ReceiptPrinter
 from drivers.printer.program import PrinterProfile
 from drivers.speaker import Speaker
 from kiosk.bus import EventBus
-from kiosk.camera_feed import CameraFeed
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.delivery.courier import Courier
 from kiosk.delivery.outbox import Outbox, OutboxEntry
@@ -29,6 +28,7 @@ from kiosk.devices.options import PrinterOptions
 from kiosk.devices.registry import DeviceContext, Registry, load_named
 from kiosk.documents import Renderer
 from kiosk.fsutil import owner_only_dir
+from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
 from kiosk.paths import FONT

@@ -21,7 +21,6 @@ from drivers.identity import Identity, MrzKey
 from kiosk import submission
 from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
-from kiosk.camera_feed import CameraFeed
 from kiosk.catalogue.model import Matter
 from kiosk.delivery.outbox import PackageMeta
 from kiosk.devices.kinds import DeviceKind
@@ -29,6 +28,7 @@ from kiosk.documents import forms
 from kiosk.documents.model import ReferralSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal

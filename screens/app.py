@@ -20,11 +20,11 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.bootstrap import Kiosk
 from kiosk.demo.hand import DemoHand
 from kiosk.fleet.host import APPLIED_TOPIC, KioskHost
-from kiosk.i18n import Translator
-from kiosk.ime import PinyinIME
+from kiosk.interaction.i18n import Translator
+from kiosk.interaction.ime import PinyinIME
+from kiosk.interaction.voice import Voice
 from kiosk.paths import FONT
 from kiosk.service import KioskService
-from kiosk.voice import Voice
 from screens.bridge import UiBridge
 from screens.citizen.attract import AttractScreen
 from screens.citizen.capture import CaptureScreen

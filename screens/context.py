@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.i18n import Translator
-from kiosk.ime import PinyinIME
+from kiosk.interaction.i18n import Translator
+from kiosk.interaction.ime import PinyinIME
+from kiosk.interaction.voice import Voice
 from kiosk.service import KioskService
-from kiosk.voice import Voice
 from screens.bridge import UiBridge
 from screens.theme import Theme
 from screens.widgets import two_lines

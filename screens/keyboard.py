@@ -1,7 +1,7 @@
 """On-screen input without a physical keyboard: a pinyin keyboard with a candidate bar (names,
 addresses, search) and a numeric keypad (phone numbers, dates).
 
-The keyboards only collect keystrokes; the pinyin engine is ``kiosk.ime.PinyinIME``.
+The keyboards only collect keystrokes; the pinyin engine is ``kiosk.interaction.ime.PinyinIME``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.ime import Candidate, PinyinIME
+from kiosk.interaction.ime import Candidate, PinyinIME
 from screens.theme import Theme
 from screens.widgets import KioskButton, fit_height, fit_row
 

@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kiosk.i18n import LANGUAGES, catalog_path, extract_msgids  # noqa: E402
+from kiosk.interaction.i18n import LANGUAGES, catalog_path, extract_msgids  # noqa: E402
 
 LOCALE = ROOT / "assets" / "locale"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from kiosk.autocapture import Advice, AutoCapture, CaptureState, same_page
+from kiosk.interaction.autocapture import Advice, AutoCapture, CaptureState, same_page
 
 QUAD = [[100.0, 80.0], [500.0, 90.0], [490.0, 640.0], [95.0, 630.0]]
 PAGE_1 = 0x777F7FFEECDCFEBD

@@ -14,8 +14,8 @@ import pytest
 from drivers.camera import Detection, Hint, PreviewFrame
 from drivers.camera.detect import detect_page
 from drivers.camera.emulated import EmulatedCamera
-from kiosk.autocapture import CaptureState
-from kiosk.camera_feed import CameraFeed, FeedView
+from kiosk.interaction.autocapture import CaptureState
+from kiosk.interaction.camera_feed import CameraFeed, FeedView
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "assets" / "demo" / "pages"

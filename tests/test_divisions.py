@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.divisions import Division, Divisions, UnknownDivision
 from kiosk.errors import KioskError
+from kiosk.interaction.divisions import Division, Divisions, UnknownDivision
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from kiosk.catalogue.model import (
     ScopeKind,
 )
 from kiosk.errors import ConfigError
-from kiosk.i18n import LANGUAGES, Translator, catalog_path, extract_msgids, read_catalog
+from kiosk.interaction.i18n import LANGUAGES, Translator, catalog_path, extract_msgids, read_catalog
 from kiosk.session import Rating
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import KioskError
-from kiosk.ime import DEFAULT_DICTIONARY, Candidate, IMEDictionaryError, PinyinIME
+from kiosk.interaction.ime import DEFAULT_DICTIONARY, Candidate, IMEDictionaryError, PinyinIME
 
 SMALL = [
     ("张明华", "zhang ming hua", 10), ("张明", "zhang ming", 50), ("长明", "chang ming", 80),

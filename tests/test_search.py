@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.catalogue import Matter, load_catalogue
 from kiosk.catalogue.model import LifeEvent, ScopeKind
-from kiosk.search import MatterIndex
+from kiosk.interaction.search import MatterIndex
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "config" / "catalogue.yaml"
 MATTERS = load_catalogue(CATALOGUE).matters

@@ -12,15 +12,15 @@ import pytest
 from drivers.speaker.emulated import EmulatedSpeaker
 from drivers.speaker.espeak import EspeakSpeaker
 from drivers.status import DeviceState
-from kiosk.autocapture import CaptureState
 from kiosk.bootstrap import build_kiosk, device_context
-from kiosk.camera_feed import CameraFeed
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.errors import ConfigError
+from kiosk.interaction.autocapture import CaptureState
+from kiosk.interaction.camera_feed import CameraFeed
+from kiosk.interaction.voice import Voice, speaker_lang
 from kiosk.lifecycle import KioskState
 from kiosk.settings import Settings, load_settings
-from kiosk.voice import Voice, speaker_lang
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 30.0

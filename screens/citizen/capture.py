@@ -18,8 +18,8 @@ from kivy.graphics.texture import Texture
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from kiosk.autocapture import CaptureState
 from kiosk.catalogue.model import AlternativeGroup, Material, Necessity
+from kiosk.interaction.autocapture import CaptureState
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
 from screens.labels import N_

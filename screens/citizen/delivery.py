@@ -12,8 +12,8 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import DeliveryOption
-from kiosk.divisions import Division, Divisions
 from kiosk.errors import BilingualError
+from kiosk.interaction.divisions import Division, Divisions
 from kiosk.privacy import mask_phone
 from kiosk.session import Contact
 from screens.citizen.frame import CitizenScreen

@@ -13,7 +13,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import Matter, ScopeKind
 from kiosk.errors import BilingualError
-from kiosk.search import MatterIndex
+from kiosk.interaction.search import MatterIndex
 from screens.citizen.frame import CitizenScreen
 from screens.keyboard import PinyinKeyboard
 from screens.widgets import KioskButton, Panel, Text, escape, fit_row

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.camera import Detection, PreviewFrame
-from kiosk.autocapture import Advice, AutoCapture, CaptureState
+from kiosk.interaction.autocapture import Advice, AutoCapture, CaptureState
 
 log = logging.getLogger(__name__)
 Detect = Callable[[npt.NDArray[np.uint8]], Detection]
