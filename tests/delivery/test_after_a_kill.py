@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.bootstrap import build_kiosk
-from kiosk.cli import DEMO_SETTINGS
+from kiosk.paths import DEMO_SETTINGS
 from kiosk.documents.model import LedgerRow
 from kiosk.ledger import Ledger
 from kiosk.settings import load_settings

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.camera import Flaw, synthetic
+from drivers.camera import Flaw
+from rigs import frames as synthetic
 from drivers.camera.pipeline import analyse
 from drivers.camera.scoring import jaccard_index
 

@@ -177,9 +177,9 @@ def test_last_will_says_offline_when_the_kiosk_dies(kiosks: Kiosks, operator: Op
 
 def _no_personal_data(payloads: list[bytes]) -> None:
     from drivers.identity.emulated import load_identities
-    from kiosk.cli import ROOT
+    from kiosk.paths import ASSETS
 
-    people = load_identities(ROOT / "assets" / "demo" / "identities.toml")
+    people = load_identities(ASSETS / "demo" / "identities.toml")
     text = b"\n".join(payloads).decode()
     for person in people.values():
         assert person.name not in text and person.id_number not in text
