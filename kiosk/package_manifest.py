@@ -1,0 +1,165 @@
+"""The package manifest as a typed model, for reading one another machine wrote.
+
+It follows ``schemas/package-manifest.schema.json`` field for field (a test walks both side by
+side): the same required keys, no unknown keys, the same enums and patterns (``[0-9]``, as the
+schema's ECMA-262 ``\\d`` means), and strict types — no "1" for 1, no true for 1. Where the
+schema says only "uuid" or "date-time" the model asks for the form the kiosk writes (a
+canonical lower-case uuid; an ISO time whose offset kiosks leave out today).
+jsonschema is a development tool only; this is what the product checks with.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
+
+from kiosk.untrusted import Untrusted, loads
+
+REGION_CODE = r"^[0-9]{6}$"
+KIOSK_ID = r"^[0-9]{6}-[0-9]{4}$"
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+KEY_ID = r"^[0-9a-f]{16}$"
+# RFC 3339, except that the offset may be missing: kiosks write local time without one
+# (kiosk/service.py's clock is naive), and a region must still open those packages
+_DATE_TIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+              r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
+
+
+def _real_time(value: str) -> str:
+    datetime.fromisoformat(value)        # a pattern lets 2025-13-45 through; this does not
+    return value
+
+
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_CODE)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+DateTime = Annotated[str, StringConstraints(pattern=_DATE_TIME), AfterValidator(_real_time)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Sender(_Strict):
+    org_code: str
+    department: str
+    region_code: RegionCode
+
+
+class Receiver(_Strict):
+    region_code: RegionCode
+    region_name: str
+    department: str
+    org_code: str
+    transfer_number: Annotated[str, StringConstraints(pattern=r"^XT[0-9]{28}$")]
+
+
+class Situation(_Strict):
+    code: str
+    name: str
+
+
+class Matter(_Strict):
+    code: str
+    name: str
+    mode: Literal["全程网办", "异地代收代办", "多地联办"]
+    scope: str
+    case_type: Literal["即办件", "承诺件", "联办件"]
+    situation: Situation
+
+
+class Applicant(_Strict):
+    card_type: Literal["resident", "hmt_residence", "foreigner_2017", "foreigner_2023", "emrtd"]
+    name: str
+    name_en: str = ""
+    id_number: str
+    document_number: str = ""
+    nationality: str = ""
+    phone: str
+    address: str = ""
+    postcode: str = ""
+    email: str = ""
+    verified_by: str = ""
+
+
+class Delivery(_Strict):
+    method: Literal["窗口自取", "邮寄", "电子送达"]
+    address: str = ""
+
+
+class Commitment(_Strict):
+    requirement_id: str
+    text: str
+
+
+class Material(_Strict):
+    sequence: Annotated[int, Field(ge=1)]
+    requirement_id: str
+    material_id: str
+    name: str
+    category: str
+    original_or_copy: Literal["原件", "复印件", "原件和复印件"]
+    pages: Annotated[int, Field(ge=0)]
+    deferred: bool
+    evidence_grade: Literal["A", "B", "C", "D"]
+    file: str | None = None
+    format: Literal["application/pdf"] | None = None
+    sha256: Sha256 | None = None
+
+
+class Document(_Strict):
+    kind: Literal["receipt", "transfer_slip"]
+    region: str = ""
+    file: str
+    sha256: Sha256
+
+
+class Times(_Strict):
+    received_at: DateTime
+    transfer_deadline: DateTime
+
+
+class Seal(_Strict):
+    suite: Literal["x25519-chacha20", "sm2-sm4"]
+    kiosk_id: str
+    key_id: Annotated[str, StringConstraints(pattern=KEY_ID)]
+
+
+class PackageManifest(_Strict):
+    schema_version: Literal["1.0"]
+    package_id: Annotated[str, StringConstraints(pattern=UUID)]
+    case_number: Annotated[str, StringConstraints(
+        pattern=r"^[0-9]{6}-[0-9]{4}-[0-9]{6}-[0-9]{4}-[0-9]$")]
+    kiosk_id: Annotated[str, StringConstraints(pattern=KIOSK_ID)]
+    sender: Sender
+    receivers: Annotated[list[Receiver], Field(min_length=1)]
+    matter: Matter
+    applicant: Applicant
+    delivery: Delivery
+    commitments: list[Commitment] = []
+    materials: list[Material]
+    documents: list[Document]
+    times: Times
+    seal: Seal
+
+
+def parse_manifest(raw: bytes) -> tuple[dict[str, Any], PackageManifest]:
+    """The manifest as sent (a dict) and as checked; else Untrusted(invalid_manifest). The
+    message names where and what, never the value (it may be the applicant's)."""
+    data = loads(raw, "manifest.json")
+    try:
+        return data, PackageManifest.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
+                             for e in exc.errors(include_url=False)[:5])
+        raise Untrusted(f"申请包清单不符合格式：{problems}",
+                        f"manifest.json breaks the manifest schema: {problems}",
+                        code="invalid_manifest") from None
