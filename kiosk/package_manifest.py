@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    model_validator,
 )
 
 from kiosk.untrusted import Untrusted, loads
@@ -46,6 +47,15 @@ DateTime = Annotated[str, StringConstraints(pattern=_DATE_TIME), AfterValidator(
 
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null(cls, data: Any) -> Any:
+        """The schema allows null nowhere: an optional key is absent, never null."""
+        if isinstance(data, dict) and (nulls := [str(k)[:40] for k, v in data.items()
+                                                 if v is None]):
+            raise ValueError(f"null is not allowed ({', '.join(nulls[:5])})")
+        return data
 
 
 class Sender(_Strict):
@@ -153,13 +163,13 @@ class PackageManifest(_Strict):
 
 def parse_manifest(raw: bytes) -> tuple[dict[str, Any], PackageManifest]:
     """The manifest as sent (a dict) and as checked; else Untrusted(invalid_manifest). The
-    message names where and what, never the value (it may be the applicant's)."""
+    message names where and what (bounded), never the value (it may be the applicant's)."""
     data = loads(raw, "manifest.json")
     try:
         return data, PackageManifest.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
-                             for e in exc.errors(include_url=False)[:5])
+                             for e in exc.errors(include_url=False)[:5])[:600]
         raise Untrusted(f"申请包清单不符合格式：{problems}",
                         f"manifest.json breaks the manifest schema: {problems}",
                         code="invalid_manifest") from None

@@ -99,10 +99,33 @@ def test_a_refusal_never_quotes_the_applicant(make_keys: Any, make_package: Any,
     """The message goes to logs and terminals: where and what, never the value."""
     manifest = make_package(1, 3, signer=make_keys("x25519-chacha20").signer).manifest
     parse_manifest(json.dumps(manifest).encode())                 # the control: it parses
-    manifest["applicant"] = {**manifest["applicant"], "id_number": 5, "phone": None,
+    manifest["applicant"] = {**manifest["applicant"], "id_number": 5, "phone": 199,
                              "name": [applicant["name"]]}
     with pytest.raises(Untrusted) as info:
         parse_manifest(json.dumps(manifest, ensure_ascii=False).encode())
     text = info.value.zh + info.value.en
     assert "applicant.id_number" in text and "applicant.name" in text
     assert not [v for v in applicant.values() if v in text]
+
+
+@pytest.mark.parametrize(("where", "key"), [("materials", "file"), ("materials", "format"),
+                                            ("applicant", "email"), ("", "commitments")])
+def test_an_optional_key_may_be_absent_but_never_null(make_keys: Any, make_package: Any,
+                                                      where: str, key: str) -> None:
+    """Found by the fuzz in test_region_hostile.py: the schema allows null nowhere."""
+    manifest = make_package(1, 3, signer=make_keys("x25519-chacha20").signer).manifest
+    node = manifest[where][0] if where == "materials" else manifest.get(where, manifest)
+    node[key] = None
+    with pytest.raises(Untrusted) as info:
+        parse_manifest(json.dumps(manifest).encode())
+    assert "null is not allowed" in info.value.en and key in info.value.en
+    del node[key]
+    parse_manifest(json.dumps(manifest).encode())
+
+
+def test_a_long_unknown_key_is_named_briefly(make_keys: Any, make_package: Any) -> None:
+    manifest = make_package(1, 3, signer=make_keys("x25519-chacha20").signer).manifest
+    manifest["k" * 100_000] = 1
+    with pytest.raises(Untrusted) as info:
+        parse_manifest(json.dumps(manifest).encode())
+    assert len(info.value.en) < 1000
