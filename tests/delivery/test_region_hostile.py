@@ -1,186 +1,41 @@
 """``kiosk region open`` against packages a compromised kiosk signed: the signature checks, so
 everything inside is hostile. Each case runs the real CLI in a subprocess with its address
 space capped at 1 GiB, must end with exit status 2 and one bilingual line (no traceback),
-and a walk of the file system around ``--out`` must show nothing written outside it.
-
-A registered kiosk's key signs whatever we craft here: the header (any JSON), the zip (built
-byte by byte, so names, sizes and counts can lie) and the manifest.
+and a walk of the file system around ``--out`` must show nothing written outside it (see
+hostile_rig.py for how the packages are made).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import re
-import resource
 import struct
-import subprocess
-import sys
-import tempfile
-import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hostile_rig import (
+    CJK,
+    DROP,
+    Fixture,
+    Rig,
+    assert_refused,
+    changed_outside,
+    make_rig,
+    region_open,
+    walk,
+)
 from zipcraft import Member, bomb, raw_zip
 
-from kiosk.delivery.envelope import _SIGNED, MAGIC, RECORD_SIZE, _nonce
-from kiosk.delivery.keys import Registry
+from kiosk.delivery.envelope import MAGIC, RECORD_SIZE
 from kiosk.delivery.region import open_package
-from kiosk.delivery.suites import suite
 from kiosk.errors import BilingualError
-from kiosk.package import SCHEMA_PATH
-
-SUITE = "x25519-chacha20"
-KIOSK_ID, REGION = "510802-0001", "500103"
-ADDRESS_SPACE = 1 << 30          # the CLI must refuse a bomb without ever holding it
-CJK = re.compile(r"[\u4e00-\u9fff]")
-VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
-
-
-class _Drop:
-    def __repr__(self) -> str:
-        return "DROP"
-
-
-DROP = _Drop()                   # a header field to leave out
-Fixture = Callable[..., Any]
-
-
-# --- crafting: a raw zip, a signed envelope ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Rig:
-    """A registered kiosk's key, a region's key, a valid package, and the folders around."""
-
-    root: Path                   # everything the walk covers
-    keys: Any                    # conftest.KeySet
-    built: Any                   # conftest.Built: a valid package
-
-    @property
-    def out(self) -> Path:
-        return self.root / "region" / "out"
-
-    @property
-    def package(self) -> Path:
-        return self.root / "inbox" / "package.tbk"
-
-    def entries(self) -> dict[str, bytes]:
-        with zipfile.ZipFile(io.BytesIO(self.built.data)) as zf:
-            return {name: zf.read(name) for name in zf.namelist()}
-
-    def manifest(self) -> dict[str, Any]:
-        return json.loads(json.dumps(self.built.manifest))
-
-    def seal(self, plaintext: bytes, **header: Any) -> Path:
-        """``plaintext`` sealed and signed with the registered kiosk's key, under a header of
-        the valid fields updated with ``header`` (any JSON; DROP leaves a field out)."""
-        s, kiosk = suite(SUITE), self.keys.kiosk
-        data_key, wrapped = s.wrap(self.keys.region.public)
-        prefix = os.urandom(7)
-        fields: dict[str, Any] = {
-            "suite": SUITE, "package_id": self.built.package_id, "kiosk_id": kiosk.owner,
-            "key_id": kiosk.key_id, "recipient": self.keys.region.owner,
-            "recipient_key_id": self.keys.region.key_id, "wrapped": wrapped.hex(),
-            "nonce_prefix": prefix.hex()}
-        fields.update(header)
-        raw = json.dumps({k: v for k, v in fields.items() if v is not DROP},
-                         sort_keys=True, separators=(",", ":")).encode()
-        aead, hasher = s.aead(data_key), s.hasher()
-        hasher.update(raw)
-        chunks = [plaintext[i:i + RECORD_SIZE] for i in range(0, len(plaintext), RECORD_SIZE)]
-        self.package.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.package, "wb") as out:
-            out.write(MAGIC + struct.pack(">I", len(raw)) + raw)
-            for counter, chunk in enumerate(chunks):
-                hasher.update(chunk)
-                sealed = aead.encrypt(_nonce(prefix, counter, False), chunk, raw)
-                out.write(struct.pack(">I", len(sealed)) + sealed)
-            signature = s.sign(kiosk.private, _SIGNED + hasher.digest())
-            sealed = aead.encrypt(_nonce(prefix, len(chunks), True), signature, raw)
-            out.write(struct.pack(">I", len(sealed)) + sealed)
-        return self.package
-
-    def seal_zip(self, entries: dict[str, bytes], manifest: dict[str, Any] | None = None,
-                 extra: Sequence[Member] = (), **header: Any) -> Path:
-        """The package as ``entries`` (manifest.json from ``manifest`` when given)."""
-        if manifest is not None:
-            entries = {**entries, "manifest.json": json.dumps(manifest).encode()}
-        members = [Member.stored(n, d) for n, d in sorted(entries.items())]
-        return self.seal(raw_zip([*members, *extra]), **header)
 
 
 @pytest.fixture
 def rig(tmp_path: Path, make_keys: Fixture, make_package: Fixture) -> Rig:
-    keys = make_keys(SUITE, kiosk_id=KIOSK_ID, region=REGION)
-    return Rig(tmp_path, keys, make_package(1, 41, signer=keys.signer))
-
-
-def walk(root: Path) -> dict[str, tuple[str, str]]:
-    """Every path under ``root``: its kind and, for a regular file, the sha256 of its
-    content (a pipe is never read)."""
-    seen: dict[str, tuple[str, str]] = {}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs:
-            seen[os.path.relpath(os.path.join(folder, name), root)] = ("dir", "")
-        for name in files:
-            path = Path(folder, name)
-            kind = "file" if path.is_file() and not path.is_symlink() else "other"
-            digest = hashlib.sha256(path.read_bytes()).hexdigest() if kind == "file" else ""
-            seen[os.path.relpath(path, root)] = (kind, digest)
-    return seen
-
-
-def changed_outside(before: dict[str, Any], after: dict[str, Any], root: Path,
-                    out: Path) -> list[str]:
-    """Paths added, removed or changed outside ``out`` (making ``out`` and the folders above
-    it is allowed: that is what --out asks for)."""
-    inside = os.path.relpath(out, root)
-    made = {str(Path(inside).parents[i]) for i in range(len(Path(inside).parts) - 1)}
-    changed = {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
-    return sorted(p for p in changed if p != inside and not p.startswith(inside + os.sep)
-                  and not (p in made and p not in before and after[p] == ("dir", "")))
-
-
-def _under(seen: dict[str, Any], root: Path, out: Path) -> dict[str, Any]:
-    inside = os.path.relpath(out, root) + os.sep
-    return {p: v for p, v in seen.items() if p.startswith(inside)}
-
-
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-
-
-def region_open(rig: Rig, package: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "region", "open", str(package),
-         "--key", str(rig.keys.region_key), "--kiosks", str(rig.keys.kiosk_pub),
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=300, preexec_fn=_cap_memory, check=False)
-
-
-def assert_refused(rig: Rig, package: Path, needle: str, out: Path | None = None) -> str:
-    """The CLI refuses ``package``: status 2, one bilingual message naming ``needle``, no
-    traceback, nothing written outside ``out`` and nothing left inside it."""
-    out = out or rig.out
-    before = walk(rig.root)
-    done = region_open(rig, package, out)
-    after = walk(rig.root)
-    assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    assert done.stdout == "" and CJK.search(done.stderr) and " / " in done.stderr, done.stderr
-    assert re.search(needle, done.stderr, re.I), (needle, done.stderr)
-    assert changed_outside(before, after, rig.root, out) == []
-    assert _under(before, rig.root, out) == _under(after, rig.root, out), "--out changed"
-    return done.stderr
+    return make_rig(tmp_path, make_keys, make_package)
 
 
 # --- the control ------------------------------------------------------------------------------
@@ -425,113 +280,3 @@ def test_the_decrypted_copy_is_bounded(rig: Rig, monkeypatch: pytest.MonkeyPatch
         open_package(package, rig.keys.region_key, rig.keys.registry, rig.out)
     assert info.value.code == "too_large" and CJK.search(info.value.zh)
     assert os.listdir(rig.out) == []
-
-
-# --- fuzz: header and manifest mutations, in process -----------------------------------------
-
-_JSON = st.recursive(
-    st.none() | st.booleans() | st.integers(-2, 10**6) | st.floats(allow_nan=False)
-    | st.text(max_size=12) | st.sampled_from(["../x", "/abs", "..", "a/../../b", "1.0", "C",
-                                              "receipt.pdf", "x25519-chacha20", KIOSK_ID]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
-                                                                max_size=3),
-    max_leaves=6)
-_FUZZ = settings(max_examples=50, deadline=None,
-                 suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                        HealthCheck.too_slow])
-
-
-def _paths(value: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Every place in a JSON value, as a path of keys and indexes."""
-    found = [at]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*at, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*at, i))
-    return found
-
-
-def _replace(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
-    if not path:
-        return value
-    copy = json.loads(json.dumps(doc))
-    node = copy
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return copy
-
-
-def _open_in_process(rig: Rig, package: Path) -> Any:
-    """Open ``package`` into a fresh --out: the opened package, or the bilingual refusal.
-    Anything else escapes and fails the test. The walk is checked either way."""
-    rig.out.parent.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(dir=rig.out.parent)) / "out"
-    before = walk(rig.root)
-    try:
-        result: Any = open_package(package, rig.keys.region_key,
-                                   Registry.from_path(rig.keys.kiosk_pub), out)
-    except BilingualError as exc:
-        assert exc.zh and exc.en and CJK.search(exc.zh)
-        assert os.listdir(out) == [], "a refusal left something in --out"
-        result = exc
-    assert changed_outside(before, walk(rig.root), rig.root, out) == []
-    return result
-
-
-@_FUZZ
-@given(data=st.data())
-def test_fuzz_header_fields(rig: Rig, data: st.DataObject) -> None:
-    field = data.draw(st.sampled_from(["suite", "package_id", "kiosk_id", "key_id",
-                                       "recipient", "recipient_key_id", "nonce_prefix",
-                                       "wrapped", "other"]))
-    value = data.draw(_JSON | st.just(DROP))
-    manifest = rig.manifest()
-    if field == "package_id" and isinstance(value, str):
-        manifest["package_id"] = value                 # the kiosk keeps them consistent
-    package = rig.seal_zip(rig.entries(), manifest, **{field: value})
-    result = _open_in_process(rig, package)
-    if not isinstance(result, BilingualError):
-        # only a change that changed nothing opens: every field has one valid value here
-        valid = {"suite": SUITE, "package_id": rig.built.package_id, "kiosk_id": KIOSK_ID,
-                 "recipient": REGION, "key_id": rig.keys.kiosk.key_id,
-                 "recipient_key_id": rig.keys.region.key_id}
-        assert (field == "other" and value is DROP) or valid.get(field) == value, (field, value)
-        assert result.folder == result.folder.parent / rig.built.package_id
-
-
-@_FUZZ
-@given(data=st.data())
-def test_fuzz_manifest(rig: Rig, data: st.DataObject) -> None:
-    original = rig.manifest()
-    path = data.draw(st.sampled_from(_paths(original)))
-    manifest = _replace(original, path, data.draw(_JSON))
-    entries = {**rig.entries(), "manifest.json": json.dumps(manifest).encode()}
-    result = _open_in_process(rig, rig.seal_zip(entries))
-    if not isinstance(result, BilingualError):
-        # whatever opens is a manifest the schema accepts, with every file it lists
-        VALIDATOR.validate(result.manifest)
-        assert result.manifest == manifest
-        for name in result.files:
-            assert (result.folder / name).resolve().is_relative_to(result.folder.resolve())
-
-
-@_FUZZ
-@given(name=st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
-       | st.sampled_from(["../x", "a/../../x", "/x", "a//b", "a/./b", "..\\x", "x/"]))
-def test_fuzz_member_names(rig: Rig, name: str) -> None:
-    """A name listed with its right hash either stays inside the folder or is refused."""
-    data = b"%PDF-1.4 fuzz"
-    manifest = rig.manifest()
-    manifest["documents"].append({"kind": "receipt", "file": name,
-                                  "sha256": hashlib.sha256(data).hexdigest()})
-    entries = rig.entries()
-    if name in entries:
-        return
-    result = _open_in_process(rig, rig.seal_zip({**entries, name: data}, manifest))
-    if not isinstance(result, BilingualError):
-        written = result.folder / name
-        assert written.read_bytes() == data
-        assert written.resolve().is_relative_to(result.folder.resolve())
