@@ -1,46 +1,89 @@
-"""The package manifest as a typed model: what a kiosk writes and what a handling region
-reads, field for field as ``schemas/package-manifest.schema.json`` (version 1.0) says — the
-tests check the two against each other. Unknown keys are refused."""
+"""The package manifest as one typed model: what a kiosk writes (:meth:`Manifest.to_json`)
+and what a handling region reads (:func:`parse_manifest`).
+
+It follows ``schemas/package-manifest.schema.json`` field for field (the tests walk both side
+by side): the same required keys, no unknown keys, the same enums and patterns (``[0-9]``, as
+the schema's ECMA-262 ``\\d`` means), and strict types — no "1" for 1, no true for 1, no null
+anywhere (an optional key is absent). Where the schema says only "uuid" or "date-time" the
+model asks for the form the kiosk writes (a canonical lower-case uuid; an ISO time whose
+offset kiosks leave out today). jsonschema is a development tool only; this is what the
+product checks with.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-MANIFEST_VERSION = "1.0"
-CASE_NUMBER = r"^\d{6}-\d{4}-\d{6}-\d{4}-\d$"
-TRANSFER_NUMBER = r"^XT\d{28}$"
-REGION_CODE = r"^\d{6}$"
-SHA256 = r"^[0-9a-f]{64}$"
+from kiosk.untrusted import Untrusted, loads
+
+MANIFEST_VERSION: Literal["1.0"] = "1.0"
+OriginalOrCopy = Literal["原件", "复印件", "原件和复印件"]
+Suite = Literal["x25519-chacha20", "sm2-sm4"]
+REGION_CODE = r"^[0-9]{6}$"
+KIOSK_ID = r"^[0-9]{6}-[0-9]{4}$"
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+KEY_ID = r"^[0-9a-f]{16}$"
+# RFC 3339, except that the offset may be missing: kiosks write local time without one
+# (kiosk/service.py's clock is naive), and a region must still open those packages
+_DATE_TIME = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+              r"(Z|[+-][0-9]{2}:[0-9]{2})?$")
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _real_time(value: str) -> str:
+    datetime.fromisoformat(value)        # a pattern lets 2025-13-45 through; this does not
+    return value
 
 
-class Sender(_Part):
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_CODE)]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+DateTime = Annotated[str, StringConstraints(pattern=_DATE_TIME), AfterValidator(_real_time)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null(cls, data: Any) -> Any:
+        """The schema allows null nowhere: an optional key is absent, never null."""
+        if isinstance(data, dict) and (nulls := [str(k)[:40] for k, v in data.items()
+                                                 if v is None]):
+            raise ValueError(f"null is not allowed ({', '.join(nulls[:5])})")
+        return data
+
+
+class Sender(_Strict):
     org_code: str
     department: str
-    region_code: str = Field(pattern=REGION_CODE)
+    region_code: RegionCode
 
 
-class Receiver(_Part):
-    region_code: str = Field(pattern=REGION_CODE)
+class Receiver(_Strict):
+    region_code: RegionCode
     region_name: str
     department: str
     org_code: str
-    transfer_number: str = Field(pattern=TRANSFER_NUMBER)
+    transfer_number: Annotated[str, StringConstraints(pattern=r"^XT[0-9]{28}$")]
 
 
-class SituationRef(_Part):
+class SituationRef(_Strict):
     code: str
     name: str
 
 
-class MatterRef(_Part):
+class MatterRef(_Strict):
     code: str
     name: str
     mode: Literal["全程网办", "异地代收代办", "多地联办"]
@@ -49,7 +92,7 @@ class MatterRef(_Part):
     situation: SituationRef
 
 
-class ManifestApplicant(_Part):
+class ManifestApplicant(_Strict):
     card_type: Literal["resident", "hmt_residence", "foreigner_2017", "foreigner_2023", "emrtd"]
     name: str
     name_en: str = ""
@@ -60,71 +103,72 @@ class ManifestApplicant(_Part):
     address: str = ""
     postcode: str = ""
     email: str = ""
-    verified_by: str = "id_card_read"       # how identity was checked at the kiosk
+    verified_by: str = ""                   # how identity was checked at the kiosk
 
 
-class DeliveryRef(_Part):
+class DeliveryRef(_Strict):
     method: Literal["窗口自取", "邮寄", "电子送达"]
     address: str = ""
 
 
-class Commitment(_Part):
+class Commitment(_Strict):
     requirement_id: str
     text: str
 
 
-class Header(_Part):
-    """Who sends what to whom, for whom: the part of the manifest that comes from the
-    application; files, hashes, times and the seal are added when the package is written."""
-
-    case_number: str = Field(pattern=CASE_NUMBER)
-    kiosk_id: str = Field(pattern=r"^\d{6}-\d{4}$")
-    sender: Sender
-    receivers: tuple[Receiver, ...] = Field(min_length=1)
-    matter: MatterRef
-    applicant: ManifestApplicant
-    delivery: DeliveryRef
-    commitments: tuple[Commitment, ...] = ()
-
-
-class MaterialEntry(_Part):
-    sequence: int = Field(ge=1)
+class MaterialEntry(_Strict):
+    sequence: Annotated[int, Field(ge=1)]
     requirement_id: str
     material_id: str
     name: str
     category: str
-    original_or_copy: Literal["原件", "复印件", "原件和复印件"]
-    pages: int = Field(ge=0)
+    original_or_copy: OriginalOrCopy
+    pages: Annotated[int, Field(ge=0)]
     deferred: bool
     evidence_grade: Literal["A", "B", "C", "D"]
-    file: str | None = None                 # none for a 容缺 item deferred by commitment
+    file: str | None = None                 # absent for a 容缺 item deferred by commitment
     format: Literal["application/pdf"] | None = None
-    sha256: str | None = Field(None, pattern=SHA256)
+    sha256: Sha256 | None = None
 
 
-class DocumentEntry(_Part):
+class DocumentEntry(_Strict):
     kind: Literal["receipt", "transfer_slip"]
-    region: str | None = None
+    region: str | None = None               # a transfer slip's region
     file: str
-    sha256: str = Field(pattern=SHA256)
+    sha256: Sha256
 
 
-class Times(_Part):
-    received_at: str                        # ISO 8601 with offset, to the second
-    transfer_deadline: str
+class Times(_Strict):
+    received_at: DateTime
+    transfer_deadline: DateTime
 
 
-class Seal(_Part):
-    suite: Literal["x25519-chacha20", "sm2-sm4"]
+class Seal(_Strict):
+    suite: Suite
     kiosk_id: str
-    key_id: str = Field(pattern=r"^[0-9a-f]{16}$")
+    key_id: Annotated[str, StringConstraints(pattern=KEY_ID)]
+
+
+class Header(_Strict):
+    """Who sends what to whom, for whom: the part of the manifest that comes from the
+    application; files, hashes, times and the seal are added when the package is written."""
+
+    case_number: Annotated[str, StringConstraints(
+        pattern=r"^[0-9]{6}-[0-9]{4}-[0-9]{6}-[0-9]{4}-[0-9]$")]
+    kiosk_id: Annotated[str, StringConstraints(pattern=KIOSK_ID)]
+    sender: Sender
+    receivers: Annotated[list[Receiver], Field(min_length=1)]
+    matter: MatterRef
+    applicant: ManifestApplicant
+    delivery: DeliveryRef
+    commitments: list[Commitment] = []
 
 
 class Manifest(Header):
-    schema_version: Literal["1.0"] = "1.0"
-    package_id: str = Field(pattern=UUID)
-    materials: tuple[MaterialEntry, ...]
-    documents: tuple[DocumentEntry, ...]
+    schema_version: Literal["1.0"]
+    package_id: Annotated[str, StringConstraints(pattern=UUID)]
+    materials: list[MaterialEntry]
+    documents: list[DocumentEntry]
     times: Times
     seal: Seal
 
@@ -135,3 +179,17 @@ class Manifest(Header):
         data = self.model_dump(mode="json", exclude_none=True)
         return json.dumps({f: data[f] for f in fields}, ensure_ascii=False,
                           indent=2).encode()
+
+
+def parse_manifest(raw: bytes) -> tuple[dict[str, Any], Manifest]:
+    """The manifest as sent (a dict) and as checked; else Untrusted(invalid_manifest). The
+    message names where and what (bounded), never the value (it may be the applicant's)."""
+    data = loads(raw, "manifest.json")
+    try:
+        return data, Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
+                             for e in exc.errors(include_url=False)[:5])[:600]
+        raise Untrusted(f"申请包清单不符合格式：{problems}",
+                        f"manifest.json breaks the manifest schema: {problems}",
+                        code="invalid_manifest") from None

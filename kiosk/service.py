@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from drivers.camera import CapturedPage
 from drivers.identity import Identity, MrzKey
@@ -31,7 +31,7 @@ from kiosk.errors import SessionError
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
-from kiosk.manifest import Seal
+from kiosk.manifest import Seal, Suite
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
@@ -249,7 +249,8 @@ class KioskService:
         meta = PackageMeta(package_id, numbers.case_number, app.matter.code, courier.suite,
                            (now + timedelta(hours=hours)).astimezone(UTC))
         header = submission.manifest_header(app, settings.kiosk, numbers)
-        seal = Seal(suite=courier.suite, kiosk_id=signer.kiosk_id, key_id=signer.key_id)
+        seal = Seal(suite=cast(Suite, courier.suite),   # a settings Literal, checked again here
+                    kiosk_id=signer.kiosk_id, key_id=signer.key_id)
         courier.seal(meta, app.regions, lambda out: write_package(
             out, package_id=package_id, header=header, materials=materials,
             receipt_pdf=receipt_pdf, slip_pdfs=slips, received_at=now, deadline_hours=hours,

@@ -96,10 +96,10 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
         case_number=numbers.case_number, kiosk_id=kiosk.id,
         sender=Sender(org_code=kiosk.org_code, department=kiosk.department,
                       region_code=kiosk.region_code),
-        receivers=tuple(
+        receivers=[
             Receiver(region_code=r.code, region_name=r.name, department=r.department,
                      org_code=r.org_code, transfer_number=n)
-            for r, n in zip(matter.handling_regions, numbers.transfer_numbers, strict=True)),
+            for r, n in zip(matter.handling_regions, numbers.transfer_numbers, strict=True)],
         matter=MatterRef(code=matter.code, name=matter.name, mode=matter.mode.value,
                          scope=matter.scope.label, case_type=matter.case_type.value,
                          situation=SituationRef(code=app.situation.code,
@@ -110,10 +110,10 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
             nationality=ident.nationality, phone=a.phone, address=a.address,
             postcode=a.postcode, email=a.email, verified_by="id_card_read"),
         delivery=DeliveryRef(method=app.delivery.value, address=a.address),
-        commitments=tuple(
+        commitments=[
             Commitment(requirement_id=rid,
                        text=app.situation.requirement(rid).commitment or "")
-            for rid in app.commitments))
+            for rid in app.commitments])
 
 
 def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: str,

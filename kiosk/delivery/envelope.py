@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
 from kiosk.delivery.suites import (
     SIGNATURE_SIZE,
+    SUITE_NAMES,
     TAG_SIZE,
     CryptoError,
     Hasher,
@@ -29,10 +31,12 @@ from kiosk.delivery.suites import (
     suite,
 )
 from kiosk.errors import KioskError
+from kiosk.untrusted import Untrusted, loads
 
 MAGIC = b"TBKSEAL1"
 RECORD_SIZE = 64 * 1024
 _MAX_HEADER = 16 * 1024
+MAX_PLAINTEXT_BYTES = (1 << 30) + (64 << 20)     # a region's unpack limit and zip overhead
 _SIGNED = b"tongban-kiosk package signature v1\x00"
 _LEN = struct.Struct(">I")
 
@@ -70,15 +74,44 @@ class Header:
 
     @classmethod
     def decode(cls, raw: bytes) -> Header:
+        """The header a package carries, every field checked before anything uses it: a
+        stolen kiosk's key signs any header, and the package id becomes a folder name."""
         try:
-            data = json.loads(raw)
-            header = cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
-            bytes.fromhex(header.wrapped)
-            if len(bytes.fromhex(header.nonce_prefix)) != 7:
-                raise ValueError("nonce prefix")
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _not_a_package(f"header: {exc}") from None
-        return header
+            data = loads(raw, "header")
+            problem = header_problem(data)
+        except Untrusted as exc:
+            problem = exc.en
+        if problem:
+            raise _not_a_package(f"header: {problem}")
+        return cls(**data)
+
+
+_HEX_KEY_ID = re.compile(r"[0-9a-f]{16}")
+# every field: a string of exactly this form (ASCII only: \d would take any script's digits)
+HEADER_FIELDS = {
+    "suite": re.compile("|".join(map(re.escape, SUITE_NAMES))),
+    "package_id": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    "kiosk_id": re.compile(r"[0-9]{6}-[0-9]{4}"),
+    "key_id": _HEX_KEY_ID,
+    "recipient": re.compile(r"[0-9]{6}"),
+    "recipient_key_id": _HEX_KEY_ID,
+    "wrapped": re.compile(r"(?:[0-9a-f]{2}){16,512}"),
+    "nonce_prefix": re.compile(r"[0-9a-f]{14}"),
+}
+
+
+def header_problem(data: object) -> str:
+    """What is wrong with a decoded header, or "" (the names of fields only: the values
+    are hostile and may be long)."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    if data.keys() != HEADER_FIELDS.keys():
+        odd = sorted(map(str, data.keys() ^ HEADER_FIELDS.keys()))
+        return "fields missing or unknown: " + ", ".join(f"{n[:40]!r}" for n in odd[:5])
+    for name, form in HEADER_FIELDS.items():
+        if not isinstance(data[name], str) or not form.fullmatch(data[name]):
+            return f"{name} is not valid"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -176,10 +209,10 @@ def read_header(src: BinaryIO) -> tuple[Header, bytes]:
 
 
 def open_sealed(src: BinaryIO, out: BinaryIO, header: Header, raw: bytes, private_key: bytes,
-                kiosk_public_key: bytes) -> None:
+                kiosk_public_key: bytes, *, limit: int = MAX_PLAINTEXT_BYTES) -> None:
     """Decrypt the records after the header into ``out`` and check the kiosk's signature.
     ``out`` is a scratch file the caller discards when this raises: until the signature
-    checks, nothing in it may be trusted."""
+    checks, nothing in it may be trusted — nor may its size, so it stops at ``limit``."""
     s = suite(header.suite)
     try:
         data_key = s.unwrap(private_key, bytes.fromhex(header.wrapped))
@@ -188,7 +221,7 @@ def open_sealed(src: BinaryIO, out: BinaryIO, header: Header, raw: bytes, privat
         raise tampered(f"key wrap: {exc}") from None
     hasher = s.hasher()
     hasher.update(raw)
-    prefix, counter = bytes.fromhex(header.nonce_prefix), 0
+    prefix, counter, written = bytes.fromhex(header.nonce_prefix), 0, 0
     record = _read_record(src)
     while record is not None:
         following = _read_record(src)
@@ -201,6 +234,11 @@ def open_sealed(src: BinaryIO, out: BinaryIO, header: Header, raw: bytes, privat
             _check_signature(s, kiosk_public_key, hasher, plain)
             return
         hasher.update(plain)
+        written += len(plain)
+        if written > limit:
+            raise SealError(f"申请包解密后超过 {limit} 字节，不能打开",
+                            f"The package is larger than {limit} bytes decrypted",
+                            code="too_large")
         out.write(plain)
         record, counter = following, counter + 1
     raise tampered("no records")

@@ -23,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.bootstrap import build_kiosk
-from kiosk.paths import DEMO_SETTINGS
 from kiosk.documents.model import LedgerRow
 from kiosk.ledger import Ledger
+from kiosk.paths import DEMO_SETTINGS
 from kiosk.settings import load_settings
 
 SCRIPT = Path(__file__).with_name("kill_in_render.py")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from drivers.camera import Flaw
-from rigs import frames as synthetic
 from drivers.camera.pipeline import analyse
 from drivers.camera.scoring import jaccard_index
+from rigs import frames as synthetic
 
 SHOTS = synthetic.test_set(seed=0, per_condition=2)
 A4 = (2100.0, 2970.0)
