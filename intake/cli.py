@@ -1,7 +1,7 @@
 """``kiosk-region …``: the handling region's program — its key pairs (``keygen``) and
 opening what kiosks send (``open``: verify, decrypt, check every file, unpack). Runs at the
 region (or the provincial gateway), never on a kiosk; it shares the package format and the
-crypto suites with the kiosk's side in kiosk/delivery/."""
+crypto suites with the kiosk's side in kiosk/transfer/."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 from intake.opening import open_package
-from kiosk.delivery.keys import Registry, generate, write_private, write_public
-from kiosk.delivery.suites import SUITE_NAMES, Role
 from kiosk.entry import run_program
 from kiosk.errors import KioskError
+from kiosk.transfer.keys import Registry, generate, write_private, write_public
+from kiosk.transfer.suites import SUITE_NAMES, Role
 
 
 def main(argv: list[str] | None = None) -> int:

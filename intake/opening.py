@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
-from kiosk.delivery.envelope import (
+from kiosk.errors import KioskError
+from kiosk.fsutil import fsync_dir
+from kiosk.manifest import Manifest
+from kiosk.package import LIMITS, MANIFEST_FILE, listed_files, unpack_package
+from kiosk.transfer.envelope import (
     MAX_PLAINTEXT_BYTES,
     Header,
     SealError,
@@ -29,12 +33,8 @@ from kiosk.delivery.envelope import (
     read_header,
     tampered,
 )
-from kiosk.delivery.keys import KeyFile, KeyFileError, Registry, load
-from kiosk.delivery.suites import Role
-from kiosk.errors import KioskError
-from kiosk.fsutil import fsync_dir
-from kiosk.manifest import Manifest
-from kiosk.package import LIMITS, MANIFEST_FILE, listed_files, unpack_package
+from kiosk.transfer.keys import KeyFile, KeyFileError, Registry, load
+from kiosk.transfer.suites import Role
 from kiosk.untrusted import Limits, Untrusted
 
 __all__ = ["MAX_PLAINTEXT_BYTES", "Opened", "RegionError", "open_package"]

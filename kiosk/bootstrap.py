@@ -19,8 +19,6 @@ from drivers.printer.program import PrinterProfile
 from drivers.speaker import Speaker
 from kiosk.bus import EventBus
 from kiosk.catalogue import Catalogue, load_catalogue
-from kiosk.delivery.courier import Courier
-from kiosk.delivery.outbox import Outbox, OutboxEntry
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.manager import DeviceManager
@@ -37,6 +35,8 @@ from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.settings import Settings
 from kiosk.submission import office
 from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
+from kiosk.transfer.courier import Courier
+from kiosk.transfer.outbox import Outbox, OutboxEntry
 
 T = TypeVar("T")
 
@@ -122,9 +122,9 @@ class Kiosk:
                               now)
 
     def start_uploader(self) -> None:
-        """Deliver the outbox on a daemon thread, every ``delivery.poll_s`` and after each
+        """Deliver the outbox on a daemon thread, every ``transfer.poll_s`` and after each
         commit."""
-        self.courier.uploader.run(self.settings.delivery.poll_s)
+        self.courier.uploader.run(self.settings.transfer.poll_s)
 
     def refresh(self, now: datetime) -> None:
         """Read every device's status into the lifecycle (start-up, idle polls, tests)."""
@@ -167,7 +167,7 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None,
     data = settings.paths.data_dir
     owner_only_dir(data)   # and what is already in it: ledger, outbox, log, printed images
     bus = bus or EventBus()
-    routed = frozenset(settings.delivery.routes)
+    routed = frozenset(settings.transfer.routes)
     lifecycle = Lifecycle(bus, settings.hours, routed, {k.name: k.zh for k in registry.kinds})
 
     def overdue(entry: OutboxEntry) -> None:

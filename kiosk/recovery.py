@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from kiosk.delivery.outbox import Outbox
 from kiosk.documents.forms import reprint_blocks
 from kiosk.documents.model import Office
 from kiosk.ledger import OPEN_STATE, Ledger
 from kiosk.printing import PrintService
+from kiosk.transfer.outbox import Outbox
 
 log = logging.getLogger(__name__)
 COMMITTED_STATE = "已代收待流转"

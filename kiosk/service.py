@@ -22,7 +22,6 @@ from kiosk import submission
 from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
-from kiosk.delivery.outbox import PackageMeta
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
 from kiosk.documents.model import ReferralSlip
@@ -37,6 +36,7 @@ from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
 from kiosk.tempstore import SCRATCH_DIR, SessionStore
+from kiosk.transfer.outbox import PackageMeta
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
 log = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ class KioskService:
         """The package, streamed through the sealers into the outbox (durable on return)."""
         courier, settings = self.k.courier, self.k.settings
         signer = courier.signer()
-        hours = settings.delivery.transfer_deadline_hours
+        hours = settings.transfer.transfer_deadline_hours
         meta = PackageMeta(package_id, numbers.case_number, app.matter.code, courier.suite,
                            (now + timedelta(hours=hours)).astimezone(UTC))
         header = submission.manifest_header(app, settings.kiosk, numbers)

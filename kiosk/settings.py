@@ -115,7 +115,7 @@ class Route(_Section):
         return self
 
 
-class Delivery(_Section):
+class Transfer(_Section):
     suite: Literal["x25519-chacha20", "sm2-sm4"] = "x25519-chacha20"
     directory: Path = Path("region")              # directory routes: relative to data_dir
     transfer_deadline_hours: float = Field(2, gt=0)
@@ -181,7 +181,7 @@ class Settings(_Section):
     hours: Hours = Hours()
     session: SessionSettings = SessionSettings()
     devices: Devices = Devices()
-    delivery: Delivery = Delivery()
+    transfer: Transfer = Transfer()
     paths: Paths = Paths()
     ui: UiSettings = UiSettings()
     fleet: Fleet = Fleet()
@@ -211,14 +211,14 @@ class Settings(_Section):
         paths = Paths(data_dir=fix(self.paths.data_dir), catalogue=fix(self.paths.catalogue),
                       assets=fix(self.paths.assets))
         routes = {code: r.model_copy(update={"key": fix(r.key)})
-                  for code, r in self.delivery.routes.items()}
+                  for code, r in self.transfer.routes.items()}
         f = self.fleet
         fleet = f.model_copy(update={
             "root": fix(f.root), "password_file": fix_optional(f.password_file),
             "ca_file": fix_optional(f.ca_file), "cert_file": fix_optional(f.cert_file),
             "key_file": fix_optional(f.key_file)})
         return self.model_copy(update={"paths": paths, "fleet": fleet,
-                                       "delivery": self.delivery.model_copy(
+                                       "transfer": self.transfer.model_copy(
                                            update={"routes": routes})})
 
     def with_data_dir(self, data_dir: Path) -> Settings:
@@ -229,16 +229,21 @@ class Settings(_Section):
 # A kiosk's own settings file states these sections itself. Left out (a file cut short, a
 # section forgotten), their defaults would run it on emulated devices with nowhere to deliver.
 REQUIRED_SECTIONS = ("devices", "devices.identity_reader", "devices.document_camera",
-                     "devices.barcode_decoder", "devices.receipt_printer", "delivery", "paths")
+                     "devices.barcode_decoder", "devices.receipt_printer", "transfer", "paths")
 
 
 def migrate_v1(data: dict[str, object]) -> dict[str, object]:
     """Schema 1 → 2: device sections take the device-kind names (``[devices.printer]`` →
-    ``[devices.receipt_printer]``)."""
+    ``[devices.receipt_printer]``), and ``[delivery]`` — sending packages to the handling
+    region — is ``[transfer]`` (送达, delivery, is what the citizen chooses for the result)."""
+    out = {k: v for k, v in data.items() if k != "delivery"}
     devices = data.get("devices")
     if isinstance(devices, dict):
-        devices = {str(LEGACY_SECTIONS.get(k, k)): v for k, v in devices.items()}
-    return {**data, "schema_version": 2, **({"devices": devices} if devices else {})}
+        out["devices"] = {str(LEGACY_SECTIONS.get(k, k)): v for k, v in devices.items()}
+    if "delivery" in data:
+        out["transfer"] = data["delivery"]
+    out["schema_version"] = 2
+    return out
 
 
 def device_problems(settings: Settings, registry: Registry = BUILTIN) -> list[Problem]:

@@ -12,9 +12,9 @@ import pytest
 from intake.opening import open_package
 from kiosk.catalogue import load_catalogue
 from kiosk.cli import main
-from kiosk.delivery.keys import DeviceKeys, Registry
 from kiosk.demo.citizen import skipped_for_missing
 from kiosk.package import SCHEMA_PATH
+from kiosk.transfer.keys import DeviceKeys, Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION_KEYS = ROOT / "assets" / "demo" / "regions"

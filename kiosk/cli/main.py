@@ -12,10 +12,10 @@ from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
 from kiosk.cli import devices, outbox, printing, scan
-from kiosk.delivery.routing import Routing
 from kiosk.entry import run_program
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
 from kiosk.settings import Settings, load_settings
+from kiosk.transfer.routing import Routing
 
 # The touchscreen app, for `kiosk demo` without --headless: handed in by the program that
 # has a screen (screens/launch.py, the `kiosk` console script). None back: no display here.
@@ -110,7 +110,7 @@ def _catalogue_list(args: argparse.Namespace) -> int:
 
 def _config_validate(args: argparse.Namespace) -> int:
     settings = load_settings(args.path)
-    Routing(settings.delivery, settings.paths.data_dir, str(args.path))   # the route keys
+    Routing(settings.transfer, settings.paths.data_dir, str(args.path))   # the route keys
     print(f"OK: {args.path}: kiosk {settings.kiosk.id}")
     return 0
 

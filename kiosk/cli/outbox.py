@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.delivery.courier import Courier
-from kiosk.delivery.keys import DeviceKeys, write_public
-from kiosk.delivery.suites import SUITE_NAMES
 from kiosk.errors import KioskError
 from kiosk.paths import DEMO_SETTINGS
 from kiosk.settings import Settings, load_settings
+from kiosk.transfer.courier import Courier
+from kiosk.transfer.keys import DeviceKeys, write_public
+from kiosk.transfer.suites import SUITE_NAMES
 
 
 def add_parsers(sub: Any) -> None:
@@ -36,7 +36,7 @@ def add_parsers(sub: Any) -> None:
     show.set_defaults(func=_keys_show)
     export = keys.add_parser("export", help="the public key, for the region's registry")
     _settings(export)
-    export.add_argument("--suite", choices=SUITE_NAMES, help="default: delivery.suite")
+    export.add_argument("--suite", choices=SUITE_NAMES, help="default: transfer.suite")
     export.add_argument("--out", type=Path, required=True)
     export.set_defaults(func=_keys_export)
 
@@ -85,7 +85,7 @@ def _deliver(args: argparse.Namespace) -> int:
             if args.once:
                 waiting = courier.outbox.counts()
                 return 0 if waiting["queued"] + waiting["uploading"] == 0 else 3
-            time.sleep(settings.delivery.poll_s)
+            time.sleep(settings.transfer.poll_s)
     except KeyboardInterrupt:
         return 0
     finally:
@@ -99,15 +99,15 @@ def _keys(settings: Settings) -> DeviceKeys:
 def _keys_show(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     for key in _keys(settings).all():
-        mark = "*" if key.suite == settings.delivery.suite else " "
+        mark = "*" if key.suite == settings.transfer.suite else " "
         print(f"{mark} {key.suite:<16} {key.key_id}  {key.public.hex()}")
-    print(f"kiosk {settings.kiosk.id}; * = delivery.suite")
+    print(f"kiosk {settings.kiosk.id}; * = transfer.suite")
     return 0
 
 
 def _keys_export(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
-    key = _keys(settings).key(args.suite or settings.delivery.suite)
+    key = _keys(settings).key(args.suite or settings.transfer.suite)
     write_public(args.out, key)
     print(f"{args.out}: kiosk {key.owner} {key.suite} key {key.key_id}")
     return 0

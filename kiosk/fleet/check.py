@@ -17,11 +17,11 @@ import yaml
 
 from kiosk.catalogue import load_catalogue
 from kiosk.catalogue.model import Catalogue
-from kiosk.delivery.routing import Routing
 from kiosk.errors import ConfigError
 from kiosk.fleet.bundle import CATALOGUE_FILE, SETTINGS_FILE
 from kiosk.fleet.errors import FleetError
 from kiosk.settings import SETTINGS_SCHEMA_VERSION, Settings, device_problems, migrate_v1
+from kiosk.transfer.routing import Routing
 from kiosk.validation import load_model
 
 CATALOGUE_SCHEMA_VERSION = 1
@@ -49,7 +49,7 @@ def effective_settings(folder: Path, local: Settings) -> Settings:
                              f"bundle settings name kiosk {settings.kiosk.id}, not "
                              f"{local.kiosk.id}", code="wrong_kiosk")
         check_catalogue(settings)
-        Routing(settings.delivery, settings.paths.data_dir, str(folder / SETTINGS_FILE))
+        Routing(settings.transfer, settings.paths.data_dir, str(folder / SETTINGS_FILE))
     except ConfigError as exc:
         raise FleetError("配置包未通过校验：" + "；".join(exc.problems),
                          "bundle failed validation: " + "; ".join(exc.problems),

@@ -192,7 +192,7 @@ class Heartbeat:
                              kiosk.devices.specs.items()},
                 "hours": settings.hours.model_dump(mode="json"),
                 "routes": {code: {"transport": r.transport, "endpoint": r.endpoint}
-                           for code, r in settings.delivery.routes.items()},
+                           for code, r in settings.transfer.routes.items()},
                 "outbox": self.agent.host.kiosk.outbox.counts(),
                 "matters": len(self.agent.host.kiosk.catalogue.matters),
                 "devices": {kind: status.detail for kind, status in

@@ -27,7 +27,7 @@ def test_first_poll_applies_the_kiosks_layered_configuration(kiosks: Kiosks,
     assert settings.ui.orientation == "landscape"                    # kiosk layer
     assert settings.hours.closed_weekdays == (6,)
     assert settings.paths.data_dir == kiosks.tmp / KIOSK             # local, never the bundle's
-    assert len(settings.delivery.routes) == 10
+    assert len(settings.transfer.routes) == 10
 
 
 def test_a_poll_with_nothing_new_is_one_conditional_request(kiosks: Kiosks,

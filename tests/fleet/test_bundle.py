@@ -402,13 +402,13 @@ def test_route_without_its_key_file_is_invalid(tmp_path: Path) -> None:
     (ws.tree.root / "layers" / "province" / "keys" / "region-510824-x25519-chacha20.pub").unlink()
     err = _build_error(ws, "510802-0001")
     assert err.code == "invalid"
-    assert "delivery.routes.510824.key" in err.en
+    assert "transfer.routes.510824.key" in err.en
 
 
 def test_route_added_by_hall_without_key_is_invalid(tmp_path: Path) -> None:
     ws = _workspace(tmp_path)
     path = ws.tree.root / "layers" / "hall" / "wuhou-zwzx" / "settings.toml"
-    path.write_text(path.read_text(encoding="utf-8") + '\n[delivery.routes.440300]\n'
+    path.write_text(path.read_text(encoding="utf-8") + '\n[transfer.routes.440300]\n'
                     'transport = "directory"\nkey = "keys/region-440300-x25519-chacha20.pub"\n',
                     encoding="utf-8")
     err = _build_error(ws, "510107-0001")

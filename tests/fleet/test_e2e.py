@@ -70,8 +70,8 @@ def test_publish_v2_reaches_three_halls_through_the_pointer(
     busy.lifecycle.begin_session(OPEN_HOURS)   # a citizen is being served here
 
     operator.edit("province/catalogue.yaml", "name: 户籍类证明开具", "name: 户籍类证明开具（跨省）")
-    operator.edit("province/settings.toml", f'[delivery.routes.{ROUTE}]\ntransport = "directory"',
-                  f'[delivery.routes.{ROUTE}]\ntransport = "tus"\n'
+    operator.edit("province/settings.toml", f'[transfer.routes.{ROUTE}]\ntransport = "directory"',
+                  f'[transfer.routes.{ROUTE}]\ntransport = "tus"\n'
                   'endpoint = "https://gateway.example.cn/chengdu/wuhou/files"')
     version = operator.publish()
     announce(broker.url, FLEET, version)
@@ -95,7 +95,7 @@ def test_publish_v2_reaches_three_halls_through_the_pointer(
             assert (applied / name).read_bytes() == data, f"{kiosk_id}: {name}"
         matter_names = {m.name for m in node.host.kiosk.catalogue.matters}
         assert "户籍类证明开具（跨省）" in matter_names
-        route = settings.delivery.routes[ROUTE]
+        route = settings.transfer.routes[ROUTE]
         assert (route.transport, route.endpoint) == (
             "tus", "https://gateway.example.cn/chengdu/wuhou/files")
     assert nodes["510802-0002"].host.kiosk.settings.ui.orientation == "landscape"

@@ -293,7 +293,7 @@ def test_demo_hours_and_orientation(_demo: Tree, kiosk_id: str) -> None:
 @pytest.mark.parametrize("kiosk_id", KIOSK_IDS)
 def test_demo_routes_and_their_keys_travel_together(_demo: Tree, kiosk_id: str) -> None:
     files = _composed(_demo, kiosk_id)
-    routes = tomllib.loads(files["settings.toml"].decode())["delivery"]["routes"]
+    routes = tomllib.loads(files["settings.toml"].decode())["transfer"]["routes"]
     assert sorted(routes) == list(REGIONS)
     for region, route in routes.items():
         assert route["transport"] == "directory"

@@ -165,7 +165,7 @@ TOML_CASES: dict[str, tuple[Callable[[Path], str], str]] = {  # (text, what the 
     "cut-before-devices": (lambda tmp: _demo(tmp).split("[devices]")[0], "[devices]"),
     "cut-before-printer": (lambda tmp: _demo(tmp).split("[devices.receipt_printer]")[0],
                            "[devices.receipt_printer]"),
-    "cut-before-delivery": (lambda tmp: _demo(tmp).split("[delivery]")[0], "[delivery]"),
+    "cut-before-transfer": (lambda tmp: _demo(tmp).split("[transfer]")[0], "[transfer]"),
     "cut-before-paths": (lambda tmp: _demo(tmp).split("[paths]")[0], "[paths]"),
     "gbk": (lambda tmp: _demo(tmp), "UTF-8"),    # written as GBK below
     # accepted with exit 0 before the device registry typed every backend's options
@@ -205,7 +205,7 @@ def test_a_regions_private_key_as_route_key_is_refused(
     text = text.replace(private.replace(".key", ".pub"), private)
     path = write_text(tmp_path / "settings.toml", text)
     out = refused(["config", "validate", str(path)], capsys)
-    assert "private key" in out and "私钥" in out and "delivery.routes.110101.key" in out
+    assert "private key" in out and "私钥" in out and "transfer.routes.110101.key" in out
 
 
 def test_route_key_of_the_wrong_kind_is_refused_in_both_languages(

@@ -13,10 +13,10 @@ from drivers.barcode import UnreadableImage
 from drivers.camera import NoPageFound
 from drivers.camera.files import MIN_SIDE, load_rgb, rectify_file
 from drivers.fileio import FileRefused, read_bounded, write_file
-from kiosk.delivery.keys import KeyFileError, recipient
 from kiosk.errors import ConfigError
 from kiosk.safe_yaml import MAX_DEPTH, MAX_NODES, YamlRefused, parse_yaml
 from kiosk.settings import load_settings
+from kiosk.transfer.keys import KeyFileError, recipient
 
 # --- drivers.fileio ----------------------------------------------------------------------------
 

@@ -29,8 +29,8 @@ from hostile_rig import (
 from zipcraft import Member, bomb, raw_zip
 
 from intake.opening import open_package
-from kiosk.delivery.envelope import MAGIC, RECORD_SIZE
 from kiosk.errors import BilingualError
+from kiosk.transfer.envelope import MAGIC, RECORD_SIZE
 
 
 @pytest.fixture

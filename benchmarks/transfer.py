@@ -1,6 +1,6 @@
 """Delivery: sealing and uploading packages, JSON out, each against a baseline in the same run.
 
-    .venv/bin/python benchmarks/delivery.py [--out FILE.json] [--repeat N]
+    .venv/bin/python benchmarks/transfer.py [--out FILE.json] [--repeat N]
 
 - upload: a 32 MiB sealed file to the reference tus server (@tus/server + file store) on
   loopback with the kiosk's tus client (1 MiB chunks), vs one plain HTTP PUT of the same
@@ -40,15 +40,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.timing import timed_ms  # noqa: E402
-from kiosk.delivery.commit import seal_into_outbox  # noqa: E402
-from kiosk.delivery.envelope import Recipient, Signer  # noqa: E402
-from kiosk.delivery.keys import generate  # noqa: E402
-from kiosk.delivery.outbox import Outbox, PackageMeta  # noqa: E402
-from kiosk.delivery.suites import SUITE_NAMES, Role, suite  # noqa: E402
-from kiosk.delivery.tus import TusClient, TusOptions  # noqa: E402
 from kiosk.documents.render import images_to_pdf  # noqa: E402
 from kiosk.manifest import Header, Seal  # noqa: E402
 from kiosk.package import MaterialFile, write_package  # noqa: E402
+from kiosk.transfer.commit import seal_into_outbox  # noqa: E402
+from kiosk.transfer.envelope import Recipient, Signer  # noqa: E402
+from kiosk.transfer.keys import generate  # noqa: E402
+from kiosk.transfer.outbox import Outbox, PackageMeta  # noqa: E402
+from kiosk.transfer.suites import SUITE_NAMES, Role, suite  # noqa: E402
+from kiosk.transfer.tus import TusClient, TusOptions  # noqa: E402
 from rigs.chaos import ChaosProxy  # noqa: E402
 from rigs.tus_rig import TusServer  # noqa: E402
 

@@ -1,7 +1,7 @@
 """``kiosk demo --headless …`` that kills itself (SIGKILL) while the receipt's PDF renders:
 after the case number is taken, before the package is committed — the ~1.5 s in which a
 power cut or a crash once left a number with no trace. Run as a script by
-tests/delivery/test_after_a_kill.py (not collected by pytest).
+tests/transfer/test_after_a_kill.py (not collected by pytest).
 
     kill_in_render.py demo --headless --matter GA-HJZM-001 --out DIR
 """

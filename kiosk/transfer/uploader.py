@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import httpx
 
-from kiosk.delivery.outbox import Outbox, OutboxEntry
-from kiosk.delivery.routing import Routing
-from kiosk.delivery.tus import TusError, backoff
 from kiosk.errors import BilingualError
+from kiosk.transfer.outbox import Outbox, OutboxEntry
+from kiosk.transfer.routing import Routing
+from kiosk.transfer.tus import TusError, backoff
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.delivery.tus import Stats, TusClient, TusOptions
 from kiosk.fsutil import copy_atomic, sha256_file
+from kiosk.transfer.tus import Stats, TusClient, TusOptions
 
 Progress = Callable[[str, int], None]      # (upload URL, offset): persisted by the outbox
 

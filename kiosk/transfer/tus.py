@@ -141,7 +141,7 @@ class TusClient:
     def region_has(self, path: Path, metadata: dict[str, str]) -> bool:
         """Whether the region already holds this package for this receiver, whole and
         byte-identical: ``HEAD <endpoint>/delivered/<package_id>.<receiver>`` (the reference
-        server's lookup over its dedup, docs/delivery.md). A server without the lookup
+        server's lookup over its dedup, docs/transfer.md). A server without the lookup
         answers 404, as for any unknown upload: False, and the upload starts as before."""
         key = f"{metadata.get('package_id', '')}.{metadata.get('receiver', '')}"
         if not _DELIVERED_KEY.fullmatch(key):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import IO, TypeVar
 
-from kiosk.delivery.envelope import Recipient, SealWriter, Signer
-from kiosk.delivery.outbox import Outbox, PackageMeta
+from kiosk.transfer.envelope import Recipient, SealWriter, Signer
+from kiosk.transfer.outbox import Outbox, PackageMeta
 
 T = TypeVar("T")
 

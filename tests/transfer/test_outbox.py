@@ -14,13 +14,13 @@ from typing import IO, Any
 import pytest
 
 from intake.opening import open_package
-from kiosk.delivery.commit import seal_into_outbox
-from kiosk.delivery.envelope import Recipient
-from kiosk.delivery.outbox import Outbox, OutboxEntry, PackageMeta, State
-from kiosk.delivery.routing import Routing
-from kiosk.delivery.uploader import Pacing, Sender, Uploader
 from kiosk.package import write_package
-from kiosk.settings import Delivery, Route
+from kiosk.settings import Route, Transfer
+from kiosk.transfer.commit import seal_into_outbox
+from kiosk.transfer.envelope import Recipient
+from kiosk.transfer.outbox import Outbox, OutboxEntry, PackageMeta, State
+from kiosk.transfer.routing import Routing
+from kiosk.transfer.uploader import Pacing, Sender, Uploader
 
 SUITE = "x25519-chacha20"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -229,7 +229,7 @@ def test_no_personal_data_in_any_outbox_file(outbox: Outbox, keys: Any, make_pac
 
 class _Run:
     def __init__(self, data: Path, keys: Any, regions: tuple[str, ...] = ("500103",)) -> None:
-        delivery = Delivery(suite=SUITE, retry_min_s=60, retry_max_s=600, routes={
+        delivery = Transfer(suite=SUITE, retry_min_s=60, retry_max_s=600, routes={
             r: Route(transport="directory", key=keys.region_pub) for r in regions})
         self.outbox = Outbox(data / "outbox")
         self.routing = Routing(delivery, data)

@@ -1,5 +1,5 @@
 """kill -9 at random points, at least 200 times, while packages are committed and uploaded
-(tests/delivery/crash_worker.py on the real outbox, sealing, tus client and tus server).
+(tests/transfer/crash_worker.py on the real outbox, sealing, tus client and tus server).
 
 Afterwards: every package whose receipt was printed is at the server exactly once and
 byte-identical; none is there without a receipt; every committed package got its receipt
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.delivery.envelope import open_sealed, read_header
-from kiosk.delivery.keys import DeviceKeys, load
+from kiosk.transfer.envelope import open_sealed, read_header
+from kiosk.transfer.keys import DeviceKeys, load
 from rigs.tus_rig import TusServer, node_available
 
 WORKER = Path(__file__).with_name("crash_worker.py")

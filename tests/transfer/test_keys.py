@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.delivery.keys import (
+from kiosk.transfer.keys import (
     FORMAT,
     DeviceKeys,
     KeyFileError,
@@ -20,7 +20,7 @@ from kiosk.delivery.keys import (
     write_private,
     write_public,
 )
-from kiosk.delivery.suites import SUITE_NAMES, Role
+from kiosk.transfer.suites import SUITE_NAMES, Role
 
 KIOSK_ID = "510802-0001"
 
@@ -175,7 +175,7 @@ def test_malformed_public_key_is_refused_when_routed(suite_name: str, tmp_path: 
 
 def test_sm2_signatures_out_of_range_are_refused_not_crashed() -> None:
     """r or s of 0 or ≥ n: a forged signature must fail as one, not crash gmssl's maths."""
-    from kiosk.delivery.suites import _N, CryptoError, suite
+    from kiosk.transfer.suites import _N, CryptoError, suite
     national = suite("sm2-sm4")
     private, public = national.new_keypair(Role.SIGN)
     good = national.sign(private, b"m")

@@ -20,12 +20,12 @@ import pytest
 from intake.cli import main as region_main
 from kiosk.bootstrap import build_kiosk
 from kiosk.cli import main
-from kiosk.delivery.keys import DeviceKeys, load
-from kiosk.delivery.suites import SUITE_NAMES, Role
 from kiosk.errors import ConfigError
 from kiosk.lifecycle import Reason
 from kiosk.service import KioskService
 from kiosk.settings import load_settings
+from kiosk.transfer.keys import DeviceKeys, load
+from kiosk.transfer.suites import SUITE_NAMES, Role
 
 ROOT = Path(__file__).resolve().parents[2]
 REGIONS = ROOT / "assets" / "demo" / "regions"
@@ -48,7 +48,7 @@ def _settings(folder: Path, data_dir: Path, *, drop_route: str = "",
         assert old in text, old
         text = text.replace(old, new)
     if drop_route:
-        route = re.compile(rf'\[delivery\.routes\.{drop_route}\]\ntransport = "directory"\n'
+        route = re.compile(rf'\[transfer\.routes\.{drop_route}\]\ntransport = "directory"\n'
                            r'key = "[^"]*"\n')
         text, dropped = route.subn("", text)
         assert dropped == 1
@@ -118,7 +118,7 @@ def test_keys_show_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         key = device.key(name)
         line = next(line for line in shown.splitlines() if name in line)
         assert key.key_id in line and key.public.hex() in line
-        assert line.startswith("*") == (name == "x25519-chacha20")     # delivery.suite
+        assert line.startswith("*") == (name == "x25519-chacha20")     # transfer.suite
     for suite_args, name in (([], "x25519-chacha20"), (["--suite", "sm2-sm4"], "sm2-sm4")):
         export = tmp_path / f"kiosk-{name}.pub"
         assert main(["keys", "export", "--settings", str(settings), "--out", str(export),
@@ -246,7 +246,7 @@ class _Noon(datetime):
 
 def test_matter_without_a_route_is_unavailable(tmp_path: Path) -> None:
     settings = load_settings(_settings(tmp_path, tmp_path / "data", drop_route="500103"))
-    assert "500103" not in settings.delivery.routes
+    assert "500103" not in settings.transfer.routes
     kiosk = build_kiosk(settings)
     try:
         kiosk.open(_Noon.now())
@@ -257,7 +257,7 @@ def test_matter_without_a_route_is_unavailable(tmp_path: Path) -> None:
     assert not blocked.available and blocked.reason is Reason.NO_ROUTE
     assert blocked.zh and blocked.en
     routed = [m for m in kiosk.catalogue.matters if m.kiosk_can_take
-              and all(r.code in settings.delivery.routes for r in m.handling_regions)]
+              and all(r.code in settings.transfer.routes for r in m.handling_regions)]
     assert routed and all(availability[m.code].available for m in routed)
 
 
@@ -267,10 +267,10 @@ def test_route_key_of_the_wrong_suite_stops_start_up(
     with pytest.raises(ConfigError) as info:
         build_kiosk(load_settings(path))
     problems = "\n".join(info.value.problems)
-    assert "delivery.routes.500103.key" in problems and "sm2-sm4" in problems
+    assert "transfer.routes.500103.key" in problems and "sm2-sm4" in problems
     assert len(info.value.problems) == 1 and info.value.zh and info.value.en
     assert main(["outbox", "status", "--settings", str(path)]) == 2
-    assert "delivery.routes.500103.key" in capsys.readouterr().err
+    assert "transfer.routes.500103.key" in capsys.readouterr().err
 
 
 def test_config_validate_checks_the_route_keys(tmp_path: Path,
@@ -284,7 +284,7 @@ def test_config_validate_checks_the_route_keys(tmp_path: Path,
     path = tmp_path / "wrong.toml"
     path.write_text(wrong, encoding="utf-8")
     assert main(["config", "validate", str(path)]) == 2
-    assert "delivery.routes.500103.key" in capsys.readouterr().err
+    assert "transfer.routes.500103.key" in capsys.readouterr().err
 
 
 # --- start-up after a crash between commit and receipt --------------------------------------

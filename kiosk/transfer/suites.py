@@ -1,7 +1,7 @@
 """Crypto suites behind one interface: wrap a fresh data key to the handling region's public
 key, seal records with an AEAD, hash, and sign with the kiosk's device key.
 
-Two suites (the setting ``delivery.suite``):
+Two suites (the setting ``transfer.suite``):
 
 - ``x25519-chacha20`` — X25519 + HKDF-SHA256 → ChaCha20-Poly1305, Ed25519 signatures, SHA-256.
 - ``sm2-sm4`` — the national suite a 密评 assessment asks for: SM2 key wrap and SM2 signatures

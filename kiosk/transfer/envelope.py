@@ -20,7 +20,8 @@ import struct
 from dataclasses import asdict, dataclass
 from typing import BinaryIO
 
-from kiosk.delivery.suites import (
+from kiosk.errors import KioskError
+from kiosk.transfer.suites import (
     SIGNATURE_SIZE,
     SUITE_NAMES,
     TAG_SIZE,
@@ -30,7 +31,6 @@ from kiosk.delivery.suites import (
     key_id,
     suite,
 )
-from kiosk.errors import KioskError
 from kiosk.untrusted import Untrusted, loads
 
 MAGIC = b"TBKSEAL1"

@@ -30,9 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from intake.opening import open_package
-from kiosk.delivery.keys import Registry
 from kiosk.errors import BilingualError
 from kiosk.package import SCHEMA_PATH
+from kiosk.transfer.keys import Registry
 
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from kiosk.delivery.outbox import Outbox, PackageMeta, State
-from kiosk.delivery.routing import Routing
-from kiosk.delivery.tus import TusClient, TusError, TusOptions
-from kiosk.delivery.uploader import Pacing, Sender, Uploader
-from kiosk.settings import Delivery, Route
+from kiosk.settings import Route, Transfer
+from kiosk.transfer.outbox import Outbox, PackageMeta, State
+from kiosk.transfer.routing import Routing
+from kiosk.transfer.tus import TusClient, TusError, TusOptions
+from kiosk.transfer.uploader import Pacing, Sender, Uploader
 from rigs.chaos import ChaosProxy
 from rigs.tus_rig import TusServer, node_available
 
@@ -198,7 +198,7 @@ def test_the_uploader_asks_the_region_before_starting_a_refused_upload_again(
     keys = make_keys("x25519-chacha20")
     route = Route(transport="tus", endpoint=proxy.url("/files"), key=keys.region_pub)
     outbox = Outbox(tmp_path / "outbox")
-    routing = Routing(Delivery(routes={"500103": route}, chunk_kib=256), tmp_path)
+    routing = Routing(Transfer(routes={"500103": route}, chunk_kib=256), tmp_path)
     uploader = Uploader(outbox, routing, Sender("510802-0001", "11510802X"),
                         Pacing(0.001, 0.002, timedelta(days=1)), on_overdue=lambda e: None)
     meta = PackageMeta(_meta()["package_id"], "510802-0001-261121-0001-5", "GA-HJZM-001",

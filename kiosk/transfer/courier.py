@@ -1,4 +1,5 @@
-"""The delivery side of one kiosk, wired once: device keys, outbox, routing, uploader."""
+"""The transfer side of one kiosk (packages to the handling region), wired once: device
+keys, outbox, routing, uploader."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO, TypeVar
 
-from kiosk.delivery.commit import seal_into_outbox
-from kiosk.delivery.envelope import Signer
-from kiosk.delivery.keys import DeviceKeys
-from kiosk.delivery.outbox import Outbox, OutboxEntry, PackageMeta
-from kiosk.delivery.routing import Routing
-from kiosk.delivery.uploader import Pacing, Sender, Uploader
 from kiosk.settings import Settings
+from kiosk.transfer.commit import seal_into_outbox
+from kiosk.transfer.envelope import Signer
+from kiosk.transfer.keys import DeviceKeys
+from kiosk.transfer.outbox import Outbox, OutboxEntry, PackageMeta
+from kiosk.transfer.routing import Routing
+from kiosk.transfer.uploader import Pacing, Sender, Uploader
 
 T = TypeVar("T")
 
@@ -31,7 +32,7 @@ class Courier:
               recover: bool = True, settings_path: str = "settings") -> Courier:
         """``recover``: clear what a crash half-wrote — only the kiosk itself at start-up,
         never a tool running beside it (it would delete a spool file being written)."""
-        data, d = settings.paths.data_dir, settings.delivery
+        data, d = settings.paths.data_dir, settings.transfer
         routing = Routing(d, data, settings_path)   # first: a bad route key opens nothing
         keys = DeviceKeys(data / "keys", settings.kiosk.id)
         keys.key(d.suite)            # first start: the device key exists from now on
@@ -45,7 +46,7 @@ class Courier:
 
     @property
     def suite(self) -> str:
-        return self.settings.delivery.suite
+        return self.settings.transfer.suite
 
     def signer(self) -> Signer:
         return self.keys.signer(self.suite)

@@ -17,9 +17,9 @@ import jsonschema
 import pytest
 
 from intake.opening import open_package
-from kiosk.delivery.envelope import MAGIC, Recipient, SealError, SealWriter, Signer
-from kiosk.delivery.keys import KeyFileError, Registry
 from kiosk.package import SCHEMA_PATH
+from kiosk.transfer.envelope import MAGIC, Recipient, SealError, SealWriter, Signer
+from kiosk.transfer.keys import KeyFileError, Registry
 
 SUITES = ("x25519-chacha20", "sm2-sm4")
 OTHER = dict(zip(SUITES, reversed(SUITES), strict=True))

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from drivers.fileio import FileRefused, read_bounded, shown, write_file
-from kiosk.delivery.envelope import Recipient, Signer
-from kiosk.delivery.suites import SUITE_NAMES, CryptoError, Role, key_id, suite
 from kiosk.errors import KioskError
 from kiosk.fsutil import fsync_dir
+from kiosk.transfer.envelope import Recipient, Signer
+from kiosk.transfer.suites import SUITE_NAMES, CryptoError, Role, key_id, suite
 
 FORMAT = "tongban-kiosk key v1"
 MAX_KEY_BYTES = 64 << 10   # a key record is about 400 bytes
@@ -193,8 +193,8 @@ def recipient(path: Path, region: str, suite_name: str) -> Recipient:
                        "this is the region's private key: route to its public key (the .pub "
                        "file) and keep the private key at the region")
     if key.suite != suite_name:
-        raise _bad_key(path, f"密码套件为 {key.suite}，而 delivery.suite 为 {suite_name}",
-                       f"suite {key.suite}, but delivery.suite is {suite_name}")
+        raise _bad_key(path, f"密码套件为 {key.suite}，而 transfer.suite 为 {suite_name}",
+                       f"suite {key.suite}, but transfer.suite is {suite_name}")
     if key.owner != region:
         raise _bad_key(path, f"这是办理地 {key.owner} 的密钥，却配置给 {region}",
                        f"key of region {key.owner}, routed as {region}")

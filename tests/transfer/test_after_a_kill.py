@@ -1,6 +1,6 @@
 """A kiosk killed between taking a case number and committing the package (issue 19): a real
 ``kiosk demo --headless`` process dies by SIGKILL while the receipt's PDF renders
-(tests/delivery/kill_in_render.py); then a kiosk starts on its data directory.
+(tests/transfer/kill_in_render.py); then a kiosk starts on its data directory.
 
 The number has its ledger row (受理中, and 受理中断 with the time after the restart), the
 session's sealed page folder is removed at start-up, and the data directory and its files are

@@ -6,26 +6,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.delivery.envelope import Recipient
-from kiosk.delivery.keys import KeyFileError, recipient
-from kiosk.delivery.transports import DirectoryTransport, Transport, TusTransport
-from kiosk.delivery.tus import TusOptions
 from kiosk.errors import ConfigError
-from kiosk.settings import Delivery
+from kiosk.settings import Transfer
+from kiosk.transfer.envelope import Recipient
+from kiosk.transfer.keys import KeyFileError, recipient
+from kiosk.transfer.transports import DirectoryTransport, Transport, TusTransport
+from kiosk.transfer.tus import TusOptions
 
 
 class Routing:
-    def __init__(self, delivery: Delivery, data_dir: Path, settings_path: str = "settings"
+    def __init__(self, transfer: Transfer, data_dir: Path, settings_path: str = "settings"
                  ) -> None:
-        self._delivery = delivery
+        self._transfer = transfer
         self._data_dir = data_dir
         self._transports: dict[str, Transport] = {}
         problems, recipients = [], {}
-        for region, route in delivery.routes.items():
+        for region, route in transfer.routes.items():
             try:
-                recipients[region] = recipient(route.key, region, delivery.suite)
+                recipients[region] = recipient(route.key, region, transfer.suite)
             except KeyFileError as exc:
-                problems.append(f"delivery.routes.{region}.key: {exc.zh} / {exc.en}")
+                problems.append(f"transfer.routes.{region}.key: {exc.zh} / {exc.en}")
         if problems:
             raise ConfigError(settings_path, problems)
         self._recipients: dict[str, Recipient] = recipients
@@ -50,7 +50,7 @@ class Routing:
             transport.close()
 
     def _make(self, region: str) -> Transport:
-        d, route = self._delivery, self._delivery.routes[region]
+        d, route = self._transfer, self._transfer.routes[region]
         if route.transport == "directory":
             return DirectoryTransport(self._data_dir / d.directory)
         options = TusOptions(chunk_size=d.chunk_kib * 1024, connect_timeout_s=d.connect_timeout_s,

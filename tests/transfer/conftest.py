@@ -20,12 +20,12 @@ import pytest
 from PIL import Image, ImageDraw
 
 from kiosk.caseno import case_number
-from kiosk.delivery.envelope import Recipient, SealWriter, Signer
-from kiosk.delivery.keys import KeyFile, Registry, generate, write_private, write_public
-from kiosk.delivery.suites import SUITE_NAMES, Role, suite
 from kiosk.documents.render import images_to_pdf
 from kiosk.manifest import Header, Seal
 from kiosk.package import MaterialFile, build_package
+from kiosk.transfer.envelope import Recipient, SealWriter, Signer
+from kiosk.transfer.keys import KeyFile, Registry, generate, write_private, write_public
+from kiosk.transfer.suites import SUITE_NAMES, Role, suite
 
 KIOSK_ID = "510802-0001"
 REGION = "500103"

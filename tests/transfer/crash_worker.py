@@ -23,16 +23,16 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk.delivery.commit import seal_into_outbox
-from kiosk.delivery.keys import DeviceKeys, generate, write_private, write_public
-from kiosk.delivery.outbox import Outbox, PackageMeta, State
-from kiosk.delivery.routing import Routing
-from kiosk.delivery.suites import Role
-from kiosk.delivery.uploader import Pacing, Sender, Uploader
 from kiosk.documents.model import LedgerRow
 from kiosk.ledger import OPEN_STATE, Ledger
 from kiosk.recovery import COMMITTED_STATE, close_interrupted_cases
-from kiosk.settings import Delivery, Route
+from kiosk.settings import Route, Transfer
+from kiosk.transfer.commit import seal_into_outbox
+from kiosk.transfer.keys import DeviceKeys, generate, write_private, write_public
+from kiosk.transfer.outbox import Outbox, PackageMeta, State
+from kiosk.transfer.routing import Routing
+from kiosk.transfer.suites import Role
+from kiosk.transfer.uploader import Pacing, Sender, Uploader
 
 SUITE = "x25519-chacha20"
 REGIONS = ("500103", "510107")
@@ -79,7 +79,7 @@ def main(root: Path, url: str, drain: bool) -> int:
         outbox.receipt_printed(entry.package_id)
     routes = {r: Route(transport="tus", endpoint=url, key=k)
               for r, k in region_keys(root).items()}
-    delivery = Delivery(suite=SUITE, routes=routes, chunk_kib=64, connect_timeout_s=2,
+    delivery = Transfer(suite=SUITE, routes=routes, chunk_kib=64, connect_timeout_s=2,
                         read_timeout_s=5, retry_min_s=0.05, retry_max_s=0.5)
     routing = Routing(delivery, root)
     signer = DeviceKeys(root / "keys", KIOSK).signer(SUITE)   # before any kill, as above

@@ -24,8 +24,8 @@ from typing import Any
 
 from zipcraft import Member, raw_zip
 
-from kiosk.delivery.envelope import _SIGNED, MAGIC, RECORD_SIZE, _nonce
-from kiosk.delivery.suites import suite
+from kiosk.transfer.envelope import _SIGNED, MAGIC, RECORD_SIZE, _nonce
+from kiosk.transfer.suites import suite
 
 SUITE = "x25519-chacha20"
 KIOSK_ID, REGION = "510802-0001", "500103"
