@@ -42,6 +42,7 @@ from PIL import Image
 from drivers.camera import Flaw
 from drivers.camera.emulated import _read_index, render_generic_page
 from drivers.camera.scene import _corners
+from kiosk.paths import ASSETS
 
 Image8 = npt.NDArray[np.uint8]
 Quad = npt.NDArray[np.float32]
@@ -49,7 +50,6 @@ Float = npt.NDArray[Any]       # float32 images and points (OpenCV's stubs type 
 Mask = npt.NDArray[Any]        # uint8 coverage, 255 = fully covered
 Point = Float | Sequence[float]
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
 PAGES_DIR = ASSETS / "demo" / "pages"
 FONT_PATH = ASSETS / "fonts" / "NotoSansSC-Regular.otf"   # as kiosk/bootstrap.py's FONT
 # Generic pages (render_generic_page) beside the sample pages: (title, page number).

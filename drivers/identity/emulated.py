@@ -136,7 +136,8 @@ class EmulatedIdentityReader:
         self._card: Identity | None = None
         self._open = False
         self._reporter = StatusReporter(name)
-        self._faults = Faults(name, names_of(IdentityFault), self._reporter)
+        # no fault events: a reader module reports a fault through its status, as a real one does
+        self._faults = Faults(name, names_of(IdentityFault))
 
     # --- IdentityReader -------------------------------------------------------------------
     def open(self, sink: EventSink | None = None) -> None:

@@ -40,7 +40,8 @@ class EmulatedPrinter:
         self._paper = PaperLevel.FULL
         self._open = False
         self._reporter = StatusReporter(name)
-        self._faults = Faults(name, names_of(PrinterFault), self._reporter)
+        # no fault events: a printer reports a fault through its status (DLE EOT), as a real one
+        self._faults = Faults(name, names_of(PrinterFault))
         self._refresh_status()
 
     # --- ReceiptPrinter -------------------------------------------------------------------

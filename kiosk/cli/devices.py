@@ -144,64 +144,70 @@ def _emulate(args: argparse.Namespace) -> int:
     return 0
 
 
+EMRTD = "drivers.identity.emrtd.emulator"
+
+
+class _ChipSlot:
+    """vpcd's reader with at most one emulated chip on it; faults outlive a chip (a "fault X"
+    may come before "present")."""
+
+    def __init__(self, port: int, make_files: Callable[[Any], Any]) -> None:
+        self.port, self._make_files = port, make_files
+        self._link: Any = None            # the VpcdCard of the chip on the reader, if any
+        self._faults: set[str] = set()
+
+    def present(self, identity: Any) -> None:
+        self.remove()
+        card = load_named(f"{EMRTD}:EmrtdCard")(self._make_files(identity))
+        for fault in self._faults:
+            card.inject(fault)
+        self._link = load_named(f"{EMRTD}:VpcdCard")(card, port=self.port)
+        self._link.present()
+
+    def remove(self) -> None:
+        if self._link is not None:
+            self._link.remove()
+            self._link = None
+
+    def inject(self, fault: str) -> None:
+        if fault not in get_args(load_named(f"{EMRTD}:EmrtdFault")):
+            raise ValueError(f"unknown eMRTD fault {fault!r}")
+        self._faults.add(fault)
+        if self._link is not None:
+            self._link.card.inject(fault)
+
+    def clear(self) -> None:
+        self._faults.clear()
+        if self._link is not None:
+            self._link.card.clear_faults()
+
+
 def _emulate_emrtd(args: argparse.Namespace) -> int:
     """An eMRTD chip in vpcd's reader. Cards are built from the identities file (a key's
     document number, birth and expiry make its BAC key); --present places one at start."""
-    emulator = "drivers.identity.emrtd.emulator"
     identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
     face = read_bounded(args.face, MAX_FACE_BYTES)
     fmt = "jp2" if args.face.suffix.lower() in (".jp2", ".j2k") else "jpeg"
     signer = load_named("drivers.identity.emrtd.issuer:demo")(args.issuer).document_signer
     rig = load_named("drivers.identity.emrtd.rig:PcscRig")().start() if args.rig else None
-    port = rig.port if rig else args.vpcd_port
-    link: Any = None                   # the VpcdCard of the chip on the reader, if any
-    faults: set[str] = set()           # kept across chips: "fault X" may come before "present"
-
-    def present(identity: Any) -> None:
-        nonlocal link
-        remove()
-        files = load_named(f"{emulator}:files_for")(identity, face, fmt, args.max_response,
-                                                    args.card, signer)
-        card = load_named(f"{emulator}:EmrtdCard")(files)
-        for fault in faults:
-            card.inject(fault)
-        link = load_named(f"{emulator}:VpcdCard")(card, port=port)
-        link.present()
-
-    def remove() -> None:
-        nonlocal link
-        if link is not None:
-            link.remove()
-            link = None
-
-    def inject(fault: str) -> None:
-        if fault not in get_args(load_named(f"{emulator}:EmrtdFault")):
-            raise ValueError(f"unknown eMRTD fault {fault!r}")
-        faults.add(fault)
-        if link is not None:
-            link.card.inject(fault)
-
-    def clear() -> None:
-        faults.clear()
-        if link is not None:
-            link.card.clear_faults()
-
+    slot = _ChipSlot(rig.port if rig else args.vpcd_port, lambda identity: load_named(
+        f"{EMRTD}:files_for")(identity, face, fmt, args.max_response, args.card, signer))
     try:
         for fault in args.fault:
-            inject(fault)
+            slot.inject(fault)
         if args.present:
-            present(_card(identities, args.present))
-        print(f"eMRTD chip for vpcd on 127.0.0.1:{port}"
+            slot.present(_card(identities, args.present))
+        print(f"eMRTD chip for vpcd on 127.0.0.1:{slot.port}"
               + (f" (private pcscd, reader {rig.reader_names[0]!r})" if rig else ""), flush=True)
-        _script(present, remove, inject, clear, identities)
+        _script(slot.present, slot.remove, slot.inject, slot.clear, identities)
     except ValueError as err:
         print(f"usage: {err}", file=sys.stderr)
         return 2
     except (OSError, DeviceError) as err:
-        print(f"cannot reach vpcd on port {port}: {err}", file=sys.stderr)
+        print(f"cannot reach vpcd on port {slot.port}: {err}", file=sys.stderr)
         return 1
     finally:
-        remove()
+        slot.remove()
         if rig is not None:
             rig.stop()
     return 0

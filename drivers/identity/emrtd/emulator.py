@@ -24,10 +24,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Literal, get_args
+from typing import Literal
 
 from PIL import Image
 
+from drivers.faults import Faults, names_of
 from drivers.identity import Identity, MrzKey
 from drivers.identity.emrtd import apdu, atr, bac, issuer, lds, mrz, tlv
 from drivers.identity.emrtd.apdu import Command
@@ -114,7 +115,7 @@ class EmrtdCard:
 
     def __init__(self, chip: ChipFiles) -> None:
         self.chip = chip
-        self.faults: set[str] = set()
+        self.faults = Faults("eMRTD chip", names_of(EmrtdFault))
         self.apdus = 0
         self.reset()
 
@@ -135,9 +136,7 @@ class EmrtdCard:
         self._current: int | None = None
 
     def inject(self, fault: EmrtdFault) -> None:
-        if fault not in get_args(EmrtdFault):
-            raise ValueError(f"unknown eMRTD fault {fault!r}")
-        self.faults.add(fault)
+        self.faults.inject(fault)
 
     def clear_faults(self) -> None:
         self.faults.clear()
@@ -247,7 +246,7 @@ class EmrtdCard:
         content = self.chip.files[fid]
         if fid == Ef.DG2 and "tamper_dg2" in self.faults:
             return content[:-1] + bytes([content[-1] ^ 0x01])
-        bad_sod = self.faults & {"sod_bad_signature", "forged_signer"}
+        bad_sod = self.faults.active & {"sod_bad_signature", "forged_signer"}
         if fid == Ef.SOD and bad_sod:
             return self.chip.bad_sod(min(bad_sod))
         return content
@@ -323,8 +322,8 @@ class VpcdCard:
                 reply = self._answer(message)
                 if reply is not None:
                     sock.sendall(len(reply).to_bytes(2, "big") + reply)
-                if "pulled_mid_read" in self.card.faults and self._mid_dg2():
-                    self.card.faults.discard("pulled_mid_read")
+                if ("pulled_mid_read" in self.card.faults and self._mid_dg2()
+                        and self.card.faults.consume("pulled_mid_read")):
                     break
         except OSError:
             pass
