@@ -71,37 +71,84 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - text_width(text))
 
 
-def wrap(text: str, columns: int) -> list[str]:
+def wrap(text: str, columns: int, hanging: int = 0) -> list[str]:
     """Break ``text`` (already normalized) into lines of at most ``columns`` half-width
-    columns: hard breaks at '\\n', Latin words kept whole when they fit on a line, no line
-    starting with closing punctuation (the character before it moves down with it)."""
-    return [line for para in text.split("\n") for line in _wrap_paragraph(para, columns)]
+    columns (``columns - hanging`` for a paragraph's lines after its first, which the caller
+    indents): hard breaks at '\\n', Latin words kept whole when they fit on a line, no line
+    starting with closing punctuation (the character before it moves down with it), and no
+    paragraph ending in a line of one lone character (the one before it moves down too)."""
+    return [line for para in text.split("\n")
+            for line in _wrap_paragraph(para, columns, max(1, columns - hanging))]
 
 
-def _wrap_paragraph(paragraph: str, columns: int) -> list[str]:
-    lines: list[str] = []
-    current: list[str] = []
+def _wrap_paragraph(paragraph: str, first: int, rest: int) -> list[str]:
+    lines: list[list[list[str]]] = []    # lines of units of clusters
+    current: list[list[str]] = []
     used = 0
     for unit in _units(clusters(paragraph)):
+        limit = rest if lines else first
         width = sum(cluster_width(c) for c in unit)
-        if unit[0] == " " and current and used + width > columns:
-            lines.append("".join(current).rstrip(" "))     # a break eats the spaces
+        if unit[0] == " " and current and used + width > limit:
+            lines.append(current)                         # a break eats the spaces
             current, used = [], 0
             continue
         if unit[0] == " " and not current and lines:
             continue                                      # no leading space after a wrap
-        if used + width > columns and current:
-            lines.append("".join(current).rstrip(" "))
-            current, used = [], 0
+        if used + width > limit and current:
+            kept = _phrase_break(current, limit)
+            lines.append(current[:kept])
+            current = current[kept + 1:] if kept < len(current) else []
+            used = sum(cluster_width(c) for u in current for c in u)
+            if used + width > rest:
+                lines.append(current)
+                current, used = [], 0
+        if width <= (rest if lines else first):
+            current.append(unit)
+            used += width
+            continue
         for cluster in unit:                              # splits only a unit wider than a line
             w = cluster_width(cluster)
-            if used + w > columns and current:
-                lines.append("".join(current))
+            if used + w > (rest if lines else first) and current:
+                lines.append(current)
                 current, used = [], 0
-            current.append(cluster)
+            current.append([cluster])
             used += w
-    lines.append("".join(current).rstrip(" "))
-    return lines
+    lines.append(current)
+    _no_orphan(lines, rest)
+    return ["".join("".join(u) for u in line).rstrip(" ") for line in lines]
+
+
+def _phrase_break(units: list[list[str]], limit: int) -> int:
+    """Where a full line should end: at the last run of spaces between items ("□ 自取   ■
+    邮寄"), else at the last space between two Chinese phrases ("重庆市渝中区 重庆市…"), if
+    that leaves the line at least half full, so 邮寄 is not split into 邮 / 寄; otherwise at
+    its end. Spaces beside digits ("在 2 日内") are not phrase breaks."""
+    used = 0
+    runs, phrases = [], []
+    for i, unit in enumerate(units):
+        if unit[0] == " " and 0 < i < len(units) - 1 and 2 * used >= limit:
+            if len(unit) > 1:
+                runs.append(i)
+            elif units[i - 1][-1] >= "\x80" and units[i + 1][0] >= "\x80":
+                phrases.append(i)
+        used += sum(cluster_width(c) for c in unit)
+    return (runs or phrases or [len(units)])[-1]
+
+
+def _no_orphan(lines: list[list[list[str]]], rest: int) -> None:
+    """A last line of one character alone (胡同8 / 号) takes the unit before it down, when the
+    two fit and the line above keeps something."""
+    last = [u for u in lines[-1] if u[0] != " "]
+    if len(lines) < 2 or len(last) != 1 or len(last[0]) != 1:
+        return
+    above = lines[-2]
+    while above and above[-1][0] == " ":
+        above.pop()
+    if len(above) < 2:
+        return
+    moved = above[-1]
+    if sum(cluster_width(c) for c in [*moved, *last[0]]) <= rest:
+        lines[-1] = [above.pop(), *last]
 
 
 def _units(items: list[str]) -> Iterator[list[str]]:
