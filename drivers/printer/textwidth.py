@@ -89,7 +89,7 @@ def _wrap_paragraph(paragraph: str, first: int, rest: int) -> list[str]:
         limit = rest if lines else first
         width = sum(cluster_width(c) for c in unit)
         if unit[0] == " " and current and used + width > limit:
-            lines.append(current)                         # a break eats the spaces
+            lines.append([*current, unit])     # a break eats the spaces (kept for _no_orphan)
             current, used = [], 0
             continue
         if unit[0] == " " and not current and lines:
@@ -142,13 +142,15 @@ def _no_orphan(lines: list[list[list[str]]], rest: int) -> None:
     if len(lines) < 2 or len(last) != 1 or len(last[0]) != 1:
         return
     above = lines[-2]
+    gap: list[list[str]] = []          # the spaces between them go down too
     while above and above[-1][0] == " ":
-        above.pop()
+        gap.insert(0, above.pop())
     if len(above) < 2:
         return
-    moved = above[-1]
-    if sum(cluster_width(c) for c in [*moved, *last[0]]) <= rest:
-        lines[-1] = [above.pop(), *last]
+    down = [above[-1], *gap, *last]
+    if sum(cluster_width(c) for unit in down for c in unit) <= rest:
+        above.pop()
+        lines[-1] = down
 
 
 def _units(items: list[str]) -> Iterator[list[str]]:
