@@ -136,11 +136,12 @@ def _phrase_break(units: list[list[str]], limit: int) -> int:
 
 
 def _no_orphan(lines: list[list[list[str]]], rest: int) -> None:
-    """A last line of one character alone (胡同8 / 号) takes the unit before it down, when the
-    two fit and the line above keeps something."""
+    """A last line of one character alone (胡同8 / 号, 中 / 心。) takes the unit before it
+    down, when the two fit and the line above keeps something."""
     last = [u for u in lines[-1] if u[0] != " "]
-    if len(lines) < 2 or len(last) != 1 or len(last[0]) != 1:
-        return
+    if len(lines) < 2 or len(last) != 1 or len(
+            [c for c in last[0] if c[0] not in NO_LINE_START]) != 1:
+        return                         # "心。" is as lonely as "心"
     above = lines[-2]
     gap: list[list[str]] = []          # the spaces between them go down too
     while above and above[-1][0] == " ":

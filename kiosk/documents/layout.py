@@ -126,8 +126,11 @@ class Fonts:
 def _no_orphan(lines: list[str]) -> list[str]:
     """A paragraph does not end in one lone character (也不能代 / 收): the character before it
     (with any punctuation that must not start a line) moves down to keep it company."""
-    if len(lines) < 2 or len(_tokens(lines[-1].strip())) != 1 or len(lines[-1].strip()) != 1:
+    if len(lines) < 2:
         return lines
+    words = [t for t in _tokens(lines[-1].strip()) if t not in NO_LINE_START]
+    if len(words) != 1 or len(words[0].strip()) != 1:
+        return lines                   # "心。" is as lonely as "心"
     above = _tokens(lines[-2].rstrip())
     cut = len(above) - 1
     while cut > 0 and above[cut][0] in NO_LINE_START:
