@@ -13,6 +13,8 @@ from pathlib import Path
 
 from drivers.printer import PaperOut, PrintJob, ReceiptPrinter
 from drivers.printer.escpos_encode import encode
+from drivers.printer.escpos_parse import parse
+from drivers.printer.escpos_render import ReceiptRenderer
 from drivers.printer.program import PrinterProfile, Raster
 from kiosk.documents import Renderer
 from kiosk.documents.blocks import Block
@@ -30,15 +32,18 @@ class PrintService:
         self.pending: list[PrintJob] = []
         self.recent: deque[PrintJob] = deque(maxlen=keep_last)
         self._reprints = 0
+        self._paper: ReceiptRenderer | None = None    # made on the first job: it loads fonts
 
     def job(self, job_id: str, kind: str, blocks: list[Block]) -> PrintJob:
-        """The exact bytes for this printer, plus the raster preview of the same layout."""
+        """The exact bytes for this printer, plus the picture of what those bytes print (the
+        same lines, not a second layout: an emulated printer's image is the real paper)."""
         program = to_program(blocks)
         if self.logo:
             program = [Raster(self.logo), *program]
-        return PrintJob(job_id, kind,
-                        self._renderer.thermal_png(blocks, self.profile.dots_per_line),
-                        encode(program, self.profile, self._font))
+        escpos = encode(program, self.profile, self._font)
+        if self._paper is None:
+            self._paper = ReceiptRenderer(self._font, self.profile.dots_per_line)
+        return PrintJob(job_id, kind, self._paper.render(parse(escpos)), escpos)
 
     @property
     def _font(self) -> Path:

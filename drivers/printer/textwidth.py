@@ -21,6 +21,10 @@ NO_LINE_START = frozenset("，。、；：？！）》」』】〕〉”’…·
 # ... and may not end one (they open what follows).
 NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
 
+# Words of the receipt forms' own vocabulary that a line break must not cut in two: Chinese
+# breaks between any two characters, but "复 / 印件" or "份 / 数" reads as two words.
+WHOLE_WORDS = ("原件", "复印件", "份数", "页数", "序号", "邮寄", "自取", "信息")
+
 # Characters a printer would not print as we mean them: mapped before anything else.
 _REPLACE = {
     "\u00a5": "\uffe5",    # ¥ is not in GBK; the full-width yuan sign ￥ is
@@ -155,20 +159,35 @@ def _no_orphan(lines: list[list[list[str]]], rest: int) -> None:
 
 
 def _units(items: list[str]) -> Iterator[list[str]]:
-    """Unbreakable units: a Latin word, a run of spaces, or one other cluster — with the
-    closing punctuation after it and the opening punctuation before it glued on."""
+    """Unbreakable units: a Latin word, a run of spaces, one of WHOLE_WORDS, or one other
+    cluster — with the closing punctuation after it and the opening punctuation before it
+    glued on."""
     tokens = list(_tokens(items))
+    inside = _inside_whole_words(items)
     unit: list[str] = []
+    at = 0                                  # index of the token's first cluster
     for i, token in enumerate(tokens):
         previous = tokens[i - 1] if i else [" "]
         glued = (previous[0] != " " and token[0] != " "
-                 and (token[0][0] in NO_LINE_START or previous[-1][0] in NO_LINE_END))
+                 and (token[0][0] in NO_LINE_START or previous[-1][0] in NO_LINE_END
+                      or at in inside))
         if unit and not glued:
             yield unit
             unit = []
         unit = unit + token
+        at += len(token)
     if unit:
         yield unit
+
+
+def _inside_whole_words(items: list[str]) -> set[int]:
+    """Indices of clusters that continue one of WHOLE_WORDS (no break before them)."""
+    inside: set[int] = set()
+    for start in range(len(items) - 1):
+        for word in WHOLE_WORDS:
+            if items[start:start + len(word)] == list(word):
+                inside.update(range(start + 1, start + len(word)))
+    return inside
 
 
 def _tokens(items: list[str]) -> Iterator[list[str]]:

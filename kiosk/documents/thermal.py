@@ -10,12 +10,15 @@ with the name's later lines under the name, then an indented line of the other c
 
 from __future__ import annotations
 
+import re
+
 from drivers.printer.program import Code128, Cut, Feed, Op, QRCode, Text
 from drivers.printer.textwidth import text_width
 from kiosk.documents.blocks import Block, Cell, Codes, Grid, Meta, Paragraph, Spacer, Title
 
 SHORT_TITLE = 12   # characters that still fit a double-size line on 58 mm paper
 ITEM_INDENT = 3    # half-width columns before an unnumbered item's details
+NUMBERED = re.compile(r"^[一二三四五六七八九十]+、")
 PAIR_HANGING = 2   # half-width columns before a "标签：值" entry's later lines
 
 
@@ -30,7 +33,8 @@ def to_program(blocks: list[Block]) -> list[Op]:
         elif isinstance(block, Meta):
             ops += [Text(t) for t in (block.left, block.right) if t]
         elif isinstance(block, Paragraph):
-            ops.append(Text(block.text, bold=block.bold, align=block.align))
+            ops.append(Text(block.text, bold=block.bold, align=block.align,
+                            hanging=_numbered(block.text)))
         elif isinstance(block, Grid):
             ops += _grid(block)
         elif isinstance(block, Codes):
@@ -38,6 +42,12 @@ def to_program(blocks: list[Block]) -> list[Op]:
         elif isinstance(block, Spacer):
             ops.append(Feed(1))
     return [*ops, Feed(2), Cut()]
+
+
+def _numbered(text: str) -> int:
+    """Columns under a list item's text ("一、…", "十二、…"), so its number stands out."""
+    mark = NUMBERED.match(text)
+    return text_width(mark.group()) if mark else 0
 
 
 def _grid(grid: Grid) -> list[Op]:

@@ -32,7 +32,8 @@ FONT = ROOT / "assets" / "fonts" / "NotoSansSC-Regular.otf"
 CATALOGUE = load_catalogue(ROOT / "config" / "catalogue.yaml")
 WIDTHS = {58: 384, 80: 576}
 # words a reader takes in whole: a break inside one makes them two words
-WORDS = ("序号", "份数", "页数", "材料名称", "原件或复印件", "原件和复印件", "8号", "邮寄")
+WORDS = ("序号", "份数", "页数", "材料名称", "原件或复印件", "原件和复印件", "复印件", "8号",
+         "邮寄")
 MATERIALS = (MaterialLine("居民身份证", 1, 2, "原件和复印件"),
              MaterialLine("基本养老保险关系转移接续申请表", 1, 1, "原件"),
              MaterialLine("基本养老保险参保缴费凭证", 1, 0, "原件", "容缺，承诺后补"))
@@ -165,6 +166,19 @@ def test_region_is_named_once_on_the_receipt(tmp_path: Path,
     assert _paper_faults(lines, 48) == []
 
 
+def test_correction_notice_items_read_whole(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--headless", "--out", str(tmp_path), "--matter", "YB-YDJY-011",
+                 "--scenario", "missing"]) == 0
+    lines = (tmp_path / "paper" / "job-0001.txt").read_text(encoding="utf-8").splitlines()
+    assert _paper_faults(lines, 48) == []
+    items = [i for i, line in enumerate(lines) if line[:2] in ("一、", "二、", "三、")]
+    assert len(items) == 3
+    for i in items:                  # an item's later lines sit under its text, not its number
+        more = itertools.takewhile(lambda line: line.startswith(" "), lines[i + 1:])
+        assert all(line.startswith("    ") and line[4] != " " for line in more)
+
+
 def test_a4_receipt_keeps_its_headings_whole() -> None:
     pages = layout(forms.receipt_blocks(sample_receipt(6)), Fonts(FONT))
     cells = [op.text for page in pages for op in page.ops if isinstance(op, TextOp)]
@@ -197,3 +211,32 @@ def test_wrapped_paragraphs_leave_no_lone_last_character(pieces: list[tuple[str,
     assert len(lines) == 1 or not _lone(lines[-1]), lines
     assert all(line[:1] not in NO_LINE_START for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+
+
+def test_the_kiosk_picture_of_a_print_job_is_the_printed_paper(tmp_path: Path) -> None:
+    """An emulated printer saves ``raster_png``: it must show the lines the printer prints,
+    not a second layout of the form (which split 序号 and 份数 in narrow grid columns)."""
+    from concurrent.futures import Future
+
+    from drivers.printer.loopback import LoopbackPrinter
+    from drivers.printer.program import PrinterProfile
+    from kiosk.documents import Renderer
+    from kiosk.printing import PrintService
+
+    def run(call):  # type: ignore[no-untyped-def]
+        future: Future[None] = Future()
+        call()
+        future.set_result(None)
+        return future
+
+    printer = LoopbackPrinter(tmp_path / "printer", FONT)
+    printer.open()
+    try:
+        service = PrintService(printer, run, PrinterProfile(), Renderer(FONT))
+        receipt = replace(sample_receipt(3), materials=MATERIALS)
+        job = service.job("r1", "receipt", forms.receipt_blocks(receipt))
+        assert service.print(job)
+        printed = printer.virtual.wait_for_jobs(1)[0]
+    finally:
+        printer.close()
+    assert job.raster_png == printed.png
