@@ -49,12 +49,13 @@ class PrintService:
     def _font(self) -> Path:
         return self._renderer.font
 
-    def print(self, job: PrintJob) -> bool:
-        """True if printed; False if paper ran out (the job is kept for ``retry_pending``)."""
+    def print(self, job: PrintJob, hold: bool = True) -> bool:
+        """True if printed; False if paper ran out (the job is kept for ``retry_pending``,
+        unless ``hold`` is False: a paper nobody waits for should not come out later)."""
         if not self._send(job):
-            if all(p.job_id != job.job_id for p in self.pending):
+            if hold and all(p.job_id != job.job_id for p in self.pending):
                 self.pending.append(job)
-            log.warning("print job %s held: paper out", job.job_id)
+            log.warning("print job %s %s: paper out", job.job_id, "held" if hold else "dropped")
             return False
         self.recent.append(job)
         return True

@@ -227,8 +227,12 @@ class KioskService:
         k, now = self.k, self.now()
         slip = referral.referral_slip(matter, submission.office(k.settings), now.date())
         blocks = forms.referral_slip_blocks(slip)
-        k.printing.print(k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip",
-                                        blocks))
+        job = k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip", blocks)
+        if not k.printing.print(job, hold=False):   # not owed like a receipt: say so now
+            raise SessionError(
+                "打印纸已用完，办事指引未能打印。请记下屏幕上的指引，或联系工作人员。",
+                "Out of paper: the guide slip was not printed. Please note the guide on the "
+                "screen, or call staff.", code="slip_not_printed")
         return k.renderer.png(blocks)
 
     def deliver(self) -> list[str]:

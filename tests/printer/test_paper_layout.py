@@ -240,3 +240,33 @@ def test_the_kiosk_picture_of_a_print_job_is_the_printed_paper(tmp_path: Path) -
     finally:
         printer.close()
     assert job.raster_png == printed.png
+
+
+def test_guide_slip_is_not_promised_when_the_paper_is_out(tmp_path: Path) -> None:
+    """Out of paper, the slip is refused there and then (the screen would otherwise say
+    请取走办事指引 over an empty tray), and not held to come out for the next person."""
+    from datetime import datetime
+
+    from drivers.status import PaperLevel
+    from kiosk.bootstrap import build_kiosk
+    from kiosk.errors import SessionError
+    from kiosk.service import KioskService
+    from kiosk.settings import load_settings
+
+    settings = load_settings(ROOT / "config" / "demo.toml").with_data_dir(tmp_path)
+    kiosk = build_kiosk(settings)
+    try:
+        kiosk.open(datetime.now())
+        service = KioskService(kiosk)
+        matter = service.matter("GA-SFZ-005")
+        kiosk.printer.set_paper(PaperLevel.OUT)
+        with pytest.raises(SessionError) as refused:
+            service.referral_slip(matter)
+        assert refused.value.code == "slip_not_printed" and "打印纸" in refused.value.zh
+        assert kiosk.printing.pending == []
+        kiosk.printer.set_paper(PaperLevel.FULL)
+        assert service.referral_slip(matter).startswith(b"\x89PNG")
+        (job,) = kiosk.printer.virtual.wait_for_jobs(1)
+        assert job.complete and any("需要准备的材料" in line for line in job.transcript)
+    finally:
+        kiosk.close()
