@@ -23,7 +23,7 @@ NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
 
 # Words of the receipt forms' own vocabulary that a line break must not cut in two: Chinese
 # breaks between any two characters, but "复 / 印件" or "份 / 数" reads as two words.
-WHOLE_WORDS = ("原件", "复印件", "份数", "页数", "序号", "邮寄", "自取", "信息")
+WHOLE_WORDS = ("原件", "复印件", "份数", "页数", "序号", "邮寄", "自取", "信息", "未提交")
 
 # Characters a printer would not print as we mean them: mapped before anything else.
 _REPLACE = {

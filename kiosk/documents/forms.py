@@ -243,8 +243,8 @@ def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
                   indent=True),
         Grid((3, 7), tuple(rows)),
     ]
-    if g.situations:
-        blocks.append(Paragraph("需要准备的材料", bold=True))
+    if g.situations:               # a blank line: the list is the part to read twice
+        blocks += [Spacer(2), Paragraph("需要准备的材料", bold=True)]
     for n, situation in enumerate(g.situations, start=1):
         if len(g.situations) > 1:     # each situation has its own list: say which is which
             blocks.append(Paragraph(f"【情形{_numeral(n)}】{situation.name}", bold=True))
@@ -252,6 +252,7 @@ def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
                            tuple(_required_rows(situation.materials))))
     return [
         *blocks,
+        Spacer(2),
         Paragraph(f"{g.office.department}（{g.office.kiosk_id}） 咨询电话：{g.office.phone}",
                   size=9),
         Paragraph(_d(g.issued_on), align="right", size=9),
