@@ -100,6 +100,8 @@ def _wrap_paragraph(paragraph: str, first: int, rest: int) -> list[str]:
             continue                                      # no leading space after a wrap
         if used + width > limit and current:
             kept = _phrase_break(current, limit)
+            if sum(cluster_width(c) for u in current[kept + 1:] for c in u) > rest:
+                kept = len(current)               # what moves down must fit a later line
             lines.append(current[:kept])
             current = current[kept + 1:] if kept < len(current) else []
             used = sum(cluster_width(c) for u in current for c in u)

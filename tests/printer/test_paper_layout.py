@@ -270,3 +270,16 @@ def test_guide_slip_is_not_promised_when_the_paper_is_out(tmp_path: Path) -> Non
         assert job.complete and any("需要准备的材料" in line for line in job.transcript)
     finally:
         kiosk.close()
+
+
+@given(words=st.lists(st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x4FFF),
+                              min_size=1, max_size=8), min_size=1, max_size=12),
+       columns=st.sampled_from([16, 32, 48]), hanging=st.sampled_from([0, 2, 4, 12]))
+def test_phrases_break_at_their_spaces_and_every_line_fits(words: list[str], columns: int,
+                                                           hanging: int) -> None:
+    text = " ".join(words)
+    lines = wrap(text, columns, hanging)
+    rest = max(1, columns - hanging)
+    assert all(text_width(line) <= (columns if i == 0 else rest)
+               for i, line in enumerate(lines))
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
