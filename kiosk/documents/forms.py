@@ -236,7 +236,7 @@ def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
         (Cell("联系电话", label=True), Cell(g.phone or g.consultation_phone)),
         (Cell("事项咨询", label=True), Cell(g.consultation_phone)),
     ]
-    bring = "，并携带下列材料" if g.situations else ""
+    bring = "，并准备好下列材料" if g.situations else ""
     blocks: list[Block] = [
         Title("办事指引", subtitle="一次性告知"),
         Paragraph(f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引前往办理{bring}。",
