@@ -13,6 +13,8 @@ from pathlib import Path
 
 from drivers.printer import PaperOut, PrintJob, ReceiptPrinter
 from drivers.printer.escpos_encode import encode
+from drivers.printer.escpos_parse import parse
+from drivers.printer.escpos_render import ReceiptRenderer
 from drivers.printer.program import PrinterProfile, Raster
 from kiosk.documents import Renderer
 from kiosk.documents.blocks import Block
@@ -30,26 +32,30 @@ class PrintService:
         self.pending: list[PrintJob] = []
         self.recent: deque[PrintJob] = deque(maxlen=keep_last)
         self._reprints = 0
+        self._paper: ReceiptRenderer | None = None    # made on the first job: it loads fonts
 
     def job(self, job_id: str, kind: str, blocks: list[Block]) -> PrintJob:
-        """The exact bytes for this printer, plus the raster preview of the same layout."""
+        """The exact bytes for this printer, plus the picture of what those bytes print (the
+        same lines, not a second layout: an emulated printer's image is the real paper)."""
         program = to_program(blocks)
         if self.logo:
             program = [Raster(self.logo), *program]
-        return PrintJob(job_id, kind,
-                        self._renderer.thermal_png(blocks, self.profile.dots_per_line),
-                        encode(program, self.profile, self._font))
+        escpos = encode(program, self.profile, self._font)
+        if self._paper is None:
+            self._paper = ReceiptRenderer(self._font, self.profile.dots_per_line)
+        return PrintJob(job_id, kind, self._paper.render(parse(escpos)), escpos)
 
     @property
     def _font(self) -> Path:
         return self._renderer.font
 
-    def print(self, job: PrintJob) -> bool:
-        """True if printed; False if paper ran out (the job is kept for ``retry_pending``)."""
+    def print(self, job: PrintJob, hold: bool = True) -> bool:
+        """True if printed; False if paper ran out (the job is kept for ``retry_pending``,
+        unless ``hold`` is False: a paper nobody waits for should not come out later)."""
         if not self._send(job):
-            if all(p.job_id != job.job_id for p in self.pending):
+            if hold and all(p.job_id != job.job_id for p in self.pending):
                 self.pending.append(job)
-            log.warning("print job %s held: paper out", job.job_id)
+            log.warning("print job %s %s: paper out", job.job_id, "held" if hold else "dropped")
             return False
         self.recent.append(job)
         return True

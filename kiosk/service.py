@@ -18,13 +18,12 @@ from typing import Any, cast
 
 from drivers.camera import CapturedPage
 from drivers.identity import Identity, MrzKey
-from kiosk import submission
+from kiosk import referral, submission
 from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
-from kiosk.documents.model import ReferralSlip
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.interaction.camera_feed import CameraFeed
@@ -222,16 +221,18 @@ class KioskService:
 
     def referral_slip(self, matter: Matter) -> bytes:
         """一次性告知 for a matter this kiosk cannot take: print where to go; return the PNG."""
-        info = matter.elsewhere
-        if info is None:
+        if matter.elsewhere is None:
             raise SessionError("本事项可在本机办理", "This matter can be done here",
                                code="no_referral_slip")
         k, now = self.k, self.now()
-        slip = ReferralSlip(matter.name, info.reason, info.where, info.phone, info.hours,
-                         matter.consultation_phone, submission.office(k.settings), now.date())
+        slip = referral.referral_slip(matter, submission.office(k.settings), now.date())
         blocks = forms.referral_slip_blocks(slip)
-        k.printing.print(k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip",
-                                        blocks))
+        job = k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip", blocks)
+        if not k.printing.print(job, hold=False):   # not owed like a receipt: say so now
+            raise SessionError(
+                "打印纸已用完，办事指引未能打印。请记下屏幕上的指引，或联系工作人员。",
+                "Out of paper: the guide slip was not printed. Please note the guide on the "
+                "screen, or call staff.", code="slip_not_printed")
         return k.renderer.png(blocks)
 
     def deliver(self) -> list[str]:

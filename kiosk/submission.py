@@ -10,6 +10,7 @@ from datetime import datetime
 from kiosk.application import Application, Correction
 from kiosk.catalogue.model import DeliveryOption, Matter
 from kiosk.checker import AcceptedItem
+from kiosk.documents.forms import region_department
 from kiosk.documents.model import (
     CorrectionNotice,
     LedgerRow,
@@ -57,7 +58,7 @@ def receipt(app: Application, office: Office, numbers: Numbers, at: datetime) ->
         case_number=numbers.case_number, transfer_numbers=numbers.transfer_numbers,
         received_at=at, matter_name=matter.name, situation_name=app.situation.name,
         scope_label=matter.scope.label,
-        handling=tuple(f"{r.name} {r.department}" for r in matter.handling_regions),
+        handling=tuple(region_department(r.name, r.department) for r in matter.handling_regions),
         forward_within_days=matter.forward_within_days, applicant=app.applicant,
         office=office, materials=material_lines(app.items),
         legal_days=matter.time_limits.legal_days, promised_days=matter.time_limits.promised_days,

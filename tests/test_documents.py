@@ -43,7 +43,7 @@ def test_every_field_of_the_receipt_is_drawn() -> None:
     for expected in (receipt.case_number, receipt.applicant.name, receipt.applicant.phone,
                      receipt.office.department, "法定时限", "承诺办理总时限", "15 个工作日",
                      "不收费", "12345", "12333", "邮寄", receipt.transfer_numbers[0],
-                     "一式三份", "5个工作日内"):
+                     "纸质件交申请人收执", "5个工作日内"):
         assert expected.replace(" ", "") in text.replace(" ", ""), expected
     for line in receipt.materials:
         assert line.name in text

@@ -60,8 +60,13 @@ def encode(program: Sequence[Op], profile: PrinterProfile, font_path: Path) -> b
 
 def _text(op: Text, profile: PrinterProfile, font_path: Path) -> bytes:
     scale = 2 if op.double else 1
-    body = b"".join(_line(line, profile, font_path, scale=scale, align=op.align, bold=op.bold)
-                    for line in wrap(normalize(op.text), profile.columns // scale))
+    columns = profile.columns // scale
+    indent = min(max(0, op.indent), columns // 2)          # a line keeps room for its text
+    hanging = min(max(0, op.hanging), columns // 2 - indent)
+    lines = wrap(normalize(op.text), columns - indent, hanging)
+    body = b"".join(_line(" " * (indent + (hanging if i else 0)) + line, profile, font_path,
+                          scale=scale, align=op.align, bold=op.bold)
+                    for i, line in enumerate(lines))
     return _styled(body, bold=op.bold, double=op.double, align=op.align)
 
 

@@ -1,4 +1,7 @@
-"""Draw parsed ESC/POS elements as the paper would look: a PNG as wide as the print head.
+"""Draw parsed ESC/POS elements as the paper would look: a PNG as wide as the paper, with
+the print head's dots centred on it and the blank edges a real printer leaves either side
+(58 mm paper under a 48 mm head, 80 mm under 72 mm), so the picture shows the margin the
+citizen's receipt has.
 
 Used by the virtual printer. Text uses a TTF/OTF font at 24 px lines (font A is 12 × 24 dots),
 double size is 2× both ways, bold is a 1 px stroke; QR and CODE128 are re-drawn from their data
@@ -26,7 +29,9 @@ from drivers.printer.escpos_parse import (
 )
 from drivers.printer.textwidth import cluster_width, clusters
 
-LINE_HEIGHT = 24
+LINE_HEIGHT = 24             # font A glyph height, dots
+LINE_PITCH = 30              # default line spacing (ESC 2) of common 203-dpi printers, as
+                             # bitmap.LINE_PITCH: the gap between lines is on the paper too
 _QR_MODULE = 6               # dots per QR module (GS ( k fn 43 default on the kiosk's receipts)
 _BARCODE_OPTIONS = {"module_width": 0.25, "module_height": 10.0, "quiet_zone": 2.0,
                     "font_size": 8, "text_distance": 3.0}
@@ -35,6 +40,12 @@ _PRINTER_DPI = 203
 Block = tuple[Image.Image, str]  # a picture and its alignment
 
 HALF_WIDTH_DOTS = 12           # font A cell width
+_PAPER_DOTS = {384: 464, 576: 640}   # print head → paper width, 8 dots a millimetre
+
+
+def paper_edge(dots_per_line: int) -> int:
+    """Blank dots between the paper's edge and the head's first dot (4–5 mm on real paper)."""
+    return (_PAPER_DOTS.get(dots_per_line, dots_per_line + 64) - dots_per_line) // 2
 
 
 class ReceiptRenderer:
@@ -43,15 +54,16 @@ class ReceiptRenderer:
     def __init__(self, font_path: Path, dots_per_line: int = 576) -> None:
         self.font_path = font_path
         self.width = dots_per_line
+        self.edge = paper_edge(dots_per_line)
         self._fonts: dict[int, ImageFont.FreeTypeFont] = {}
 
     def render(self, elements: Sequence[Element]) -> bytes:
         blocks = [block for element in elements for block in self._blocks(element)]
         height = max(1, sum(image.height for image, _ in blocks))
-        page = Image.new("L", (self.width, height), 255)
+        page = Image.new("L", (self.width + 2 * self.edge, height), 255)
         y = 0
         for image, align in blocks:
-            page.paste(image, (self._x(image.width, align), y))
+            page.paste(image, (self.edge + self._x(image.width, align), y))
             y += image.height
         out = io.BytesIO()
         page.save(out, format="PNG")
@@ -68,7 +80,7 @@ class ReceiptRenderer:
             case RasterImage():
                 return [(_raster_image(element), "left")]
             case Feed(n=n) if n > 0:
-                return [(Image.new("L", (1, n * LINE_HEIGHT), 255), "left")]
+                return [(Image.new("L", (1, n * LINE_PITCH), 255), "left")]
         return []    # cut, status request, empty feed: nothing on paper
 
     def _text(self, line: TextLine) -> Image.Image:
@@ -79,7 +91,8 @@ class ReceiptRenderer:
         cells = clusters(line.text)
         cell = HALF_WIDTH_DOTS * scale
         width = sum(cluster_width(c) for c in cells) * cell + 2 * stroke + 1
-        image = Image.new("L", (min(width, self.width), LINE_HEIGHT * scale), 255)
+        pitch = LINE_HEIGHT * scale + LINE_PITCH - LINE_HEIGHT
+        image = Image.new("L", (min(width, self.width), pitch), 255)
         draw = ImageDraw.Draw(image)
         x = stroke
         for glyph in cells:

@@ -21,6 +21,8 @@ class Text:
     bold: bool = False
     double: bool = False          # double width and height (headings)
     align: Align = "left"
+    indent: int = 0               # half-width columns before every line (a list item's detail)
+    hanging: int = 0              # more before every line after the first (under "1. " …)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ class Renderer:
         return to_pdf(layout(blocks, self._fonts, spec), self.font, title)
 
     def thermal_png(self, blocks: list[Block], dots_per_line: int) -> bytes:
-        """The raster a thermal printer prints: 203 dpi, paper width from its dot count."""
+        """The form laid out as one picture at a thermal printer's width (203 dpi), as a
+        kiosk that sends receipts as pictures would. The kiosk prints text instead (see
+        ``thermal.to_program``); ``PrintService.job`` draws what that prints."""
         width_mm = dots_per_line / 8.0          # 8 dots per mm at 203 dpi
         spec = PageSpec(width=width_mm, height=None, margin=1.5,
                         size=8.0 if dots_per_line <= 384 else 9.0)

@@ -36,6 +36,9 @@ class Cell:
     span: int = 1
     label: bool = False         # a label cell: bold and centred, like the printed form
     continued: bool = False     # continues the cell above (a row-spanning group label)
+    group: bool = False         # labels the rows it spans (申请信息 …), not just its row
+    short: str | None = None    # on narrow paper, where the column's label is not printed:
+                                # the text that says what it is ("1份", "共2页"); "" drops it
 
 
 @dataclass(frozen=True)

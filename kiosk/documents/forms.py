@@ -13,6 +13,7 @@ from kiosk.documents.model import (
     Office,
     Receipt,
     ReferralSlip,
+    RequiredMaterial,
     TransferSlip,
 )
 
@@ -21,6 +22,18 @@ STATUTORY = ("属地办理部门收到申请材料后，在5个工作日内作�
 COMMITMENT = ("郑重承诺：我（单位）向{dept}申请办理（事项名称：{matter}），提交的以上材料真实合法"
               "有效，并对申请材料实质内容的真实性负责。如有虚假，愿意承担相应的法律责任。")
 CHINESE_NUMERALS = "一二三四五六七八九十"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+# The seed forms say 一式三份 (applicant, receiving and handling departments). An unattended
+# kiosk prints the applicant's copy only (nobody would take the other two from the tray); the
+# same form goes electronically with the materials to the handling region, and the hall keeps
+# its ledger row. Say that, rather than promise three copies the citizen never sees.
+RECEIPT_COPIES = ("注：本通知书由自助终端出具：纸质件交申请人收执；电子件随申请材料转送属地办理"
+                  "部门；受理（代收）部门登记台账存档。")
+NOTICE_COPIES = ("注：本通知书由自助终端出具，纸质件交申请人收执，受理部门登记台账存档。"
+                 "补全材料后，可到任一“跨域通办”窗口或自助终端重新申请。")
+# The receipt's group-label column: 受理(代收)信息 on one line at 11 pt on A4 (both of the
+# receipt's grids share it, so the tables join)
+LABEL_COLUMN = 2.6
 
 
 def _d(day: date) -> str:
@@ -41,13 +54,18 @@ def _within(days: int) -> str:
     return "当日" if days == 0 else f"在 {days} 日内"
 
 
+def region_department(region: str, department: str) -> str:
+    """"呼和浩特市 呼和浩特市医疗保障局" says the city twice: the department alone then."""
+    return department if department.startswith(region) else f"{region} {department}"
+
+
 def _box(checked: bool) -> str:
     return "■" if checked else "□"
 
 
 def _group(label: str, rows: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
     """Prefix rows with a group label that spans them all (like 申请信息 on the form)."""
-    return [(Cell(label if i == 0 else "", label=True, continued=i > 0), *row)
+    return [(Cell(label if i == 0 else "", label=True, continued=i > 0, group=True), *row)
             for i, row in enumerate(rows)]
 
 
@@ -81,7 +99,7 @@ def receipt_blocks(r: Receipt) -> list[Block]:
             (Cell("业务协同编号", label=True), Cell("、".join(r.transfer_numbers), span=3)),
         ]),
     ]
-    columns = (2.3, 2.6, 4.2, 3.0, 3.0)
+    columns = (LABEL_COLUMN, 2.6, 4.3, 2.7, 3.0)   # labels and values on one line each
     materials = _group("接收材料", _material_rows(r.materials, with_form=True))
     tail = [
         *_group("取件信息", [
@@ -102,12 +120,11 @@ def receipt_blocks(r: Receipt) -> list[Block]:
         Paragraph(intro, indent=True),
         Spacer(1),
         Grid(columns, tuple(info), gap_after=0),
-        Grid((2.3, 1.2, 6.8, 1.2, 1.2, 2.4), tuple(materials), gap_after=0),
+        Grid((LABEL_COLUMN, 1.2, 6.7, 1.2, 1.2, 2.3), tuple(materials), gap_after=0),
         Grid(columns, tuple(tail)),
         Codes(qr=r.tracking_url or r.case_number, code128=r.case_number.replace("-", ""),
               caption=f"受理编号 {r.case_number}"),
-        Paragraph("注：本通知书一式三份，申请人、受理（代收）部门、属地办理部门各一份。",
-                  size=9),
+        Paragraph(RECEIPT_COPIES, size=9),
     ]
 
 
@@ -129,8 +146,9 @@ def _material_rows(lines: tuple[MaterialLine, ...], *, with_form: bool) -> list[
         last = m.original_or_copy if with_form else (m.note or m.original_or_copy)
         if with_form and m.note:
             last = f"{last}；{m.note}"
-        rows.append((Cell(str(n)), Cell(m.name), Cell(str(m.copies)),
-                     Cell(str(m.pages) if m.pages else "—"), Cell(last)))
+        rows.append((Cell(str(n)), Cell(m.name), Cell(str(m.copies), short=f"{m.copies}份"),
+                     Cell(str(m.pages) if m.pages else "—",
+                          short=f"共{m.pages}页" if m.pages else ""), Cell(last)))
     return rows
 
 
@@ -162,8 +180,7 @@ def notice_blocks(n: CorrectionNotice) -> list[Block]:
         Paragraph(f"联系电话：{n.office.phone}", align="right"),
         Paragraph(_d(n.issued_on), align="right"),
         Spacer(6),
-        Paragraph("注：本通知书一式二份，申请人、受理部门各一份。补全材料后，可到任一“跨域通办”"
-                  "窗口或自助终端重新申请。", size=9),
+        Paragraph(NOTICE_COPIES, size=9),
     ]
     return blocks
 
@@ -198,9 +215,16 @@ def slip_blocks(s: TransferSlip) -> list[Block]:
     return [
         Title("申请材料转办单"),
         Meta(f"业务协同编号：{s.transfer_number}", f"受理编号：{s.case_number}"),
-        Meta(f"接收地：{s.receiver_region} {s.handling_department}", f"发送时间：{_t(s.sent_at)}"),
+        Meta(f"接收地：{_receiver(s.receiver_region, s.handling_department)}",
+             f"发送时间：{_t(s.sent_at)}"),
         Grid((1.4, 5.6, 1.2, 1.2, 3.0), tuple(rows)),
     ]
+
+
+def _receiver(region: str, department: str) -> str:
+    code, _, name = region.partition(" ")     # "150102 呼和浩特市新城区"
+    return f"{code} {region_department(name, department)}" if name else region_department(
+        code, department)
 
 
 def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
@@ -212,15 +236,54 @@ def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
         (Cell("联系电话", label=True), Cell(g.phone or g.consultation_phone)),
         (Cell("事项咨询", label=True), Cell(g.consultation_phone)),
     ]
-    return [
+    bring = "，并准备好下列材料" if g.situations else ""
+    blocks: list[Block] = [
         Title("办事指引", subtitle="一次性告知"),
-        Paragraph(f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引办理。",
+        Paragraph(f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引前往办理{bring}。",
                   indent=True),
         Grid((3, 7), tuple(rows)),
+    ]
+    if g.situations:               # a blank line: the list is the part to read twice
+        blocks += [Spacer(2), Paragraph("需要准备的材料", bold=True)]
+    for n, situation in enumerate(g.situations, start=1):
+        if len(g.situations) > 1:     # each situation has its own list: say which is which
+            blocks.append(Paragraph(f"【情形{_numeral(n)}】{situation.name}", bold=True))
+        blocks.append(Grid((1.2, 5.4, 1.0, 1.2, 2.2, 3.0),
+                           tuple(_required_rows(situation.materials))))
+    return [
+        *blocks,
+        Spacer(2),
         Paragraph(f"{g.office.department}（{g.office.kiosk_id}） 咨询电话：{g.office.phone}",
                   size=9),
         Paragraph(_d(g.issued_on), align="right", size=9),
     ]
+
+
+def _required_rows(materials: tuple[RequiredMaterial, ...]) -> list[tuple[Cell, ...]]:
+    rows: list[tuple[Cell, ...]] = [tuple(Cell(t, label=True) for t in (
+        "序号", "材料名称", "份数", "页数", "原件或复印件", "备注"))]
+    for n, m in enumerate(materials, start=1):
+        if m.either_of:
+            rows.append((Cell(str(n)), Cell(f"{m.name}（以下任选其一）"), Cell("", short=""),
+                         Cell("", short=""), Cell(""), Cell(_remark(m))))
+            rows += [_required_row("", f"{CIRCLED[i % len(CIRCLED)]}{o.name}", o)
+                     for i, o in enumerate(m.either_of)]
+        else:
+            rows.append(_required_row(str(n), m.name, m))
+    return rows
+
+
+def _required_row(number: str, name: str, m: RequiredMaterial) -> tuple[Cell, ...]:
+    copies = (str(m.copies), f"{m.copies}份") if m.copies else ("—", "")
+    return (Cell(number), Cell(name), Cell(copies[0], short=copies[1]),
+            Cell(m.pages or "—", short=f"{m.pages}页" if m.pages else ""),
+            Cell(m.original_or_copy), Cell(_remark(m)))
+
+
+def _remark(m: RequiredMaterial) -> str:
+    """The necessity when it is not simply 必要 (options inherit their group's), and notes."""
+    necessity = "" if m.necessity == "必要" or not m.necessity else m.necessity
+    return "；".join(x for x in (necessity, m.note) if x)
 
 
 def reprint_blocks(row: LedgerRow, office: Office, printed_at: datetime) -> list[Block]:

@@ -23,6 +23,7 @@ PT_MM = 25.4 / 72
 MEASURE_DPI = 300
 LINE = 1.45                      # line height / font size (older readers: ≥ 1.3)
 PAD = 1.6                        # cell padding, mm
+TEXT_TO_TABLE = 1.5              # mm between a paragraph and a table right under it
 NO_LINE_START = set("，。、；：？！）》」』”’,.;:?!)")   # 禁则: these never begin a line
 
 
@@ -113,13 +114,30 @@ class Fonts:
                 line = token.lstrip()
         if line:
             out.append(line)
-        return out
+        return _no_orphan(out)
 
     def _fit(self, text: str, size: float, width: float) -> int:
         n = 1
         while n < len(text) and self.width(text[: n + 1], size) <= width:
             n += 1
         return n
+
+
+def _no_orphan(lines: list[str]) -> list[str]:
+    """A paragraph does not end in one lone character (也不能代 / 收): the character before it
+    (with any punctuation that must not start a line) moves down to keep it company."""
+    if len(lines) < 2:
+        return lines
+    words = [t for t in _tokens(lines[-1].strip()) if t not in NO_LINE_START]
+    if len(words) != 1 or len(words[0].strip()) != 1:
+        return lines                   # "心。" is as lonely as "心"
+    above = _tokens(lines[-2].rstrip())
+    cut = len(above) - 1
+    while cut > 0 and above[cut][0] in NO_LINE_START:
+        cut -= 1
+    if cut < 1:
+        return lines
+    return [*lines[:-2], "".join(above[:cut]), "".join(above[cut:]) + lines[-1].strip()]
 
 
 def _tokens(text: str) -> list[str]:
@@ -147,6 +165,7 @@ class Layout:
         self.fonts, self.spec = fonts, spec
         self.pages: list[Page] = []
         self.y = 0.0
+        self._after_text = False     # a table under a line of text keeps off its descenders
         self._new_page()
 
     @property
@@ -167,6 +186,9 @@ class Layout:
 
     def place(self, blocks: list[Block]) -> list[Page]:
         for block in blocks:
+            if isinstance(block, Grid) and self._after_text:
+                self.y += TEXT_TO_TABLE
+            self._after_text = isinstance(block, (Title, Meta, Paragraph))
             if isinstance(block, Title):
                 self._title(block)
             elif isinstance(block, Meta):

@@ -124,8 +124,30 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
+class RequiredMaterial:
+    """One material of a service guide's list, as the citizen must bring it."""
+
+    name: str
+    original_or_copy: str          # 原件 / 复印件 / 原件和复印件
+    copies: int                    # 份数
+    pages: str                     # "2", "1–4"
+    necessity: str = "必要"         # 必要 / 非必要 / 容缺
+    note: str = ""
+    either_of: tuple[RequiredMaterial, ...] = ()   # an either/or group: any ONE of these
+
+
+@dataclass(frozen=True)
+class GuideSituation:
+    """A 情形 and its own materials list."""
+
+    name: str
+    materials: tuple[RequiredMaterial, ...]
+
+
+@dataclass(frozen=True)
 class ReferralSlip:
-    """一次性告知 of place and phone for a matter this kiosk cannot take (DOMAIN §2.1)."""
+    """一次性告知 of place and phone for a matter this kiosk cannot take (DOMAIN §2.1), with
+    everything to bring there: every situation's full materials list."""
 
     matter_name: str
     reason: str
@@ -135,3 +157,4 @@ class ReferralSlip:
     consultation_phone: str
     office: Office
     issued_on: date
+    situations: tuple[GuideSituation, ...] = ()

@@ -13,6 +13,6 @@ def sample_receipt(materials: int = 6) -> Receipt:
     lines = tuple(MaterialLine(f"材料{n}（示例）", 1, 2, "原件") for n in range(1, materials + 1))
     return Receipt("510802-0001-261121-0001-5", ("XT5108025001032026112100010001",),
                    datetime(2026, 11, 21, 15, 30), "企业职工基本养老保险关系转移接续",
-                   "转入地申请", "跨省通办", ("重庆市渝中区 重庆市渝中区社会保险事务中心",), 2,
+                   "转入地申请", "跨省通办", ("重庆市渝中区社会保险事务中心",), 2,
                    applicant, office, lines, None, 15, "不收费", "12333", "12345", "邮寄",
                    "北京市东城区示例胡同8号")

@@ -258,7 +258,7 @@ def test_no_line_starts_with_closing_punctuation(pieces: list[tuple[str, str]],
 
 
 def test_punctuation_takes_the_character_before_it_down() -> None:
-    assert wrap("一二三四五六七。", 14) == ["一二三四五六", "七。"]
+    assert wrap("一二三四五六七。", 12) == ["一二三四五", "六七。"]   # and no lone 七。
     assert wrap("Hello world, 欢迎", 11) == ["Hello", "world, 欢迎"]
 
 

@@ -27,6 +27,7 @@ from drivers.printer.escpos_parse import (
     parse,
     transcript,
 )
+from drivers.printer.escpos_render import paper_edge
 from drivers.printer.virtual import VirtualPrinter
 
 FONT = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "NotoSansSC-Regular.otf"
@@ -220,7 +221,7 @@ def test_a_job_becomes_png_and_transcript(virtual: VirtualPrinter, tmp_path: Pat
     assert sorted(p.name for p in out.iterdir()) == ["job-0001.png", "job-0001.txt"]
     assert (out / "job-0001.txt").read_text(encoding="utf-8").splitlines() == RECEIPT_TRANSCRIPT
     with Image.open(out / "job-0001.png") as image:
-        assert image.width == 576
+        assert image.width == 576 + 2 * paper_edge(576)   # the paper, the head centred on it
         found = {(symbol.type, symbol.data.decode()) for symbol in decode(image)}
     assert found == {("QRCODE", PAYLOAD), ("CODE128", "TB20240001")}
     assert (out / "job-0001.png").read_bytes() == job.png
@@ -231,7 +232,8 @@ def test_raster_is_drawn_black_where_bits_are_set(virtual: VirtualPrinter) -> No
         conn.sendall(GS + b"v0\x00\x01\x00\x02\x00" + b"\x80\x01" + GS + b"V\x00")
     (job,) = virtual.wait_for_jobs(1)
     with Image.open(io.BytesIO(job.png)) as image:
-        assert [image.getpixel((x, y)) for x, y in [(0, 0), (1, 0), (7, 1), (6, 1)]] == [
+        edge = paper_edge(576)
+        assert [image.getpixel((edge + x, y)) for x, y in [(0, 0), (1, 0), (7, 1), (6, 1)]] == [
             0, 255, 0, 255]
 
 

@@ -1,0 +1,54 @@
+"""From a matter the kiosk cannot take to its guide slip (一次性告知): where to go, when, whom
+to call, and — so the citizen goes once, not twice — every material to bring, for every
+situation, as the catalogue lists it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from kiosk.catalogue.model import (
+    AlternativeGroup,
+    Material,
+    MaterialForm,
+    Matter,
+    Necessity,
+    Requirement,
+    Situation,
+)
+from kiosk.documents.model import GuideSituation, Office, ReferralSlip, RequiredMaterial
+
+NECESSITY = {Necessity.REQUIRED: "必要", Necessity.OPTIONAL: "非必要（有则提供）",
+             Necessity.DEFERRABLE: "容缺（可签署承诺后补交）"}
+
+
+def referral_slip(matter: Matter, office: Office, on: date) -> ReferralSlip:
+    info = matter.elsewhere
+    if info is None:
+        raise ValueError(f"matter {matter.code} can be done at the kiosk: no referral slip")
+    return ReferralSlip(matter.name, info.reason, info.where, info.phone, info.hours,
+                        matter.consultation_phone, office, on,
+                        tuple(_situation(s) for s in matter.situations))
+
+
+def _situation(situation: Situation) -> GuideSituation:
+    return GuideSituation(situation.name, tuple(_requirement(r) for r in situation.materials))
+
+
+def _requirement(req: Requirement) -> RequiredMaterial:
+    necessity = NECESSITY[req.necessity]
+    if isinstance(req, AlternativeGroup):
+        return RequiredMaterial(req.label, "", 0, "", necessity,
+                                either_of=tuple(_material(m) for m in req.options))
+    return _material(req, necessity)
+
+
+def _material(m: Material, necessity: str = NECESSITY[Necessity.REQUIRED]) -> RequiredMaterial:
+    paper = m.form is MaterialForm.PAPER
+    pages = m.pages
+    span = f"{pages.min}" if pages.min == pages.max else f"{pages.min}–{pages.max}"
+    notes = [m.note, *m.check_points]      # what the window will check, so it is right first
+    if not paper:                  # captured or issued electronically: no copies, no pages
+        return RequiredMaterial(m.name, m.form.value, 0, "", necessity,
+                                "；".join(n for n in notes if n))
+    return RequiredMaterial(m.name, m.original.value, m.count, span, necessity,
+                            "；".join(n for n in notes if n))
