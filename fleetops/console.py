@@ -13,9 +13,9 @@ import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
+from kiosk.fleet.broker import topic_root
 from kiosk.fleet.commands import sign_command
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.heartbeat import topic_root
 
 
 def _connect(broker: str, on_message: Any = None) -> mqtt.Client:

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 import threading
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
+from kiosk.fleet.broker import connect_async, make_client, topic_root
 from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
@@ -33,10 +31,6 @@ from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
 
 log = logging.getLogger(__name__)
-
-
-def topic_root(fleet: str) -> str:
-    return f"tongban/{fleet}"
 
 
 def _json(doc: dict[str, Any]) -> bytes:
@@ -61,30 +55,15 @@ class Heartbeat:
 
     # --- connection --------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kiosk-{self.kiosk_id}",
-                             protocol=mqtt.MQTTv5)
-        url = urlparse(self.fleet.broker)
-        if self.fleet.username:
-            password = (self.fleet.password_file.read_text(encoding="utf-8").strip()
-                        if self.fleet.password_file else None)
-            client.username_pw_set(self.fleet.username, password)
-        if url.scheme == "mqtts":
-            client.tls_set(ca_certs=_str(self.fleet.ca_file), certfile=_str(self.fleet.cert_file),
-                           keyfile=_str(self.fleet.key_file), cert_reqs=ssl.CERT_REQUIRED)
+        client = make_client(self.fleet, f"kiosk-{self.kiosk_id}")
         client.will_set(self.status_topic, _json(offline_status(self.kiosk_id)), qos=1,
                         retain=True)
-        client.reconnect_delay_set(1, 60)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         return client
 
     def start(self) -> None:
-        url = urlparse(self.fleet.broker)
-        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        # session expiry 0: a kiosk's commands are only worth obeying while it is connected
-        self._client.connect_async(url.hostname or "localhost", port, keepalive=30,
-                                   clean_start=True)
-        self._client.loop_start()
+        connect_async(self._client, self.fleet)
         threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
 
     def stop(self) -> None:
@@ -213,7 +192,3 @@ def _peek_id(payload: bytes) -> str | None:
         return str(value) if value is not None else None
     except (ValueError, AttributeError):
         return None
-
-
-def _str(path: Any) -> str | None:
-    return None if path is None else str(path)
