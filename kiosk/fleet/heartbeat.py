@@ -6,6 +6,7 @@ Topics, under ``tongban/<fleet>/``:
 - ``config/published``   retained pointer from the operator: a newer version → check now;
 - ``kiosk/<id>/cmd``     signed commands (kiosk.fleet.commands); ``kiosk/<id>/ack`` answers;
 - ``kiosk/<id>/diagnostics``  what ``upload_diagnostics`` sends.
+The status also carries the open staff call, if any (id, step, state: kiosk/fleet/staffcall.py).
 The client reconnects by itself; while the broker is away nothing waits on it, and the next
 connection republishes the status. Nothing here carries personal data.
 """
@@ -26,6 +27,7 @@ from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
 from kiosk.fleet.broker import connect_async, make_client, topic_root
 from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
 from kiosk.fleet.errors import FleetError
+from kiosk.fleet.staffcall import CALL_EVENT
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
 from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
@@ -49,9 +51,11 @@ class Heartbeat:
         self._stop = threading.Event()
         self._changed = threading.Event()
         self._client = self._make_client()
+        self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
+        bus.subscribe(CALL_EVENT, self._call_changed)
 
     # --- connection --------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
@@ -85,6 +89,10 @@ class Heartbeat:
         self._changed.set()                 # status republished on every (re)connection
 
     # --- status ------------------------------------------------------------------------
+    def _call_changed(self, _topic: str, call: dict[str, Any]) -> None:
+        self.call = None if call.get("state") == "closed" else dict(call)
+        self._changed.set()
+
     def _beat(self) -> None:
         while not self._stop.is_set():
             self._changed.wait(self.fleet.heartbeat_s)
@@ -112,7 +120,7 @@ class Heartbeat:
                             reason=lifecycle.reason.value if lifecycle.reason else None,
                             devices=devices, outbox=OutboxHealth(depth, oldest, late),
                             disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now)
+                            at=now, call=self.call)
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)

@@ -103,6 +103,11 @@ class StaffCalls:
               clock: Callable[[], float] = time.monotonic) -> StaffCalls:
         return cls(bus, settings.kiosk.id, settings.hall.call_wait_s, settings.fleet, clock)
 
+    @property
+    def connected(self) -> bool:
+        """Whether a call made now would reach the broker."""
+        return self._client is not None and self._client.is_connected()
+
     # --- the citizen's side ------------------------------------------------------------
     def open(self, step: str, session: str | None = None) -> StaffCall:
         """Call staff; a call already open is kept (a second tap does not call twice)."""
