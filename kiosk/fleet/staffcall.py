@@ -224,12 +224,14 @@ class StaffCalls:
             entry = self._open
             if entry is None or entry.call.id != call_id:
                 return                      # a call already closed, or another kiosk's
-            if entry.call.state is not CallState.ACKNOWLEDGED:
+            first = entry.call.state is not CallState.ACKNOWLEDGED
+            if first:
                 entry.call = replace(entry.call, state=CallState.ACKNOWLEDGED)
                 entry.by, entry.acked_at = by, datetime.now(UTC).isoformat(timespec="seconds")
             call, document = entry.call, entry.document(self.kiosk_id)
         client.publish(self.call_topic, document, qos=1, retain=True)   # the console's proof
-        self._changed(call)
+        if first:
+            self._changed(call)
 
 
 def _delivered(sent: mqtt.MQTTMessageInfo | None) -> bool:

@@ -62,7 +62,7 @@ class StaffCallView:
 
     def _show(self, call: StaffCall, chime: bool = False) -> None:
         t = self.ui
-        message = t.bi(MESSAGES[call.state], phone=f"[b]{t.service.guide_desk_phone}[/b]")
+        message = t.bi(MESSAGES[call.state], phone=t.service.guide_desk_phone)
         label, kind = ((N_("取消呼叫"), "secondary") if call.state in CANCELLABLE
                        else (N_("知道了"), "primary"))
         dialog = Dialog(t.theme, NAME, message, [(t.bi(label), "close_call", self._closed,

@@ -55,10 +55,14 @@ def _open(tmp_path: Path, name: str, broker: MosquittoBroker) -> Harness:
     kiosk.open(datetime.now())
     clock = FakeClock()
     app = KioskApp(kiosk, clock=clock)
-    Window.add_widget(app.build())
     h = Harness(app, kiosk, clock, ARTIFACTS / name)
-    h.pump(3)
-    h.wait(lambda: h.ui.service.calls.connected, "the kiosk connected to the broker")
+    try:
+        Window.add_widget(app.build())
+        h.pump(3)
+        h.wait(lambda: h.ui.service.calls.connected, "the kiosk connected to the broker")
+    except BaseException:
+        h.close()            # its printer threads would keep the test process alive
+        raise
     return h
 
 
@@ -84,6 +88,12 @@ def test_without_a_broker_the_call_sends_the_citizen_to_the_guide_desk(
     assert "请到咨询台" in text and "Please go to the guide desk" in text and phone in text
     h.screenshot("call-no-broker")
     assert h.kiosk.speaker.chimes == 1                               # type: ignore[attr-defined]
+    h.journey.ask_cancel()                            # another dialog over the call's ...
+    h.pump(2)
+    assert h.nav.dialog.name == "confirm_cancel"
+    h.tap("keep")                                     # ... and the call's comes back
+    h.wait(lambda: h.nav.dialog is not None and h.nav.dialog.name == "staff_called",
+           "the call's dialog again")
     h.tap("close_call")
     assert h.nav.dialog is None and h.ui.service.staff_call() is None
 
