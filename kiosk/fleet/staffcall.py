@@ -159,7 +159,7 @@ class StaffCalls:
             entry, self._open = self._open, None
         if entry is None:
             return
-        if self._client is not None:
+        if self._client is not None and self._client.is_connected():   # else: on reconnect
             self._client.publish(self.call_topic, b"", qos=1, retain=True)
         self._changed(replace(entry.call, state=CallState.CLOSED), reason)
 
@@ -188,6 +188,7 @@ class StaffCalls:
         client = make_client(fleet, f"kiosk-{self.kiosk_id}-calls")
         client.will_set(self.call_topic, b"", qos=1, retain=True)   # gone: no stale call
         client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         connect_async(client, fleet)
@@ -198,11 +199,15 @@ class StaffCalls:
         if reason.is_failure:
             log.warning("broker refused the staff-call connection: %s", reason)
             return
-        client.subscribe(self.ack_topic, qos=1)
+        client.subscribe(self.ack_topic, qos=1)      # the call follows its SUBACK
+
+    def _on_subscribe(self, client: mqtt.Client, *_args: Any) -> None:
+        """The broker's view in step with ours: the open call again, or none. Sent after the
+        SUBACK, so behind whatever paho re-sends from the last connection (it queues those
+        after on_connect), which the broker would otherwise take as the newer word."""
         with self._lock:
             entry = self._open
             document = entry.document(self.kiosk_id) if entry is not None else b""
-        # the broker's view in step with ours: the open call again, or none
         client.publish(self.call_topic, document, qos=1, retain=True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:

@@ -166,13 +166,18 @@ def test_a_call_the_broker_does_not_take_or_loses_says_go_to_the_desk(
     clock = Clock()
     calls = _calls(broker.url, clock)
     try:
-        calls.open("identify")
+        first = calls.open("identify")
         _state(calls, CallState.WAITING)
         broker.stop()                                    # the broker goes: the hall can't see it
         _state(calls, CallState.UNREACHABLE)
-        calls.close_call("cancelled")
-        broker.start()
+        broker.start()                                   # back, its retained calls lost
         _until(lambda: calls.connected, "reconnected")
+        hall = HallListener(broker)
+        hall.until(lambda h: [c.id for c in h.calls()] == [first.id], "the call republished")
+        assert calls.current().state is CallState.UNREACHABLE    # type: ignore[union-attr]
+        calls.close_call("cancelled")
+        hall.until(lambda h: h.cleared(KIOSK), "the call cleared")
+        hall.close()
         call = calls.open("identify")
         assert call.state is CallState.SENDING
         clock.now += SEND_TIMEOUT_S - 1
