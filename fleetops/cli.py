@@ -1,6 +1,7 @@
 """``kiosk fleet …``: the operator's commands (init, build, diff, publish, delegate,
 timestamp, rotate-key, status, command); a city's own ``init --city`` and
-``publish --as-city`` (fleetops/delegation.py)."""
+``publish --as-city`` (fleetops/delegation.py); the hall console's ``calls list`` and
+``calls ack`` (fleetops/calls.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fleetops import calls
 from fleetops.delegation import (
     delegate,
     new_city_key,
@@ -19,7 +21,7 @@ from fleetops.delegation import (
 from fleetops.layers import KioskEntry, Tree
 from fleetops.operator import Workspace, diff
 from fleetops.repo import KeyStore, Repository
-from kiosk.entry import run_program
+from kiosk.entry import BilingualArgumentParser, run_program
 from kiosk.fleet.errors import FleetError
 
 
@@ -29,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = BilingualArgumentParser(
         prog="kiosk-fleet", description="tongban-kiosk 终端群配置 / the fleet operator's tools")
     fleet = parser.add_subparsers(required=True)
 
@@ -74,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("name", choices=["refresh_config", "maintenance_on", "maintenance_off",
                                       "upload_diagnostics"])
     cmd.add_argument("--wait", type=float, default=10.0)
+    calls.add_parser(fleet)
     return parser
 
 
@@ -221,8 +224,15 @@ def _status(args: argparse.Namespace) -> int:
         print(f"{kiosk_id}  v{s['config'].get('version')}  {s['state']}"
               f"{'(' + s['reason'] + ')' if s.get('reason') else ''}  "
               f"paper={paper.get('paper', '-')}  outbox={s['outbox']['depth']}  "
-              f"disk={s['disk_free_mb']}MB")
+              f"disk={s['disk_free_mb']}MB{_call_column(s.get('call'))}")
     return 0
+
+
+def _call_column(call: Any) -> str:
+    """The open staff call, if any: ``呼叫/call=ID:STATE@STEP`` (see ``kiosk-fleet calls``)."""
+    if not isinstance(call, dict):
+        return ""
+    return f"  呼叫/call={call.get('id')}:{call.get('state')}@{call.get('step')}"
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -13,12 +13,12 @@ import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
+from kiosk.fleet.broker import topic_root
 from kiosk.fleet.commands import sign_command
 from kiosk.fleet.errors import FleetError
-from kiosk.fleet.heartbeat import topic_root
 
 
-def _connect(broker: str, on_message: Any = None) -> mqtt.Client:
+def connect(broker: str, on_message: Any = None) -> mqtt.Client:
     url = urlparse(broker)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"console-{uuid.uuid4().hex[:8]}",
                          protocol=mqtt.MQTTv5)
@@ -39,7 +39,7 @@ def _connect(broker: str, on_message: Any = None) -> mqtt.Client:
 
 def announce(broker: str, fleet: str, version: int) -> None:
     """The retained pointer: every kiosk, connected now or later, checks at once."""
-    client = _connect(broker)
+    client = connect(broker)
     try:
         client.publish(f"{topic_root(fleet)}/config/published",
                        json.dumps({"version": version}), qos=1, retain=True).wait_for_publish(10)
@@ -58,7 +58,7 @@ def collect_status(broker: str, fleet: str, wait_s: float) -> dict[str, dict[str
         except (ValueError, KeyError, TypeError):
             pass                         # not a status document: skipped
 
-    client = _connect(broker, on_message)
+    client = connect(broker, on_message)
     client.subscribe(f"{topic_root(fleet)}/kiosk/+/status", qos=1)
     threading.Event().wait(wait_s)       # retained messages arrive right after subscribing
     client.disconnect()
@@ -79,7 +79,7 @@ def send_command(broker: str, fleet: str, kiosk: str, command: str, key: Ed25519
             ack.update(doc)
             got.set()
 
-    client = _connect(broker, on_message)
+    client = connect(broker, on_message)
     base = f"{topic_root(fleet)}/kiosk/{kiosk}"
     subscribed = threading.Event()
     client.on_subscribe = lambda *_a: subscribed.set()

@@ -12,3 +12,4 @@ ASSETS = REPO / "assets"
 DEMO_SETTINGS = CONFIG / "demo.toml"
 DEFAULT_CATALOGUE = CONFIG / "catalogue.yaml"
 FONT = Path("fonts/NotoSansSC-Regular.otf")       # under an assets folder
+CHIME = Path("sounds/chime.wav")                  # the staff-call chime, ditto

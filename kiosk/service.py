@@ -26,6 +26,7 @@ from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.fleet.staffcall import StaffCall, StaffCalls
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
@@ -60,16 +61,21 @@ class Notified:
 
 
 class KioskService:
-    def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime) -> None:
+    def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``monotonic``: the screens' clock, on which a staff call's waits run."""
         self.k = kiosk
         self._clock = clock
+        self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
         self._unsubscribe = kiosk.bus.subscribe("session.ended", self._session_ended)
 
     def close(self) -> None:
-        """Stop following the bus (this service's kiosk was swapped out; the bus lives on)."""
+        """Stop following the bus (this service's kiosk was swapped out; the bus lives on);
+        close the staff call and its connection."""
         self._unsubscribe()
+        self.calls.shutdown()
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -98,9 +104,22 @@ class KioskService:
         """The document camera's live view with page detection and auto-capture."""
         return self.k.camera_feed()
 
-    def call_staff(self, step: str) -> None:
-        """The citizen asked for a person; the hall's staff hear of it on the bus."""
+    def call_staff(self, step: str, session: Session | None = None) -> StaffCall:
+        """The citizen asked for a person: the call goes to the hall (kiosk/fleet/staffcall.py)
+        and is closed with ``session``; the screens follow it with :meth:`staff_call`."""
         self.k.bus.publish("ui.call_staff", {"kiosk": self.k.settings.kiosk.id, "step": step})
+        return self.calls.open(step, session.id if session is not None else None)
+
+    def staff_call(self) -> StaffCall | None:
+        return self.calls.current()
+
+    def close_staff_call(self) -> None:
+        """The citizen closed the call's dialog: cancelled, or done with once answered."""
+        self.calls.close_call("closed by the citizen")
+
+    @property
+    def guide_desk_phone(self) -> str:
+        return self.k.settings.hall.phone or self.k.settings.kiosk.phone
 
     def request_staff_mode(self) -> None:
         self.k.bus.publish("ui.staff_mode_requested", {"kiosk": self.k.settings.kiosk.id})

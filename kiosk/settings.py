@@ -169,6 +169,14 @@ class Fleet(_Section):
         return self
 
 
+class Hall(_Section):
+    """The hall behind the kiosk: how long a citizen's call for staff waits for an answer
+    before the screen gives the guide desk's phone instead."""
+
+    call_wait_s: float = Field(120, gt=0)
+    phone: str = ""                               # the guide desk's; "" = kiosk.phone
+
+
 class Paths(_Section):
     data_dir: Path = Path("/var/lib/tongban-kiosk")
     catalogue: Path = Path("catalogue.yaml")
@@ -185,6 +193,7 @@ class Settings(_Section):
     paths: Paths = Paths()
     ui: UiSettings = UiSettings()
     fleet: Fleet = Fleet()
+    hall: Hall = Hall()
 
     @model_validator(mode="before")
     @classmethod

@@ -84,7 +84,7 @@ class KioskApp(App):
         """The screens, journey and demo panel for ``kiosk``, into the root, on attract."""
         settings, ui_settings = kiosk.settings, kiosk.settings.ui
         theme = Theme(dpi=ui_settings.screen_dpi, landscape=Window.width > Window.height)
-        ui = Ui(service=KioskService(kiosk),
+        ui = Ui(service=KioskService(kiosk, monotonic=self.clock),
                 tr=Translator(settings.paths.assets / "locale", ui_settings.language),
                 bridge=UiBridge(kiosk.bus), theme=theme,
                 voice=Voice(kiosk.speaker, ui_settings.voice), clock=self.clock,

@@ -37,6 +37,9 @@ class BrokenSpeaker(EmulatedSpeaker):
     def stop(self) -> None:
         raise OSError("sound card on fire")
 
+    def chime(self, then: str = "", lang: str = "zh") -> None:
+        raise OSError("sound card on fire")
+
 
 def test_voice_speaks_the_citizens_language() -> None:
     speaker = EmulatedSpeaker()
@@ -57,7 +60,18 @@ def test_voice_speaks_the_citizens_language() -> None:
 def test_a_broken_speaker_never_breaks_the_screen() -> None:
     voice = Voice(BrokenSpeaker(), enabled=True)
     voice.prompt("请刷身份证", "Please tap your ID card", "zh_CN")
+    voice.chime("请稍候", "Please wait", "zh_CN")
     voice.silence()
+
+
+def test_the_staff_call_chime_sounds_even_with_voice_off() -> None:
+    speaker = EmulatedSpeaker()
+    speaker.open()
+    voice = Voice(speaker, enabled=True)
+    voice.chime("请稍候", "Please wait", "en")
+    voice.enabled = False
+    voice.chime("请稍候", "Please wait", "zh_CN")      # for the hall: the chime, no words
+    assert speaker.chimes == 2 and speaker.spoken == [("Please wait", "en")]
 
 
 def test_shipped_settings_have_the_new_keys() -> None:

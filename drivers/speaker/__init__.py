@@ -31,6 +31,11 @@ class Speaker(Protocol):
         """Silence: interrupt the prompt being spoken and drop any queued one."""
         ...
 
+    def chime(self, then: str = "", lang: str = "zh") -> None:
+        """The attention chime (a call for staff), then ``then`` said: one utterance, so the
+        words cannot cut the chime short. Replaces what is being said, like ``say``."""
+        ...
+
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:

@@ -1,8 +1,8 @@
 """Emulated speaker for the demo, UI tests and CI: records what it was asked to say.
 
 Speaking takes no time here, so a prompt is "spoken" as soon as ``say`` returns; tests read
-``spoken`` or wait for a count with ``wait_for``. Faults: "unplugged" (NO_DEVICE; prompts are
-silently dropped, as the real backend does when eSpeak NG is missing).
+``spoken`` and ``chimes`` or wait for a count with ``wait_for``. Faults: "unplugged"
+(NO_DEVICE; prompts are silently dropped, as the real backend does when eSpeak NG is missing).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class EmulatedSpeaker:
         self.name = name
         self.spoken: list[tuple[str, str]] = []    # (text, lang), oldest first
         self.stops = 0                             # how often stop() silenced it
+        self.chimes = 0                            # attention chimes played
         # Reentrant: the sink runs under the lock and may call say() back.
         self._cond = threading.Condition(threading.RLock())
         self._reporter = StatusReporter(name)
@@ -54,6 +55,15 @@ class EmulatedSpeaker:
     def stop(self) -> None:
         with self._cond:
             self.stops += 1
+
+    def chime(self, then: str = "", lang: str = "zh") -> None:
+        check_lang(lang)
+        with self._cond:
+            if not self._opened or self._faults:
+                return
+            self.chimes += 1
+            self._reporter.emit("chimed", count=self.chimes)
+        self.say(then, lang)
 
     def wait_for(self, count: int, timeout: float) -> bool:
         """Wait until at least ``count`` prompts were spoken; False when ``timeout`` passed."""

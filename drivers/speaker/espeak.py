@@ -7,6 +7,10 @@ citizen never hears the previous screen's prompt to its end.
 ``output`` is "default" (the sound device) or a directory: each utterance is then written
 there as ``NNNNNN-LANG.wav`` (renamed into place when complete, so a reader never sees half a
 file). That is how tests and headless machines run the real synthesiser.
+
+The attention chime is a WAV file (``chime``) played by eSpeak NG itself, as an SSML
+``<audio>`` element in front of the words: one process, one sound device, nothing else
+installed.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
 from drivers.speaker import check_lang
 from drivers.status import DeviceState, DeviceStatus, EventSink, StatusReporter
@@ -31,6 +36,7 @@ class _Prompt:
     seq: int
     text: str
     lang: str
+    ssml: bool = False
 
 
 class EspeakSpeaker:
@@ -38,12 +44,14 @@ class EspeakSpeaker:
     citizens), ``volume`` is eSpeak's amplitude 0–200."""
 
     def __init__(self, output: str | Path = "default", rate: int = 150, volume: int = 100,
-                 binary: str = "espeak-ng", name: str = "speaker.espeak") -> None:
+                 binary: str = "espeak-ng", name: str = "speaker.espeak",
+                 chime: Path | None = None) -> None:
         if not 0 <= volume <= 200:
             raise ValueError("volume is eSpeak's amplitude, 0 to 200")
         self.name = name
         self._out_dir = None if str(output) == "default" else Path(output)
         self._rate, self._volume, self._binary = rate, volume, binary
+        self._chime = chime if chime is not None and chime.is_file() else None
         self._reporter = StatusReporter(name)
         # Reentrant: a sink may call back into say() from the worker's events.
         self._cond = threading.Condition(threading.RLock())
@@ -91,6 +99,19 @@ class EspeakSpeaker:
     def stop(self) -> None:
         with self._cond:
             self._drop_and_interrupt()
+
+    def chime(self, then: str = "", lang: str = "zh") -> None:
+        if self._chime is None:        # no chime file: the words alone
+            self.say(then, lang)
+            return
+        check_lang(lang)
+        document = f"<speak><audio src={quoteattr(str(self._chime))}/>{escape(then)}</speak>"
+        with self._cond:
+            if self._thread is None:
+                return
+            self._drop_and_interrupt()
+            self._pending = _Prompt(self._seq, document, lang, ssml=True)
+            self._cond.notify_all()
 
     # --- the worker ------------------------------------------------------------------------
     def _drop_and_interrupt(self) -> None:
@@ -158,7 +179,7 @@ class EspeakSpeaker:
         # The text goes on stdin (-b 1: UTF-8), never argv: a prompt starting with "-"
         # must not be read as an option.
         cmd = [self._path or self._binary, "-v", VOICES[prompt.lang], "-s", str(self._rate),
-               "-a", str(self._volume), "-b", "1"]
+               "-a", str(self._volume), "-b", "1", *(["-m"] if prompt.ssml else [])]
         return [*cmd, "-w", str(wav)] if wav is not None else cmd
 
     def _wav_path(self, prompt: _Prompt) -> Path | None:

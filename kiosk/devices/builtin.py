@@ -13,7 +13,7 @@ from kiosk.devices import options as o
 from kiosk.devices.kinds import LABELS
 from kiosk.devices.kinds import DeviceKind as K
 from kiosk.devices.registry import Backend, DeviceContext, Kind, Registry, load_named
-from kiosk.paths import FONT
+from kiosk.paths import CHIME, FONT
 
 
 def _identity_emulated(opts: o.EmulatedIdentityOptions, ctx: DeviceContext) -> Any:
@@ -115,7 +115,7 @@ def _speaker_espeak(opts: o.SpeakerOptions, ctx: DeviceContext) -> Any:
     output = opts.output
     return load_named("drivers.speaker.espeak:EspeakSpeaker")(
         output if output == "default" else ctx.data_dir / output, rate=opts.rate,
-        volume=opts.volume)
+        volume=opts.volume, chime=ctx.assets / CHIME)
 
 
 KINDS = (

@@ -6,6 +6,7 @@ Topics, under ``tongban/<fleet>/``:
 - ``config/published``   retained pointer from the operator: a newer version → check now;
 - ``kiosk/<id>/cmd``     signed commands (kiosk.fleet.commands); ``kiosk/<id>/ack`` answers;
 - ``kiosk/<id>/diagnostics``  what ``upload_diagnostics`` sends.
+The status also carries the open staff call, if any (id, step, state: kiosk/fleet/staffcall.py).
 The client reconnects by itself; while the broker is away nothing waits on it, and the next
 connection republishes the status. Nothing here carries personal data.
 """
@@ -14,29 +15,24 @@ from __future__ import annotations
 
 import json
 import logging
-import ssl
 import threading
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
+from kiosk.fleet.broker import connect_async, make_client, topic_root
 from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
 from kiosk.fleet.errors import FleetError
+from kiosk.fleet.staffcall import CALL_EVENT
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
 from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
 
 log = logging.getLogger(__name__)
-
-
-def topic_root(fleet: str) -> str:
-    return f"tongban/{fleet}"
 
 
 def _json(doc: dict[str, Any]) -> bytes:
@@ -55,36 +51,23 @@ class Heartbeat:
         self._stop = threading.Event()
         self._changed = threading.Event()
         self._client = self._make_client()
+        self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
+        bus.subscribe(CALL_EVENT, self._call_changed)
 
     # --- connection --------------------------------------------------------------------
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kiosk-{self.kiosk_id}",
-                             protocol=mqtt.MQTTv5)
-        url = urlparse(self.fleet.broker)
-        if self.fleet.username:
-            password = (self.fleet.password_file.read_text(encoding="utf-8").strip()
-                        if self.fleet.password_file else None)
-            client.username_pw_set(self.fleet.username, password)
-        if url.scheme == "mqtts":
-            client.tls_set(ca_certs=_str(self.fleet.ca_file), certfile=_str(self.fleet.cert_file),
-                           keyfile=_str(self.fleet.key_file), cert_reqs=ssl.CERT_REQUIRED)
+        client = make_client(self.fleet, f"kiosk-{self.kiosk_id}")
         client.will_set(self.status_topic, _json(offline_status(self.kiosk_id)), qos=1,
                         retain=True)
-        client.reconnect_delay_set(1, 60)
         client.on_connect = self._on_connect
         client.on_message = self._on_message
         return client
 
     def start(self) -> None:
-        url = urlparse(self.fleet.broker)
-        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        # session expiry 0: a kiosk's commands are only worth obeying while it is connected
-        self._client.connect_async(url.hostname or "localhost", port, keepalive=30,
-                                   clean_start=True)
-        self._client.loop_start()
+        connect_async(self._client, self.fleet)
         threading.Thread(target=self._beat, name="heartbeat", daemon=True).start()
 
     def stop(self) -> None:
@@ -106,6 +89,10 @@ class Heartbeat:
         self._changed.set()                 # status republished on every (re)connection
 
     # --- status ------------------------------------------------------------------------
+    def _call_changed(self, _topic: str, call: dict[str, Any]) -> None:
+        self.call = None if call.get("state") == "closed" else dict(call)
+        self._changed.set()
+
     def _beat(self) -> None:
         while not self._stop.is_set():
             self._changed.wait(self.fleet.heartbeat_s)
@@ -133,7 +120,7 @@ class Heartbeat:
                             reason=lifecycle.reason.value if lifecycle.reason else None,
                             devices=devices, outbox=OutboxHealth(depth, oldest, late),
                             disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now)
+                            at=now, call=self.call)
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)
@@ -213,7 +200,3 @@ def _peek_id(payload: bytes) -> str | None:
         return str(value) if value is not None else None
     except (ValueError, AttributeError):
         return None
-
-
-def _str(path: Any) -> str | None:
-    return None if path is None else str(path)

@@ -31,6 +31,16 @@ class Voice:
         except Exception:   # why: a broken speaker must never break the screen calling it
             log.exception("speaker %s failed", getattr(self._speaker, "name", "?"))
 
+    def chime(self, zh: str, en: str, lang: str) -> None:
+        """The staff-call chime, even with voice off (it tells the hall as much as the
+        citizen), then the prompt if voice is on."""
+        spoken = speaker_lang(lang)
+        text = (en if spoken == "en" else zh) if self.enabled else ""
+        try:
+            self._speaker.chime(text, spoken)
+        except Exception:   # why: as for prompts, the screen calling it must not break
+            log.exception("speaker %s failed to chime", getattr(self._speaker, "name", "?"))
+
     def silence(self) -> None:
         """Stop talking (voice turned off, session ended)."""
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kiosk.catalogue.model import Matter
 from kiosk.session import Session
+from screens.citizen.staffcall import StaffCallView
 from screens.context import Ui
 from screens.dialogs import Dialog
 from screens.navigator import Navigator
@@ -26,6 +27,7 @@ class CitizenJourney:
         self.ui, self.nav = ui, nav
         self.session: Session | None = None
         self.guide_only: Matter | None = None   # a matter read but not taken (一次性告知)
+        self.staff = StaffCallView(ui, nav)
         ui.bridge.subscribe("session.ended", self._on_session_ended)
         ui.bridge.subscribe("session.idle_warning", self._on_idle_warning)
         nav.on_touch = self._touched
@@ -74,6 +76,7 @@ class CitizenJourney:
             self.session.touch()
 
     def _tick(self) -> None:
+        self.staff.tick()
         if self.session is None:
             return
         left = self.session.tick()        # may end the session (publishes session.ended)
@@ -94,13 +97,8 @@ class CitizenJourney:
 
     # --- help ----------------------------------------------------------------------------
     def call_staff(self) -> None:
-        """The one-tap call for a human: the service tells the hall's staff."""
-        self.ui.service.call_staff(self.session.step.value if self.session else HOME)
-        t = self.ui
-        message = t.bi("已呼叫工作人员，请稍候，工作人员马上就到。")
-        self.nav.show(Dialog(t.theme, "staff_called", message,
-                             [(t.bi("知道了"), "ok", None, "primary")]))
-        t.say("已呼叫工作人员，请稍候")
+        """The one-tap call for a human: to the hall, and followed on screen (staffcall.py)."""
+        self.staff.call(self.session.step.value if self.session else HOME, self.session)
 
     def request_staff_mode(self) -> None:
         """Where staff mode begins (screens/staff/, a later issue): the long press on the

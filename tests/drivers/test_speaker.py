@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -199,3 +200,53 @@ def test_emulated_unplugged_speaker_drops_prompts_silently(events: Events) -> No
         speaker.inject("on_fire")
     states = [e.data["state"] for e in events.of("status")]
     assert states == ["online", "no_device", "online"]
+
+
+CHIME = Path(__file__).resolve().parents[2] / "assets" / "sounds" / "chime.wav"
+
+
+def _seconds(path: Path) -> float:
+    with wave.open(str(path)) as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+@needs_espeak
+def test_espeak_plays_the_chime_before_the_words(tmp_path: Path, events: Events) -> None:
+    speaker = EspeakSpeaker(output=tmp_path / "wav", chime=CHIME)
+    speaker.open(events)
+    try:
+        speaker.say("请稍候")
+        words = Path(events.wait(_spoken(events, "请稍候")).data["path"])
+        speaker.chime("请稍候")
+        chimed = Path(events.wait(lambda e: e.kind == "spoken" and "<audio" in e.data["text"])
+                      .data["path"])
+        # the chime is in the same utterance, in front of the same words
+        assert _seconds(chimed) - _seconds(words) >= 0.9 * _seconds(CHIME)
+        speaker.chime("a < b & </speak> c", "en")          # text stays text, not markup
+        events.wait(lambda e: e.kind == "spoken" and "&lt;/speak&gt;" in e.data["text"])
+        assert not events.of("error") and speaker.status().state is DeviceState.ONLINE
+    finally:
+        speaker.close()
+
+
+@needs_espeak
+def test_espeak_without_a_chime_file_says_the_words(tmp_path: Path, events: Events) -> None:
+    speaker = EspeakSpeaker(output=tmp_path / "wav", chime=tmp_path / "missing.wav")
+    speaker.open(events)
+    try:
+        speaker.chime("请稍候")
+        events.wait(_spoken(events, "请稍候"))
+    finally:
+        speaker.close()
+
+
+def test_the_emulated_speaker_counts_chimes() -> None:
+    speaker = EmulatedSpeaker()
+    speaker.chime("请稍候")                       # not open: nothing
+    speaker.open()
+    speaker.chime("请稍候")
+    speaker.chime()
+    assert speaker.chimes == 2 and speaker.spoken == [("请稍候", "zh")]
+    speaker.inject("unplugged")
+    speaker.chime("请稍候")
+    assert speaker.chimes == 2
