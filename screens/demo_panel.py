@@ -1,6 +1,6 @@
 """A strip of demo controls (emulated devices only): place the card, lay the current
-material's next page on the camera. Drawn over the screens, marked as 演示 so no visitor
-takes it for part of the kiosk."""
+material's next page on the camera. Laid out below the kiosk's screens (never over their
+footer buttons), marked as 演示 so no visitor takes it for part of the kiosk."""
 
 from __future__ import annotations
 
