@@ -22,6 +22,7 @@ from screens.context import Ui
 from screens.labels import N_
 from screens.navigator import Navigator
 from screens.widgets import KioskButton, Text, escape, fit_height, fit_row, two_lines
+from screens.wrapping import forget_texts
 
 PROGRESS = N_("第 {n} 步，共 {m} 步：{name}")
 
@@ -69,6 +70,7 @@ class KioskScreen(Screen):
         """Forget everything shown: called when a session ends, whatever screen is current."""
         self.drop_widgets()
         self.wipe_state()
+        forget_texts()            # the line-break cache holds what was shown (names, phone)
 
     def drop_widgets(self) -> None:
         """Clear the screen. Running animations are cancelled first: Kivy keeps every running

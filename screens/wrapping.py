@@ -28,9 +28,14 @@ Style = tuple[float, bool]       # font size, bold
 SLACK_PX = 2.0          # glyph rounding: a line we measure as fitting must fit in Kivy too
 
 
+@lru_cache(maxsize=64)
+def _ruler(font_name: str, size: float, bold: bool) -> CoreLabel:
+    return CoreLabel(font_name=font_name, font_size=size, bold=bold)
+
+
 @lru_cache(maxsize=8192)
 def glyph_width(char: str, font_name: str, size: float, bold: bool) -> float:
-    return float(CoreLabel(font_name=font_name, font_size=size, bold=bold).get_extents(char)[0])
+    return float(_ruler(font_name, size, bold).get_extents(char)[0])
 
 
 def text_width(text: str, font_name: str, size: float, bold: bool = False) -> float:
@@ -72,6 +77,7 @@ def _restyle(tag: str, sizes: list[float], bolds: list[bool]) -> None:
         bolds.pop()
 
 
+@lru_cache(maxsize=2048)      # screens draw the same texts at the same widths again and again
 def break_markup(markup: str, width: float, font_name: str, size: float, bold: bool = False,
                  keep_words: int = 0) -> str:
     """The markup with a newline at each line start, kinsoku rules kept; a kept word too wide
@@ -97,6 +103,11 @@ def break_markup(markup: str, width: float, font_name: str, size: float, bold: b
             at = glyph_at[start]
             pieces[at] = "\n" + pieces[at]
     return "".join(pieces)
+
+
+def forget_texts() -> None:
+    """Drop the cached layouts: they hold the texts shown, a citizen's among them."""
+    break_markup.cache_clear()
 
 
 class KinsokuLabel:
