@@ -129,7 +129,8 @@ class KioskScreen(Screen):
         elsewhere only the current step's, in the header's progress text."""
         ui, theme = self.ui, self.ui.theme
         named = not theme.elder and ui.tr.lang == "zh_CN"
-        lines = 2 if named else 1
+        # the name under the number; beside it in landscape (wide cells, little height)
+        lines = 2 if named and not theme.landscape else 1
         # small text with its leading (CJK fonts are ~1.45 em tall)
         bar = BoxLayout(size_hint_y=None, height=theme.small * 1.6 * theme.line_height * lines,
                         spacing=theme.mm(1))
@@ -139,7 +140,8 @@ class KioskScreen(Screen):
             skip = done and index in skipped
             mark = "–" if skip else ("✓" if done else str(index))
             if named:
-                mark += f"\n[size={int(theme.small * 0.85)}]{escape(self.steps[index - 1])}[/size]"
+                mark += ("\n" if lines == 2 else " ") + (
+                    f"[size={int(theme.small * 0.85)}]{escape(self.steps[index - 1])}[/size]")
             cell = Text(theme, f"[b]{mark}[/b]" if current else mark, size=theme.small,
                         halign="center", size_hint_y=1,
                         colour=theme.palette.on_primary if (done and not skip) or current
