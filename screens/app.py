@@ -14,6 +14,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
@@ -95,10 +96,15 @@ class KioskApp(App):
         for screen_class in CITIZEN_SCREENS:
             manager.add_widget(screen_class(ui, nav, journey))
         self.ui, self.nav, self.journey = ui, nav, journey
-        self._root.add_widget(manager)
         hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
         if self.demo and hand.available:
-            self._root.add_widget(DemoPanel(ui, nav, hand, pos_hint={"x": 0, "y": 0}))
+            # the strip below the kiosk's area, not over it: it would hide the footer buttons
+            column = BoxLayout(orientation="vertical")
+            column.add_widget(manager)
+            column.add_widget(DemoPanel(ui, nav, hand))
+            self._root.add_widget(column)
+        else:
+            self._root.add_widget(manager)
         manager.current = "attract"
 
     def _applied(self, topic: str, payload: Any) -> None:

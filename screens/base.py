@@ -21,7 +21,10 @@ from kiosk.errors import BilingualError
 from screens.context import Ui
 from screens.labels import N_
 from screens.navigator import Navigator
-from screens.widgets import KioskButton, Text, fit_height, fit_row
+from screens.widgets import KioskButton, Text, escape, fit_height, fit_row, two_lines
+from screens.wrapping import forget_texts
+
+PROGRESS = N_("第 {n} 步，共 {m} 步：{name}")
 
 
 class KioskScreen(Screen):
@@ -67,6 +70,7 @@ class KioskScreen(Screen):
         """Forget everything shown: called when a session ends, whatever screen is current."""
         self.drop_widgets()
         self.wipe_state()
+        forget_texts()            # the line-break cache holds what was shown (names, phone)
 
     def drop_widgets(self) -> None:
         """Clear the screen. Running animations are cancelled first: Kivy keeps every running
@@ -90,9 +94,7 @@ class KioskScreen(Screen):
         box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=theme.gap)
         fit_height(box)
         row = BoxLayout(spacing=theme.gap * 2)
-        progress = ""
-        if self.step is not None:
-            progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(self.steps))
+        progress = self.progress_text() if self.step is not None else ""
         row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_staff,
                                     name="call_staff", size_hint_x=None, width=theme.mm(62),
@@ -108,21 +110,45 @@ class KioskScreen(Screen):
             box.add_widget(Text(theme, ui.bi(self.title_id), size=theme.title, bold=True))
         return box
 
+    def progress_text(self) -> str:
+        """第 n 步，共 m 步：name — the current step's name in each language shown."""
+        ui, step = self.ui, self.step or 1
+        name = self.steps[step - 1]
+        primary, secondary = (ui.tr.lookup(PROGRESS, lang).format(
+            n=step, m=len(self.steps), name=ui.tr.lookup(name, lang))
+            for lang in (ui.tr.lang, ui.tr.second))
+        return two_lines(ui.theme, primary, secondary)
+
+    def skipped_steps(self) -> frozenset[int]:
+        """Steps this user's path went past without doing (the journey's screens say which)."""
+        return frozenset()
+
     def progress_bar(self) -> Widget:
-        """Done steps filled, the current one outlined and numbered: not colour alone."""
-        theme = self.ui.theme
-        # one line of small text with its leading (CJK fonts are ~1.45 em tall)
-        bar = BoxLayout(size_hint_y=None, height=theme.small * 1.6 * theme.line_height,
+        """Done steps filled and ticked, skipped ones marked –, the current one numbered:
+        not colour alone. Each step's name is in its cell where names fit (standard Chinese);
+        elsewhere only the current step's, in the header's progress text."""
+        ui, theme = self.ui, self.ui.theme
+        named = not theme.elder and ui.tr.lang == "zh_CN"
+        # the name under the number; beside it in landscape (wide cells, little height)
+        lines = 2 if named and not theme.landscape else 1
+        # small text with its leading (CJK fonts are ~1.45 em tall)
+        bar = BoxLayout(size_hint_y=None, height=theme.small * 1.6 * theme.line_height * lines,
                         spacing=theme.mm(1))
+        skipped = self.skipped_steps()
         for index in range(1, len(self.steps) + 1):
             done, current = index < (self.step or 0), index == self.step
-            mark = "✓" if done else str(index)
+            skip = done and index in skipped
+            mark = "–" if skip else ("✓" if done else str(index))
+            if named:
+                mark += ("\n" if lines == 2 else " ") + (
+                    f"[size={int(theme.small * 0.85)}]{escape(self.steps[index - 1])}[/size]")
             cell = Text(theme, f"[b]{mark}[/b]" if current else mark, size=theme.small,
                         halign="center", size_hint_y=1,
-                        colour=theme.palette.on_primary if (done or current)
+                        colour=theme.palette.on_primary if (done and not skip) or current
                         else theme.palette.muted)
-            fill = theme.palette.ok if done else (theme.palette.primary if current
-                                                  else theme.palette.disabled)
+            cell.name = f"step_{index}_{'skipped' if skip else 'done' if done else 'todo'}"
+            fill = (theme.palette.secondary if skip else theme.palette.ok if done
+                    else theme.palette.primary if current else theme.palette.disabled)
             with cell.canvas.before:
                 Color(*fill)
                 rect = Rectangle()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.interaction.i18n import Translator
+from kiosk.interaction.i18n import Translator, fill
 from kiosk.interaction.ime import PinyinIME
 from kiosk.interaction.voice import Voice
 from kiosk.service import KioskService
@@ -37,13 +37,13 @@ class Ui:
 
     def t(self, msgid: str, **values: Any) -> str:
         """The text in the chosen language (msgid is the Chinese source string)."""
-        return self.tr.tr(msgid).format(**values) if values else self.tr.tr(msgid)
+        return fill(self.tr.tr(msgid), **values) if values else self.tr.tr(msgid)
 
     def bi(self, msgid: str, **values: Any) -> str:
         """Markup: the text, with the second language under it (not in 长辈版)."""
         primary, secondary = self.tr.tr(msgid), self.tr.other(msgid)
         if values:
-            primary, secondary = primary.format(**values), secondary.format(**values)
+            primary, secondary = fill(primary, **values), fill(secondary, **values)
         return two_lines(self.theme, primary, secondary)
 
     def pair(self, zh: str, en: str) -> str:
@@ -54,8 +54,8 @@ class Ui:
     def say(self, msgid: str, **values: Any) -> None:
         """Speak a prompt, if voice is on; never blocks the UI."""
         if self.voice is not None:
-            zh = self.tr.lookup(msgid, "zh_CN").format(**values)
-            en = self.tr.lookup(msgid, "en").format(**values)
+            zh = fill(self.tr.lookup(msgid, "zh_CN"), **values)
+            en = fill(self.tr.lookup(msgid, "en"), **values)
             self.voice.prompt(zh, en, self.tr.lang)
 
     def say_pair(self, zh: str, en: str) -> None:

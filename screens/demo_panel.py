@@ -1,6 +1,6 @@
 """A strip of demo controls (emulated devices only): place the card, lay the current
-material's next page on the camera. Drawn over the screens, marked as 演示 so no visitor
-takes it for part of the kiosk."""
+material's next page on the camera. Laid out below the kiosk's screens (never over their
+footer buttons), marked as 演示 so no visitor takes it for part of the kiosk."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class DemoPanel(BoxLayout):
         self.bind(pos=lambda w, p: setattr(self._bg, "pos", p),
                   size=lambda w, s: setattr(self._bg, "size", s))
         self.add_widget(Text(theme, "演示 Demo", size=theme.small, colour=(1, 1, 1, 1),
-                             size_hint=(0.2, 1)))
+                             size_hint_x=None, width=theme.mm(24), size_hint_y=1))
         for label, action, name in (("放身份证 Card", self._card, "demo_card"),
                                     ("放材料 Page", self._page, "demo_page"),
                                     ("拿走 Clear", self._clear, "demo_clear")):

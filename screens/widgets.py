@@ -17,6 +17,7 @@ from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from screens.theme import RGBA, Theme
+from screens.wrapping import KinsokuLabel
 
 Action = Callable[[], None]
 
@@ -34,8 +35,9 @@ def two_lines(theme: Theme, primary: str, secondary: str, ratio: float = 0.62) -
     return text
 
 
-class Text(Label):
-    """A wrapping label that grows to its text's height (for BoxLayouts)."""
+class Text(KinsokuLabel, Label):
+    """A wrapping label that grows to its text's height (for BoxLayouts); lines break by the
+    避头尾 rules (screens/wrapping.py)."""
 
     def __init__(self, theme: Theme, text: str = "", size: float | None = None,
                  colour: RGBA | None = None, bold: bool = False, halign: str = "left",
@@ -87,8 +89,11 @@ def fit_height(box: BoxLayout) -> None:
     box.bind(minimum_height=box.setter("height"))
 
 
-class KioskButton(Button):
-    """A big flat button. ``kind``: primary (the one main step), secondary, danger, choice."""
+class KioskButton(KinsokuLabel, Button):
+    """A big flat button. ``kind``: primary (the one main step), secondary, danger, choice.
+    A short label (a word such as 收起键盘) is never broken: it is set smaller to fit."""
+
+    keep_words = 8
 
     def __init__(self, theme: Theme, text: str, on_tap: Action | None, kind: str = "secondary",
                  selected: bool = False, enabled: bool = True, font: float | None = None,

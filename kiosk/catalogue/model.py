@@ -211,6 +211,8 @@ class HandlingRegion(Strict):
     code: str = Field(pattern=r"^\d{6}$")     # GB/T 2260 division code
     name: str
     department: str
+    name_en: str = ""                         # "": the screens spell the name in pinyin
+    department_en: str = ""
     org_code: str = ""                        # 统一社会信用代码 of the receiving department
 
 
@@ -251,6 +253,7 @@ class Matter(Strict):
     name: str
     name_en: str = ""
     department: str
+    department_en: str = ""
     matter_type: str = "公共服务"                # 许可/确认/给付/公共服务/其他
     case_type: CaseType = CaseType.PROMISED
     implementing_body: str = ""

@@ -8,7 +8,9 @@ catalogs are read directly with Babel, so there is no compiled ``.mo`` that coul
 from __future__ import annotations
 
 import logging
+import string
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -74,6 +76,32 @@ class Translator:
         """(primary, secondary) of a text that arrives already in both languages
         (catalogue names, device errors)."""
         return (zh, en) if self.lang == "zh_CN" else (en or zh, zh)
+
+    def punct(self, mark: str, lang: str | None = None) -> str:
+        """A Chinese punctuation mark as the language writes it: '、' is ', ' in English."""
+        return mark if (lang or self.lang) == "zh_CN" else ASCII_PUNCTUATION.get(mark, mark)
+
+
+# Full-width marks the screens put between translated pieces, as English writes them.
+ASCII_PUNCTUATION = {"，": ", ", "、": ", ", "；": "; ", "：": ": ", "（": " (", "）": ")",
+                     "。": ". ", "　": "  "}
+
+
+class _PluralFormatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return one if str(value) == "1" else many     # "1–2" pages is plural
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _PluralFormatter()
+
+
+def fill(text: str, **values: Any) -> str:
+    """``str.format`` with English plurals: "{n} {n:copy|copies}" → "1 copy", "2 copies".
+    (The catalogs' Chinese needs no plural; gettext's ngettext would add a call per count.)"""
+    return _FORMATTER.format(text, **values)
 
 
 # --- catalog upkeep (scripts/i18n_catalog.py and the completeness test) ---------------------

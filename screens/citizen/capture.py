@@ -156,8 +156,10 @@ class CaptureScreen(CitizenScreen):
         material = self.material(self.current)
         count = len(self.pages(self.current))
         name = ui.tr.pick(material.name, material.name_en)[0]
-        return Text(theme, f"[b]{escape(name)}[/b]（{ui.t(material.original.value)}）" +
-                    "　" + ui.t("已拍 {n} 页", n=count), size=theme.body * 1.1)
+        punct = ui.tr.punct
+        return Text(theme, f"[b]{escape(name)}[/b]" + punct("（") + ui.t(material.original.value)
+                    + punct("）") + punct("　") + ui.t("已拍 {n} 页", n=count),
+                    size=theme.body * 1.1)
 
     def _capture_buttons(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -194,8 +196,9 @@ class CaptureScreen(CitizenScreen):
             mark, state = "○", ui.t("未拍完（需 {need} 页）", need=need)
         name = ui.tr.pick(material.name, material.name_en)[0]
         either = ui.t("（任选其一）") if isinstance(req, AlternativeGroup) else ""
-        optional = "" if req.necessity is Necessity.REQUIRED else f"（{ui.t(req.necessity.value)}）"
-        text = f"{mark} {escape(name)}{either}{optional}：{state}"
+        optional = ("" if req.necessity is Necessity.REQUIRED else
+                    ui.tr.punct("（") + ui.t(req.necessity.value) + ui.tr.punct("）"))
+        text = f"{mark} {escape(name)}{either}{optional}{ui.colon}{state}"
         selected = material.id == self.current
         button = KioskButton(theme, text, lambda: self.select(material.id), kind="choice",
                               selected=selected, name=f"material_{material.id}",

@@ -14,13 +14,14 @@ from kivy.uix.widget import Widget
 from kiosk.catalogue.model import DeliveryOption
 from kiosk.errors import BilingualError
 from kiosk.interaction.divisions import Division, Divisions
+from kiosk.interaction.place_names import division_name_en
 from kiosk.privacy import mask_phone
 from kiosk.session import Contact
 from screens.citizen.frame import CitizenScreen
 from screens.citizen.matters import keyboard_labels
 from screens.keyboard import NumericKeypad, PinyinKeyboard
 from screens.labels import N_
-from screens.widgets import KioskButton, Text, escape, fit_height, fit_row
+from screens.widgets import KioskButton, Text, escape, fit_height, fit_row, two_lines
 
 CHOICES = ("pickup", "post_id_address", "post_other", "electronic")
 PHONE_DIGITS = 11
@@ -111,10 +112,19 @@ class DeliveryScreen(CitizenScreen):
                             lambda: self._choose(choice), kind="choice", selected=selected,
                             name=f"delivery_{choice}", height=theme.target * 1.6)
 
+    def _field_text(self, label_id: str, shown: str) -> str:
+        """'手机号码：138…' with the label in the second language under it (standard mode)."""
+        ui = self.ui
+        first = f"{escape(ui.t(label_id))}{ui.colon}{shown}"
+        second = ui.tr.other(label_id)
+        if not ui.theme.show_second_language or second == ui.t(label_id):
+            return first
+        return f"{first}\n[size={int(ui.theme.small)}]{escape(second)}[/size]"
+
     def _field(self, name: str, label_id: str, value: str, active: bool) -> Widget:
-        ui, theme = self.ui, self.ui.theme
+        theme = self.ui.theme
         shown = escape(value) if value else "—"
-        button = KioskButton(theme, f"{ui.t(label_id)}{ui.colon}{shown}", lambda: self._edit(name),
+        button = KioskButton(theme, self._field_text(label_id, shown), lambda: self._edit(name),
                               kind="choice", selected=active, name=f"field_{name}")
         button.halign = "left"
         if active:
@@ -125,8 +135,7 @@ class DeliveryScreen(CitizenScreen):
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)                  # at the top of the body, not floating in its middle
-        path = self._region_text() or ui.t("请选择省份")
-        box.add_widget(Text(theme, f"{ui.t('已选')}{ui.colon}{escape(path)}", bold=True))
+        box.add_widget(Text(theme, self._picked_text(), bold=True))
         options = (self.divisions.children(self.region[-1].code) if self.region
                    else self.divisions.provinces())
         cols = 4 if theme.landscape else 3
@@ -136,7 +145,9 @@ class DeliveryScreen(CitizenScreen):
         grid = GridLayout(cols=cols, spacing=theme.mm(1.5), size_hint_y=None)
         shown = options[self.region_page * per_page:(self.region_page + 1) * per_page]
         for division in shown:
-            grid.add_widget(KioskButton(theme, division.name, lambda d=division: self._pick(d),
+            label = (ui.pair(division.name, division_name_en(division.name))
+                     if ui.tr.lang == "en" else escape(division.name))
+            grid.add_widget(KioskButton(theme, label, lambda d=division: self._pick(d),
                                          name=f"region_{division.code}", font=theme.button * 0.9))
         grid.bind(minimum_height=grid.setter("height"))
         box.add_widget(grid)
@@ -149,6 +160,18 @@ class DeliveryScreen(CitizenScreen):
         fit_row(row)
         box.add_widget(row)
         return box
+
+    def _picked_text(self) -> str:
+        """已选：四川省广元市 (or the prompt to choose a province), in both languages."""
+        ui = self.ui
+        english = " / ".join(division_name_en(d.name) for d in self.region)
+        texts = []
+        for lang in (ui.tr.lang, ui.tr.second):
+            path = self._region_text() if lang == "zh_CN" else english
+            colon = ui.tr.punct("：", lang)
+            texts.append(ui.tr.lookup(N_("已选"), lang) + colon
+                         + (path or ui.tr.lookup(N_("请选择省份"), lang)))
+        return two_lines(ui.theme, texts[0], texts[1])
 
     # --- state ---------------------------------------------------------------------------
     def _matter_options(self) -> tuple[DeliveryOption, ...]:
@@ -203,12 +226,12 @@ class DeliveryScreen(CitizenScreen):
     def _typed_phone(self, text: str) -> None:
         self.phone = text
         shown = escape(text) if text else "—"
-        self.active_field.text = f"{self.ui.t('手机号码')}{self.ui.colon}{shown}"
+        self.active_field.text = self._field_text("手机号码", shown)
 
     def _typed_street(self, text: str, buffer: str) -> None:
         self.street = text
         shown = escape(text + buffer) if (text or buffer) else "—"
-        self.active_field.text = f"{self.ui.t('详细地址（街道、门牌号）')}{self.ui.colon}{shown}"
+        self.active_field.text = self._field_text("详细地址（街道、门牌号）", shown)
 
     def _pick(self, division: Division) -> None:
         self.region.append(division)

@@ -4,12 +4,16 @@ instead, with a printed guide slip (一次性告知)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import AlternativeGroup, Material, Matter, Necessity, Requirement
+from kiosk.interaction.divisions import Divisions
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
+from screens.citizen.places import region_with_department
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
@@ -19,6 +23,10 @@ class GuideScreen(CitizenScreen):
     step = 2
     title_id = "办事指南"
     spoken_id = "请阅读办事指南，准备好所需材料"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.divisions = Divisions()      # for English region names; loads on first use
 
     @property
     def matter(self) -> Matter:
@@ -53,15 +61,17 @@ class GuideScreen(CitizenScreen):
         ui, theme = self.ui, self.ui.theme
         panel = Panel(theme)
         fit_height(panel)
+        punct = ui.tr.punct
         scope = ui.t(matter.scope.kind.value)
         if matter.scope.list_name:
-            scope += f"（{matter.scope.list_name}）"
+            scope += punct("（") + matter.scope.list_name + punct("）")
         days = matter.time_limits.promised_days
         promised = ui.t("当场办结") if days == 0 else ui.t("{n} 个工作日", n=days)
-        fees = ui.t("不收费") if not matter.fees.items else "；".join(
+        fees = ui.t("不收费") if not matter.fees.items else punct("；").join(
             f"{item.name} {item.amount_yuan:g} " + ui.t("元") for item in matter.fees.items)
-        regions = "、".join(f"{r.name}（{r.department}）" for r in matter.handling_regions)
-        delivery = "、".join(ui.t(option.value) for option in matter.delivery_options)
+        regions = punct("、").join(region_with_department(ui, region, self.divisions)
+                                   for region in matter.handling_regions)
+        delivery = punct("、").join(ui.t(option.value) for option in matter.delivery_options)
         rows = [(N_("办理模式"), ui.t(matter.mode.value)), (N_("通办范围"), scope),
                 (N_("办理地"), regions), (N_("承诺时限"), promised), (N_("收费"), fees),
                 (N_("送达方式"), delivery), (N_("咨询电话"), matter.consultation_phone)]
@@ -136,8 +146,9 @@ class GuideScreen(CitizenScreen):
         pages = material.pages
         page_text = (ui.t("{n} 页", n=pages.min) if pages.min == pages.max
                      else ui.t("{a}–{b} 页", a=pages.min, b=pages.max))
-        return (f"{name}（{ui.t(material.original.value)}，"
-                f"{ui.t('{n} 份', n=material.count)}，{page_text}）")
+        punct = ui.tr.punct
+        return (name + punct("（") + ui.t(material.original.value) + punct("，")
+                + ui.t("{n} 份", n=material.count) + punct("，") + page_text + punct("）"))
 
     # --- actions -------------------------------------------------------------------------
     def _choose(self, code: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.core.text import DEFAULT_FONT
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.stacklayout import StackLayout
@@ -17,6 +18,7 @@ from kiosk.interaction.search import MatterIndex
 from screens.citizen.frame import CitizenScreen
 from screens.keyboard import PinyinKeyboard
 from screens.widgets import KioskButton, Panel, Text, escape, fit_row
+from screens.wrapping import text_width
 
 PER_PAGE = 6
 
@@ -102,17 +104,20 @@ class MattersScreen(CitizenScreen):
         label = ui.bi("收起键盘") if self.typing else ui.bi("搜索")
         row.add_widget(KioskButton(theme, label, self._toggle_keyboard, name="search",
                                     size_hint_x=None, width=theme.mm(40), height=theme.target))
-        return fit_row(row)
+        # as tall as a line of the typed text (CJK fonts are ~1.45 em), not only the button
+        return fit_row(row, minimum=theme.body * 1.5 * theme.line_height)
 
     def _chips(self, choices: list[tuple[str, str, bool, Any]], group: str) -> Widget:
         theme = self.ui.theme
         stack = StackLayout(size_hint_y=None, spacing=theme.gap)
+        font = theme.button * 0.9
         for label, name, selected, action in choices:
-            width = theme.mm(8) + theme.button * 0.9 * max(len(label.split("\n")[0]), 3)
+            # as wide as the label as drawn (an English word is half a Chinese one per letter)
+            width = text_width(label.split("\n")[0], DEFAULT_FONT, font) + theme.gap * 2
             stack.add_widget(KioskButton(theme, label, action, kind="choice", selected=selected,
                                           name=f"{group}_{name}", size_hint_x=None,
-                                          width=min(width, theme.mm(90)),
-                                          font=theme.button * 0.9))
+                                          width=min(max(width + theme.mm(4), theme.target),
+                                                    theme.mm(90)), font=font))
         stack.bind(minimum_height=stack.setter("height"))
         return stack
 
@@ -135,8 +140,14 @@ class MattersScreen(CitizenScreen):
         ui = self.ui
         values = (self.index.departments() if self.browse == "department"
                   else self.index.life_events())
-        # department names are proper names of offices: shown as the catalogue spells them
-        label = ui.t if self.browse == "life_event" else str
+        # department names come from the catalogue, with its English names
+        english = {m.department: m.department_en for m in ui.service.all_matters()}
+
+        def label(value: str) -> str:
+            if self.browse == "life_event":
+                return ui.t(value)
+            return ui.tr.pick(value, english.get(value, ""))[0]
+
         return [(label(value), str(i), self.facet == value, lambda v=value: self._set_facet(v))
                 for i, value in enumerate(values)]
 
@@ -168,7 +179,8 @@ class MattersScreen(CitizenScreen):
         ui, theme = self.ui, self.ui.theme
         availability = ui.service.availability(matter)
         name, _ = ui.tr.pick(matter.name, matter.name_en)
-        details = f"{ui.t(matter.scope.kind.value)} · {matter.department}"
+        department = ui.tr.pick(matter.department, matter.department_en)[0]
+        details = f"{ui.t(matter.scope.kind.value)} · {department}"
         if not matter.kiosk_can_take:
             details += " · " + ui.t("本机不能办理，可打印办理指引")
         elif not availability.available:

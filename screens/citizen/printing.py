@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.animation import Animation
+from kivy.graphics import Color, Line
+from kivy.properties import NumericProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.service import Notified, Submitted
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
+from screens.labels import N_
+from screens.theme import Theme
 from screens.widgets import Panel, Text, escape, fit_height
 
 
@@ -26,6 +31,7 @@ class PrintingScreen(CitizenScreen):
         self.wipe_state()
 
     def wipe_state(self) -> None:
+        self.title_id = "打印"
         self.kind = "receipt"          # receipt | notice
         self.state = "working"         # working | done | failed
         self.number = ""
@@ -66,8 +72,17 @@ class PrintingScreen(CitizenScreen):
         self._show()
 
     def _show(self) -> None:
+        self.title_id = self._title()
         if self.manager is not None and self.manager.current == self.name:
             self.render()
+
+    def _title(self) -> str:
+        """The title follows what happened, not what was about to happen."""
+        if self.state == "failed":
+            return N_("打印失败")
+        if self.state == "done" and not self.printed:
+            return N_("已受理，回执待打印")
+        return N_("打印完成") if self.state == "done" else N_("打印")
 
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
@@ -77,6 +92,7 @@ class PrintingScreen(CitizenScreen):
         if self.state == "working":
             text = (ui.bi("正在提交申请并打印回执，请稍候……") if self.kind == "receipt"
                     else ui.bi("正在打印补正通知书，请稍候……"))
+            box.add_widget(BusySpinner(theme))
             box.add_widget(Text(theme, text, size=theme.title, halign="center"))
         elif self.state == "failed":
             box.add_widget(Text(theme, "× " + ui.pair(*self.error), size=theme.title * 0.9,
@@ -110,7 +126,7 @@ class PrintingScreen(CitizenScreen):
                                   halign="center"))
             lists = ui.bi("通知书上列出了全部需要补正的材料，补齐后再来办理。")
             panel.add_widget(Text(theme, lists, halign="center"))
-            panel.add_widget(Text(theme, f"{ui.t('通知书编号')}：{escape(self.number)}",
+            panel.add_widget(Text(theme, ui.bi("通知书编号：{number}", number=self.number),
                                   halign="center"))
         return panel
 
@@ -123,3 +139,26 @@ class PrintingScreen(CitizenScreen):
 
     def _next(self) -> None:
         self.nav.go("rating")
+
+
+class BusySpinner(Widget):
+    """A turning arc: the kiosk is working (printing takes seconds; a still screen looks hung).
+    The screen cancels its Animation when it leaves or redraws (KioskScreen)."""
+
+    angle = NumericProperty(0.0)
+
+    def __init__(self, theme: Theme, **kwargs: Any) -> None:
+        side = theme.mm(16)
+        super().__init__(size_hint=(1, None), height=side, **kwargs)
+        self._radius = side / 2 - theme.mm(1)
+        with self.canvas:
+            Color(*theme.palette.primary)
+            self._arc = Line(width=theme.mm(1.2), cap="round")
+        self.bind(pos=self._redraw, size=self._redraw, angle=self._redraw)
+        spin = Animation(angle=360.0, duration=1.2) + Animation(angle=0.0, duration=0)
+        spin.repeat = True
+        spin.start(self)
+
+    def _redraw(self, *_: Any) -> None:
+        start = self.angle
+        self._arc.circle = (self.center_x, self.center_y, self._radius, start, start + 270)

@@ -182,7 +182,8 @@ def test_settings(tmp_path: Path, **session: Any) -> Settings:
 
 def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
                elder: bool = False, language: str = "zh_CN",
-               camera: dict[str, Any] | None = None, **session: Any) -> Harness:
+               camera: dict[str, Any] | None = None, demo: bool = False,
+               **session: Any) -> Harness:
     settings = test_settings(tmp_path, **session)
     if camera:
         devices = settings.devices
@@ -198,7 +199,7 @@ def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
     kiosk.open(datetime.now())
     try:
         clock = FakeClock()
-        app = KioskApp(kiosk, clock=clock)
+        app = KioskApp(kiosk, clock=clock, demo=demo)
         Window.add_widget(app.build())
         harness = Harness(app, kiosk, clock, artifacts)
         if elder:
