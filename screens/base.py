@@ -18,6 +18,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.errors import BilingualError
+from kiosk.interaction.speech import Speech
 from screens.context import Ui
 from screens.labels import N_
 from screens.navigator import Navigator
@@ -41,8 +42,17 @@ class KioskScreen(Screen):
         self.render()
 
     def on_enter(self, *_: Any) -> None:
-        if self.spoken_id:
-            self.ui.say(self.spoken_id)
+        self.speak()
+
+    def speech(self) -> Speech | None:
+        """What the screen says on entering and when 朗读 is pressed: by default its spoken
+        prompt; screens whose content matters to someone who cannot read it say more."""
+        return self.ui.speech(self.spoken_id) if self.spoken_id else None
+
+    def speak(self, asked: bool = False) -> None:
+        speech = self.speech()
+        if speech is not None:
+            self.ui.speak(speech, asked=asked)
 
     def render(self) -> None:
         self.drop_widgets()
@@ -102,6 +112,12 @@ class KioskScreen(Screen):
                                         name="cancel", size_hint_x=None, width=theme.mm(48),
                                         font=theme.small * 1.1))
         box.add_widget(fit_row(row))
+        tools = self.tools()
+        if tools:
+            bar = BoxLayout(spacing=theme.gap * 2)
+            for tool in tools:
+                bar.add_widget(tool)
+            box.add_widget(fit_row(bar))
         if self.step is not None:
             box.add_widget(self.progress_bar())
         if self.title_id:
@@ -133,6 +149,10 @@ class KioskScreen(Screen):
 
     def body(self) -> Widget:
         return Widget()
+
+    def tools(self) -> list[Widget]:
+        """A row of small buttons under the header's (language, view, voice)."""
+        return []
 
     def call_staff(self) -> None:
         """The header's 呼叫工作人员 (the journey's screens say whom it calls)."""

@@ -152,10 +152,10 @@ def accepted_journey(h: Harness, identities: dict[str, Identity]) -> None:
     s.receipt_printed()
     assert s.step is Step.RECEIPT
     s.rate(Rating.SATISFIED)
-    assert s.step is Step.RATING and s.rating is Rating.SATISFIED
+    assert s.step is Step.RATING and s.rating.level is Rating.SATISFIED
     s.finish()
     assert s.end_reason is EndReason.COMPLETED
-    assert s.rating is Rating.SATISFIED   # the rating is not applicant data
+    assert s.rating.level is Rating.SATISFIED   # the rating is not applicant data
     assert_wiped(h)
     assert [p["reason"] for p in h.topics("session.ended")] == ["completed"]
 
@@ -380,7 +380,7 @@ def test_one_rating_only(h: Harness, identities: dict[str, Identity]) -> None:
     with pytest.raises(SessionError) as info:
         s.rate(Rating.VERY_DISSATISFIED)
     assert info.value.code == "already_rated"
-    assert s.rating is Rating.VERY_SATISFIED
+    assert s.rating.level is Rating.VERY_SATISFIED
     assert s.step is Step.RATING
 
 

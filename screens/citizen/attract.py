@@ -10,6 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import ScopeKind
+from kiosk.interaction.speech import Speech
 from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
 from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
@@ -62,6 +63,10 @@ class AttractScreen(CitizenScreen):
                                     name="call_staff", height=theme.target * 1.2))
         fit_row(row)
         box.add_widget(row)
+        tools = BoxLayout(spacing=theme.gap * 2)    # 朗读 and voice, as on every screen
+        for tool in self.tools()[2:]:
+            tools.add_widget(tool)
+        box.add_widget(fit_row(tools))
         return box
 
     def _offer(self) -> Widget:
@@ -101,12 +106,22 @@ class AttractScreen(CitizenScreen):
             hold.cancel()
         return False
 
+    def on_enter(self, *_: Any) -> None:
+        """Silent: a kiosk that talks to an empty hall after every session is noise. 朗读
+        reads this screen on request."""
+
+    def speech(self) -> Speech:
+        n = sum(1 for m in self.ui.service.all_matters() if m.kiosk_can_take)
+        return (self.ui.speech("跨域通办 自助服务") + self.ui.speech(
+            "本机可办理 {n} 项跨域通办事项", n=n)
+            + self.ui.speech("请准备好身份证件和申请材料，按屏幕提示操作。")
+            + self.ui.speech("开始办理"))
+
     def _start(self) -> None:
         self.journey.start()
 
     def _switch_language(self) -> None:
-        ui = self.ui
-        ui.tr.set_language("en" if ui.tr.lang == "zh_CN" else "zh_CN")
+        self.journey.switch_language()
         self.render()
 
     def _switch_elder(self) -> None:

@@ -9,9 +9,12 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.interaction import speech as spoken
+from kiosk.interaction.speech import Speech
 from kiosk.service import Notified, Submitted
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
+from screens.citizen.identify import card_banner
 from screens.widgets import Panel, Text, escape, fit_height
 
 
@@ -31,6 +34,7 @@ class PrintingScreen(CitizenScreen):
         self.number = ""
         self.printed = True
         self.error = ("", "")
+        self.told = Speech("", "")      # what the done state reads out (number, where, card)
 
     # --- starting ------------------------------------------------------------------------
     def start_submit(self) -> None:
@@ -52,18 +56,38 @@ class PrintingScreen(CitizenScreen):
 
     def _submitted(self, result: Submitted) -> None:
         self.state, self.number, self.printed = "done", result.case_number, result.printed
+        session, hall = self.journey.session, self.ui.service.this_kiosk
+        delivery = session.delivery if session is not None else None
+        self.told = spoken.receipt(result.case_number, result.printed, delivery,
+                                   hall.department, hall.address) + self._reminder()
         self._show()
-        self.ui.say("已受理，请取走回执" if result.printed
-                    else "已受理，打印纸用完了，请联系工作人员取回执")
+        self.speak()
 
     def _notified(self, result: Notified) -> None:
         self.state, self.number = "done", result.number
+        session = self.journey.session
+        problems = session.result.problems if session and session.result else ()
+        self.told = spoken.notice(result.number, problems) + self._reminder()
         self._show()
-        self.ui.say("请取走补正通知书，补齐材料后再来办理")
+        self.speak()
 
     def _failed(self, error: BaseException) -> None:
         self.state, self.error = "failed", error_text(error)
         self._show()
+        self.speak()
+
+    def _reminder(self) -> Speech:
+        session = self.journey.session
+        identity = session.identity if session is not None else None
+        return spoken.card_reminder(identity.card_type if identity is not None else None)
+
+    def speech(self) -> Speech | None:
+        if self.state == "done":
+            return self.told
+        if self.state == "failed":
+            return Speech(*self.error) + self.ui.speech("请点“呼叫工作人员”，工作人员会协助您。")
+        return self.ui.speech("正在提交申请并打印回执，请稍候……" if self.kind == "receipt"
+                              else "正在打印补正通知书，请稍候……")
 
     def _show(self) -> None:
         if self.manager is not None and self.manager.current == self.name:
@@ -85,6 +109,7 @@ class PrintingScreen(CitizenScreen):
                                 halign="center"))
         else:
             box.add_widget(self._done())
+            box.add_widget(card_banner(ui, self._reminder()))
         box.add_widget(Widget())
         return box
 
