@@ -104,6 +104,11 @@ class KioskScreen(Screen):
         if self.step is not None:
             progress = ui.bi("第 {n} 步，共 {m} 步", n=self.step, m=len(self.steps))
         row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
+        tools = self.tools()
+        if theme.landscape:                 # wide enough: the tools join the top row
+            for tool in tools:
+                tool.size_hint_x, tool.width = None, theme.mm(40)
+                row.add_widget(tool)
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_staff,
                                     name="call_staff", size_hint_x=None, width=theme.mm(62),
                                     font=theme.small * 1.1))
@@ -112,8 +117,7 @@ class KioskScreen(Screen):
                                         name="cancel", size_hint_x=None, width=theme.mm(48),
                                         font=theme.small * 1.1))
         box.add_widget(fit_row(row))
-        tools = self.tools()
-        if tools:
+        if tools and not theme.landscape:
             bar = BoxLayout(spacing=theme.gap * 2)
             for tool in tools:
                 bar.add_widget(tool)

@@ -70,15 +70,17 @@ def card_reminder(card_type: CardType | None = None) -> Speech:
 
 def guide(matter: Matter, situation: Situation | None) -> Speech:
     """The guide's key facts: the matter, where it is handled, time limit, fee, materials."""
-    where = "、".join(f"{r.name}{r.department}" for r in matter.handling_regions)
+    where = "、".join(r.department if r.department.startswith(r.name[:2])
+                     else f"{r.name}{r.department}" for r in matter.handling_regions)
     days = matter.time_limits.promised_days
     limit = (Speech("当场办结", "done on the spot") if days == 0 else
              Speech(f"{days}个工作日", f"{days} working day{'s' if days != 1 else ''}"))
-    fee = Speech("不收费", "no fee") if not matter.fees.items else Speech(
-        matter.fees.text, "; ".join(f"{i.amount_yuan:g} yuan" for i in matter.fees.items))
+    fee = Speech("不收费", "No fee") if not matter.fees.items else Speech(
+        "收费：" + speakable(matter.fees.text),
+        "Fee: " + "; ".join(f"{i.amount_yuan:g} yuan" for i in matter.fees.items))
     speech = Speech(f"{matter.name}。办理地：{where}。承诺时限：{limit.zh}。{fee.zh}。",
                     f"{matter.name_en or matter.name}. Handled by {where}. "
-                    f"Time limit: {limit.en}. Fee: {fee.en}.")
+                    f"Time limit: {limit.en}. {fee.en}.")
     if not matter.kiosk_can_take and matter.elsewhere is not None:
         info = matter.elsewhere
         phone = f"，电话 {spell(info.phone)}" if info.phone else ""
@@ -132,8 +134,8 @@ def collect(delivery: DeliveryOption | None, department: str, address: str) -> S
     if delivery is DeliveryOption.ELECTRONIC:
         return Speech("办理结果将以电子证照或电子文书送达，并短信通知您。",
                       "The result will be sent electronically; you will get a text message.")
-    place = f"{department}（{address}）" if address else department
-    return Speech(f"办理结果请凭回执到{speakable(place)}窗口领取。",
+    place = f"，地址：{address}" if address else ""
+    return Speech(f"办理结果请凭回执到{department}窗口领取{place}。",
                   "Collect the result with your receipt at the window of this hall: "
                   f"{department}.")
 

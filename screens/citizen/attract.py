@@ -51,6 +51,12 @@ class AttractScreen(CitizenScreen):
                                     name="start", enabled=available, height=theme.target * 2.2,
                                     font=theme.title))
         box.add_widget(Spacer())
+        read_aloud, voice = self.tools()[2:]        # 朗读 and voice, as on every screen
+        if not theme.landscape:                     # portrait: a row of their own
+            tools = BoxLayout(spacing=theme.gap * 2)
+            tools.add_widget(read_aloud)
+            tools.add_widget(voice)
+            box.add_widget(fit_row(tools))
         row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
         other = "English" if ui.tr.lang == "zh_CN" else "中文"
         row.add_widget(KioskButton(theme, other, self._switch_language, name="language",
@@ -59,14 +65,13 @@ class AttractScreen(CitizenScreen):
         row.add_widget(KioskButton(theme, elder_label, self._switch_elder, name="elder",
                                     height=theme.target * 1.2, kind="choice",
                                     selected=theme.elder))
+        if theme.landscape:                         # landscape: wide enough for one row
+            row.add_widget(read_aloud)
+            row.add_widget(voice)
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.journey.call_staff,
                                     name="call_staff", height=theme.target * 1.2))
         fit_row(row)
         box.add_widget(row)
-        tools = BoxLayout(spacing=theme.gap * 2)    # 朗读 and voice, as on every screen
-        for tool in self.tools()[2:]:
-            tools.add_widget(tool)
-        box.add_widget(fit_row(tools))
         return box
 
     def _offer(self) -> Widget:

@@ -77,9 +77,15 @@ class PrintingScreen(CitizenScreen):
         self.speak()
 
     def _reminder(self) -> Speech:
+        """Take the card back — unless the reader already saw it go."""
+        if self._card_taken():
+            return Speech("", "")
         session = self.journey.session
         identity = session.identity if session is not None else None
         return spoken.card_reminder(identity.card_type if identity is not None else None)
+
+    def _card_taken(self) -> bool:
+        return bool(getattr(self.nav.screen("identify"), "card_taken", False))
 
     def speech(self) -> Speech | None:
         if self.state == "done":
@@ -109,7 +115,7 @@ class PrintingScreen(CitizenScreen):
                                 halign="center"))
         else:
             box.add_widget(self._done())
-            box.add_widget(card_banner(ui, self._reminder()))
+            box.add_widget(card_banner(ui, self._reminder(), taken=self._card_taken()))
         box.add_widget(Widget())
         return box
 

@@ -14,6 +14,7 @@ from ui_harness import Harness
 
 from kiosk.rating import RatingReason
 from kiosk.session import Rating
+from screens.citizen.journey import ATTRACT_RESET_S
 
 
 def spoken(h: Harness) -> list[str]:
@@ -84,6 +85,8 @@ def test_language_mode_and_voice_switch_on_any_screen_and_reset(harness: Harness
     h.tap("next")
     h.wait_screen("identify")
     assert len(spoken(h)) == mark, "nothing is said with voice off"
+    h.tap("read_aloud")                            # ... unless the citizen asks for it
+    assert len(spoken(h)) == mark + 1
     h.tap("cancel")
     h.tap("confirm")
     h.wait_screen("attract")
@@ -207,3 +210,25 @@ def test_a_bad_rating_takes_optional_words(harness: Harness) -> None:
     record = session.rating
     assert record.level is Rating.DISSATISFIED and record.comment
     assert record.staff_may_contact is False and record.reasons == ()
+
+
+def test_a_card_taken_back_turns_the_reminder_into_a_tick(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    h.tap("next")
+    h.wait_screen("identify")
+    h.kiosk.identity.present("resident")
+    h.wait(lambda: h.has("next"), "the card to be read")
+    h.kiosk.identity.remove()
+    h.wait(lambda: "证件已取回" in h.text_on_screen(), "the reader to see the card go")
+    assert "请取回您的身份证" not in h.text_on_screen()
+
+
+def test_a_choice_left_on_the_attract_screen_is_undone(harness: Harness) -> None:
+    h = harness
+    h.tap("language")
+    h.tap("elder")
+    assert h.ui.tr.lang == "en" and h.ui.theme.elder
+    h.clock.advance(ATTRACT_RESET_S + 1)           # nobody touched it since
+    h.wait(lambda: h.ui.tr.lang == "zh_CN", "the attract screen to return to the defaults")
+    assert not h.ui.theme.elder and "开始办理" in h.find("start").text
