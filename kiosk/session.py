@@ -21,6 +21,7 @@ from kiosk.bus import EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
 from kiosk.errors import SessionError
+from kiosk.rating import Rating, RatingReason, RatingRecord
 from kiosk.tempstore import SessionStore
 
 SESSION_TOPIC = "session"
@@ -61,15 +62,8 @@ class EndReason(StrEnum):
     TIMEOUT = "timeout"
 
 
-class Rating(StrEnum):   # 好差评, GB/T 39734-2020: five levels, one rating per transaction
-    VERY_SATISFIED = "非常满意"
-    SATISFIED = "满意"
-    BASICALLY_SATISFIED = "基本满意"
-    DISSATISFIED = "不满意"
-    VERY_DISSATISFIED = "非常不满意"
-
-
-__all__ = ["NEXT", "Contact", "EndReason", "Rating", "Session", "Step", "StoredPage"]
+__all__ = ["NEXT", "Contact", "EndReason", "Rating", "RatingReason", "RatingRecord", "Session",
+           "Step", "StoredPage"]
 
 
 class Session:
@@ -82,7 +76,7 @@ class Session:
         self._warned = False
         self.step = Step.CHOOSE_MATTER
         self.end_reason: EndReason | None = None
-        self.rating: Rating | None = None
+        self.rating: RatingRecord | None = None     # not applicant data: kept after the end
         self._clear_applicant()
 
     # --- the applicant's data: everything here is wiped at the end -----------------------
@@ -220,7 +214,17 @@ class Session:
             raise SessionError("每次办件只能评价一次", "One rating per transaction",
                                code="already_rated")
         self._go(Step.RATING)
-        self.rating = rating
+        self.rating = RatingRecord(rating)
+
+    def explain_rating(self, reasons: tuple[RatingReason, ...], comment: str = "",
+                       staff_may_contact: bool | None = None) -> None:
+        """Why a bad rating was given, and whether staff may call back (好差评 follow-up)."""
+        self._expect(Step.RATING)
+        if self.rating is None or not self.rating.level.is_bad:
+            raise SessionError("只有不满意的评价需要说明原因",
+                               "Only a dissatisfied rating takes reasons", code="bad_step")
+        self.touch()
+        self.rating = self.rating.explained(reasons, comment, staff_may_contact)
 
     def finish(self) -> None:
         if self.step not in (Step.RECEIPT, Step.NOTICE, Step.RATING):

@@ -23,6 +23,7 @@ from kiosk.demo.hand import DemoHand
 from kiosk.fleet.host import APPLIED_TOPIC, KioskHost
 from kiosk.interaction.i18n import Translator
 from kiosk.interaction.ime import PinyinIME
+from kiosk.interaction.preferences import Preferences
 from kiosk.interaction.voice import Voice
 from kiosk.paths import FONT
 from kiosk.service import KioskService
@@ -89,7 +90,8 @@ class KioskApp(App):
                 tr=Translator(settings.paths.assets / "locale", ui_settings.language),
                 bridge=UiBridge(kiosk.bus), theme=theme,
                 voice=Voice(kiosk.speaker, ui_settings.voice), clock=self.clock,
-                ime=PinyinIME.load())
+                ime=PinyinIME.load(),
+                defaults=Preferences(ui_settings.language, False, ui_settings.voice))
         manager = ScreenManager(transition=NoTransition())
         nav = Navigator(ui, manager)
         journey = CitizenJourney(ui, nav)

@@ -18,6 +18,7 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.widget import Widget
 
 from kiosk.errors import BilingualError
+from kiosk.interaction.speech import Speech
 from screens.context import Ui
 from screens.labels import N_
 from screens.navigator import Navigator
@@ -44,8 +45,17 @@ class KioskScreen(Screen):
         self.render()
 
     def on_enter(self, *_: Any) -> None:
-        if self.spoken_id:
-            self.ui.say(self.spoken_id)
+        self.speak()
+
+    def speech(self) -> Speech | None:
+        """What the screen says on entering and when 朗读 is pressed: by default its spoken
+        prompt; screens whose content matters to someone who cannot read it say more."""
+        return self.ui.speech(self.spoken_id) if self.spoken_id else None
+
+    def speak(self, asked: bool = False) -> None:
+        speech = self.speech()
+        if speech is not None:
+            self.ui.speak(speech, asked=asked)
 
     def render(self) -> None:
         self.drop_widgets()
@@ -96,6 +106,11 @@ class KioskScreen(Screen):
         row = BoxLayout(spacing=theme.gap * 2)
         progress = self.progress_text() if self.step is not None else ""
         row.add_widget(Text(theme, progress, size=theme.small, colour=theme.palette.muted))
+        tools = self.tools()
+        if theme.landscape:                 # wide enough: the tools join the top row
+            for tool in tools:
+                tool.size_hint_x, tool.width = None, theme.mm(40)
+                row.add_widget(tool)
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.call_staff,
                                     name="call_staff", size_hint_x=None, width=theme.mm(62),
                                     font=theme.small * 1.1))
@@ -104,6 +119,11 @@ class KioskScreen(Screen):
                                         name="cancel", size_hint_x=None, width=theme.mm(48),
                                         font=theme.small * 1.1))
         box.add_widget(fit_row(row))
+        if tools and not theme.landscape:
+            bar = BoxLayout(spacing=theme.gap * 2)
+            for tool in tools:
+                bar.add_widget(tool)
+            box.add_widget(fit_row(bar))
         if self.step is not None:
             box.add_widget(self.progress_bar())
         if self.title_id:
@@ -159,6 +179,10 @@ class KioskScreen(Screen):
 
     def body(self) -> Widget:
         return Widget()
+
+    def tools(self) -> list[Widget]:
+        """A row of small buttons under the header's (language, view, voice)."""
+        return []
 
     def call_staff(self) -> None:
         """The header's 呼叫工作人员 (the journey's screens say whom it calls)."""

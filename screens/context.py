@@ -8,11 +8,13 @@ built and tested on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kiosk.interaction.i18n import Translator, fill
 from kiosk.interaction.ime import PinyinIME
+from kiosk.interaction.preferences import Preferences
+from kiosk.interaction.speech import Speech
 from kiosk.interaction.voice import Voice
 from kiosk.service import KioskService
 from screens.bridge import UiBridge
@@ -29,6 +31,7 @@ class Ui:
     voice: Voice | None = None
     ime: PinyinIME | None = None
     clock: Callable[[], float] = field(default=lambda: 0.0)
+    defaults: Preferences = field(default_factory=Preferences)   # what each session starts in
 
     @property
     def colon(self) -> str:
@@ -61,3 +64,27 @@ class Ui:
     def say_pair(self, zh: str, en: str) -> None:
         if self.voice is not None:
             self.voice.prompt(zh, en, self.tr.lang)
+
+    def speech(self, msgid: str, **values: Any) -> Speech:
+        """A catalogue text in both languages, for ``speak``."""
+        return Speech(self.tr.lookup(msgid, "zh_CN").format(**values),
+                      self.tr.lookup(msgid, "en").format(**values))
+
+    def speak(self, speech: Speech, asked: bool = False) -> None:
+        """Read out composed speech (kiosk.interaction.speech); ``asked``: the 朗读 button."""
+        if self.voice is not None:
+            self.voice.prompt(speech.zh, speech.en, self.tr.lang, asked=asked)
+
+    # --- the citizen's own choices, for one session ----------------------------------------
+    @property
+    def preferences(self) -> Preferences:
+        voice = self.voice.enabled if self.voice is not None else self.defaults.voice
+        return Preferences(self.tr.lang, self.theme.elder, voice)
+
+    def restore_defaults(self) -> None:
+        """Back to the settings' language, view and voice, silenced (a session ended)."""
+        self.tr.set_language(self.defaults.language)
+        self.theme = replace(self.theme, elder=self.defaults.elder)
+        if self.voice is not None:
+            self.voice.silence()
+            self.voice.enabled = self.defaults.voice

@@ -15,7 +15,16 @@ from drivers.identity.emulated import load_identities
 from kiosk.bus import ALL, EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.errors import SessionError
-from kiosk.session import NEXT, Contact, EndReason, Rating, Session, Step
+from kiosk.session import (
+    NEXT,
+    Contact,
+    EndReason,
+    Rating,
+    RatingReason,
+    RatingRecord,
+    Session,
+    Step,
+)
 from kiosk.tempstore import SessionStore, sweep_interrupted
 
 IDENTITIES = Path(__file__).resolve().parents[1] / "assets" / "demo" / "identities.toml"
@@ -152,10 +161,10 @@ def accepted_journey(h: Harness, identities: dict[str, Identity]) -> None:
     s.receipt_printed()
     assert s.step is Step.RECEIPT
     s.rate(Rating.SATISFIED)
-    assert s.step is Step.RATING and s.rating is Rating.SATISFIED
+    assert s.step is Step.RATING and s.rating.level is Rating.SATISFIED
     s.finish()
     assert s.end_reason is EndReason.COMPLETED
-    assert s.rating is Rating.SATISFIED   # the rating is not applicant data
+    assert s.rating.level is Rating.SATISFIED   # the rating is not applicant data
     assert_wiped(h)
     assert [p["reason"] for p in h.topics("session.ended")] == ["completed"]
 
@@ -380,8 +389,28 @@ def test_one_rating_only(h: Harness, identities: dict[str, Identity]) -> None:
     with pytest.raises(SessionError) as info:
         s.rate(Rating.VERY_DISSATISFIED)
     assert info.value.code == "already_rated"
-    assert s.rating is Rating.VERY_SATISFIED
+    assert s.rating.level is Rating.VERY_SATISFIED
     assert s.step is Step.RATING
+
+
+def test_a_bad_rating_keeps_its_reasons_after_the_end(h: Harness,
+                                                      identities: dict[str, Identity]) -> None:
+    s = drive_to(Step.RECEIPT, h, identities)
+    with pytest.raises(SessionError):
+        s.explain_rating((RatingReason.TOO_SLOW,))          # nothing rated yet
+    s.rate(Rating.VERY_DISSATISFIED)
+    s.explain_rating((RatingReason.TOO_SLOW, RatingReason.NO_HELP), " 等了很久 ", True)
+    s.finish()
+    assert s.rating == RatingRecord(Rating.VERY_DISSATISFIED,
+                                    (RatingReason.TOO_SLOW, RatingReason.NO_HELP), "等了很久", True)
+
+
+def test_a_good_rating_takes_no_reasons(h: Harness, identities: dict[str, Identity]) -> None:
+    s = drive_to(Step.RECEIPT, h, identities)
+    s.rate(Rating.SATISFIED)
+    with pytest.raises(SessionError):
+        s.explain_rating((RatingReason.TOO_SLOW,))
+    assert s.rating == RatingRecord(Rating.SATISFIED)
 
 
 def test_notice_needs_an_incomplete_result(h: Harness, identities: dict[str, Identity]) -> None:

@@ -105,7 +105,7 @@ def fill(text: str, **values: Any) -> str:
 
 
 # --- catalog upkeep (scripts/i18n_catalog.py and the completeness test) ---------------------
-MARKERS = frozenset({"t", "bi", "say", "N_", "next_button", "back_button"})
+MARKERS = frozenset({"t", "bi", "say", "speech", "N_", "next_button", "back_button"})
 
 
 def extract_msgids(sources: list[Path]) -> dict[str, str]:

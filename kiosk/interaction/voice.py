@@ -20,10 +20,11 @@ class Voice:
         self._speaker = speaker
         self.enabled = enabled       # the citizen may turn it on or off on any screen
 
-    def prompt(self, zh: str, en: str, lang: str) -> None:
+    def prompt(self, zh: str, en: str, lang: str, asked: bool = False) -> None:
         """Say the prompt in ``lang`` (a UI language such as "zh_CN" or "en"), replacing
-        whatever is still being said."""
-        if not self.enabled:
+        whatever is still being said. ``asked``: the citizen pressed 朗读, which reads out
+        even with voice off (off silences the kiosk's own prompts, not a request)."""
+        if not (self.enabled or asked):
             return
         spoken = speaker_lang(lang)
         try:

@@ -10,6 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import ScopeKind
+from kiosk.interaction.speech import Speech
 from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
 from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
@@ -50,6 +51,12 @@ class AttractScreen(CitizenScreen):
                                     name="start", enabled=available, height=theme.target * 2.2,
                                     font=theme.title))
         box.add_widget(Spacer())
+        read_aloud, voice = self.tools()[2:]        # 朗读 and voice, as on every screen
+        if not theme.landscape:                     # portrait: a row of their own
+            tools = BoxLayout(spacing=theme.gap * 2)
+            tools.add_widget(read_aloud)
+            tools.add_widget(voice)
+            box.add_widget(fit_row(tools))
         row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
         other = "English" if ui.tr.lang == "zh_CN" else "中文"
         row.add_widget(KioskButton(theme, other, self._switch_language, name="language",
@@ -58,6 +65,9 @@ class AttractScreen(CitizenScreen):
         row.add_widget(KioskButton(theme, elder_label, self._switch_elder, name="elder",
                                     height=theme.target * 1.2, kind="choice",
                                     selected=theme.elder))
+        if theme.landscape:                         # landscape: wide enough for one row
+            row.add_widget(read_aloud)
+            row.add_widget(voice)
         row.add_widget(KioskButton(theme, ui.bi("呼叫工作人员"), self.journey.call_staff,
                                     name="call_staff", height=theme.target * 1.2))
         fit_row(row)
@@ -101,12 +111,22 @@ class AttractScreen(CitizenScreen):
             hold.cancel()
         return False
 
+    def on_enter(self, *_: Any) -> None:
+        """Silent: a kiosk that talks to an empty hall after every session is noise. 朗读
+        reads this screen on request."""
+
+    def speech(self) -> Speech:
+        n = sum(1 for m in self.ui.service.all_matters() if m.kiosk_can_take)
+        return (self.ui.speech("跨域通办 自助服务") + self.ui.speech(
+            "本机可办理 {n} 项跨域通办事项", n=n)
+            + self.ui.speech("请准备好身份证件和申请材料，按屏幕提示操作。")
+            + self.ui.speech("开始办理"))
+
     def _start(self) -> None:
         self.journey.start()
 
     def _switch_language(self) -> None:
-        ui = self.ui
-        ui.tr.set_language("en" if ui.tr.lang == "zh_CN" else "zh_CN")
+        self.journey.switch_language()
         self.render()
 
     def _switch_elder(self) -> None:

@@ -10,7 +10,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import AlternativeGroup, Material, Matter, Necessity, Requirement
+from kiosk.interaction import speech as spoken
 from kiosk.interaction.divisions import Divisions
+from kiosk.interaction.speech import Speech
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
 from screens.citizen.places import region_with_department
@@ -34,6 +36,13 @@ class GuideScreen(CitizenScreen):
         matter = journey.guide_only or (journey.session.matter if journey.session else None)
         assert matter is not None
         return matter
+
+    def speech(self) -> Speech:
+        """The key facts, not just 'read the guide': the matter, where it is handled, the
+        time limit, the fee and what to bring."""
+        session = self.journey.session
+        situation = session.situation if session is not None else None
+        return spoken.guide(self.matter, situation)
 
     def body(self) -> Widget:
         ui, theme, matter = self.ui, self.ui.theme, self.matter
@@ -156,6 +165,7 @@ class GuideScreen(CitizenScreen):
         assert session is not None
         session.choose_situation(code)
         self.render()
+        self.speak()           # another situation, other materials
 
     def _back(self) -> None:
         journey = self.journey

@@ -14,6 +14,8 @@ from kivy.graphics import Color, Line, RoundedRectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.interaction import speech as spoken
+from kiosk.interaction.speech import Speech
 from kiosk.privacy import mask_name
 from kiosk.service import Identity, MrzKey
 from screens.base import error_text
@@ -21,7 +23,7 @@ from screens.citizen.frame import CitizenScreen
 from screens.citizen.matters import keyboard_labels
 from screens.keyboard import NumericKeypad, PinyinKeyboard
 from screens.labels import N_
-from screens.widgets import KioskButton, Text, escape
+from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 MRZ_FIELDS = ("document_number", "birth", "expiry")
 
@@ -60,6 +62,22 @@ class CardAnimation(Widget):
                                 card_w * 0.18, card_h * 0.3)
 
 
+def card_banner(ui: Any, reminder: Speech, taken: bool = False) -> Widget:
+    """The reminder to take the ID card back, hard to miss (symbol, word and colour), or a
+    tick once the reader saw the card go."""
+    theme = ui.theme
+    if taken:
+        colour, text = theme.palette.ok, "✓ " + ui.bi("证件已取回")
+    else:
+        colour, text = theme.palette.warning, "! " + ui.pair(reminder.zh, reminder.en)
+    panel = Panel(theme, fill=theme.palette.secondary, outline=colour)
+    panel.name = "card_reminder"
+    fit_height(panel)
+    panel.add_widget(Text(theme, text, size=theme.title * 0.85, bold=True, colour=colour,
+                          halign="center"))
+    return panel
+
+
 class IdentifyScreen(CitizenScreen):
     screen_name = "identify"
     step = 3
@@ -75,6 +93,8 @@ class IdentifyScreen(CitizenScreen):
         self.state = "waiting"              # waiting | reading | read | failed | mrz
         self.message = ("", "")
         self.masked = ""
+        self.reminder: Speech | None = None     # take the card back (once it is read)
+        self.card_taken = False
         self.mrz = {name: "" for name in MRZ_FIELDS}
         self.mrz_field = "document_number"
         self.read_token = 0                 # a late answer to an abandoned read is ignored
@@ -103,6 +123,9 @@ class IdentifyScreen(CitizenScreen):
                             halign="center"))
         if self.state in ("waiting", "reading"):
             box.add_widget(CardAnimation(theme))
+        elif self.state == "read" and self.reminder is not None:
+            box.add_widget(card_banner(ui, self.reminder, taken=self.card_taken))
+            box.add_widget(Widget())
         else:
             box.add_widget(Widget())
         if self.state in ("waiting", "failed"):
@@ -170,8 +193,9 @@ class IdentifyScreen(CitizenScreen):
         if token != self.read_token or self.journey.session is None:
             return              # the citizen left (back, cancel, timeout) while it was read
         self.state, self.masked = "read", escape(mask_name(identity.name))
+        self.reminder, self.card_taken = spoken.card_reminder(identity.card_type), False
         self.render()
-        self.ui.say("读取成功，请点下一步")
+        self.speak()            # read, and take the card back: it is not needed any more
 
     def _failed(self, token: int, error: BaseException) -> None:
         if token != self.read_token or self.journey.session is None:
@@ -180,11 +204,26 @@ class IdentifyScreen(CitizenScreen):
         self.render()
         self.ui.say_pair(*self.message)
 
+    def speech(self) -> Speech | None:
+        ui = self.ui
+        if self.state == "read" and self.reminder is not None:
+            return ui.speech("读取成功") + self.reminder + ui.speech("然后请点下一步")
+        if self.state == "failed":
+            return Speech(*self.message)
+        if self.state == "mrz":
+            return ui.speech("请按证件资料页底部两行机读码（MRZ）填写")
+        return super().speech()
+
     def _device_event(self, topic: str, event: Any) -> None:
-        if getattr(event, "kind", "") == "card_inserted" and self.state == "waiting":
+        kind = getattr(event, "kind", "")
+        if kind == "card_inserted" and self.state == "waiting":
             self.state = "reading"
-            if self.manager is not None and self.manager.current == self.name:
-                self.render()
+        elif kind == "card_removed" and self.state == "read" and not self.card_taken:
+            self.card_taken = True             # the reminder turns into a tick
+        else:
+            return
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
 
     # --- MRZ entry -----------------------------------------------------------------------
     def _enter_mrz(self) -> None:

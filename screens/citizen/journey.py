@@ -20,6 +20,7 @@ from screens.navigator import Navigator
 
 log = logging.getLogger(__name__)
 HOME = "attract"
+ATTRACT_RESET_S = 120.0   # language or 长辈版 chosen on the attract screen, then left alone
 
 
 class CitizenJourney:
@@ -30,6 +31,7 @@ class CitizenJourney:
         self.staff = StaffCallView(ui, nav)
         ui.bridge.subscribe("session.ended", self._on_session_ended)
         ui.bridge.subscribe("session.idle_warning", self._on_idle_warning)
+        self._touched_at = ui.clock()
         nav.on_touch = self._touched
         nav.on_tick = self._tick
 
@@ -42,6 +44,19 @@ class CitizenJourney:
     def set_elder(self, elder: bool) -> None:
         """长辈版 on or off: bigger text, fewer items, higher contrast, from the next draw."""
         self.ui.theme = replace(self.ui.theme, elder=elder)
+
+    def switch_language(self) -> None:
+        """中文 ⇄ English for this citizen, from the next draw (reset when the session ends)."""
+        tr = self.ui.tr
+        tr.set_language("en" if tr.lang == "zh_CN" else "zh_CN")
+
+    def switch_voice(self) -> None:
+        """Spoken prompts off or on for this citizen (reset when the session ends)."""
+        voice = self.ui.voice
+        if voice is not None:
+            voice.enabled = not voice.enabled
+            if not voice.enabled:
+                voice.silence()
 
     # --- ending --------------------------------------------------------------------------
     def ask_cancel(self) -> None:
@@ -62,7 +77,10 @@ class CitizenJourney:
         self.back_to_attract()
 
     def back_to_attract(self) -> None:
+        """Every way a session ends comes here: the next citizen starts afresh, in the
+        settings' language, view and voice."""
         self.session, self.guide_only = None, None
+        self.ui.restore_defaults()
         self.nav.home(HOME)
 
     def _on_session_ended(self, topic: str, payload: Any) -> None:
@@ -72,18 +90,28 @@ class CitizenJourney:
 
     # --- idle ----------------------------------------------------------------------------
     def _touched(self) -> None:
+        self._touched_at = self.ui.clock()
         if self.session is not None:
             self.session.touch()
 
     def _tick(self) -> None:
         self.staff.tick()
         if self.session is None:
+            self._reset_abandoned_choice()
             return
         left = self.session.tick()        # may end the session (publishes session.ended)
         dialog = self.nav.dialog
         if left is not None and dialog is not None and dialog.name == "idle":
             dialog.set_message(self.ui.bi("您还在吗？{s} 秒后将结束办理并清除信息。",
                                           s=int(left + 0.999)))
+
+    def _reset_abandoned_choice(self) -> None:
+        """A language or view chosen on the attract screen by someone who then walked away
+        is not left for the next citizen either."""
+        ui = self.ui
+        if (ui.preferences != ui.defaults and self.nav.manager.current == HOME
+                and ui.clock() - self._touched_at >= ATTRACT_RESET_S):
+            self.back_to_attract()
 
     def _on_idle_warning(self, topic: str, payload: Any) -> None:
         if self.session is None:

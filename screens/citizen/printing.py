@@ -12,9 +12,12 @@ from kivy.properties import NumericProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.interaction import speech as spoken
+from kiosk.interaction.speech import Speech
 from kiosk.service import Notified, Submitted
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
+from screens.citizen.identify import card_banner
 from screens.labels import N_
 from screens.theme import Theme
 from screens.widgets import Panel, Text, escape, fit_height
@@ -37,6 +40,7 @@ class PrintingScreen(CitizenScreen):
         self.number = ""
         self.printed = True
         self.error = ("", "")
+        self.told = Speech("", "")      # what the done state reads out (number, where, card)
 
     # --- starting ------------------------------------------------------------------------
     def start_submit(self) -> None:
@@ -58,18 +62,44 @@ class PrintingScreen(CitizenScreen):
 
     def _submitted(self, result: Submitted) -> None:
         self.state, self.number, self.printed = "done", result.case_number, result.printed
+        session, hall = self.journey.session, self.ui.service.this_kiosk
+        delivery = session.delivery if session is not None else None
+        self.told = spoken.receipt(result.case_number, result.printed, delivery,
+                                   hall.department, hall.address) + self._reminder()
         self._show()
-        self.ui.say("已受理，请取走回执" if result.printed
-                    else "已受理，打印纸用完了，请联系工作人员取回执")
+        self.speak()
 
     def _notified(self, result: Notified) -> None:
         self.state, self.number = "done", result.number
+        session = self.journey.session
+        problems = session.result.problems if session and session.result else ()
+        self.told = spoken.notice(result.number, problems) + self._reminder()
         self._show()
-        self.ui.say("请取走补正通知书，补齐材料后再来办理")
+        self.speak()
 
     def _failed(self, error: BaseException) -> None:
         self.state, self.error = "failed", error_text(error)
         self._show()
+        self.speak()
+
+    def _reminder(self) -> Speech:
+        """Take the card back — unless the reader already saw it go."""
+        if self._card_taken():
+            return Speech("", "")
+        session = self.journey.session
+        identity = session.identity if session is not None else None
+        return spoken.card_reminder(identity.card_type if identity is not None else None)
+
+    def _card_taken(self) -> bool:
+        return bool(getattr(self.nav.screen("identify"), "card_taken", False))
+
+    def speech(self) -> Speech | None:
+        if self.state == "done":
+            return self.told
+        if self.state == "failed":
+            return Speech(*self.error) + self.ui.speech("请点“呼叫工作人员”，工作人员会协助您。")
+        return self.ui.speech("正在提交申请并打印回执，请稍候……" if self.kind == "receipt"
+                              else "正在打印补正通知书，请稍候……")
 
     def _show(self) -> None:
         self.title_id = self._title()
@@ -101,6 +131,7 @@ class PrintingScreen(CitizenScreen):
                                 halign="center"))
         else:
             box.add_widget(self._done())
+            box.add_widget(card_banner(ui, self._reminder(), taken=self._card_taken()))
         box.add_widget(Widget())
         return box
 

@@ -4,13 +4,13 @@ A 容缺 item can be accepted on an explicit, signed commitment."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import Necessity
 from kiosk.checker import CheckResult, Problem, ProblemKind
+from kiosk.interaction import speech as spoken
+from kiosk.interaction.speech import Speech
 from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
@@ -26,9 +26,10 @@ class ReviewScreen(CitizenScreen):
         assert session is not None and session.result is not None
         return session.result
 
-    def on_enter(self, *_: Any) -> None:
-        self.ui.say("材料齐全，请点下一步" if self.result.accepted
-                    else "材料不齐全，请看屏幕上列出的问题")
+    def speech(self) -> Speech:
+        """Each item to correct by name: the one thing a citizen who cannot read the screen
+        could not otherwise learn."""
+        return spoken.review(self.result)
 
     def body(self) -> Widget:
         ui, theme, result = self.ui, self.ui.theme, self.result
@@ -85,6 +86,7 @@ class ReviewScreen(CitizenScreen):
         session.commit_deferral(requirement_id)
         session.recheck()
         self.render()
+        self.speak()
 
     def _back(self) -> None:
         session = self.journey.session
