@@ -52,6 +52,8 @@ HINTS = {
     "shooting": N_("正在拍照……"),
 }
 
+HANDLING = (CaptureState.HOLD_STILL, CaptureState.ADJUST, CaptureState.COUNTDOWN)
+
 
 class CaptureScreen(CitizenScreen):
     screen_name = "capture"
@@ -140,6 +142,8 @@ class CaptureScreen(CitizenScreen):
         live = BoxLayout(orientation="vertical", spacing=theme.gap)
         live.add_widget(self._current_title())
         self.preview = Picture()
+        if self._texture is not None:       # the last frame until the next: no blank flash
+            self.preview.show(self._texture)
         with self.preview.canvas.after:
             self._outline_colour = Color(*theme.palette.warning)
             self._outline = Line(width=theme.mm(0.8), close=True)
@@ -204,8 +208,8 @@ class CaptureScreen(CitizenScreen):
         box.add_widget(Text(theme, ui.bi("材料清单（点选要拍的材料）"), bold=True))
         for material, req in self.rows():
             box.add_widget(self._row(material, req))
-            if self.pages(material.id):
-                box.add_widget(self._thumbnails(material.id))   # under its own row
+            if material.id == self.current and self.pages(material.id):
+                box.add_widget(self._thumbnails(material.id))   # under its own row, in view
         return self.scroll(box)
 
     def _row(self, material: Material, req: Any) -> Widget:
@@ -261,8 +265,12 @@ class CaptureScreen(CitizenScreen):
             return
         self.last_seq = view.frame.seq
         self._draw_frame(view.display)
-        self._draw_outline(view.display_quad(), view.detection.hint == "ok")
+        self._draw_outline(view.display_quad(), view.detection.hint == "ok"
+                           and view.advice.state is not CaptureState.STALE)
         self._advise(view.advice)
+        session = self.journey.session
+        if view.advice.state in HANDLING and session is not None:
+            session.touch()        # laying and straightening a page is not being idle
 
     def _draw_frame(self, image: Any) -> None:
         height, width = image.shape[:2]

@@ -110,7 +110,8 @@ def test_every_page_opens_large_and_one_page_is_retaken_in_place(harness: Harnes
     h.kiosk.camera.place("居民身份证", 2)               # the card turned over
     wait_shot(h, "id_card", 2)
     first, second = pages(h, "id_card")
-    h.tap("page_id_card_1")                             # the thumbnail in the checklist
+    h.tap("material_id_card")                           # complete: the checklist moved on
+    h.tap("page_id_card_1")                             # its thumbnail
     viewer = h.nav.dialog
     assert viewer is not None and viewer.name == "page_viewer"
     assert viewer.picture.width >= 0.7 * Window.width   # large, not a thumbnail
