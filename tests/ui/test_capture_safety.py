@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from kivy.core.window import Window
 from test_journey import identify, shot, start_matter
 from ui_harness import Harness
@@ -150,3 +151,19 @@ def test_review_opens_each_page_and_sends_a_retake_back_to_capture(harness: Harn
     h.tap("viewer_retake")
     h.wait_screen("capture")
     assert "重拍" in h.text_on_screen()
+
+
+@pytest.mark.kiosk(elder=True)
+def test_elder_view_shows_the_page_large_with_large_buttons(harness: Harness) -> None:
+    h = harness
+    start_matter(h)
+    identify(h)
+    plate_clear(h)
+    h.kiosk.camera.place("居民身份证", 1)
+    wait_shot(h, "id_card", 1)
+    shot(h, "capture-elder-thumbnail")
+    h.tap("page_id_card_1")
+    viewer = h.nav.dialog
+    assert viewer is not None and viewer.picture.width >= 0.7 * Window.width
+    shot(h, "viewer-elder")                 # targets ≥ 18 mm, nothing spills out
+    h.tap("viewer_close")
