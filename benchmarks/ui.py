@@ -194,6 +194,7 @@ def bench_preview(h, seconds: float) -> dict[str, float]:  # type: ignore[no-unt
 
 def one_session(h) -> None:  # type: ignore[no-untyped-def]
     to_capture(h)
+    h.wait(lambda: h.nav.current.feed.plate_clear, "the plate seen empty")
     h.kiosk.camera.place("居民身份证", 1)
     session = h.journey.session
     h.tap("shoot")

@@ -176,13 +176,16 @@ class KioskService:
         session.identified(identity, self.now().date())
         return identity
 
-    def capture(self, session: Session, material_id: str) -> int:
-        """One page of ``material_id``: camera still, codes read, sealed into the session."""
+    def capture(self, session: Session, material_id: str, replace: int | None = None) -> int:
+        """One page of ``material_id``: camera still, codes read, sealed into the session
+        (as page ``replace`` when it is a retake of that page)."""
         timeout = self.k.settings.session.capture_timeout_s
         page = self.k.run(DeviceKind.DOCUMENT_CAMERA,
                           lambda: self.k.camera.capture(timeout)).result()
         codes = tuple(self.k.barcode.decode(page.jpeg))
         page = CapturedPage(page.jpeg, page.width, page.height, page.dpi, page.quality, codes)
+        if replace is not None:
+            return session.replace_page(material_id, replace, page)
         return session.add_page(material_id, page)
 
     def submit(self, session: Session) -> Submitted:

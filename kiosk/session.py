@@ -141,6 +141,20 @@ class Session:
         self.pages.setdefault(material_id, []).append(stored)
         return len(self.pages[material_id])
 
+    def replace_page(self, material_id: str, number: int, page: CapturedPage) -> int:
+        """A retake: page ``number`` of the material becomes ``page``; the others keep their
+        numbers. Returns ``number``."""
+        self._expect(Step.CAPTURE)
+        self.touch()
+        kept = self.pages.get(material_id, [])
+        if not 1 <= number <= len(kept):
+            raise SessionError(f"没有第 {number} 页可以重拍", f"No page {number} to retake",
+                               code="no_such_page")
+        ref = self._store.put(page.jpeg)
+        kept[number - 1] = StoredPage(ref, page.width, page.height, page.dpi, page.quality,
+                                      page.barcodes)
+        return number
+
     def remove_page(self, material_id: str, number: int) -> None:
         self._expect(Step.CAPTURE)
         self.touch()

@@ -30,9 +30,17 @@ def clock() -> Clock:
     return Clock()
 
 
+def cleared(auto: AutoCapture) -> AutoCapture:
+    """The plate seen empty first, as every step starts."""
+    for _ in range(auto.clear_frames):
+        auto.observe(None, "no_page")
+    assert auto.plate_clear
+    return auto
+
+
 @pytest.fixture
 def auto(clock: Clock) -> AutoCapture:
-    return AutoCapture(dwell_s=1.5, clock=clock)
+    return cleared(AutoCapture(dwell_s=1.5, clock=clock))
 
 
 def hold(auto: AutoCapture, clock: Clock, seconds: float, page: int | None = PAGE_1,
@@ -120,16 +128,59 @@ def test_without_a_hash_a_moved_page_is_shot_again(auto: AutoCapture, clock: Clo
     assert CaptureState.SHOOT in states(hold(auto, clock, 2, None, moved(QUAD, 20)))
 
 
-def test_reset_forgets_the_last_shot(auto: AutoCapture, clock: Clock) -> None:
+def test_the_next_material_does_not_make_a_taken_page_new(auto: AutoCapture,
+                                                          clock: Clock) -> None:
     hold(auto, clock, 2)
     auto.captured(PAGE_1)
     auto.reset()                                          # the next material
-    auto.observe(QUAD, "ok", PAGE_1)
+    assert set(states(hold(auto, clock, 5))) == {CaptureState.DUPLICATE}   # not moved
+    auto.observe(None, "no_page")                         # lifted and laid elsewhere
+    auto.observe(moved(QUAD, 80), "ok", PAGE_1)
+    assert set(states(hold(auto, clock, 5, quad=moved(QUAD, 80)))) == {CaptureState.DUPLICATE}
+    # without a look to go by, the page that has not moved since its shot stays shot
+    hold(auto, clock, 2, page=PAGE_2, quad=moved(QUAD, 160))
+    auto.captured(None)
+    auto.reset()
+    assert CaptureState.SHOOT not in states(hold(auto, clock, 5, None, moved(QUAD, 160)))
+
+
+def test_a_page_given_up_may_be_shot_again(auto: AutoCapture, clock: Clock) -> None:
+    auto.remember([PAGE_2])                               # from before the screen was left
+    hold(auto, clock, 2)
+    auto.captured(PAGE_1)
+    auto.forget(PAGE_1)                                   # its retake
     assert CaptureState.SHOOT in states(hold(auto, clock, 2))
+    assert auto.is_taken(PAGE_2) and not auto.is_taken(PAGE_1)
+
+
+def test_a_page_there_before_watching_began_is_stale_until_the_plate_is_empty(
+        clock: Clock) -> None:
+    auto = AutoCapture(dwell_s=1.5, clock=clock)
+    assert not auto.plate_clear
+    assert set(states(hold(auto, clock, 5))) == {CaptureState.STALE}
+    # a hand over it hides it for a few frames: not yet an empty plate
+    for _ in range(2):
+        for _ in range(auto.clear_frames - 1):
+            auto.observe(None, "no_page")
+        assert auto.observe(QUAD, "glare", PAGE_1).state is CaptureState.STALE
+    assert not auto.plate_clear
+    auto.observe(moved(QUAD, 30), "ok", PAGE_1)           # slid, not removed: still stale
+    assert set(states(hold(auto, clock, 5, quad=moved(QUAD, 30)))) == {CaptureState.STALE}
+    for _ in range(auto.clear_frames):
+        auto.observe(None, "no_page")
+    assert auto.plate_clear
+    # back where it lay, looking the same: the stale page, hidden for a while, not a new one
+    assert auto.observe(moved(QUAD, 31), "ok", PAGE_1).state is CaptureState.STALE
+    cleared(auto)
+    auto.observe(moved(QUAD, 90), "ok", PAGE_2)           # the citizen's own page
+    assert CaptureState.SHOOT in states(hold(auto, clock, 2, PAGE_2, moved(QUAD, 90)))
+    cleared(auto)                                         # and later the first one again,
+    auto.observe(moved(QUAD, 31), "ok", PAGE_1)           # laid by this citizen: theirs
+    assert CaptureState.SHOOT in states(hold(auto, clock, 2, quad=moved(QUAD, 31)))
 
 
 def test_zero_dwell_shoots_on_the_first_still_look(clock: Clock) -> None:
-    auto = AutoCapture(dwell_s=0, clock=clock)
+    auto = cleared(AutoCapture(dwell_s=0, clock=clock))
     auto.observe(QUAD, "ok", PAGE_1)
     assert auto.observe(QUAD, "ok", PAGE_1).state is CaptureState.SHOOT
 
@@ -139,6 +190,8 @@ def test_arguments_and_hash_distance() -> None:
         AutoCapture(dwell_s=-1, clock=Clock())
     with pytest.raises(ValueError):
         AutoCapture(dwell_s=1, clock=Clock(), motion_px=0)
+    with pytest.raises(ValueError):
+        AutoCapture(dwell_s=1, clock=Clock(), clear_frames=0)
     assert same_page(PAGE_1, PAGE_1 ^ 0b111111)
     assert not same_page(PAGE_1, PAGE_1 ^ 0b1111111)
     assert not same_page(PAGE_1, PAGE_2)

@@ -49,8 +49,12 @@ def wait(feed: CameraFeed, predicate, what: str) -> FeedView:  # type: ignore[no
     return view
 
 
+def plate_seen_empty(feed: CameraFeed) -> None:
+    wait(feed, lambda view: feed.plate_clear, "the plate seen empty")
+
+
 def test_place_hold_shoot_turn_shoot_again(camera: EmulatedCamera, feed: CameraFeed) -> None:
-    wait(feed, in_state(CaptureState.SEARCHING), "an empty plate")
+    plate_seen_empty(feed)
     camera.place("申请表")
     shot = wait(feed, in_state(CaptureState.SHOOT), "the first shot")
     assert shot.detection.hint is Hint.OK and shot.detection.fingerprint is not None
@@ -71,14 +75,38 @@ def test_place_hold_shoot_turn_shoot_again(camera: EmulatedCamera, feed: CameraF
     assert counts.frames_seen >= counts.detections > 10
 
 
-def test_reset_for_the_next_material_shoots_a_lookalike(camera: EmulatedCamera,
-                                                        feed: CameraFeed) -> None:
+def test_the_next_material_does_not_shoot_a_taken_page_a_retake_does(
+        camera: EmulatedCamera, feed: CameraFeed) -> None:
+    plate_seen_empty(feed)
     camera.place("户口簿首页")
     wait(feed, in_state(CaptureState.SHOOT), "the shot")
-    feed.captured()
-    feed.reset()
-    camera.place("户口簿首页")
-    wait(feed, in_state(CaptureState.SHOOT), "a shot after reset")
+    taken = feed.captured()
+    assert taken is not None and feed.is_taken(taken)
+    feed.reset()                                              # the next material
+    camera.place("户口簿首页")                                 # lifted and laid again
+    settled, _ = camera.wait_still(WAIT_S)
+    back = wait(feed, lambda view: view.frame.seq > settled.seq + 3, "the page at rest")
+    assert back.advice.state is CaptureState.DUPLICATE
+    feed.forget(taken)                                        # the citizen retakes it
+    wait(feed, in_state(CaptureState.SHOOT), "a shot of the page given up")
+
+
+def test_a_page_on_the_plate_before_start_is_not_shot(camera: EmulatedCamera) -> None:
+    camera.place("申请表")
+    shots: list[FeedView] = []
+    live = CameraFeed(camera, detect_page, dwell_s=0.0, on_shoot=shots.append)
+    live.start()
+    try:
+        settled, _ = camera.wait_still(WAIT_S)
+        view = wait(live, lambda v: v.frame.seq > settled.seq + 5, "the page at rest")
+        assert view.advice.state is CaptureState.STALE and not live.plate_clear
+        camera.remove()
+        plate_seen_empty(live)
+        camera.place("申请表", 2)
+        shot = wait(live, in_state(CaptureState.SHOOT), "the citizen's own page shot")
+        assert shots and shots[0].frame.seq == shot.frame.seq   # handed over at once
+    finally:
+        live.stop()
 
 
 def test_the_screen_gets_a_cut_down_frame_with_the_page_where_it_is() -> None:
@@ -89,14 +117,15 @@ def test_the_screen_gets_a_cut_down_frame_with_the_page_where_it_is() -> None:
     try:
         cam.place("申请表")
         view = wait(live, lambda v: v.detection.quad is not None, "the page")
-        assert view.step == 2 and view.display.shape == (540, 960, 3)
+        assert view.step == 2 and view.display.shape == (540, 960, 4)
         assert view.display.flags["C_CONTIGUOUS"]             # uploaded as it is
         corners = view.display_quad()
         assert corners is not None
         for (x, y), (fx, fy) in zip(corners, view.detection.quad, strict=True):
             assert (x, y) == (fx / 2, fy / 2)
         # the same picture, not a different one: pixel (1, 1) of the cut is (2, 2) of the frame
-        assert (view.display[1, 1] == view.frame.image[2, 2]).all()
+        assert (view.display[1, 1, :3] == view.frame.image[2, 2]).all()
+        assert (view.display[..., 3] == 255).all()
     finally:
         live.stop()
         cam.close()

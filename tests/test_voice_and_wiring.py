@@ -154,6 +154,8 @@ def test_the_kiosk_makes_a_camera_feed(tmp_path: Path) -> None:
         assert isinstance(feed, CameraFeed)
         feed.start()
         camera: Any = kiosk.camera
+        # a page from before the step is never shot: the plate is seen empty first
+        assert feed.wait_for(lambda view: feed.plate_clear, WAIT_S) is not None
         camera.place("申请表")
         shot = feed.wait_for(lambda view: view.advice.state is CaptureState.SHOOT, WAIT_S)
         assert shot is not None and shot.frame.image.shape == (720, 1280, 3)

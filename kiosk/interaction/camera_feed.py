@@ -4,6 +4,10 @@ redraws (pull: the UI shows the latest, nothing queues up behind a slow screen).
 
 Page detection is passed in (bootstrap loads drivers.camera.detect lazily), so the core
 never imports OpenCV.
+
+The auto-capture's SHOOT is also handed to ``on_shoot`` on the feed's thread the moment it
+is decided, so the shot does not wait for the screen's next redraw (a slow renderer must not
+stretch the hold the citizen sees).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,7 +45,8 @@ class FeedView:
     frame: PreviewFrame
     detection: Detection
     advice: Advice
-    display: npt.NDArray[np.uint8]   # the frame cut down for the screen (every step-th pixel)
+    display: npt.NDArray[np.uint8]   # the frame cut down for the screen (every step-th
+    #                                  pixel), RGBA: GL takes it as it is, with no conversion
     step: int                        # full-frame pixels per display pixel
 
     def display_quad(self) -> list[tuple[float, float]] | None:
@@ -64,8 +69,10 @@ class FeedCounts:
 class CameraFeed:
     def __init__(self, camera: PreviewSource, detect: Detect,
                  clock: Callable[[], float] = time.monotonic, dwell_s: float = 1.5,
-                 motion_px: float = 6.0, display_width: int = 960) -> None:
+                 motion_px: float = 6.0, display_width: int = 960,
+                 on_shoot: Callable[[FeedView], None] | None = None) -> None:
         self._camera, self._detect = camera, detect
+        self.on_shoot = on_shoot
         # why: the preview box is about half a 1080p frame wide; cutting the frame down here,
         # off the UI thread, saves the UI three quarters of each texture upload
         self._display_width = display_width
@@ -102,22 +109,43 @@ class CameraFeed:
         with self._lock:
             return self._latest
 
-    def captured(self, page_hash: int | None = None) -> None:
+    def captured(self, page_hash: int | None = None) -> int | None:
         """A picture was taken (auto or the button): do not shoot this page again, and call
         it a duplicate if it comes back. ``page_hash`` defaults to the page that SHOOT was
-        advised for, else the page in the newest view."""
+        advised for, else the page in the newest view; the one used is returned."""
         with self._lock:
             if page_hash is None:
                 source = self._shot or self._latest
                 page_hash = source.detection.fingerprint if source else None
             self._auto.captured(page_hash)
             self._shot = None
+            return page_hash
 
     def reset(self) -> None:
-        """A new material: forget the last shot."""
+        """A new material: the countdown starts again; pages taken stay taken."""
         with self._lock:
             self._auto.reset()
             self._shot = None
+
+    def remember(self, page_hashes: Iterable[int]) -> None:
+        """Pages the session already holds: never shot again without the citizen's say."""
+        with self._lock:
+            self._auto.remember(page_hashes)
+
+    def forget(self, page_hash: int | None) -> None:
+        """A page given up for a retake: the same sheet may be shot again."""
+        with self._lock:
+            self._auto.forget(page_hash)
+
+    def is_taken(self, page_hash: int | None) -> bool:
+        with self._lock:
+            return self._auto.is_taken(page_hash)
+
+    @property
+    def plate_clear(self) -> bool:
+        """The plate was seen empty since start(): a page on it now is this citizen's."""
+        with self._lock:
+            return self._auto.plate_clear
 
     @property
     def counts(self) -> FeedCounts:
@@ -157,14 +185,26 @@ class CameraFeed:
             return
         quad = detection.quad.tolist() if detection.quad is not None else None
         step = max(1, -(-frame.image.shape[1] // self._display_width))
-        display = np.ascontiguousarray(frame.image[::step, ::step])
+        display = _rgba(frame.image[::step, ::step])
+        shoot: FeedView | None = None
         with self._lock:
             self._detections += 1
             advice = self._auto.observe(quad, detection.hint.value, detection.fingerprint)
             if advice.state is CaptureState.SHOOT:
-                self._shot = FeedView(frame, detection, advice, display, step)
+                self._shot = shoot = FeedView(frame, detection, advice, display, step)
             elif self._shot is not None and advice.state is CaptureState.DUPLICATE:
                 advice = self._shot.advice   # still the page to shoot: keep saying so
             else:
                 self._shot = None            # it moved or left before the shot: not taken
             self._latest = FeedView(frame, detection, advice, display, step)
+        if shoot is not None and self.on_shoot is not None:
+            self.on_shoot(shoot)
+
+
+def _rgba(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """RGB → RGBA, here on the feed's thread: a software GL (llvmpipe) converts an RGB upload
+    pixel by pixel on the UI thread, and that was most of the capture screen's frame time."""
+    out = np.empty((*rgb.shape[:2], 4), np.uint8)
+    out[..., :3] = rgb
+    out[..., 3] = 255
+    return out

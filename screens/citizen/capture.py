@@ -3,16 +3,21 @@ capture after a visible countdown, a manual button, and a checklist of every mat
 its page count, thumbnails and retake.
 
 The preview shows only the newest frame (``CameraFeed.latest``); detection runs on the
-feed's own thread, so drawing never waits for it.
+feed's own thread, so drawing never waits for it, and the auto-capture's SHOOT reaches the
+screen from that thread (``on_shoot``) rather than waiting for a redraw.
+
+Only this citizen's pages are filed, for the material they meant: a page already on the plate
+when the step opens is never taken (auto or button) until the plate has been seen empty — it
+may be the last citizen's — and a page taken in this session is not taken again as another
+material unless the citizen says so (the button asks first). Each page's look (the preview's
+perceptual hash) is kept per session for that, and given up when the page is retaken.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.core.image import Image as CoreImage
 from kivy.graphics import Color, Line
 from kivy.graphics.texture import Texture
 from kivy.uix.boxlayout import BoxLayout
@@ -22,8 +27,16 @@ from kiosk.catalogue.model import AlternativeGroup, Material, Necessity
 from kiosk.interaction.autocapture import CaptureState
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
+from screens.citizen.page_viewer import (
+    PageImages,
+    PageViewer,
+    ViewedPage,
+    pages_in_order,
+    thumbnail_row,
+)
+from screens.dialogs import Dialog
 from screens.labels import N_
-from screens.widgets import KioskButton, Panel, Picture, Text, escape, fit_row
+from screens.widgets import KioskButton, Picture, Text, escape, fit_row
 
 PREVIEW_FPS = 30          # the document camera's rate: every frame it makes is shown
 HINTS = {
@@ -33,9 +46,13 @@ HINTS = {
     "glare": N_("反光太强，请调整材料角度"),
     "moving": N_("请保持材料不动"),
     "duplicate": N_("这一页已经拍过了，请换下一页"),
+    "stale": N_("请先取走拍摄区上的材料"),
+    "checking": N_("正在查看拍摄区，请稍候"),
     "countdown": N_("请保持不动，{s} 秒后自动拍照"),
     "shooting": N_("正在拍照……"),
 }
+
+HANDLING = (CaptureState.HOLD_STILL, CaptureState.ADJUST, CaptureState.COUNTDOWN)
 
 
 class CaptureScreen(CitizenScreen):
@@ -60,6 +77,9 @@ class CaptureScreen(CitizenScreen):
         self.frames_shown = 0
         self._texture: Texture | None = None
         self._spoken = ""
+        self.looks: dict[str, int] = {}          # page ref → its look, for this session only
+        self.retake: tuple[str, int] | None = None   # (material, page number) to replace
+        self.images: PageImages | None = None
 
     def wipe(self) -> None:
         self._stop_feed()
@@ -75,6 +95,8 @@ class CaptureScreen(CitizenScreen):
         super().on_enter()
         if self.feed is None:
             self.feed = self.ui.service.camera_feed()
+            self.feed.on_shoot = self._auto_shoot
+            self.feed.remember(self._kept_looks())
             self.feed.start()
         self._ticker = Clock.schedule_interval(self._update, 1 / PREVIEW_FPS)
 
@@ -120,6 +142,8 @@ class CaptureScreen(CitizenScreen):
         live = BoxLayout(orientation="vertical", spacing=theme.gap)
         live.add_widget(self._current_title())
         self.preview = Picture()
+        if self._texture is not None:       # the last frame until the next: no blank flash
+            self.preview.show(self._texture)
         with self.preview.canvas.after:
             self._outline_colour = Color(*theme.palette.warning)
             self._outline = Line(width=theme.mm(0.8), close=True)
@@ -157,15 +181,22 @@ class CaptureScreen(CitizenScreen):
         count = len(self.pages(self.current))
         name = ui.tr.pick(material.name, material.name_en)[0]
         punct = ui.tr.punct
+        state = ui.t("已拍 {n} 页", n=count)
+        if self.retake is not None and self.retake[0] == self.current:
+            state = "[color=#B3261E]" + ui.t("重拍第 {n} 页：请放上这一页", n=self.retake[1]) + \
+                "[/color]"
         return Text(theme, f"[b]{escape(name)}[/b]" + punct("（") + ui.t(material.original.value)
-                    + punct("）") + punct("　") + ui.t("已拍 {n} 页", n=count),
-                    size=theme.body * 1.1)
+                    + punct("）") + punct("　") + state, size=theme.body * 1.1)
 
     def _capture_buttons(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
         row.add_widget(KioskButton(theme, ui.bi("立即拍照"), self.capture_now, name="shoot",
                                     kind="primary", height=theme.target * 1.2))
+        if self.retake is not None:
+            row.add_widget(KioskButton(theme, ui.bi("取消重拍"), self._cancel_retake,
+                                        name="cancel_retake", height=theme.target * 1.2))
+            return fit_row(row)
         pages = self.pages(self.current)
         row.add_widget(KioskButton(theme, ui.bi("删除上一页重拍"), self._retake,
                                     name="retake", enabled=bool(pages),
@@ -179,7 +210,7 @@ class CaptureScreen(CitizenScreen):
         for material, req in self.rows():
             box.add_widget(self._row(material, req))
             if material.id == self.current and self.pages(material.id):
-                box.add_widget(self._thumbnails())   # under its own row, in view
+                box.add_widget(self._thumbnails(material.id))   # under its own row, in view
         return self.scroll(box)
 
     def _row(self, material: Material, req: Any) -> Widget:
@@ -206,23 +237,25 @@ class CaptureScreen(CitizenScreen):
         button.halign = "left"
         return button
 
-    def _thumbnails(self) -> Widget:
-        theme = self.ui.theme
-        session = self.journey.session
-        row = BoxLayout(size_hint_y=None, height=theme.mm(30), spacing=theme.gap)
-        for number, page in enumerate(self.pages(self.current), start=1):
-            cell = Panel(theme, padding=theme.mm(1), spacing=theme.mm(1),
-                         size_hint_x=None, width=theme.mm(24))
-            picture = Picture()
-            if session is not None:
-                data = io.BytesIO(session.page_image(page))
-                picture.show(CoreImage(data, ext="jpg").texture)
-            cell.add_widget(picture)
-            label = f"{number}" + ("" if page.quality.ok else " ×")
-            cell.add_widget(Text(theme, label, size=theme.small, halign="center"))
-            row.add_widget(cell)
-        row.add_widget(Widget())
-        return row
+    def _thumbnails(self, material_id: str) -> Widget:
+        mine = [p for p in self._viewed() if p.material_id == material_id]
+        return thumbnail_row(self.ui, self._images(), mine, self.open_page)
+
+    def _viewed(self) -> list[ViewedPage]:
+        return pages_in_order(self.journey.session, self.ui.tr.pick)
+
+    def _images(self) -> PageImages:
+        if self.images is None:
+            session = self.journey.session
+            assert session is not None
+            self.images = PageImages(session.page_image)
+        return self.images
+
+    def open_page(self, item: ViewedPage) -> None:
+        """The page large, with its neighbours a tap away and its retake."""
+        viewed = self._viewed()
+        index = next(i for i, p in enumerate(viewed) if p.page.ref == item.page.ref)
+        self.nav.show(PageViewer(self.ui, self._images(), viewed, index, self.start_retake))
 
     def footer(self) -> list[Widget]:
         return [self.next_button(self._review, "拍完了，检查材料", name="review")]
@@ -230,25 +263,25 @@ class CaptureScreen(CitizenScreen):
     # --- live preview --------------------------------------------------------------------
     def _update(self, _dt: float) -> None:
         view = self.feed.latest() if self.feed is not None else None
-        if view is None:
-            return
-        if view.advice.state is CaptureState.SHOOT and not self.shooting:
-            self.capture_now()              # steady for the dwell time (until captured())
-        if view.frame.seq == self.last_seq:
+        if view is None or view.frame.seq == self.last_seq:
             return
         self.last_seq = view.frame.seq
         self._draw_frame(view.display)
-        self._draw_outline(view.display_quad(), view.detection.hint == "ok")
+        self._draw_outline(view.display_quad(), view.detection.hint == "ok"
+                           and view.advice.state is not CaptureState.STALE)
         self._advise(view.advice)
+        session = self.journey.session
+        if view.advice.state in HANDLING and session is not None:
+            session.touch()        # laying and straightening a page is not being idle
 
     def _draw_frame(self, image: Any) -> None:
         height, width = image.shape[:2]
         texture = self._texture
         if texture is None or texture.size != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="rgb")
+            texture = Texture.create(size=(width, height), colorfmt="rgba")
             texture.flip_vertical()           # frames are top row first, GL bottom first
             self._texture = texture
-        texture.blit_buffer(image.tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+        texture.blit_buffer(image.reshape(-1), colorfmt="rgba", bufferfmt="ubyte")   # no copy
         self.preview.show(texture)
         self.frames_shown += 1
 
@@ -273,12 +306,16 @@ class CaptureScreen(CitizenScreen):
             self._set_hint("countdown", s=int((advice.seconds_left or 0) + 0.999))
         elif state is CaptureState.DUPLICATE:
             self._set_hint("duplicate")
+        elif state is CaptureState.STALE:
+            self._set_hint("stale")
         elif state is CaptureState.HOLD_STILL:
             self._set_hint("moving")
         else:
             self._set_hint(advice.hint if advice.hint in HINTS else "no_page")
 
     def _set_hint(self, hint_id: str, **values: Any) -> None:
+        if hint_id == self.hint_id and not values:
+            return                              # same words: no new text texture to draw
         self.hint_id = hint_id
         self.hint.text = self.ui.bi(HINTS[hint_id], **values)
         if hint_id != self._spoken and hint_id not in ("countdown", "shooting"):
@@ -287,13 +324,47 @@ class CaptureScreen(CitizenScreen):
 
     # --- actions -------------------------------------------------------------------------
     def select(self, material_id: str) -> None:
+        """Another material: its countdown starts afresh, but a page already taken (still on
+        the plate, or laid again) is not taken again for it."""
+        self._cancel_retake(render=False)
         self.current = material_id
         if self.feed is not None:
             self.feed.reset()
         self.render()
 
     def capture_now(self) -> None:
-        """Manual or automatic: one still of the page for the current material."""
+        """The 立即拍照 button: not a page from before this step; a page already taken only
+        after the citizen says it should be taken again."""
+        feed = self.feed
+        if self.shooting or feed is None:
+            return
+        view = feed.latest()
+        if not feed.plate_clear:
+            seen = view is not None and view.detection.quad is not None
+            self._set_hint("stale" if seen else "checking")
+            self.ui.say(HINTS[self.hint_id])      # said again: the button was pressed
+            return
+        if view is not None and view.advice.state is CaptureState.DUPLICATE:
+            self._ask_reuse()
+            return
+        self._shoot()
+
+    def _ask_reuse(self) -> None:
+        ui = self.ui
+        material = self.material(self.current)
+        name = ui.tr.pick(material.name, material.name_en)[0]
+        self.nav.show(Dialog(ui.theme, "reuse", ui.bi(
+            "这一页已经拍过了。确定要再拍一次，作为“{name}”吗？", name=name), [
+            (ui.bi("不拍了"), "reuse_cancel", None, "secondary"),
+            (ui.bi("再拍一次"), "reuse_confirm", self._shoot, "primary")]))
+        ui.say("这一页已经拍过了，请换下一页")
+
+    def _auto_shoot(self, _view: Any) -> None:
+        """The feed's SHOOT, on the feed's thread: take it on the next UI frame."""
+        Clock.schedule_once(lambda _dt: self._shoot() if self.feed is not None else None)
+
+    def _shoot(self) -> None:
+        """One still of the page for the current material (or the page being retaken)."""
         ui = self.ui
         session = self.journey.session
         if self.shooting or session is None or not self.current:
@@ -301,15 +372,20 @@ class CaptureScreen(CitizenScreen):
         self.shooting = True
         self._set_hint("shooting")
         material_id = self.current
-        ui.bridge.run(lambda: ui.service.capture(session, material_id),
-                      lambda number: self._captured(material_id, number), self._failed)
+        replace = self.retake[1] if self.retake and self.retake[0] == material_id else None
+        ui.bridge.run(lambda: ui.service.capture(session, material_id, replace),
+                      lambda number: self._captured(material_id, number, replace),
+                      self._failed)
 
-    def _captured(self, material_id: str, number: int) -> None:
+    def _captured(self, material_id: str, number: int, replaced: int | None = None) -> None:
         self.shooting = False
-        if self.feed is not None:
-            self.feed.captured()          # not this page again; a duplicate if it returns
-        material = self.material(material_id)
-        if number >= material.pages.max:        # this material is complete: on to the next
+        look = self.feed.captured() if self.feed is not None else None
+        page = self.pages(material_id)[number - 1]
+        if look is not None:
+            self.looks[page.ref] = look   # not this page again; a duplicate if it returns
+        if replaced is not None:
+            self.retake = None
+        elif number >= self.material(material_id).pages.max:   # complete: on to the next
             self.current = self._first_open_material()
         self.ui.say("已拍第 {n} 页", n=number)
         if self.manager is not None and self.manager.current == self.name:
@@ -320,17 +396,47 @@ class CaptureScreen(CitizenScreen):
         zh, en = error_text(error)
         self.nav.show_error(zh, en)
 
+    def start_retake(self, material_id: str, number: int) -> None:
+        """Replace page ``number`` of the material with the next shot (from the viewer, here
+        or on the review screen); the same sheet may be shot again for it."""
+        self.current, self.retake = material_id, (material_id, number)
+        if self.feed is not None:
+            self.feed.forget(self._look(material_id, number))
+        self.ui.say("重拍第 {n} 页：请放上这一页", n=number)
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
+
+    def _cancel_retake(self, render: bool = True) -> None:
+        retake, self.retake = self.retake, None
+        if retake is not None and self.feed is not None:
+            look = self._look(*retake)
+            self.feed.remember([look] if look is not None else [])
+        if render:
+            self.render()
+
+    def _look(self, material_id: str, number: int) -> int | None:
+        pages = self.pages(material_id)
+        return self.looks.get(pages[number - 1].ref) if 0 < number <= len(pages) else None
+
+    def _kept_looks(self) -> list[int]:
+        """The looks of the pages the session holds (not the one being retaken)."""
+        skip = self._look(*self.retake) if self.retake else None
+        kept = [look for m, _ in self.rows() for p in self.pages(m.id)
+                if (look := self.looks.get(p.ref)) is not None]
+        return [look for look in kept if look != skip]
+
     def _retake(self) -> None:
         session = self.journey.session
         pages = self.pages(self.current)
         if session is not None and pages:
-            session.remove_page(self.current, len(pages))
             if self.feed is not None:
-                self.feed.reset()
+                self.feed.forget(self.looks.pop(pages[-1].ref, None))
+            session.remove_page(self.current, len(pages))
             self.render()
 
     def _review(self) -> None:
         session = self.journey.session
         assert session is not None
+        self._cancel_retake(render=False)
         session.review()
         self.nav.go("review")

@@ -53,6 +53,8 @@ def lay_pages(h: Harness, material_id: str, count: int) -> None:
     session = h.journey.session
     h.tap(f"material_{material_id}")
     name = h.nav.current.material(material_id).name
+    # a page already there when the step opened is not taken: the plate is seen empty first
+    h.wait(lambda: h.nav.current.feed.plate_clear, "the plate seen empty")
     for number in range(1, count + 1):
         h.kiosk.camera.place(name, number)
         h.wait(lambda n=number: len(session.pages.get(material_id, [])) >= n,
