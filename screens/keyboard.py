@@ -11,6 +11,7 @@ from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
 
 from kiosk.interaction.ime import Candidate, PinyinIME
 from screens.theme import Theme
@@ -33,7 +34,12 @@ class PinyinKeyboard(BoxLayout):
         self.theme, self.ime, self.on_change, self.labels = theme, ime, on_change, labels
         self.text, self.buffer, self.latin, self.page = text, "", latin or ime is None, 0
         self.candidates: list[Candidate] = []
-        self._bar = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.mm(1))
+        # The bar's height is fixed before the first letter: a bar that grew when the
+        # candidates (or the two-line 更多 key) appeared moved every key under the finger.
+        self._more = self._key(labels["more"], self._next_page, "candidates_more",
+                               size_hint_x=None, width=theme.target * 1.6)
+        self._bar = BoxLayout(size_hint_y=None, height=self._bar_height(), spacing=theme.mm(1))
+        self._more.size_hint_y = 1                    # as tall as the bar, never taller
         self.add_widget(self._bar)
         if digits:
             self.add_widget(self._row("1234567890"))
@@ -42,6 +48,14 @@ class PinyinKeyboard(BoxLayout):
         self.add_widget(self._bottom_row())
         fit_height(self)              # as tall as its rows, after keys grow to fit two lines
         self._refresh()
+
+    def _bar_height(self) -> float:
+        """Tall enough for a candidate and for the 更多 key's two lines, whatever appears."""
+        if self.latin:
+            return self.theme.target
+        self._more.texture_update()
+        one_line = self._key("字", lambda: None, "").height
+        return max(one_line, self._more.height, self._more.natural_height())
 
     def _key(self, label: str, action: Callable[[], None], name: str, **kwargs: Any) -> Any:
         return KioskButton(self.theme, label, action, name=name, height=self.theme.target,
@@ -117,19 +131,43 @@ class PinyinKeyboard(BoxLayout):
         self.on_change(self.text, self.buffer)
 
     def _fill_bar(self) -> None:
+        """Always the same slots: six candidates (empty ones kept) and 更多 at the end."""
         self._bar.clear_widgets()
+        if self.latin:
+            return
         start = self.page * CANDIDATES_SHOWN
         shown = self.candidates[start:start + CANDIDATES_SHOWN]
         if not shown and self.candidates:
             self.page, shown = 0, self.candidates[:CANDIDATES_SHOWN]
-        for index, candidate in enumerate(shown):
-            self._bar.add_widget(self._key(candidate.text, lambda c=candidate: self.choose(c),
-                                           f"candidate_{index}", kind="choice",
-                                           selected=index == 0 and self.page == 0))
-        if len(self.candidates) > CANDIDATES_SHOWN:
-            self._bar.add_widget(self._key(self.labels["more"], self._next_page, "candidates_more",
-                                           size_hint_x=None, width=self.theme.target * 1.6))
-        fit_row(self._bar, minimum=self.theme.target)   # kept when empty: keys do not jump
+        for index in range(CANDIDATES_SHOWN):
+            if index >= len(shown):
+                self._bar.add_widget(Widget())
+                continue
+            candidate = shown[index]
+            self._bar.add_widget(CandidateKey(self.theme, candidate.text,
+                                              lambda c=candidate: self.choose(c),
+                                              name=f"candidate_{index}", kind="choice",
+                                              selected=index == 0 and self.page == 0,
+                                              size_hint_y=1))
+        self._more.set_enabled(len(self.candidates) > CANDIDATES_SHOWN)
+        self._bar.add_widget(self._more)
+
+
+class CandidateKey(KioskButton):
+    """A candidate word on one line in its slot: a long word gets a smaller font rather than
+    a second line (which would need a taller bar)."""
+
+    def __init__(self, theme: Theme, text: str, on_tap: Callable[[], None],
+                 **kwargs: Any) -> None:
+        super().__init__(theme, text, on_tap, font=theme.button, **kwargs)
+        self.full_font = theme.button
+
+    def _redraw(self, *_: Any) -> None:
+        super()._redraw()
+        self.text_size = (None, None)                  # never wraps
+        room = self.width - self.theme.gap
+        # Hanzi are at most one em wide: the font that fits every character in the room
+        self.font_size = max(1.0, min(self.full_font, room / max(len(self.text), 1)))
 
 
 class NumericKeypad(GridLayout):
