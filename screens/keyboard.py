@@ -55,7 +55,7 @@ class PinyinKeyboard(BoxLayout):
             return self.theme.target
         self._more.texture_update()
         one_line = self._key("字", lambda: None, "").height
-        return max(one_line, self._more.height, self._more.natural_height())
+        return float(max(one_line, self._more.height, self._more.natural_height()))
 
     def _key(self, label: str, action: Callable[[], None], name: str, **kwargs: Any) -> Any:
         return KioskButton(self.theme, label, action, name=name, height=self.theme.target,
