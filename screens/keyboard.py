@@ -13,7 +13,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from kiosk.interaction.ime import Candidate, PinyinIME
+from kiosk.interaction.ime import Candidate, PinyinIME, Vocabulary
 from screens.theme import Theme
 from screens.widgets import KioskButton, fit_height, fit_row
 
@@ -28,12 +28,14 @@ class PinyinKeyboard(BoxLayout):
 
     def __init__(self, theme: Theme, ime: PinyinIME | None, on_change: Changed,
                  labels: dict[str, str], text: str = "", latin: bool = False,
-                 digits: bool = False, **kwargs: Any) -> None:
+                 digits: bool = False, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(orientation="vertical", spacing=theme.mm(1.5), size_hint_y=None,
                          **kwargs)
         self.theme, self.ime, self.on_change, self.labels = theme, ime, on_change, labels
         self.text, self.buffer, self.latin, self.page = text, "", latin or ime is None, 0
         self.candidates: list[Candidate] = []
+        self.vocabulary = vocabulary          # the screen's own words, offered first
         # The bar's height is fixed before the first letter: a bar that grew when the
         # candidates (or the two-line 更多 key) appeared moved every key under the finger.
         self._more = self._key(labels["more"], self._next_page, "candidates_more",
@@ -125,7 +127,7 @@ class PinyinKeyboard(BoxLayout):
 
     # --- candidate bar -------------------------------------------------------------------
     def _refresh(self) -> None:
-        self.candidates = (self.ime.candidates(self.buffer, limit=60)
+        self.candidates = (self.ime.candidates(self.buffer, limit=60, first=self.vocabulary)
                            if self.ime is not None and self.buffer else [])
         self._fill_bar()
         self.on_change(self.text, self.buffer)
