@@ -179,13 +179,25 @@ class NumericKeypad(GridLayout):
                  text: str = "", max_length: int = 11, **kwargs: Any) -> None:
         super().__init__(cols=3, spacing=theme.mm(1.5), size_hint_y=None, **kwargs)
         self.theme, self.on_change, self.text, self.max_length = theme, on_change, text, max_length
-        keys = [*"123456789", "clear", "0", "delete"]
+        # digits large; 清空 / 删除 (two lines with English) in button type, so that every
+        # key can be as tall as they are without the pad growing by a third
+        keys = [KioskButton(theme, labels.get(key, key), lambda k=key: self.press(k),
+                            name=f"digit_{key}", height=theme.target * 1.2,
+                            font=theme.title if key.isdigit() else theme.button)
+                for key in (*"123456789", "clear", "0", "delete")]
         for key in keys:
-            label = labels.get(key, key)
-            self.add_widget(KioskButton(theme, label, lambda k=key: self.press(k),
-                                         name=f"digit_{key}", height=theme.target * 1.2,
-                                         font=theme.title))
+            self.add_widget(key)
+            key.bind(texture_size=lambda *_: self._even(keys))
+        self._even(keys)
         self.bind(minimum_height=self.setter("height"))     # rows grow with their keys
+
+    @staticmethod
+    def _even(keys: list[KioskButton]) -> None:
+        """Every key as tall as the tallest (清空 and 删除 have two lines): a grid row puts a
+        shorter key at its bottom, so 0 sat lower than its neighbours."""
+        tallest = max(key.natural_height() for key in keys)
+        for key in keys:
+            key.height = tallest
 
     def press(self, key: str) -> None:
         if key == "clear":

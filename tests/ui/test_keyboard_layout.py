@@ -9,7 +9,11 @@ where the keys were at the start.
 from __future__ import annotations
 
 import pytest
+from kivy.core.window import Window
 from ui_harness import Harness
+
+from screens.citizen.matters import keyboard_labels
+from screens.keyboard import NumericKeypad
 
 Box = tuple[int, int, int, int]
 MODES = [pytest.param("standard", marks=pytest.mark.kiosk(), id="standard"),
@@ -83,3 +87,24 @@ def test_candidates_fit_their_fixed_bar(harness: Harness, mode: str) -> None:
     for key in keys:
         assert key.texture_size[1] <= key.height, f"{key.text!r} spills out of its key"
         assert key.texture_size[0] <= key.width, f"{key.text!r} is wider than its key"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_keypad_keys_are_one_size_in_level_rows(harness: Harness, mode: str) -> None:
+    """清空 / 删除 have two lines in standard mode; 0 between them was shorter and lower."""
+    h = harness
+    keypad = NumericKeypad(h.ui.theme, lambda _text: None, keyboard_labels(h.ui),
+                           size_hint_x=None, width=h.ui.theme.mm(150))
+    Window.add_widget(keypad)
+    try:
+        h.pump(4)
+        keys = {str(w.name): w for w in keypad.children}
+        heights = {name: round(key.height) for name, key in keys.items()}
+        assert len(set(heights.values())) == 1, heights
+        bottom = {name: round(keys[name].to_window(*keys[name].pos)[1])
+                  for name in ("digit_clear", "digit_0", "digit_delete")}
+        assert len(set(bottom.values())) == 1, bottom
+        for key in keys.values():
+            assert key.texture_size[1] <= key.height, f"{key.text!r} spills out of its key"
+    finally:
+        Window.remove_widget(keypad)
