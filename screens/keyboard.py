@@ -151,8 +151,11 @@ class PinyinKeyboard(BoxLayout):
                                               name=f"candidate_{index}", kind="choice",
                                               selected=index == 0 and self.page == 0,
                                               size_hint_y=1))
-        self._more.set_enabled(len(self.candidates) > CANDIDATES_SHOWN)
-        self._bar.add_widget(self._more)
+        if self.candidates:
+            self._more.set_enabled(len(self.candidates) > CANDIDATES_SHOWN)
+            self._bar.add_widget(self._more)
+        else:                       # its place kept: the slots do not widen and narrow
+            self._bar.add_widget(Widget(size_hint_x=None, width=self._more.width))
 
 
 class CandidateKey(KioskButton):
