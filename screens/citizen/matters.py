@@ -78,6 +78,7 @@ class MattersScreen(CitizenScreen):
         self.results_area.add_widget(self.results)
         self.results_area.add_widget(Widget())
         self.results_area.bind(size=self._area_resized)
+        self._buttons: dict[str, KioskButton] = {}
         if self.typing:
             self.keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
                                            text=self.query, vocabulary=self.vocabulary)
@@ -209,10 +210,7 @@ class MattersScreen(CitizenScreen):
         width = (self.results_area.width - gap * (columns - 1)) / columns
         room, used = self.results_area.height, -gap
         for first in range(0, len(matters), columns):
-            row = [self._matter_button(matter) for matter in matters[first:first + columns]]
-            for button in row:
-                button.width = width           # its text wraps as it will be shown
-                button.texture_update()
+            row = [self._measured(matter, width) for matter in matters[first:first + columns]]
             height = max(button.natural_height() for button in row)
             if first and used + gap + height > room:
                 return first
@@ -220,6 +218,18 @@ class MattersScreen(CitizenScreen):
             for button in row:
                 self.results.add_widget(button)
         return len(matters)
+
+    def _measured(self, matter: Matter, width: float) -> KioskButton:
+        """The matter's button with its text laid out at ``width``: kept for this screen's
+        build, so the layout settling a second time costs no second rendering."""
+        button = self._buttons.get(matter.code)
+        if button is None or button.width != width:
+            button = self._matter_button(matter)
+            button.width = width           # its text wraps as it will be shown
+            button.texture_update()
+            button._trigger_texture.cancel()     # rendered now: not once more next frame
+            self._buttons[matter.code] = button
+        return button
 
     def _matter_button(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
