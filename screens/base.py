@@ -195,11 +195,19 @@ class KioskScreen(Screen):
 
     # --- helpers for subclasses ------------------------------------------------------------
     def scroll(self, content: BoxLayout) -> ScrollView:
-        """A vertical list that scrolls, with a bar wide enough to drag with a finger."""
+        """A vertical list that scrolls when dragged, with a bar beside it that shows where
+        in the list the citizen is."""
         fit_height(content)
-        view = ScrollView(do_scroll_x=False, bar_width=self.ui.theme.mm(3),
-                          scroll_type=["bars", "content"], bar_color=self.ui.theme.palette.muted,
-                          bar_inactive_color=self.ui.theme.palette.outline)
+        theme = self.ui.theme
+        # a margin under the last row, so that scrolled to the end it shows whole
+        left, top, right, bottom = content.padding
+        content.padding = [left, top, right, bottom + theme.gap]
+        # the bar in the page's margin beside the list (drawn after the view's clipping),
+        # not over the rows' right edge
+        view = ScrollView(do_scroll_x=False, bar_width=theme.mm(3),
+                          bar_margin=-theme.mm(4.5), scroll_type=["bars", "content"],
+                          bar_color=theme.palette.muted,
+                          bar_inactive_color=theme.palette.outline)
         view.add_widget(content)
         return view
 

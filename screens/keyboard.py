@@ -11,8 +11,9 @@ from typing import Any
 
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
 
-from kiosk.interaction.ime import Candidate, PinyinIME
+from kiosk.interaction.ime import Candidate, PinyinIME, Vocabulary
 from screens.theme import Theme
 from screens.widgets import KioskButton, fit_height, fit_row
 
@@ -27,13 +28,20 @@ class PinyinKeyboard(BoxLayout):
 
     def __init__(self, theme: Theme, ime: PinyinIME | None, on_change: Changed,
                  labels: dict[str, str], text: str = "", latin: bool = False,
-                 digits: bool = False, **kwargs: Any) -> None:
+                 digits: bool = False, vocabulary: Vocabulary | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(orientation="vertical", spacing=theme.mm(1.5), size_hint_y=None,
                          **kwargs)
         self.theme, self.ime, self.on_change, self.labels = theme, ime, on_change, labels
         self.text, self.buffer, self.latin, self.page = text, "", latin or ime is None, 0
         self.candidates: list[Candidate] = []
-        self._bar = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.mm(1))
+        self.vocabulary = vocabulary          # the screen's own words, offered first
+        # The bar's height is fixed before the first letter: a bar that grew when the
+        # candidates (or the two-line 更多 key) appeared moved every key under the finger.
+        self._more = self._key(labels["more"], self._next_page, "candidates_more",
+                               size_hint_x=None, width=theme.target * 1.6)
+        self._bar = BoxLayout(size_hint_y=None, height=self._bar_height(), spacing=theme.mm(1))
+        self._more.size_hint_y = 1                    # as tall as the bar, never taller
         self.add_widget(self._bar)
         if digits:
             self.add_widget(self._row("1234567890"))
@@ -42,6 +50,14 @@ class PinyinKeyboard(BoxLayout):
         self.add_widget(self._bottom_row())
         fit_height(self)              # as tall as its rows, after keys grow to fit two lines
         self._refresh()
+
+    def _bar_height(self) -> float:
+        """Tall enough for a candidate and for the 更多 key's two lines, whatever appears."""
+        if self.latin:
+            return self.theme.target
+        self._more.texture_update()
+        one_line = self._key("字", lambda: None, "").height
+        return float(max(one_line, self._more.height, self._more.natural_height()))
 
     def _key(self, label: str, action: Callable[[], None], name: str, **kwargs: Any) -> Any:
         return KioskButton(self.theme, label, action, name=name, height=self.theme.target,
@@ -111,25 +127,52 @@ class PinyinKeyboard(BoxLayout):
 
     # --- candidate bar -------------------------------------------------------------------
     def _refresh(self) -> None:
-        self.candidates = (self.ime.candidates(self.buffer, limit=60)
+        self.candidates = (self.ime.candidates(self.buffer, limit=60, first=self.vocabulary)
                            if self.ime is not None and self.buffer else [])
         self._fill_bar()
         self.on_change(self.text, self.buffer)
 
     def _fill_bar(self) -> None:
+        """Always the same slots: six candidates (empty ones kept) and 更多 at the end."""
         self._bar.clear_widgets()
+        if self.latin:
+            return
         start = self.page * CANDIDATES_SHOWN
         shown = self.candidates[start:start + CANDIDATES_SHOWN]
         if not shown and self.candidates:
             self.page, shown = 0, self.candidates[:CANDIDATES_SHOWN]
-        for index, candidate in enumerate(shown):
-            self._bar.add_widget(self._key(candidate.text, lambda c=candidate: self.choose(c),
-                                           f"candidate_{index}", kind="choice",
-                                           selected=index == 0 and self.page == 0))
-        if len(self.candidates) > CANDIDATES_SHOWN:
-            self._bar.add_widget(self._key(self.labels["more"], self._next_page, "candidates_more",
-                                           size_hint_x=None, width=self.theme.target * 1.6))
-        fit_row(self._bar, minimum=self.theme.target)   # kept when empty: keys do not jump
+        for index in range(CANDIDATES_SHOWN):
+            if index >= len(shown):
+                self._bar.add_widget(Widget())
+                continue
+            candidate = shown[index]
+            self._bar.add_widget(CandidateKey(self.theme, candidate.text,
+                                              lambda c=candidate: self.choose(c),
+                                              name=f"candidate_{index}", kind="choice",
+                                              selected=index == 0 and self.page == 0,
+                                              size_hint_y=1))
+        if self.candidates:
+            self._more.set_enabled(len(self.candidates) > CANDIDATES_SHOWN)
+            self._bar.add_widget(self._more)
+        else:                       # its place kept: the slots do not widen and narrow
+            self._bar.add_widget(Widget(size_hint_x=None, width=self._more.width))
+
+
+class CandidateKey(KioskButton):
+    """A candidate word on one line in its slot: a long word gets a smaller font rather than
+    a second line (which would need a taller bar)."""
+
+    def __init__(self, theme: Theme, text: str, on_tap: Callable[[], None],
+                 **kwargs: Any) -> None:
+        super().__init__(theme, text, on_tap, font=theme.button, **kwargs)
+        self.full_font = theme.button
+
+    def _redraw(self, *_: Any) -> None:
+        super()._redraw()
+        self.text_size = (None, None)                  # never wraps
+        room = self.width - self.theme.gap
+        # Hanzi are at most one em wide: the font that fits every character in the room
+        self.font_size = max(1.0, min(self.full_font, room / max(len(self.text), 1)))
 
 
 class NumericKeypad(GridLayout):
@@ -139,13 +182,25 @@ class NumericKeypad(GridLayout):
                  text: str = "", max_length: int = 11, **kwargs: Any) -> None:
         super().__init__(cols=3, spacing=theme.mm(1.5), size_hint_y=None, **kwargs)
         self.theme, self.on_change, self.text, self.max_length = theme, on_change, text, max_length
-        keys = [*"123456789", "clear", "0", "delete"]
+        # digits large; 清空 / 删除 (two lines with English) in button type, so that every
+        # key can be as tall as they are without the pad growing by a third
+        keys = [KioskButton(theme, labels.get(key, key), lambda k=key: self.press(k),
+                            name=f"digit_{key}", height=theme.target * 1.2,
+                            font=theme.title if key.isdigit() else theme.button)
+                for key in (*"123456789", "clear", "0", "delete")]
         for key in keys:
-            label = labels.get(key, key)
-            self.add_widget(KioskButton(theme, label, lambda k=key: self.press(k),
-                                         name=f"digit_{key}", height=theme.target * 1.2,
-                                         font=theme.title))
+            self.add_widget(key)
+            key.bind(texture_size=lambda *_: self._even(keys))
+        self._even(keys)
         self.bind(minimum_height=self.setter("height"))     # rows grow with their keys
+
+    @staticmethod
+    def _even(keys: list[KioskButton]) -> None:
+        """Every key as tall as the tallest (清空 and 删除 have two lines): a grid row puts a
+        shorter key at its bottom, so 0 sat lower than its neighbours."""
+        tallest = max(key.natural_height() for key in keys)
+        for key in keys:
+            key.height = tallest
 
     def press(self, key: str) -> None:
         if key == "clear":

@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import KioskError
-from kiosk.interaction.ime import DEFAULT_DICTIONARY, Candidate, IMEDictionaryError, PinyinIME
+from kiosk.interaction.ime import (
+    DEFAULT_DICTIONARY,
+    Candidate,
+    IMEDictionaryError,
+    PinyinIME,
+    Vocabulary,
+)
 
 SMALL = [
     ("张明华", "zhang ming hua", 10), ("张明", "zhang ming", 50), ("长明", "chang ming", 80),
@@ -107,6 +113,43 @@ def test_commit_loop_types_a_whole_name(small: PinyinIME) -> None:
         typed += choice.text
         buffer = small.remaining(buffer, choice)
     assert (typed, buffer) == ("张明华", "")
+
+
+def own_words(*words: tuple[str, str]) -> Vocabulary:
+    """("长明", "chang|zhang ming"): syllables by spaces, a character's readings by |."""
+    return Vocabulary((word, [r.split("|") for r in reading.split()]) for word, reading in words)
+
+
+OWN_WORDS = own_words(("张明华", "zhang ming hua"), ("明华", "ming hua"), ("西安", "xi an"),
+                      ("长明", "chang|zhang ming"), ("坏", "huai2"), ("太长", "tai"))
+
+
+def test_own_words_come_before_the_dictionary(small: PinyinIME) -> None:
+    assert _texts(small.candidates("zhangminghua", first=OWN_WORDS)) == [
+        "张明华", "长明", "张明", "章", "长", "张"]         # 张明华 once, among its own words
+    assert _texts(small.candidates("changming", first=OWN_WORDS))[0] == "长明"
+    assert _texts(small.candidates("zhangming", first=OWN_WORDS))[:2] == ["长明", "张明华"]
+    assert _texts(small.candidates("xian", first=OWN_WORDS))[0] == "先"   # xian is one syllable
+
+
+def test_own_words_are_completed_from_their_first_syllables(small: PinyinIME) -> None:
+    assert small.candidates("zm", first=OWN_WORDS)[:3] == [
+        Candidate("长明", 2), Candidate("张明华", 2), Candidate("张明", 2)]  # whole words first
+    assert small.candidates("m", first=OWN_WORDS)[0] == Candidate("明华", 1)
+    # a completion uses every typed syllable and leaves nothing to commit
+    assert small.remaining("zm", Candidate("张明华", 2)) == ""
+
+
+def test_own_words_with_bad_readings_are_left_out() -> None:
+    assert len(OWN_WORDS) == 4                        # 坏 (huai2) and 太长 (one syllable)
+
+
+def test_catalogue_words_first_on_the_shipped_dictionary(shipped: PinyinIME) -> None:
+    words = own_words(("户籍证明", "hu ji zheng ming"),
+                      ("无犯罪记录证明", "wu fan zui ji lu zheng ming"))
+    assert _texts(shipped.candidates("hjzm", first=words))[0] == "户籍证明"
+    assert _texts(shipped.candidates("hjzm"))[0] != "户籍证明"     # the dictionary alone
+    assert _texts(shipped.candidates("wfz", first=words))[0] == "无犯罪记录证明"
 
 
 LETTERS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz'", max_size=24)

@@ -149,3 +149,16 @@ def test_every_shipped_matter_has_a_life_event(index: MatterIndex) -> None:
     assert all(m.life_events for m in MATTERS)
     assert len(index.life_events()) >= 6
     assert set(index.life_events()) <= set(LifeEvent)
+
+
+def test_vocabulary_is_the_catalogues_names_and_keywords_with_readings(
+        index: MatterIndex) -> None:
+    words = dict(index.vocabulary())
+    assert all(s in r for s, r in zip(("hu", "ji", "zheng", "ming"), words["户籍证明"],
+                                      strict=True))
+    assert "户籍类证明开具" in words                                     # a name
+    assert "补领" in words and "异地受理" in words    # 居民身份证换领、补领（异地受理）, split
+    assert {"chang", "zhang"} <= words["长三角户籍证明"][0]             # either reading
+    assert all(len(word) >= 2 and len(readings) == len(word)
+               for word, readings in words.items())
+    assert next(iter(words)) == MATTERS[0].name                          # catalogue order

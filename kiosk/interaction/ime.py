@@ -5,6 +5,9 @@ splits it into syllables, :meth:`PinyinIME.candidates` offers words and characte
 leading syllables, and :meth:`PinyinIME.remaining` gives the buffer left once one is chosen.
 No Kivy here: the keyboard widget in screens/ owns the buffer and the bar.
 
+A :class:`Vocabulary` puts a screen's own words before the dictionary's: the matter search
+offers the catalogue's matter names and keywords first (户籍证明 for ``hjzm``, not 黄金周).
+
 The dictionary (assets/ime/pinyin-dict.tsv.gz) is built by scripts/build_ime_dict.py from
 jieba's word frequencies and pypinyin's readings; see assets/ime/README.md.
 """
@@ -27,6 +30,7 @@ _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 _UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 _Entry = tuple[str, tuple[str, ...], int]                        # word, syllables, frequency
+_Readings = tuple[frozenset[str], ...]                           # per character, its syllables
 _Kind = Literal["syllable", "partial", "junk"]
 _Split = tuple[tuple[int, int, int], list[tuple[int, _Kind]]]    # cost, (length, kind) pieces
 
@@ -83,16 +87,19 @@ class PinyinIME:
         """Split typed pinyin into syllables; trailing initials or partial syllables are kept."""
         return [t.text for t in self._tokens(buffer)]
 
-    def candidates(self, buffer: str, limit: int = 40) -> list[Candidate]:
-        """Longest phrases first, then shorter ones, then single characters; by frequency."""
+    def candidates(self, buffer: str, limit: int = 40,
+                   first: Vocabulary | None = None) -> list[Candidate]:
+        """``first``'s words, then the dictionary's: longest phrases first, then shorter ones,
+        then single characters; by frequency."""
         tokens = self._usable(self._tokens(buffer))
-        found: list[Candidate] = []
+        found = first.matches(tokens)[:limit] if first is not None else []
+        offered = {c.text for c in found}
         seen: set[tuple[str, int]] = set()
         for size in range(min(len(tokens), self._longest), 0, -1):
             for word in self._matches(tokens[:size]):
                 if len(found) >= limit:
                     return found
-                if (word, size) not in seen:
+                if (word, size) not in seen and word not in offered:
                     seen.add((word, size))
                     found.append(Candidate(word, size))
         return found
@@ -175,6 +182,50 @@ class PinyinIME:
         if piece in self._prefixes:
             return "partial"
         return "junk" if size == 1 else None
+
+
+class Vocabulary:
+    """Words offered before the dictionary's, with completions: typing the first syllables of
+    a word (``huji``, ``hjz``) offers the whole word (户籍证明). Small and scanned whole:
+    a catalogue's names and keywords, not a dictionary."""
+
+    def __init__(self, words: Iterable[tuple[str, Sequence[Iterable[str]]]]) -> None:
+        """``words``: (word, per character every toneless syllable it may be typed as, so
+        长三角 is found as chang… and zhang…), best first."""
+        entries: dict[str, _Readings] = {}
+        for word, readings in words:
+            per_char = tuple(frozenset(s for s in alternatives if s.isascii() and s.isalpha())
+                             for alternatives in readings)
+            if per_char and len(per_char) == len(word) and all(per_char):
+                entries.setdefault(word, per_char)
+        self._entries = tuple(entries.items())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def matches(self, tokens: Sequence[_Token]) -> list[Candidate]:
+        """Words that use the most typed syllables first; at each length whole words before
+        completions, then in the given order."""
+        found: list[Candidate] = []
+        offered: set[str] = set()
+        for size in range(len(tokens), 0, -1):
+            typed = tokens[:size]
+            exact = [w for w, chars in self._entries
+                     if len(chars) == size and _spelled(chars, typed)]
+            longer = ([w for w, chars in self._entries
+                       if len(chars) > size and _spelled(chars[:size], typed)]
+                      if size == len(tokens) else [])
+            for word in (*exact, *longer):
+                if word not in offered:
+                    offered.add(word)
+                    found.append(Candidate(word, size))
+        return found
+
+
+def _spelled(chars: _Readings, tokens: Sequence[_Token]) -> bool:
+    """Each token spells its character under one of the character's readings."""
+    return all(any(_fits((syllable,), (token,)) for syllable in readings)
+               for readings, token in zip(chars, tokens, strict=True))
 
 
 def _fits(syllables: tuple[str, ...], tokens: Sequence[_Token]) -> bool:

@@ -61,6 +61,18 @@ class MatterIndex:
         ranked.sort(key=lambda pair: pair[0])       # stable: catalogue order within a rank
         return [matter for _, matter in ranked]
 
+    def vocabulary(self) -> list[tuple[str, tuple[frozenset[str], ...]]]:
+        """The catalogue's own words for the keyboard's candidate bar, each with every way of
+        typing its characters: each matter's name (split at punctuation) and keywords, in
+        catalogue order."""
+        words: dict[str, tuple[frozenset[str], ...]] = {}
+        for entry in self._entries:
+            for text in (entry.matter.name, *entry.matter.keywords):
+                for run in _HAN.findall(text):
+                    if len(run) >= 2 and run not in words:
+                        words[run] = _readings(run)
+        return list(words.items())
+
     def departments(self) -> list[str]:
         """Departments in catalogue order, each once (the department filter's buttons)."""
         return list(dict.fromkeys(e.matter.department for e in self._entries))

@@ -77,12 +77,37 @@ class DeliveryScreen(CitizenScreen):
                 box.add_widget(self._field("street", N_("详细地址（街道、门牌号）"), self.street,
                                            active=False))
         box.add_widget(Widget())
+        reason = self.waiting_for()
+        if reason:                  # right above the button it keeps disabled
+            why = Text(theme, "⚠ " + ui.bi(reason), colour=theme.palette.warning)
+            why.name = "waiting_for"
+            box.add_widget(why)
         return box
 
     def footer(self) -> list[Widget]:
+        if self.editing == "region":    # a way out of the picker: 完成 waits for a district
+            return [self.back_button(self._stop_editing),
+                    self.next_button(self._done_editing, "完成", name="done_editing",
+                                     enabled=self._region_complete())]
         if self.editing:
             return [self.next_button(self._done_editing, "完成", name="done_editing")]
         return [self.back_button(self._back), self.next_button(self._next, enabled=self.ready())]
+
+    def waiting_for(self) -> str:
+        """Why the footer's main button is disabled (a msgid), or "" when it is not."""
+        if self.editing == "region":
+            return "" if self._region_complete() else N_("请选到区县一级")
+        if self.editing:
+            return ""
+        if not self.choice:
+            return N_("请先选择领取方式")
+        if len(self.phone) != PHONE_DIGITS:
+            return N_("请先填写 11 位手机号码")
+        if self.choice == "post_other" and not self._region_complete():
+            return N_("请先选择省、市、区县")
+        if self.choice == "post_other" and not self.street:
+            return N_("请先填写详细地址")
+        return ""
 
     def _choices(self) -> list[str]:
         options = self._matter_options()
@@ -179,11 +204,10 @@ class DeliveryScreen(CitizenScreen):
         return session.matter.delivery_options if session and session.matter else ()
 
     def ready(self) -> bool:
-        if not self.choice or len(self.phone) != PHONE_DIGITS:
-            return False
-        if self.choice == "post_other":
-            return bool(self.region and self.region[-1].level == "district" and self.street)
-        return True
+        return not self.editing and not self.waiting_for()
+
+    def _region_complete(self) -> bool:
+        return bool(self.region and self.region[-1].level == "district")
 
     def _region_text(self) -> str:
         return self.divisions.full_name(self.region[-1].code) if self.region else ""
@@ -217,10 +241,14 @@ class DeliveryScreen(CitizenScreen):
         """On to the next field still missing, after this one (never back to an earlier
         one: a citizen who left it unfinished can tap it again)."""
         fields = ["region", "street", "phone"] if self.choice == "post_other" else ["phone"]
-        missing = {"region": not (self.region and self.region[-1].level == "district"),
+        missing = {"region": not self._region_complete(),
                    "street": not self.street, "phone": len(self.phone) != PHONE_DIGITS}
         later = fields[fields.index(self.editing) + 1:] if self.editing in fields else fields
         self.editing = next((name for name in later if missing[name]), "")
+        self.render()
+
+    def _stop_editing(self) -> None:
+        self.editing = ""
         self.render()
 
     def _typed_phone(self, text: str) -> None:

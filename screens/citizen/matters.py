@@ -1,12 +1,15 @@
 """Matter choice: by scope, by department or life event, or searched by Chinese keyword or
-pinyin initials (``hjzm`` → 户籍类证明开具). Paged, not scrolled: fewer items per page in
-长辈版. A matter whose devices are down says why instead of failing midway."""
+pinyin initials (``hjzm`` → 户籍类证明开具). Paged, not scrolled: each page holds as many
+matters as fit the height left under the filters or the keyboard (fewer, larger ones in
+长辈版). A matter whose devices are down says why instead of failing midway."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.core.text import DEFAULT_FONT
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.stacklayout import StackLayout
@@ -14,13 +17,25 @@ from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import Matter, ScopeKind
 from kiosk.errors import BilingualError
+from kiosk.interaction.ime import Vocabulary
 from kiosk.interaction.search import MatterIndex
 from screens.citizen.frame import CitizenScreen
 from screens.keyboard import PinyinKeyboard
+from screens.labels import N_
+from screens.theme import Theme
 from screens.widgets import KioskButton, Panel, Text, escape, fit_row
 from screens.wrapping import text_width
 
-PER_PAGE = 6
+PLACEHOLDER = N_("输入拼音首字母搜索，如 hjzm")
+
+
+class SearchField(ButtonBehavior, Panel):
+    """The search box: it looks like an input, so touching it opens the keyboard."""
+
+    def __init__(self, theme: Theme, on_tap: Any, name: str, **kwargs: Any) -> None:
+        super().__init__(theme=theme, **kwargs)          # by keyword, past ButtonBehavior
+        self.name, self.min_target = name, theme.target
+        self.bind(on_release=lambda *_: on_tap())
 
 
 def keyboard_labels(ui: Any) -> dict[str, str]:
@@ -36,7 +51,9 @@ class MattersScreen(CitizenScreen):
 
     def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
         super().__init__(ui, nav, journey, **kwargs)
+        self._refill = Clock.create_trigger(lambda _dt: self._fill_results())
         self.index = MatterIndex(ui.service.all_matters())
+        self.vocabulary = Vocabulary(self.index.vocabulary())   # offered before the dictionary
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -44,6 +61,7 @@ class MattersScreen(CitizenScreen):
         self.scope: ScopeKind | None = None
         self.facet: str | None = None
         self.page, self.typing = 0, False
+        self.page_starts = [0]              # where each page seen so far starts in matches()
         self.keyboard: PinyinKeyboard | None = None
 
     # --- layout --------------------------------------------------------------------------
@@ -54,22 +72,25 @@ class MattersScreen(CitizenScreen):
                         spacing=theme.gap * (1.0 if theme.landscape else 1.5))
         box.add_widget(self._search_row())
         # two columns in landscape: six matters in three rows fit under the filters
-        columns = 2 if theme.landscape and not self.typing else 1
-        self.results = GridLayout(cols=columns, spacing=theme.gap, size_hint_y=None)
+        self.columns = 2 if theme.landscape and not self.typing else 1
+        self.results = GridLayout(cols=self.columns, spacing=theme.gap, size_hint_y=None)
         self.results.bind(minimum_height=self.results.setter("height"))
+        # the height left for the list decides how many matters a page holds
+        self.results_area = BoxLayout(orientation="vertical")
+        self.results_area.add_widget(self.results)
+        self.results_area.add_widget(Widget())
+        self.results_area.bind(size=self._area_resized)
+        self._buttons: dict[str, KioskButton] = {}
         if self.typing:
             self.keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
-                                           text=self.query)
+                                           text=self.query, vocabulary=self.vocabulary)
             if theme.landscape:     # too little height for both: keyboard beside the list
                 side = BoxLayout(spacing=theme.gap * 2)
                 keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
                 keys.add_widget(self.keyboard)
                 keys.add_widget(Widget())
                 side.add_widget(keys)
-                listed = BoxLayout(orientation="vertical")
-                listed.add_widget(self.results)
-                listed.add_widget(Widget())
-                side.add_widget(listed)
+                side.add_widget(self.results_area)
                 box.add_widget(side)
                 return box
             box.add_widget(self.keyboard)
@@ -78,13 +99,14 @@ class MattersScreen(CitizenScreen):
             box.add_widget(self._chips(self._browse_choices(), "browse"))
             if self.browse:
                 box.add_widget(self._chips(self._facet_choices(), "facet"))
-        box.add_widget(self.results)
-        box.add_widget(Widget())
+        box.add_widget(self.results_area)
         return box
 
     def render(self) -> None:
         super().render()
-        self._fill_results()      # after the footer exists: it enables the page buttons
+        self.prev_page.set_enabled(False)
+        self.next_page.set_enabled(False)   # until the list knows how many matters fit
+        self._refill()
 
     def footer(self) -> list[Widget]:
         theme = self.ui.theme
@@ -95,17 +117,26 @@ class MattersScreen(CitizenScreen):
     def _search_row(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         row = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.gap)
-        shown = escape(self.query) if self.query else ui.bi("输入拼音首字母搜索，如 hjzm")
-        self.search_text = Text(theme, shown, size_hint_y=1, colour=theme.palette.text
-                                if self.query else theme.palette.muted)
-        panel = Panel(theme, padding=(theme.gap, 0))
+        self.search_text = Text(theme, size_hint_y=1)
+        self._show_query()
+        panel = SearchField(theme, self._open_keyboard, name="search_field",
+                            padding=(theme.gap, 0))
         panel.add_widget(self.search_text)
         row.add_widget(panel)
         label = ui.bi("收起键盘") if self.typing else ui.bi("搜索")
+        # four large characters on one line in 长辈版 (收起键盘 broke after 键)
+        width = max(theme.mm(40), theme.button * 4 + theme.gap * 3)
         row.add_widget(KioskButton(theme, label, self._toggle_keyboard, name="search",
-                                    size_hint_x=None, width=theme.mm(40), height=theme.target))
+                                    size_hint_x=None, width=width, height=theme.target))
         # as tall as a line of the typed text (CJK fonts are ~1.45 em), not only the button
         return fit_row(row, minimum=theme.body * 1.5 * theme.line_height)
+
+    def _show_query(self) -> None:
+        """What was typed, in the text colour; the hint in grey while nothing is."""
+        palette = self.ui.theme.palette
+        self.search_text.text = (escape(self.query) if self.query
+                                 else self.ui.bi(PLACEHOLDER))
+        self.search_text.color = palette.text if self.query else palette.muted
 
     def _chips(self, choices: list[tuple[str, str, bool, Any]], group: str) -> Widget:
         theme = self.ui.theme
@@ -158,22 +189,58 @@ class MattersScreen(CitizenScreen):
         return self.index.search(self.query, scope=self.scope, department=department,
                                  life_event=life_event)
 
+    def _area_resized(self, *_: Any) -> None:
+        """The page is filled again from its first matter (which stays where it was, back
+        from a guide), once, when the layout has settled however often it moved."""
+        self._refill()
+
+    def _restart_pages(self) -> None:
+        self.page, self.page_starts = 0, [0]
+
     def _fill_results(self) -> None:
+        """The current page: from where it starts, as many matters as fit the list's height
+        (each measured at the width it is shown at, so a wrapped name counts double)."""
         ui, theme = self.ui, self.ui.theme
         self.results.clear_widgets()
         matters = self.matches()
-        per_page = theme.per_page(3 if self.typing else PER_PAGE)
-        pages = max(1, -(-len(matters) // per_page))
-        self.page = min(self.page, pages - 1)
-        shown = matters[self.page * per_page:(self.page + 1) * per_page]
         if not matters:
             self.results.add_widget(Text(theme, ui.bi("没有找到相关事项，请换个词，或呼叫工作人员"),
                                          colour=theme.palette.muted, halign="center"))
-        for matter in shown:
-            self.results.add_widget(self._matter_button(matter))
+        start = self.page_starts[self.page]
+        end = start + self._fitting(matters[start:])
+        del self.page_starts[self.page + 1:]
+        if end < len(matters):
+            self.page_starts.append(end)
         self.prev_page.set_enabled(self.page > 0)
-        self.next_page.set_enabled(self.page < pages - 1)
-        self.page_count = pages
+        self.next_page.set_enabled(end < len(matters))
+
+    def _fitting(self, matters: list[Matter]) -> int:
+        """Adds rows of buttons while they fit the list area; returns how many were added
+        (at least one row: a page is never empty)."""
+        gap, columns = self.ui.theme.gap, self.columns
+        width = (self.results_area.width - gap * (columns - 1)) / columns
+        room, used = self.results_area.height, -gap
+        for first in range(0, len(matters), columns):
+            row = [self._measured(matter, width) for matter in matters[first:first + columns]]
+            height = max(button.natural_height() for button in row)
+            if first and used + gap + height > room:
+                return first
+            used += gap + height
+            for button in row:
+                self.results.add_widget(button)
+        return len(matters)
+
+    def _measured(self, matter: Matter, width: float) -> KioskButton:
+        """The matter's button with its text laid out at ``width``: kept for this screen's
+        build, so the layout settling a second time costs no second rendering."""
+        button = self._buttons.get(matter.code)
+        if button is None or button.width != width:
+            button = self._matter_button(matter)
+            button.width = width           # its text wraps as it will be shown
+            button.texture_update()
+            button._trigger_texture.cancel()     # rendered now: not once more next frame
+            self._buttons[matter.code] = button
+        return button
 
     def _matter_button(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -210,27 +277,33 @@ class MattersScreen(CitizenScreen):
 
     def _typed(self, text: str, buffer: str) -> None:
         self.query = text or buffer   # pinyin letters search until Chinese is chosen
-        self.search_text.text = escape(self.query) if self.query else self.ui.bi(
-            "输入拼音首字母搜索，如 hjzm")
-        self.page = 0
-        self._fill_results()
+        self._show_query()
+        self._restart_pages()
+        self._refill()                # the keyboard calls this while it is being built
 
     def _toggle_keyboard(self) -> None:
         self.typing = not self.typing
+        self._restart_pages()
         self.render()
 
+    def _open_keyboard(self) -> None:
+        if not self.typing:
+            self._toggle_keyboard()
+
     def _set_scope(self, scope: ScopeKind | None) -> None:
-        self.scope, self.page = scope, 0
+        self.scope = scope
+        self._restart_pages()
         self.render()
 
     def _set_browse(self, browse: str) -> None:
         self.browse = "" if self.browse == browse else browse
-        self.facet, self.page = None, 0
+        self.facet = None
+        self._restart_pages()
         self.render()
 
     def _set_facet(self, value: str) -> None:
         self.facet = None if self.facet == value else value
-        self.page = 0
+        self._restart_pages()
         self.render()
 
     def _prev(self) -> None:
@@ -238,5 +311,5 @@ class MattersScreen(CitizenScreen):
         self._fill_results()
 
     def _next(self) -> None:
-        self.page += 1
+        self.page = min(self.page + 1, len(self.page_starts) - 1)
         self._fill_results()
