@@ -1,6 +1,6 @@
 """Touchscreen benchmarks, headless (SDL2 offscreen on Mesa llvmpipe), JSON out.
 
-    .venv/bin/python benchmarks/ui.py [--sessions 200]
+    .venv/bin/python benchmarks/ui.py [--sessions 200] [--before ../other-checkout]
 
 Each number has a baseline measured in the same run:
 - cold_start: process start → first frame of the attract screen, vs a bare Kivy app that
@@ -13,6 +13,14 @@ Each number has a baseline measured in the same run:
   headless, the window is drawn in software by Mesa llvmpipe, which caps it).
 - memory: resident set after 200 scripted sessions vs after 10 (flat growth ≈ 1.0), with the
   curve every 20 sessions.
+- settle (长辈版): a tap on a matter → the guide laid out and still (no widget moved for three
+  frames), and guide → identify, each vs the bare switch above; keyboard_open: 搜索 → the
+  pinyin keyboard still, vs the same.
+- exit: the ``kiosk demo`` program's SIGTERM → process gone, vs a bare Kivy app's; rss: its
+  resident set once drawn, vs the bare app's.
+
+``--before DIR``: the same figures for another checkout too (PYTHONPATH=DIR), each part run
+for both in turn, so "before" and "after" share the machine's load.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,10 +45,10 @@ def _env(**extra: str) -> dict[str, str]:
             "KIVY_LOG_MODE": "PYTHON", "KIVY_HOME": tempfile.mkdtemp(), **extra}
 
 
-def _first_frame_s(mode: str) -> float:
+def _first_frame_s(mode: str, env: dict[str, str]) -> float:
     """Wall time from spawning the child to its READY line (printed on its first frame)."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__], env=_env(UI_BENCH_CHILD=mode),
+    proc = subprocess.Popen([sys.executable, __file__], env={**_env(UI_BENCH_CHILD=mode), **env},
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -50,9 +59,9 @@ def _first_frame_s(mode: str) -> float:
     raise RuntimeError(f"{mode} child ended without drawing")
 
 
-def bench_cold_start(repeat: int) -> dict[str, float]:
-    app = statistics.median(_first_frame_s("kiosk") for _ in range(repeat))
-    bare = statistics.median(_first_frame_s("bare") for _ in range(repeat))
+def bench_cold_start(repeat: int, env: dict[str, str]) -> dict[str, float]:
+    app = statistics.median(_first_frame_s("kiosk", env) for _ in range(repeat))
+    bare = statistics.median(_first_frame_s("bare", env) for _ in range(repeat))
     return {"kiosk_s": round(app, 3), "bare_kivy_s": round(bare, 3),
             "ratio": round(app / bare, 2)}
 
@@ -92,6 +101,72 @@ def _child_first_frame(mode: str) -> None:
     os._exit(0)    # skip interpreter teardown: not part of what is measured
 
 
+def _settings_file(data_dir: Path) -> Path:
+    """demo.toml with absolute paths and its own data folder (nothing written into ROOT)."""
+    text = (ROOT / "config" / "demo.toml").read_text(encoding="utf-8")
+    text = text.replace('data_dir = "../var/demo"', f'data_dir = "{data_dir}"')
+    text = text.replace('out = "../paper"', f'out = "{data_dir.parent / "paper"}"')
+    text = text.replace('"../', f'"{ROOT}/').replace('catalogue = "catalogue.yaml"',
+                                                     f'catalogue = "{ROOT}/config/catalogue.yaml"')
+    path = data_dir.parent / "bench.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _exit_after_sigterm(mode: str, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds from SIGTERM to the process gone, resident MB once drawn) of a child."""
+    import psutil
+
+    proc = subprocess.Popen([sys.executable, __file__], env={**_env(UI_BENCH_CHILD=mode), **env},
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("READY"):
+            break
+    else:
+        raise RuntimeError(f"{mode} child ended without drawing")
+    time.sleep(2.0)                       # let start-up work finish (threads, first polls)
+    rss = psutil.Process(proc.pid).memory_info().rss / 2**20
+    start = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    return time.perf_counter() - start, rss
+
+
+def bench_exit(repeat: int, env: dict[str, str]) -> dict[str, dict[str, float]]:
+    ours = [_exit_after_sigterm("term_kiosk", env) for _ in range(repeat)]
+    bare = [_exit_after_sigterm("term_bare", env) for _ in range(repeat)]
+    exit_s, bare_s = (statistics.median(t for t, _ in runs) for runs in (ours, bare))
+    rss, bare_rss = (statistics.median(r for _, r in runs) for runs in (ours, bare))
+    return {"sigterm_to_exit": {"kiosk_s": round(exit_s, 3), "bare_kivy_s": round(bare_s, 3),
+                                "ratio": round(exit_s / bare_s, 2)},
+            "rss": {"kiosk_mb": round(rss, 1), "bare_kivy_mb": round(bare_rss, 1),
+                    "ratio": round(rss / bare_rss, 2)}}
+
+
+def _child_until_sigterm(mode: str) -> None:
+    """Runs in the child: the ``kiosk demo`` program (or a bare Kivy app) as it really runs,
+    READY on its first frame, then whatever the program does on SIGTERM."""
+    from kivy.clock import Clock
+
+    Clock.schedule_once(lambda _dt: print("READY", flush=True), 0)
+    if mode == "term_bare":
+        from kivy.app import App
+        from kivy.uix.label import Label
+
+        class Bare(App):
+            def build(self) -> Label:
+                font = str(ROOT / "assets" / "fonts" / "NotoSansSC-Regular.otf")
+                return Label(text="跨域通办 自助服务", font_name=font, font_size=60)
+        Bare().run()
+        sys.exit(0)
+    from screens.launch import main as kiosk_main
+
+    data = Path(tempfile.mkdtemp()) / "data"
+    sys.argv = ["kiosk", "demo", "--settings", str(_settings_file(data))]
+    sys.exit(kiosk_main())
+
+
 def _harness(tmp: Path, **session: float):  # type: ignore[no-untyped-def]
     sys.path.insert(0, str(ROOT / "tests" / "ui"))
     import conftest  # noqa: F401  (headless Kivy environment)
@@ -102,22 +177,80 @@ def _harness(tmp: Path, **session: float):  # type: ignore[no-untyped-def]
     return open_kiosk(tmp, tmp / "shots", camera=camera, **session)
 
 
-def bench_touch(h, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def tap_and_draw(x: float, y: float, switched) -> float:  # type: ignore[no-untyped-def]
     from kivy.base import EventLoop
-    from kivy.core.window import Window
     from kivy.tests.common import UnitTestTouch
+
+    start = time.perf_counter()
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    while not switched():
+        EventLoop.idle()
+    EventLoop.idle()          # the frame that shows the new screen
+    return time.perf_counter() - start
+
+
+def _shape(h) -> tuple[tuple[int, float, float, float, float], ...]:  # type: ignore[no-untyped-def]
+    """Where every widget of the current screen (and dialog) is: it moves while laying out."""
+    roots = [h.nav.current] + ([h.nav.dialog] if h.nav.dialog is not None else [])
+    return tuple((id(w), *w.pos, *w.size) for root in roots for w in root.walk(restrict=True))
+
+
+def tap_and_settle(h, name: str, still_frames: int = 3) -> float:  # type: ignore[no-untyped-def]
+    """A tap on ``name`` → the last frame in which anything on the screen still moved."""
+    from kivy.base import EventLoop
+    from kivy.tests.common import UnitTestTouch
+
+    h.pump(3)
+    widget = h.find(name)
+    x, y = widget.to_window(*widget.center)
+    h.clock.advance(1)
+    start = time.perf_counter()
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    touch.touch_up()
+    shape, still, settled = None, 0, 0.0
+    while still < still_frames:
+        EventLoop.idle()
+        now = _shape(h)
+        if now != shape:
+            shape, still, settled = now, 0, time.perf_counter() - start
+        else:
+            still += 1
+    return settled
+
+
+def bench_settle(h, repeat: int, bare_s: float) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """长辈版: matter → guide, guide → identify, and 搜索 → keyboard, each settled."""
+    from screens.app import relayout
+
+    runs: dict[str, list[float]] = {"elder_matter_to_guide": [], "elder_guide_to_identify": [],
+                                    "keyboard_open": []}
+    for _ in range(repeat):
+        h.wait_screen("attract")
+        if not h.ui.theme.elder:          # a session may end in the standard mode
+            relayout(h.app, elder=True)
+        h.tap("start")
+        h.wait_screen("matters")
+        runs["keyboard_open"].append(tap_and_settle(h, "search"))
+        h.tap("search")                   # closed again
+        runs["elder_matter_to_guide"].append(tap_and_settle(h, "matter_GA-HJZM-001"))
+        runs["elder_guide_to_identify"].append(tap_and_settle(h, "next"))
+        h.journey.cancel()
+        h.pump(3)
+    out = {}
+    for figure, times in runs.items():
+        med = statistics.median(times)
+        out[figure] = {"kiosk_ms": round(med * 1000, 1), "bare_switch_ms": round(bare_s * 1000, 1),
+                       "ratio": round(med / bare_s, 2)}
+    return out
+
+
+def bench_touch(h, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from kivy.core.window import Window
     from kivy.uix.label import Label
     from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
-
-    def tap_and_draw(x: float, y: float, switched) -> float:  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
-        while not switched():
-            EventLoop.idle()
-        EventLoop.idle()          # the frame that shows the new screen
-        return time.perf_counter() - start
 
     ours = []
     for _ in range(repeat):
@@ -225,13 +358,24 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--before", type=Path, help="another checkout, measured alongside")
     args = parser.parse_args()
-    result: dict[str, object] = {"cold_start": bench_cold_start(3)}
-    proc = subprocess.run([sys.executable, __file__, "--sessions", str(args.sessions),
-                           "--repeat", str(args.repeat)],
-                          env=_env(UI_BENCH_CHILD="inprocess", UI_WINDOW="1080x1920"),
-                          capture_output=True, text=True, check=True)
-    result.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    trees = {"after": os.environ.get("PYTHONPATH", "")}
+    if args.before is not None:
+        trees = {"before": str(args.before.resolve()), **trees}
+    envs = {label: {"PYTHONPATH": tree} if tree else {} for label, tree in trees.items()}
+    results: dict[str, dict[str, object]] = {label: {} for label in trees}
+    for label, env in envs.items():       # each part for every tree in turn: the same load
+        results[label]["cold_start"] = bench_cold_start(3, env)
+    for label, env in envs.items():
+        results[label].update(bench_exit(3, env))
+    for label, env in envs.items():
+        proc = subprocess.run([sys.executable, __file__, "--sessions", str(args.sessions),
+                               "--repeat", str(args.repeat)],
+                              env={**_env(UI_BENCH_CHILD="inprocess", UI_WINDOW="1080x1920"),
+                                   **env}, capture_output=True, text=True, check=True)
+        results[label].update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    result = results["after"] if args.before is None else results
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
@@ -239,7 +383,11 @@ def main() -> int:
 def in_process(sessions: int, repeat: int) -> None:
     tmp = Path(tempfile.mkdtemp())
     h = _harness(tmp, idle_timeout_s=600, read_timeout_s=10)
-    out: dict[str, object] = {"touch_to_screen": bench_touch(h, repeat)}
+    touch = bench_touch(h, repeat)
+    out: dict[str, object] = {"touch_to_screen": touch}
+    h.close()
+    h = _harness(Path(tempfile.mkdtemp()), idle_timeout_s=600, read_timeout_s=10)
+    out.update(bench_settle(h, repeat, touch["bare_switch_ms"] / 1000))
     h.close()
     h = _harness(Path(tempfile.mkdtemp()), idle_timeout_s=600, read_timeout_s=10)
     out["preview"] = bench_preview(h, 10.0)
@@ -256,6 +404,8 @@ if __name__ == "__main__":
         opts.add_argument("--repeat", type=int)
         parsed = opts.parse_args()
         in_process(parsed.sessions, parsed.repeat)
+    elif CHILD.startswith("term_"):
+        _child_until_sigterm(CHILD)
     elif CHILD:
         _child_first_frame(CHILD)
     sys.exit(main())

@@ -8,6 +8,7 @@ plugs into ``on_touch`` and ``on_tick``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -68,6 +69,8 @@ class Navigator:
         current = self.manager.current_screen
         if current is not None and hasattr(current, "render"):
             current.render()
+        # the user's screens are garbage now: collect them while nobody waits for a tap
+        Clock.schedule_once(lambda _dt: gc.collect(), 0)
 
     # --- dialogs -------------------------------------------------------------------------
     def show(self, dialog: Dialog) -> None:
