@@ -304,7 +304,8 @@ def to_capture(h) -> None:  # type: ignore[no-untyped-def]
 
 def bench_preview(h, seconds: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
     to_capture(h)
-    screen = h.journey.current
+    screen = h.nav.current
+    h.wait(lambda: screen.feed.plate_clear, "the plate seen empty")
     h.kiosk.camera.place("居民身份证", 1)
     feed = screen.feed
     shown0, seen0 = screen.frames_shown, feed.counts.frames_seen
@@ -331,7 +332,7 @@ def one_session(h) -> None:  # type: ignore[no-untyped-def]
     h.kiosk.camera.place("居民身份证", 1)
     session = h.journey.session
     h.tap("shoot")
-    h.wait(lambda: session.pages and not h.journey.current.shooting, "the manual shot")
+    h.wait(lambda: session.pages and not h.nav.current.shooting, "the manual shot")
     h.tap("cancel")
     h.tap("confirm")
     h.wait_screen("attract")
