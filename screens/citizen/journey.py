@@ -99,6 +99,8 @@ class CitizenJourney:
         if self.session is None:
             self._reset_abandoned_choice()
             return
+        if self.staff.awaited():
+            self.session.touch()          # waiting for staff is not walking away
         left = self.session.tick()        # may end the session (publishes session.ended)
         dialog = self.nav.dialog
         if left is not None and dialog is not None and dialog.name == "idle":

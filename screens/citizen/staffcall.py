@@ -36,6 +36,12 @@ SPOKEN: dict[CallState, str] = {
 SPOKEN_DESK = N_("请到咨询台，或拨打屏幕上的电话")
 
 
+# a citizen who called is waiting for someone: the session's idle timer holds meanwhile
+# (bounded: an unanswered call expires after [hall] call_wait_s; an answered one ends when
+# the member of staff arrives and closes it, or with the session)
+AWAITED = frozenset({CallState.SENDING, CallState.WAITING, CallState.ACKNOWLEDGED})
+
+
 class StaffCallView:
     def __init__(self, ui: Ui, nav: Navigator) -> None:
         self.ui, self.nav = ui, nav
@@ -46,6 +52,10 @@ class StaffCallView:
         """The citizen tapped 呼叫工作人员: the call goes out, the kiosk chimes."""
         call = self.ui.service.call_staff(step, session)
         self._show(call, chime=True)
+
+    def awaited(self) -> bool:
+        call = self.ui.service.staff_call()
+        return call is not None and call.state in AWAITED
 
     def tick(self) -> None:
         """Follow the call: a new state redraws the dialog; a dialog lost under another one

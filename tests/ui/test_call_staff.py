@@ -88,6 +88,7 @@ def test_without_a_broker_the_call_sends_the_citizen_to_the_guide_desk(
     assert "请到咨询台" in text and "Please go to the guide desk" in text and phone in text
     h.screenshot("call-no-broker")
     assert h.kiosk.speaker.chimes == 1                               # type: ignore[attr-defined]
+    assert not h.journey.staff.awaited()          # nobody is coming: the idle timer runs on
     h.journey.ask_cancel()                            # another dialog over the call's ...
     h.pump(2)
     assert h.nav.dialog.name == "confirm_cancel"
@@ -106,6 +107,11 @@ def test_the_call_reaches_the_hall_and_the_citizen_sees_it_acknowledged(
         _call_from_matters(h)
         h.wait(lambda: "已通知大厅工作人员" in _message(h), "the broker took the call")
         assert h.find("close_call").text.startswith("取消呼叫")
+        session = h.journey.session
+        idle_since = session._last_touch - 10_000      # untouched for hours, but waiting
+        session._last_touch = idle_since               # for staff: the idle timer holds
+        h.wait(lambda: session._last_touch > idle_since, "the journey's tick")
+        assert h.journey.session is session and h.nav.dialog.name == "staff_called"
         h.screenshot("call-waiting")
         hall.until(lambda lst: bool(lst.calls()), "the call at the hall")
         call = hall.calls()[-1]
