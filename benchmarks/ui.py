@@ -305,7 +305,7 @@ def to_capture(h) -> None:  # type: ignore[no-untyped-def]
 def bench_preview(h, seconds: float) -> dict[str, float]:  # type: ignore[no-untyped-def]
     to_capture(h)
     screen = h.nav.current
-    h.wait(lambda: screen.feed.plate_clear, "the plate seen empty")
+    h.wait(lambda: getattr(screen.feed, "plate_clear", True), "the plate seen empty")
     h.kiosk.camera.place("居民身份证", 1)
     feed = screen.feed
     shown0, seen0 = screen.frames_shown, feed.counts.frames_seen
@@ -328,7 +328,8 @@ def bench_preview(h, seconds: float) -> dict[str, float]:  # type: ignore[no-unt
 
 def one_session(h) -> None:  # type: ignore[no-untyped-def]
     to_capture(h)
-    h.wait(lambda: h.nav.current.feed.plate_clear, "the plate seen empty")
+    h.wait(lambda: getattr(h.nav.current.feed, "plate_clear", True),
+           "the plate seen empty")
     h.kiosk.camera.place("居民身份证", 1)
     session = h.journey.session
     h.tap("shoot")
