@@ -13,7 +13,7 @@ import paho.mqtt.client as mqtt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from paho.mqtt.enums import CallbackAPIVersion
 
-from kiosk.fleet.broker import topic_root
+from kiosk.fleet.broker import read_document, topic_root
 from kiosk.fleet.commands import sign_command
 from kiosk.fleet.errors import FleetError
 
@@ -52,11 +52,9 @@ def collect_status(broker: str, fleet: str, wait_s: float) -> dict[str, dict[str
     rows: dict[str, dict[str, Any]] = {}
 
     def on_message(_c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        try:
-            doc = json.loads(message.payload)
-            rows[str(doc["kiosk"])] = doc
-        except (ValueError, KeyError, TypeError):
-            pass                         # not a status document: skipped
+        doc = read_document(message.payload)
+        if doc is not None and isinstance(doc.get("kiosk"), str):
+            rows[doc["kiosk"]] = doc     # anything else is not a status document: skipped
 
     client = connect(broker, on_message)
     client.subscribe(f"{topic_root(fleet)}/kiosk/+/status", qos=1)
@@ -74,8 +72,8 @@ def send_command(broker: str, fleet: str, kiosk: str, command: str, key: Ed25519
     ack: dict[str, Any] = {}
 
     def on_message(_c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        doc = json.loads(message.payload)
-        if doc.get("id") == command_id:
+        doc = read_document(message.payload)
+        if doc is not None and doc.get("id") == command_id:
             ack.update(doc)
             got.set()
 

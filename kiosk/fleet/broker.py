@@ -5,12 +5,29 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from kiosk.settings import Fleet
+from kiosk.untrusted import Untrusted, loads
+
+MAX_PAYLOAD = 64 * 1024        # every document on the fleet's topics is far smaller
+
+
+def read_document(payload: bytes | bytearray, limit: int = MAX_PAYLOAD) -> dict[str, Any] | None:
+    """A JSON object from a message anyone with broker access may have written, or None:
+    empty (a cleared retained topic), too large, not JSON, nested deep enough to blow the
+    stack, or not an object. Nothing raised: an exception would end paho's network thread."""
+    if not payload or len(payload) > limit:
+        return None
+    try:
+        doc = loads(bytes(payload), "MQTT message")
+    except Untrusted:
+        return None
+    return doc if isinstance(doc, dict) else None
 
 
 def topic_root(fleet: str) -> str:

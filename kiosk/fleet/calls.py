@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kiosk.fleet.broker import read_document
 from kiosk.fleet.errors import FleetError
 
 CALL_SCHEMA = 1
@@ -66,7 +67,7 @@ class HallCall:
 
 def read_call(payload: bytes) -> HallCall | None:
     """A call document, or None for anything else (a cleared topic, junk, a newer schema)."""
-    doc = _json(payload)
+    doc = read_document(payload, MAX_DOCUMENT)
     if doc is None or doc.get("schema") != CALL_SCHEMA:
         return None
     try:
@@ -87,7 +88,7 @@ def ack_document(call_id: str, by: str, at: datetime) -> bytes:
 
 def read_ack(payload: bytes) -> tuple[str, str] | None:
     """(call id, by) of an acknowledgement, or None if it is not one."""
-    doc = _json(payload)
+    doc = read_document(payload, MAX_DOCUMENT)
     if doc is None:
         return None
     call_id, by = doc.get("id"), doc.get("by")
@@ -119,11 +120,3 @@ def _name_ok(name: str) -> bool:
     return 0 < len(name) <= MAX_NAME and name.isprintable() and name.strip() == name
 
 
-def _json(payload: bytes) -> dict[str, Any] | None:
-    if not payload or len(payload) > MAX_DOCUMENT:
-        return None
-    try:
-        doc = json.loads(payload)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return doc if isinstance(doc, dict) else None

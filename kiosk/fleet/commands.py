@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from kiosk.fleet.broker import read_document
 from kiosk.fleet.errors import FleetError
 
 COMMANDS = ("refresh_config", "maintenance_on", "maintenance_off", "upload_diagnostics")
@@ -68,7 +69,9 @@ class CommandVerifier:
                now: datetime | None = None) -> Command:
         now = now or datetime.now(UTC)
         try:
-            doc = json.loads(payload)
+            doc = read_document(payload)
+            if doc is None:
+                raise ValueError("not a JSON object of a bounded size and depth")
             signature = base64.b64decode(doc.pop("sig"), validate=True)
             command = Command(str(doc["id"]), str(doc["kiosk"]), str(doc["command"]),
                               datetime.fromisoformat(doc["issued_at"]))

@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
-from kiosk.fleet.broker import connect_async, make_client, topic_root
+from kiosk.fleet.broker import connect_async, make_client, read_document, topic_root
 from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.staffcall import CALL_EVENT
@@ -135,9 +135,12 @@ class Heartbeat:
             self._command(bytes(message.payload))
 
     def _pointer(self, payload: bytes) -> None:
+        doc = read_document(payload)
         try:
-            version = int(json.loads(payload)["version"])
+            version = int(doc["version"]) if doc is not None else -1
         except (ValueError, KeyError, TypeError):
+            version = -1
+        if version < 0:
             log.warning("config pointer not understood; ignored")
             return
         current = self.agent.store.state().current
@@ -195,8 +198,6 @@ class Heartbeat:
 
 
 def _peek_id(payload: bytes) -> str | None:
-    try:
-        value = json.loads(payload).get("id")
-        return str(value) if value is not None else None
-    except (ValueError, AttributeError):
-        return None
+    doc = read_document(payload)
+    value = doc.get("id") if doc is not None else None
+    return str(value) if value is not None else None

@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fuzz_inputs import DEMO, REGIONS, bomb, png, settings_text, write_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.barcode import UnreadableImage
 from drivers.camera import NoPageFound
 from drivers.camera.files import MIN_SIDE, load_rgb, rectify_file
 from drivers.fileio import FileRefused, read_bounded, write_file
 from kiosk.errors import ConfigError
+from kiosk.fleet.calls import HallCall, ack_document, read_ack, read_call
+from kiosk.fleet.commands import CommandVerifier
+from kiosk.fleet.errors import FleetError
+from kiosk.fleet.heartbeat import _peek_id
 from kiosk.safe_yaml import MAX_DEPTH, MAX_NODES, YamlRefused, parse_yaml
 from kiosk.settings import load_settings
 from kiosk.transfer.keys import KeyFileError, recipient
@@ -161,3 +168,36 @@ def test_key_file_errors_are_bilingual(tmp_path: Path) -> None:
             recipient(path, "110101", "x25519-chacha20")
         assert "密钥文件无效" in info.value.zh and "Invalid key file" in info.value.en
         assert info.value.zh.count("（") == 1                  # the reason is in Chinese too
+
+
+# --- MQTT messages on the fleet's topics (anyone with broker access may write them) ---------
+
+HOSTILE_MESSAGES = [b"", b"[" * 5000, b'{"a":' * 3000, b"\xff\xfe\x00", b"1e999999", b"null",
+                    b'{"id": "0123abcd", "id": "0123abcd", "by": "x"}', b'"text"',
+                    b'{"schema": 1, "id": {"x": 1}, "kiosk": [], "step": 1, "state": 0, "at": 0}',
+                    b" " * 70_000]
+
+
+@pytest.mark.parametrize("payload", HOSTILE_MESSAGES)
+def test_hostile_mqtt_messages_are_ignored_or_refused(payload: bytes) -> None:
+    # regression: a 2 KiB nest of brackets raised RecursionError inside paho's network thread
+    assert read_call(payload) is None and read_ack(payload) is None
+    assert _peek_id(payload) is None or isinstance(_peek_id(payload), str)
+    with pytest.raises(FleetError) as info:
+        CommandVerifier("510802-0001").verify(payload, None)
+    assert info.value.zh and info.value.en
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=4096))
+def test_any_bytes_on_the_call_topics_never_raise(payload: bytes) -> None:
+    read_call(payload)
+    read_ack(payload)
+    _peek_id(payload)
+
+
+def test_the_call_readers_still_take_what_the_kiosk_and_console_write() -> None:
+    call = HallCall("0123abcd", "510802-0001", "capture", "open", "2026-12-07T02:00:00+00:00")
+    assert read_call(call.document()) == call
+    assert read_ack(ack_document("0123abcd", "导办台 王芳", datetime.now(UTC))) == (
+        "0123abcd", "导办台 王芳")
