@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -318,6 +319,7 @@ def bench_preview(h, seconds: float) -> dict[str, float]:  # type: ignore[no-unt
     produced = counts.frames_seen - seen0
     shown = screen.frames_shown - shown0
     h.journey.cancel()
+    h.kiosk.camera.remove()             # a page left on the plate is never the next one's
     return {"camera_fps": round(produced / elapsed, 1),
             "detections_per_s": round((counts.detections - det0) / elapsed, 1),
             "window_fps": round(drawn / elapsed, 1), "shown_fps": round(shown / elapsed, 1),
@@ -405,7 +407,11 @@ if __name__ == "__main__":
         opts.add_argument("--sessions", type=int)
         opts.add_argument("--repeat", type=int)
         parsed = opts.parse_args()
-        in_process(parsed.sessions, parsed.repeat)
+        try:
+            in_process(parsed.sessions, parsed.repeat)
+        except BaseException:
+            traceback.print_exc()
+            os._exit(1)                 # the devices' threads would keep a failed run alive
     elif CHILD.startswith("term_"):
         _child_until_sigterm(CHILD)
     elif CHILD:
