@@ -58,6 +58,7 @@ class Notified:
     number: str
     notice_png: bytes
     notice_pdf: bytes
+    printed: bool                  # False: paper ran out; the notice is on screen, not owed
 
 
 class KioskService:
@@ -236,10 +237,15 @@ class KioskService:
         session.notice_issued()
         k.ledger.record(submission.ledger_row(correction, kiosk, number, (), "一次性告知补正",
                                               now))
-        k.printing.print(k.printing.job(f"notice-{number}", "notice", blocks))
-        log.info("correction notice %s issued with %d items", number,
-                 len(correction.problems))
-        return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"))
+        # Not held for a refill like a receipt: the citizen has left by then, and the next
+        # one would be handed a stranger's notice. The screen lists every item instead,
+        # and staff reprint it by its number.
+        printed = k.printing.print(k.printing.job(f"notice-{number}", "notice", blocks),
+                                   hold=False)
+        log.info("correction notice %s issued with %d items, %s", number,
+                 len(correction.problems), "printed" if printed else "not printed: no paper")
+        return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"),
+                        printed)
 
     def referral_slip(self, matter: Matter) -> bytes:
         """一次性告知 for a matter this kiosk cannot take: print where to go; return the PNG."""

@@ -105,3 +105,9 @@ def test_the_card_reminder_names_the_document() -> None:
         "请取回您的身份证", "Please take your ID card back")
     assert "护照" in speech.card_reminder(CardType.EMRTD).zh
     assert speech.card_reminder(None).en == "Please take your ID card back"
+
+
+def test_an_unprinted_notice_says_so_and_still_reads_each_item() -> None:
+    said = speech.notice("510802-0001-261121-0043-1", [problem("居民户口簿")], printed=False)
+    assert "未能打印" in said.zh and "请取走" not in said.zh
+    assert "居民户口簿" in said.zh and "not printed" in said.en

@@ -140,9 +140,14 @@ def collect(delivery: DeliveryOption | None, department: str, address: str) -> S
                   f"{department}.")
 
 
-def notice(number: str, items: Iterable[Problem]) -> Speech:
+def notice(number: str, items: Iterable[Problem], printed: bool = True) -> Speech:
     """The correction notice: its number, and every item to bring next time."""
-    return Speech(f"请取走补正通知书。通知书编号：{spell(number)}。需要补正的材料：",
-                  f"Please take the correction notice. Number: {spell(number, 'en')}. "
-                  "To bring next time:") + problems(items) + Speech(
+    opening = (Speech("请取走补正通知书。", "Please take the correction notice.") if printed
+               else Speech("打印纸已用完，补正通知书未能打印，"
+                           "请记下需要补正的材料，或呼叫工作人员补打。",
+                           "The printer is out of paper: the correction notice was not "
+                           "printed. Please note the items, or call staff to reprint it."))
+    return opening + Speech(f"通知书编号：{spell(number)}。需要补正的材料：",
+                            f"Number: {spell(number, 'en')}. "
+                            "To bring next time:") + problems(items) + Speech(
         "补齐材料后再来办理。", "Come back when you have them.")

@@ -27,13 +27,7 @@ from kiosk.catalogue.model import AlternativeGroup, Material, Necessity
 from kiosk.interaction.autocapture import CaptureState
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
-from screens.citizen.page_viewer import (
-    PageImages,
-    PageViewer,
-    ViewedPage,
-    pages_in_order,
-    thumbnail_row,
-)
+from screens.citizen.page_viewer import PageImages, ShowsPages
 from screens.dialogs import Dialog
 from screens.labels import N_
 from screens.widgets import KioskButton, Picture, Text, escape, fit_row
@@ -55,7 +49,7 @@ HINTS = {
 HANDLING = (CaptureState.HOLD_STILL, CaptureState.ADJUST, CaptureState.COUNTDOWN)
 
 
-class CaptureScreen(CitizenScreen):
+class CaptureScreen(ShowsPages, CitizenScreen):
     screen_name = "capture"
     step = 4
     title_id = "拍摄材料"
@@ -238,24 +232,10 @@ class CaptureScreen(CitizenScreen):
         return button
 
     def _thumbnails(self, material_id: str) -> Widget:
-        mine = [p for p in self._viewed() if p.material_id == material_id]
-        return thumbnail_row(self.ui, self._images(), mine, self.open_page)
+        return self.page_row([p for p in self.viewed_pages() if p.material_id == material_id])
 
-    def _viewed(self) -> list[ViewedPage]:
-        return pages_in_order(self.journey.session, self.ui.tr.pick)
-
-    def _images(self) -> PageImages:
-        if self.images is None:
-            session = self.journey.session
-            assert session is not None
-            self.images = PageImages(session.page_image)
-        return self.images
-
-    def open_page(self, item: ViewedPage) -> None:
-        """The page large, with its neighbours a tap away and its retake."""
-        viewed = self._viewed()
-        index = next(i for i, p in enumerate(viewed) if p.page.ref == item.page.ref)
-        self.nav.show(PageViewer(self.ui, self._images(), viewed, index, self.start_retake))
+    def retake_page(self, material_id: str, number: int) -> None:
+        self.start_retake(material_id, number)
 
     def footer(self) -> list[Widget]:
         return [self.next_button(self._review, "拍完了，检查材料", name="review")]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.core.image import Image as CoreImage
 from kivy.core.window import Window
@@ -26,6 +26,10 @@ from screens.context import Ui
 from screens.dialogs import Dialog
 from screens.theme import Theme
 from screens.widgets import KioskButton, Panel, Picture, Text, escape, fit_height, fit_row
+
+if TYPE_CHECKING:
+    from screens.citizen.journey import CitizenJourney
+    from screens.navigator import Navigator
 
 THUMB_PX = 400            # a thumbnail's longer side: sharp at the largest thumbnail drawn
 
@@ -124,6 +128,39 @@ def thumbnail_row(ui: Ui, images: PageImages, viewed: list[ViewedPage],
                                  size_hint_x=None, width=height * 0.72))
     row.add_widget(Widget())
     return row
+
+
+class ShowsPages:
+    """For a screen that shows the session's pages (the capture checklist, the review):
+    the pages in order, their textures kept until the session ends, and the viewer.
+    The screen supplies ``ui``, ``nav`` and ``journey`` and says what 重拍 does."""
+
+    ui: Ui
+    nav: Navigator
+    journey: CitizenJourney
+    images: PageImages | None = None
+
+    def retake_page(self, material_id: str, number: int) -> None:
+        raise NotImplementedError
+
+    def viewed_pages(self) -> list[ViewedPage]:
+        return pages_in_order(self.journey.session, self.ui.tr.pick)
+
+    def page_images(self) -> PageImages:
+        if self.images is None:
+            session = self.journey.session
+            assert session is not None
+            self.images = PageImages(session.page_image)
+        return self.images
+
+    def page_row(self, viewed: list[ViewedPage]) -> Widget:
+        return thumbnail_row(self.ui, self.page_images(), viewed, self.open_page)
+
+    def open_page(self, item: ViewedPage) -> None:
+        """The page large, with its neighbours a tap away and its retake."""
+        viewed = self.viewed_pages()
+        index = next(i for i, p in enumerate(viewed) if p.page.ref == item.page.ref)
+        self.nav.show(PageViewer(self.ui, self.page_images(), viewed, index, self.retake_page))
 
 
 class PageViewer(Dialog):

@@ -12,6 +12,7 @@ from kivy.properties import NumericProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.checker import Problem
 from kiosk.interaction import speech as spoken
 from kiosk.interaction.speech import Speech
 from kiosk.service import Notified, Submitted
@@ -70,10 +71,9 @@ class PrintingScreen(CitizenScreen):
         self.speak()
 
     def _notified(self, result: Notified) -> None:
-        self.state, self.number = "done", result.number
-        session = self.journey.session
-        problems = session.result.problems if session and session.result else ()
-        self.told = spoken.notice(result.number, problems) + self._reminder()
+        self.state, self.number, self.printed = "done", result.number, result.printed
+        self.told = spoken.notice(result.number, self._problems(), result.printed) \
+            + self._reminder()
         self._show()
         self.speak()
 
@@ -89,6 +89,10 @@ class PrintingScreen(CitizenScreen):
         session = self.journey.session
         identity = session.identity if session is not None else None
         return spoken.card_reminder(identity.card_type if identity is not None else None)
+
+    def _problems(self) -> tuple[Problem, ...]:
+        session = self.journey.session
+        return tuple(session.result.problems) if session and session.result else ()
 
     def _card_taken(self) -> bool:
         return bool(getattr(self.nav.screen("identify"), "card_taken", False))
@@ -111,7 +115,7 @@ class PrintingScreen(CitizenScreen):
         if self.state == "failed":
             return N_("打印失败")
         if self.state == "done" and not self.printed:
-            return N_("已受理，回执待打印")
+            return N_("已受理，回执待打印") if self.kind == "receipt" else N_("通知书未能打印")
         return N_("打印完成") if self.state == "done" else N_("打印")
 
     # --- layout --------------------------------------------------------------------------
@@ -152,14 +156,28 @@ class PrintingScreen(CitizenScreen):
                 panel.add_widget(Text(theme, "⚠ " + ui.bi(
                     "打印纸已用完，回执将在补纸后打印。请记下受理编号，或呼叫工作人员。"),
                     colour=theme.palette.warning, halign="center"))
-        else:
+        elif self.printed:
             panel.add_widget(Text(theme, ui.bi("请取走补正通知书"), size=theme.title, bold=True,
                                   halign="center"))
             lists = ui.bi("通知书上列出了全部需要补正的材料，补齐后再来办理。")
             panel.add_widget(Text(theme, lists, halign="center"))
             panel.add_widget(Text(theme, ui.bi("通知书编号：{number}", number=self.number),
                                   halign="center"))
+        else:
+            self._unprinted_notice(panel)
         return panel
+
+    def _unprinted_notice(self, panel: Panel) -> None:
+        """No paper: the notice's content on the screen, where the citizen can note it."""
+        ui, theme = self.ui, self.ui.theme
+        panel.add_widget(Text(theme, "⚠ " + ui.bi(
+            "打印纸已用完，补正通知书未能打印。请记下以下需要补正的材料，或呼叫工作人员补打。"),
+            colour=theme.palette.warning, halign="center"))
+        panel.add_widget(Text(theme, ui.bi("通知书编号：{number}", number=self.number),
+                              bold=True, halign="center"))
+        for number, problem in enumerate(self._problems(), start=1):
+            item = ui.pair(escape(problem.zh), escape(problem.en))
+            panel.add_widget(Text(theme, f"{number}. {item}"))
 
     def footer(self) -> list[Widget]:
         if self.state == "working":

@@ -14,21 +14,14 @@ from kiosk.checker import CheckResult, Problem, ProblemKind
 from kiosk.interaction import speech as spoken
 from kiosk.interaction.speech import Speech
 from screens.citizen.frame import CitizenScreen
-from screens.citizen.page_viewer import (
-    PageImages,
-    PageViewer,
-    ViewedPage,
-    pages_in_order,
-    thumbnail_row,
-)
+from screens.citizen.page_viewer import ShowsPages
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 
-class ReviewScreen(CitizenScreen):
+class ReviewScreen(ShowsPages, CitizenScreen):
     screen_name = "review"
     step = 5
     title_id = "核对材料"
-    images: PageImages | None = None
 
     def wipe_state(self) -> None:
         self.images = None                   # the pages' pictures go with the session
@@ -55,7 +48,7 @@ class ReviewScreen(CitizenScreen):
                                 bold=True, size=theme.title * 0.85, colour=theme.palette.problem))
             for problem in result.problems:
                 box.add_widget(self._problem(problem))
-        viewed = self._viewed()
+        viewed = self.viewed_pages()
         for item in result.items:
             name = ui.tr.pick(item.material.name, item.material.name_en)[0]
             state = (ui.t("容缺，已承诺后补") if item.deferred
@@ -64,28 +57,13 @@ class ReviewScreen(CitizenScreen):
             box.add_widget(Text(theme, line, colour=theme.palette.ok))
             mine = [p for p in viewed if p.material_id == item.material.id]
             if mine:
-                box.add_widget(thumbnail_row(ui, self._images(), mine, self.open_page))
+                box.add_widget(self.page_row(mine))
         if viewed:
             box.add_widget(Text(theme, ui.bi("点页面可放大查看，也可以重拍"), size=theme.small,
                                 colour=theme.palette.muted))
         return self.scroll(box)
 
-    def _viewed(self) -> list[ViewedPage]:
-        return pages_in_order(self.journey.session, self.ui.tr.pick)
-
-    def _images(self) -> PageImages:
-        if self.images is None:
-            session = self.journey.session
-            assert session is not None
-            self.images = PageImages(session.page_image)
-        return self.images
-
-    def open_page(self, item: ViewedPage) -> None:
-        viewed = self._viewed()
-        index = next(i for i, p in enumerate(viewed) if p.page.ref == item.page.ref)
-        self.nav.show(PageViewer(self.ui, self._images(), viewed, index, self._retake))
-
-    def _retake(self, material_id: str, number: int) -> None:
+    def retake_page(self, material_id: str, number: int) -> None:
         """Back to capture for that one page: the next shot replaces it."""
         session = self.journey.session
         assert session is not None

@@ -4,12 +4,15 @@ saying what happened, and the demo strip beside the kiosk, not over it."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from kivy.core.text import DEFAULT_FONT
 from kivy.uix.label import Label
 from test_journey import identify, lay_pages, required_materials, shot, start_matter
 from ui_harness import Harness
 
+from drivers.status import PaperLevel
 from kiosk.interaction.linebreak import CLOSING, OPENING
 from kiosk.paths import ASSETS
 from screens.app import register_font
@@ -167,3 +170,29 @@ def test_the_phone_row_and_the_province_prompt_carry_english(harness: Harness) -
     h.tap("delivery_post_other")                  # the province picker
     shot(h, "delivery-province")
     assert "Choose a province" in h.text_on_screen()
+
+
+def test_a_notice_the_printer_could_not_print_is_on_screen_and_never_printed_later(
+        harness: Harness) -> None:
+    """Paper out at the notice: the next citizen must not be handed this one's notice after
+    the refill, so it is not held; its items are on the screen and read out instead."""
+    h = harness
+    start_matter(h)
+    identify(h)
+    first_id, first_pages = required_materials(h)[0]
+    lay_pages(h, first_id, first_pages)
+    h.tap("review")
+    h.wait_screen("review")
+    h.kiosk.printer.set_paper(PaperLevel.OUT)
+    h.tap("notice")
+    h.wait(lambda: h.has("next") and h.screen == "printing", "the notice's outcome")
+    shot(h, "printing-notice-no-paper")
+    shown = h.text_on_screen()
+    assert "通知书未能打印" in shown and "补正通知书未能打印" in shown
+    assert "&bl;" not in shown                   # markup drawn as markup, not as text
+    for problem in h.journey.session.result.problems:       # every item, where it can be noted
+        assert problem.zh.split("（")[0] in shown
+    assert h.kiosk.printing.pending == []
+    h.kiosk.printer.refill()
+    h.kiosk.refresh(datetime.now())
+    assert h.kiosk.printer.virtual.jobs == []                # nothing comes out for the next one
