@@ -56,8 +56,8 @@ def counties(divisions: Divisions) -> dict[str, list[list[Division]]]:
 
 
 def street(rng: random.Random) -> str:
-    tail = rng.choice(("", f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 2804)}室",
-                       f"{rng.randint(1, 12)}组"))
+    flat = f"{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元{rng.randint(101, 2804)}室"
+    tail = rng.choice(("", flat, f"{rng.randint(1, 12)}组"))
     return f"{rng.choice(STREETS)}{rng.randint(1, 999)}号{tail}"
 
 
