@@ -3,19 +3,11 @@ disabled 下一步 says what it is waiting for."""
 
 from __future__ import annotations
 
-from test_journey import identify, lay_pages, required_materials, shot, start_matter
+from test_journey import (
+    reach_delivery,
+    shot,
+)
 from ui_harness import Harness
-
-
-def reach_delivery(h: Harness) -> None:
-    start_matter(h)
-    identify(h)
-    for material_id, pages in required_materials(h):
-        lay_pages(h, material_id, pages)
-    h.tap("review")
-    h.wait_screen("review")
-    h.tap("next")
-    h.wait_screen("delivery")
 
 
 def waiting_for(h: Harness) -> str:

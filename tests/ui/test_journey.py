@@ -102,6 +102,28 @@ def check_layout(h: Harness) -> None:
     assert not problems, f"layout on {h.screen}: {problems}"
 
 
+def reach_delivery(h: Harness) -> None:
+    """Every material captured, reviewed: the delivery step."""
+    start_matter(h)
+    identify(h)
+    for material_id, pages in required_materials(h):
+        lay_pages(h, material_id, pages)
+    h.tap("review")
+    h.wait_screen("review")
+    h.tap("next")
+    h.wait_screen("delivery")
+
+
+def reach_review_missing(h: Harness) -> None:
+    """Only the first material captured: the review lists the rest as missing."""
+    start_matter(h)
+    identify(h)
+    first_id, first_pages = required_materials(h)[0]
+    lay_pages(h, first_id, first_pages)
+    h.tap("review")
+    h.wait_screen("review")
+
+
 def complete_journey(h: Harness) -> None:
     """A complete application from the attract screen to a delivered package."""
     start_matter(h)
@@ -158,12 +180,7 @@ def test_complete_application_ends_with_receipt_and_delivered_package(harness: H
 
 def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> None:
     h = harness
-    start_matter(h)
-    identify(h)
-    first_id, first_pages = required_materials(h)[0]
-    lay_pages(h, first_id, first_pages)          # one material only: the rest is missing
-    h.tap("review")
-    h.wait_screen("review")
+    reach_review_missing(h)
     shot(h, "review-missing")
     result = h.journey.session.result
     assert not result.accepted and len(result.problems) >= 2
@@ -185,14 +202,7 @@ def test_missing_materials_end_with_the_correction_notice(harness: Harness) -> N
 
 def test_posting_elsewhere_picks_the_region_then_types_the_street(harness: Harness) -> None:
     h = harness
-    start_matter(h)
-    identify(h)
-    for material_id, pages in required_materials(h):
-        lay_pages(h, material_id, pages)
-    h.tap("review")
-    h.wait_screen("review")
-    h.tap("next")
-    h.wait_screen("delivery")
+    reach_delivery(h)
     h.tap("delivery_post_other")                   # no region yet: the picker opens
     shot(h, "delivery-region-provinces")
     while not h.has("region_510000"):              # 四川省 is past the first page

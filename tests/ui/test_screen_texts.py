@@ -9,7 +9,12 @@ from datetime import datetime
 import pytest
 from kivy.core.text import DEFAULT_FONT
 from kivy.uix.label import Label
-from test_journey import identify, lay_pages, required_materials, shot, start_matter
+from test_journey import (
+    reach_delivery,
+    reach_review_missing,
+    shot,
+    start_matter,
+)
 from ui_harness import Harness
 
 from drivers.status import PaperLevel
@@ -77,12 +82,7 @@ def test_the_demo_strip_covers_no_footer_button(harness: Harness) -> None:
 
 
 def notice_printed(h: Harness) -> None:
-    start_matter(h)
-    identify(h)
-    first_id, first_pages = required_materials(h)[0]
-    lay_pages(h, first_id, first_pages)          # the rest is missing
-    h.tap("review")
-    h.wait_screen("review")
+    reach_review_missing(h)
     h.tap("notice")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the notice to print")
 
@@ -153,14 +153,7 @@ def test_english_chips_are_as_wide_as_their_labels(harness: Harness) -> None:
 
 def test_the_phone_row_and_the_province_prompt_carry_english(harness: Harness) -> None:
     h = harness
-    start_matter(h)
-    identify(h)
-    for material_id, pages in required_materials(h):
-        lay_pages(h, material_id, pages)
-    h.tap("review")
-    h.wait_screen("review")
-    h.tap("next")
-    h.wait_screen("delivery")
+    reach_delivery(h)
     assert "Mobile number" in h.find("field_phone").text
     h.tap("delivery_pickup")                      # the keypad opens under the phone row
     h.type_digits("138")
@@ -177,12 +170,7 @@ def test_a_notice_the_printer_could_not_print_is_on_screen_and_never_printed_lat
     """Paper out at the notice: the next citizen must not be handed this one's notice after
     the refill, so it is not held; its items are on the screen and read out instead."""
     h = harness
-    start_matter(h)
-    identify(h)
-    first_id, first_pages = required_materials(h)[0]
-    lay_pages(h, first_id, first_pages)
-    h.tap("review")
-    h.wait_screen("review")
+    reach_review_missing(h)
     h.kiosk.printer.set_paper(PaperLevel.OUT)
     h.tap("notice")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the notice's outcome")

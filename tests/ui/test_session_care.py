@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import re
 
-from test_journey import identify, lay_pages, required_materials, shot, start_matter
+from test_journey import (
+    lay_pages,
+    reach_delivery,
+    reach_review_missing,
+    required_materials,
+    shot,
+    start_matter,
+)
 from ui_harness import Harness
 
 from kiosk.rating import RatingReason
@@ -25,16 +32,6 @@ def said_since(h: Harness, mark: int) -> str:
     return "\n".join(spoken(h)[mark:])
 
 
-def to_notice(h: Harness) -> None:
-    """An incomplete application (one material of several): review, then the notice."""
-    start_matter(h)
-    identify(h)
-    first_id, first_pages = required_materials(h)[0]
-    lay_pages(h, first_id, first_pages)
-    h.tap("review")
-    h.wait_screen("review")
-
-
 def print_notice(h: Harness) -> None:
     h.tap("notice")
     h.wait(lambda: h.has("next") and h.screen == "printing", "the notice to print")
@@ -44,7 +41,7 @@ def test_an_elder_session_leaves_the_next_citizen_the_standard_view(harness: Har
     h = harness
     h.tap("elder")                                 # on the attract screen
     assert h.ui.theme.elder
-    to_notice(h)
+    reach_review_missing(h)
     print_notice(h)
     h.tap("next")
     h.wait_screen("rating")
@@ -139,14 +136,7 @@ def test_missing_items_and_the_card_reminder_are_read_out(harness: Harness) -> N
 
 def test_the_case_number_is_read_digit_by_digit_and_the_card_reminded(harness: Harness) -> None:
     h = harness
-    start_matter(h)
-    identify(h)
-    for material_id, pages in required_materials(h):
-        lay_pages(h, material_id, pages)
-    h.tap("review")
-    h.wait_screen("review")
-    h.tap("next")
-    h.wait_screen("delivery")
+    reach_delivery(h)
     h.tap("delivery_pickup")
     h.type_digits("13800138000")
     h.tap("done_editing")
@@ -169,7 +159,7 @@ def test_the_case_number_is_read_digit_by_digit_and_the_card_reminded(harness: H
 
 def test_a_bad_rating_asks_why_and_whether_staff_may_call(harness: Harness) -> None:
     h = harness
-    to_notice(h)
+    reach_review_missing(h)
     print_notice(h)
     h.tap("next")
     h.wait_screen("rating")
@@ -193,7 +183,7 @@ def test_a_bad_rating_asks_why_and_whether_staff_may_call(harness: Harness) -> N
 
 def test_a_bad_rating_takes_optional_words(harness: Harness) -> None:
     h = harness
-    to_notice(h)
+    reach_review_missing(h)
     print_notice(h)
     h.tap("next")
     h.wait_screen("rating")
