@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import Glyph, SubsetMap, TTFFont
 from fpdf.output import (
@@ -56,7 +57,12 @@ def font_source(path: Path) -> FontSource:
     template = TTFFont(FPDF(), path, "template", "")
     if not (template.is_cff and template.is_cid_keyed and template.cff_ros):
         raise ValueError(f"{path.name}: 不是 CID 字体 / not a CID-keyed CFF font")
-    return FontSource(template, CffSource.from_font(template.ttfont), template.cff_ros)
+    source = FontSource(template, CffSource.from_font(template.ttfont), template.cff_ros)
+    # fpdf2 reads the parsed font only to embed it (Producer does that from the cut) or to
+    # shape text (not used): let go of ~20 MB of tables and the open file
+    template.ttfont.close()
+    template.ttfont = TTFont()
+    return source
 
 
 class DocumentFont(TTFFont):
