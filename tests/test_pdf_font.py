@@ -4,6 +4,7 @@ embedded subset as fpdf2 makes them itself (read back with poppler's tools and f
 from __future__ import annotations
 
 import io
+import random
 import re
 import shutil
 import subprocess
@@ -176,3 +177,17 @@ def test_a_charstring_the_walk_cannot_follow_keeps_every_subroutine() -> None:
     cff.decompile(io.BytesIO(odd.cut([1])), None)
     assert len(cff.GlobalSubrs) == len(source.gsubrs)
     assert all(cff.GlobalSubrs[i].bytecode for i in range(0, len(source.gsubrs), 97))
+
+
+def test_a_cut_of_glyphs_from_across_the_font_draws_each_like_the_full_font() -> None:
+    full = ttLib.TTFont(FONT, lazy=True)
+    order = full.getGlyphOrder()
+    gids = random.Random(25).sample(range(1, len(order)), 400)
+    cff = CFFFontSet()
+    cff.decompile(io.BytesIO(CffSource.from_font(full).cut(gids)), None)
+    ours, theirs = cff.topDictIndex[0].CharStrings, full["CFF "].cff.topDictIndex[0].CharStrings
+    for gid in gids:
+        a, b = RecordingPen(), RecordingPen()
+        ours[order[gid]].draw(a)
+        theirs[order[gid]].draw(b)
+        assert a.value == b.value, order[gid]
