@@ -17,12 +17,13 @@ from fontTools import ttLib
 from fontTools.cffLib import CFFFontSet
 from fontTools.pens.recordingPen import RecordingPen
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap
 from PIL import Image, ImageChops
 
 from kiosk.documents import Renderer, forms, render
 from kiosk.documents.cff import CffSource
 from kiosk.documents.charstrings import Calls, Unexpected
-from kiosk.documents.layout import Page, TextOp, layout
+from kiosk.documents.layout import ImageOp, Page, TextOp, layout
 from kiosk.documents.pdffont import font_source
 from kiosk.documents.samples import sample_receipt
 
@@ -144,6 +145,15 @@ def test_nothing_of_a_document_stays_in_the_shared_font() -> None:
     assert (len(template.cw), len(template.subset)) == (widths, glyphs)
     assert template.missing_glyphs == []
     assert type(template.subset).pick.cache_info().currsize == 0   # type: ignore[attr-defined]
+
+
+def test_a_document_that_fails_half_way_leaves_no_text_behind_either() -> None:
+    broken = ImageOp(10, 30, 20, 20, b"not a picture")
+    page = Page(210, 297, [TextOp(10, 10, "申请人：柯梦澄", 11, False), broken])
+    with pytest.raises(Exception):      # noqa: B017 - whatever the image library raises
+        render.to_pdf([page], FONT)
+    assert SubsetMap.pick.cache_info().currsize == 0      # type: ignore[attr-defined]
+    assert SubsetMap.get_glyph.cache_info().currsize == 0  # type: ignore[attr-defined]
 
 
 def test_the_cut_keeps_cids_font_dicts_and_only_called_subroutines() -> None:

@@ -95,6 +95,13 @@ def add_document_font(pdf: FPDF, family: str, path: Path) -> None:
     pdf._set_min_pdf_version("1.6")    # as add_font does for a CID-keyed CFF font
 
 
+def forget_document_text() -> None:
+    """Empty fpdf2's memo of which characters its fonts were asked for (kept on the class,
+    across documents, until a PDF is written): called whether or not the PDF was written."""
+    SubsetMap.pick.cache_clear()
+    SubsetMap.get_glyph.cache_clear()
+
+
 class Producer(OutputProducer):
     """fpdf2's writer, embedding ``DocumentFont``s from their cut outlines."""
 
@@ -141,8 +148,6 @@ class Producer(OutputProducer):
         outlines.subtype = Name("CIDFontType0C")   # type: ignore[attr-defined]
         self._add_pdf_obj(outlines, "fonts")
         font.desc.font_file3 = outlines              # type: ignore[attr-defined]
-        font.subset.pick.cache_clear()               # fpdf2's per-text memo: drop this text
-        font.subset.get_glyph.cache_clear()
         return type0
 
     def _stream(self, text: str) -> PDFContentStream:
