@@ -120,7 +120,8 @@ class Transfer(_Section):
     directory: Path = Path("region")              # directory routes: relative to data_dir
     transfer_deadline_hours: float = Field(2, gt=0)
     retention_days: float = Field(30, ge=0)       # ciphertext kept this long after delivery
-    chunk_kib: int = Field(1024, ge=64)           # tus PATCH size
+    chunk_kib: int = Field(256, ge=64)            # tus: the first and the smallest PATCH
+    chunk_seconds: float = Field(2, ge=0)         # later PATCHes: about this long each (0: fixed)
     connect_timeout_s: float = Field(10, gt=0)
     read_timeout_s: float = Field(30, gt=0)
     retry_min_s: float = Field(5, gt=0)           # backoff between attempts, with jitter

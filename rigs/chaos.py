@@ -2,6 +2,11 @@
 network does: a slow link, latency, a connection reset mid-upload, a stretch of silence, an
 HTTP error in place of the reply to a request the server did carry out.
 
+A hall's link is ``throttle`` (a token bucket per direction, shared by all connections) plus
+``delay`` (one-way latency per direction): each direction is a delay line that keeps reading
+while bytes are in flight, as a real link carries a window of data during a round trip, so
+latency costs a protocol its round trips and not its streaming rate.
+
 One selector thread runs every connection, so a reset can close both sockets with a true RST
 (SO_LINGER 0) without racing a thread blocked in recv/send. Faults may be changed from any
 thread at any time; byte triggers count client→server bytes actually forwarded."""
@@ -14,7 +19,8 @@ import socket
 import struct
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 _CHUNK = 65536
 _RST = struct.pack("ii", 1, 0)          # SO_LINGER on, 0 s: close() sends RST, not FIN
@@ -34,13 +40,51 @@ def bucket_burst(rate: float) -> float:
     return max(1024.0, rate / 10)
 
 
+def in_flight_limit(rate: float | None, delay: float, burst: float) -> int:
+    """Bytes one direction may hold: one read without shaping (the proxy as a plain relay);
+    on a shaped link what the link carries during the delay, its bucket and one read more."""
+    if rate is None:
+        return _CHUNK * (1 + (8 if delay > 0 else 0))
+    return int(_CHUNK + burst + rate * delay)
+
+
+@dataclass
+class DelayLine:
+    """Data of one direction in flight: each piece leaves at its own time, in order."""
+
+    pieces: deque[tuple[float, bytes]] = field(default_factory=deque)
+    size: int = 0
+
+    def push(self, data: bytes, leaves_at: float) -> None:
+        # never before the piece ahead of it: a link does not reorder
+        if self.pieces:
+            leaves_at = max(leaves_at, self.pieces[-1][0])
+        self.pieces.append((leaves_at, data))
+        self.size += len(data)
+
+    def due(self, now: float) -> bytes:
+        """The first piece, if it may leave by ``now`` (else b"")."""
+        return self.pieces[0][1] if self.pieces and self.pieces[0][0] <= now else b""
+
+    def next_at(self) -> float | None:
+        return self.pieces[0][0] if self.pieces else None
+
+    def sent(self, count: int) -> None:
+        """``count`` bytes of the first piece left."""
+        leaves_at, data = self.pieces[0]
+        if count >= len(data):
+            self.pieces.popleft()
+        else:
+            self.pieces[0] = (leaves_at, data[count:])
+        self.size -= min(count, len(data))
+
+
 @dataclass(eq=False)
 class _Flow:
     src: socket.socket
     dst: socket.socket
     up: bool                            # client → server
-    buf: bytes = b""
-    ready_at: float = 0.0               # delay/throttle: buf may not be sent before this
+    line: DelayLine = field(default_factory=DelayLine)
     eof: bool = False
     shut: bool = False
     replace_reply: bytes = b""          # sent instead of the next data from src, then EOF
@@ -59,6 +103,7 @@ class ChaosProxy:
         self.replies_replaced = 0
         self._lock = threading.Lock()
         self._rate: float | None = None             # bytes/s
+        self._burst = 0.0                           # bucket depth, bytes
         self._buckets = {True: [0.0, 0.0], False: [0.0, 0.0]}   # per direction: tokens, stamp
         self._delay = 0.0
         self._reset_at: int | None = None           # bytes_up at which to reset
@@ -75,21 +120,33 @@ class ChaosProxy:
         self._listener = socket.socket()
         self._waker_r, self._waker_w = socket.socketpair()
 
+    @property
+    def in_flight_up(self) -> int:
+        """Client→server bytes the proxy holds (read, not yet forwarded)."""
+        with self._lock:
+            return sum(conn[0].line.size for conn in self._conns)
+
     def url(self, path: str = "") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
     # -- faults ----------------------------------------------------------------------------
-    def throttle(self, bits_per_second: float | None) -> None:
-        """Each direction at most this fast, shared by all connections like one link."""
+    def throttle(self, bits_per_second: float | None, burst_bytes: float | None = None) -> None:
+        """Each direction at most this fast, shared by all connections like one link.
+        ``burst_bytes``: the bucket's depth, what may leave at once after a pause (default
+        ``bucket_burst``: a tenth of a second). A line, not a policer, lets hardly any idle
+        time be made up afterwards: give it a few KiB to model one."""
         with self._lock:
             self._rate = None if bits_per_second is None else bits_per_second / 8
             if self._rate is not None:
+                self._burst = bucket_burst(self._rate) if burst_bytes is None \
+                    else max(1024.0, burst_bytes)
                 now = time.monotonic()
-                self._buckets = {up: [bucket_burst(self._rate), now] for up in (True, False)}
+                self._buckets = {up: [self._burst, now] for up in (True, False)}
         self._wake()
 
     def delay(self, seconds: float) -> None:
-        """Hold every chunk this long; the next is read only once it is sent (stop-and-wait)."""
+        """One-way latency, each direction (a round trip is twice this). Data keeps flowing
+        while earlier data is in flight, up to ``in_flight_limit``."""
         with self._lock:
             self._delay = max(0.0, seconds)
         self._wake()
@@ -208,22 +265,22 @@ class ChaosProxy:
         if conn not in self._conns or now < self._silent_until:
             return
         try:
-            if not flow.buf and not flow.eof:
+            if not flow.eof and flow.line.size < self._in_flight_limit():
                 data = flow.src.recv(_CHUNK if self._rate is None
-                                     else int(min(_CHUNK, bucket_burst(self._rate))))
+                                     else int(min(_CHUNK, self._burst)))
                 flow.eof = not data
                 if data and flow.replace_reply:   # the server's reply, swallowed
                     data, flow.replace_reply, flow.eof = flow.replace_reply, b"", True
                 if data:
-                    flow.buf = data
-                    flow.ready_at = now + self._delay + self._throttle_wait(flow.up, len(data), now)
+                    wait = self._throttle_wait(flow.up, len(data), now)
+                    flow.line.push(data, now + self._delay + wait)
         except (BlockingIOError, InterruptedError):
             pass
         except OSError:
             self._close(conn, reset=True)
             return
-        if flow.buf and now >= flow.ready_at:
-            limit = len(flow.buf)
+        while data := flow.line.due(now):
+            limit = len(data)
             if flow.up:     # never forward past a trigger: the fault hits at that exact byte
                 for at in (self._reset_at, self._silence_at, self._fail_reply_at):
                     if at is not None:
@@ -232,7 +289,7 @@ class ChaosProxy:
             # bytes arrive (a test, a benchmark) then never reads a counter that lags them.
             self._count(flow.up, limit)
             try:
-                sent = flow.dst.send(flow.buf[:limit]) if limit else 0
+                sent = flow.dst.send(data[:limit]) if limit else 0
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
@@ -240,23 +297,30 @@ class ChaosProxy:
                 self._close(conn, reset=True)
                 return
             self._count(flow.up, sent - limit)
-            flow.buf = flow.buf[sent:]
-            if flow.up:
-                if self._reset_at is not None and self.bytes_up >= self._reset_at:
-                    self._reset_at = None
-                    self.resets += 1
-                    self._close(conn, reset=True)
-                    return
-                if self._fail_reply_at is not None and self.bytes_up >= self._fail_reply_at:
-                    self._fail_reply_at, conn[1].replace_reply = None, self._fail_reply
-                    self.replies_replaced += 1
-                if self._silence_at is not None and self.bytes_up >= self._silence_at:
-                    self._silence_at, self._silent_until = None, now + self._silence_for
-                    return
-        if flow.eof and not flow.buf and not flow.shut:
+            flow.line.sent(sent)
+            if flow.up and self._trigger(conn, now):
+                return
+            if sent < len(data):
+                break       # the socket is full, or a trigger holds the rest
+        if flow.eof and not flow.line.pieces and not flow.shut:
             flow.shut = True
             with contextlib.suppress(OSError):
                 flow.dst.shutdown(socket.SHUT_WR)
+
+    def _trigger(self, conn: tuple[_Flow, _Flow], now: float) -> bool:
+        """Fire the faults whose byte was just forwarded; True if the flow must stop here."""
+        if self._reset_at is not None and self.bytes_up >= self._reset_at:
+            self._reset_at = None
+            self.resets += 1
+            self._close(conn, reset=True)
+            return True
+        if self._fail_reply_at is not None and self.bytes_up >= self._fail_reply_at:
+            self._fail_reply_at, conn[1].replace_reply = None, self._fail_reply
+            self.replies_replaced += 1
+        if self._silence_at is not None and self.bytes_up >= self._silence_at:
+            self._silence_at, self._silent_until = None, now + self._silence_for
+            return True
+        return False
 
     def _count(self, up: bool, size: int) -> None:
         if up:
@@ -264,12 +328,15 @@ class ChaosProxy:
         else:
             self.bytes_down += size
 
+    def _in_flight_limit(self) -> int:
+        return in_flight_limit(self._rate, self._delay, self._burst)
+
     def _throttle_wait(self, up: bool, size: int, now: float) -> float:
         if self._rate is None:
             return 0.0
         bucket = self._buckets[up]
         bucket[0], wait = token_bucket(bucket[0], now - bucket[1], self._rate,
-                                       bucket_burst(self._rate), size)
+                                       self._burst, size)
         bucket[1] = now
         return wait
 
@@ -283,11 +350,12 @@ class ChaosProxy:
                 wanted.setdefault(flow.dst, 0)
                 if silent:
                     continue
-                if not flow.buf and not flow.eof:
+                if not flow.eof and flow.line.size < self._in_flight_limit():
                     wanted[flow.src] |= selectors.EVENT_READ
-                elif flow.buf and flow.ready_at > now:
-                    deadlines.append(flow.ready_at)
-                elif flow.buf:
+                leaves_at = flow.line.next_at()
+                if leaves_at is not None and leaves_at > now:
+                    deadlines.append(leaves_at)
+                elif leaves_at is not None:
                     wanted[flow.dst] |= selectors.EVENT_WRITE
         for sock, events in wanted.items():
             old = self._interest.get(sock, 0)

@@ -8,10 +8,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # where no wheel fits); vsmartcard-vpcd, the virtual PC/SC reader the eMRTD emulator plugs
 # into; python3-venv for the virtual environment; libmtdev1 and libgl1 for Kivy;
 # libusb-1.0-0 for pyusb (USB receipt printers); espeak-ng (its cmn voice) for spoken prompts;
-# mosquitto, the MQTT broker of the fleet tests, benchmark and demo (not started as a service).
+# mosquitto, the MQTT broker of the fleet tests, benchmark and demo (not started as a service);
+# poppler-utils, which the PDF tests read receipts back with (pdftoppm, pdftotext, pdffonts).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential libzbar0 pcscd libpcsclite1
               libpcsclite-dev swig vsmartcard-vpcd libmtdev1 libgl1 libusb-1.0-0 espeak-ng
-              mosquitto)
+              mosquitto poppler-utils)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -11,6 +11,7 @@ from fpdf.enums import TextMode
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.documents.layout import PT_MM, ImageOp, LineOp, Page, TextOp
+from kiosk.documents.pdffont import Producer, add_document_font, forget_document_text
 
 BOLD_STROKE_MM = 0.12
 
@@ -63,13 +64,16 @@ def to_pdf(pages: list[Page], font: Path, title: str = "") -> bytes:
     pdf.set_creator("tongban-kiosk")
     if title:
         pdf.set_title(title)
-    pdf.add_font("sc", "", str(font))
+    add_document_font(pdf, "sc", font)     # parsed once per process, cut per document
     pdf.set_line_width(0.25)
-    for page in pages:
-        pdf.add_page(format=(page.width, page.height))
-        for op in page.ops:
-            _pdf_op(pdf, op)
-    return bytes(pdf.output())
+    try:
+        for page in pages:
+            pdf.add_page(format=(page.width, page.height))
+            for op in page.ops:
+                _pdf_op(pdf, op)
+        return bytes(pdf.output(output_producer_class=Producer))
+    finally:
+        forget_document_text()             # the citizen's characters, not kept in a cache
 
 
 def _pdf_op(pdf: FPDF, op: TextOp | LineOp | ImageOp) -> None:

@@ -53,6 +53,7 @@ class Routing:
         d, route = self._transfer, self._transfer.routes[region]
         if route.transport == "directory":
             return DirectoryTransport(self._data_dir / d.directory)
-        options = TusOptions(chunk_size=d.chunk_kib * 1024, connect_timeout_s=d.connect_timeout_s,
+        options = TusOptions(chunk_size=d.chunk_kib * 1024, chunk_seconds=d.chunk_seconds,
+                             connect_timeout_s=d.connect_timeout_s,
                              read_timeout_s=d.read_timeout_s)
         return TusTransport(route.endpoint, options)

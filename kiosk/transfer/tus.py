@@ -37,7 +37,13 @@ class TusError(KioskError):
 
 @dataclass(frozen=True)
 class TusOptions:
-    chunk_size: int = 1 << 20
+    chunk_size: int = 1 << 20             # the first PATCH; with chunk_seconds, the smallest
+    # > 0: each later PATCH is sized to last about this long at the rate the one before it
+    # reached, so a round trip per PATCH costs a fixed share of any link (30 ms of 2 s) and
+    # a cut costs at most this much link time sent again (a fixed size is one or the other:
+    # 1 MiB is 0.8 s at 10 Mbit/s but 0.08 s at 100 Mbit/s)
+    chunk_seconds: float = 0.0
+    max_chunk_size: int = 64 << 20
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0          # also bounds each write: a silent link times out
     retries: int = 8                      # consecutive failures inside one attempt
@@ -59,6 +65,18 @@ class Stats:
     retries: int = 0
     resumed_at: list[int] = field(default_factory=list)
     already_there: int = 0                # uploads not started again: the region had them
+    largest_chunk: int = 0                # the longest PATCH body so far: what a cut may cost
+
+
+def next_chunk_size(current: int, sent: int, seconds: float, options: TusOptions,
+                    ceiling: int) -> int:
+    """The next PATCH's size after one of ``sent`` bytes took ``seconds``: about
+    ``chunk_seconds`` of link time, at most four times the last (one fast reply is not a
+    fast link) and never outside [``chunk_size``, ``ceiling``]."""
+    if options.chunk_seconds <= 0 or seconds <= 0:
+        return min(current, ceiling)
+    wanted = int(sent / seconds * options.chunk_seconds)
+    return max(options.chunk_size, min(wanted, current * 4, ceiling))
 
 
 def backoff(attempt: int, low: float, high: float, rng: random.Random | None = None) -> float:
@@ -72,11 +90,17 @@ class TusClient:
     def __init__(self, endpoint: str, options: TusOptions = TusOptions(), *,
                  headers: dict[str, str] | None = None,
                  sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic,
                  transport: httpx.BaseTransport | None = None) -> None:
         self.endpoint = endpoint
         self.options = options
         self.stats = Stats()
         self._sleep = sleep
+        self._clock = clock
+        self._chunk = options.chunk_size
+        # lowered when a gateway refuses a PATCH as too large (413): many limit bodies
+        # (nginx's client_max_body_size is 1 MiB unless set)
+        self._ceiling = max(options.chunk_size, options.max_chunk_size)
         timeout = httpx.Timeout(connect=options.connect_timeout_s, read=options.read_timeout_s,
                                 write=options.read_timeout_s, pool=options.connect_timeout_s)
         self._http = httpx.Client(timeout=timeout, transport=transport,
@@ -103,10 +127,14 @@ class TusClient:
                 ask = again or bool(upload_url) or failures > 0
                 url, offset = self._locate(url, path, metadata, progress, ask)
                 while offset < size:
-                    offset = self._patch(url, path, offset, min(self.options.chunk_size,
-                                                                size - offset))
+                    offset = self._send_chunk(url, path, offset, size)
                     progress(url, offset)
                 return url
+            except _TooLarge as exc:
+                if exc.length <= self.options.chunk_size:
+                    raise _refused("PATCH", exc.response) from None
+                self._ceiling = max(self.options.chunk_size, exc.length // 2)
+                self._chunk = min(self._chunk, self._ceiling)
             except (httpx.TransportError, _Retry) as exc:
                 failures += 1
                 self.stats.retries += 1
@@ -196,6 +224,17 @@ class TusClient:
             raise _refused("POST", response)
         return str(response.url.join(response.headers["Location"]))
 
+    def _send_chunk(self, url: str, path: Path, offset: int, size: int) -> int:
+        """One PATCH from ``offset``; the next one sized by how fast this one went."""
+        length = min(self._chunk, size - offset)
+        self.stats.largest_chunk = max(self.stats.largest_chunk, length)
+        started = self._clock()
+        reached = self._patch(url, path, offset, length)
+        if reached - offset == length == self._chunk:   # a short last chunk says little
+            self._chunk = next_chunk_size(self._chunk, length, self._clock() - started,
+                                          self.options, self._ceiling)
+        return reached
+
     def _patch(self, url: str, path: Path, offset: int, length: int) -> int:
         headers = {"Upload-Offset": str(offset), "Content-Length": str(length),
                    "Content-Type": "application/offset+octet-stream"}
@@ -210,6 +249,8 @@ class TusClient:
             raise _Retry("offset conflict")
         if response.status_code == 460:   # checksum mismatch: the chunk is sent again
             raise _Retry("checksum mismatch")
+        if response.status_code == 413:   # a gateway's body limit: smaller PATCHes
+            raise _TooLarge(length, response)
         _maybe_retry(response)
         raise _refused("PATCH", response)
 
@@ -234,6 +275,14 @@ class TusClient:
 
 class _Retry(Exception):
     """A fault the protocol recovers from by asking the server where it is."""
+
+
+class _TooLarge(Exception):
+    """The PATCH body was over a limit on the way (413): try again with smaller ones."""
+
+    def __init__(self, length: int, response: httpx.Response) -> None:
+        super().__init__(f"PATCH of {length} B refused as too large")
+        self.length, self.response = length, response
 
 
 def _maybe_retry(response: httpx.Response) -> None:

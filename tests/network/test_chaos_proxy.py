@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from rigs.chaos import ChaosProxy, bucket_burst, token_bucket
+from rigs.chaos import ChaosProxy, DelayLine, bucket_burst, in_flight_limit, token_bucket
 
 ENDED = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
 
@@ -106,6 +106,35 @@ def test_the_bucket_holds_at_least_a_segment_at_very_low_rates() -> None:
     assert bucket_burst(100.0) == 1024.0 and bucket_burst(1e6) == 1e5
 
 
+# --- the delay line, as arithmetic -----------------------------------------------------------
+
+def test_pieces_leave_at_their_own_time_in_order() -> None:
+    line = DelayLine()
+    line.push(b"first", 1.0)
+    line.push(b"second", 0.5)             # due earlier, but a link does not reorder
+    assert line.due(0.9) == b"" and line.next_at() == 1.0
+    assert line.due(1.0) == b"first"
+    line.sent(5)
+    assert line.due(1.0) == b"second" and line.size == 6
+
+
+def test_a_piece_sent_in_part_keeps_the_rest_first() -> None:
+    line = DelayLine()
+    line.push(b"abcdef", 0.0)
+    line.push(b"gh", 0.0)
+    line.sent(4)
+    assert line.due(0.0) == b"ef" and line.size == 4
+    line.sent(2)
+    assert line.due(0.0) == b"gh"
+
+
+def test_a_delayed_link_holds_a_round_trip_of_data_in_flight() -> None:
+    rate, delay, burst = 1_250_000.0, 0.015, 16_384.0       # 10 Mbit/s, 30 ms round trip
+    assert in_flight_limit(rate, delay, burst) >= rate * delay + burst
+    assert in_flight_limit(None, 0.0, 0.0) == 65536          # a plain relay: one read
+    assert in_flight_limit(None, 0.1, 0.0) > 65536
+
+
 # --- live -----------------------------------------------------------------------------------
 
 def test_bytes_round_trip_and_are_counted(echo: _Server) -> None:
@@ -131,6 +160,21 @@ def test_a_throttled_and_delayed_link_still_delivers_every_byte(echo: _Server) -
         with _connect(proxy) as sock:
             sock.sendall(b"again")
             assert _read(sock, 5) == b"again"
+
+
+def test_delay_keeps_reading_while_data_is_in_flight(echo: _Server) -> None:
+    """Latency is not stop-and-wait: pieces sent one after another are all taken in while
+    the first is still on its way (a real link carries a window of data in a round trip)."""
+    with ChaosProxy(("127.0.0.1", echo.server_address[1])) as proxy, _connect(proxy) as sock:
+        proxy.delay(5.0)
+        for _ in range(3):
+            sock.sendall(b"w" * 60_000)
+        deadline = threading.Event()
+        for _ in range(500):                          # up to 5 s: all three are in flight
+            if proxy.in_flight_up >= 180_000:
+                break
+            deadline.wait(0.01)
+        assert proxy.in_flight_up == 180_000 and proxy.bytes_up == 0
 
 
 def test_http_through_the_proxy() -> None:
