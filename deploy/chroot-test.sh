@@ -37,7 +37,15 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "chroot-test: FAILED: $*" >&2; exit 1; }
-in_chroot() { chroot "$DIR" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+# pip's certificate bundle and proxy, where this machine reaches PyPI through them.
+PASS_ENV=()
+for name in PIP_INDEX_URL PIP_DEFAULT_TIMEOUT http_proxy https_proxy no_proxy; do
+  [ -n "${!name:-}" ] && PASS_ENV+=("$name=${!name}")
+done
+in_chroot() {
+  chroot "$DIR" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+    "${PASS_ENV[@]}" "$@"
+}
 timed() {   # NAME COMMAND...: seconds into TIMES
   local t0=$SECONDS
   "${@:2}" || fail "$1"
@@ -54,6 +62,9 @@ mount --rbind /dev "$DIR/dev" && mount --make-rslave "$DIR/dev"
 mount -t proc proc "$DIR/proc"
 mount -t sysfs sysfs "$DIR/sys"
 cp /etc/resolv.conf "$DIR/etc/resolv.conf"
+if [ -n "${PIP_CERT:-}" ]; then
+  cp "$PIP_CERT" "$DIR/root/pip-cert.pem" && PASS_ENV+=("PIP_CERT=/root/pip-cert.pem")
+fi
 if [ -n "$PIP_CACHE" ]; then
   mkdir -p "$DIR/root/.cache/pip" && mount --bind "$PIP_CACHE" "$DIR/root/.cache/pip"
 fi

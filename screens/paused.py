@@ -22,19 +22,32 @@ HEADLINE = ["暂停服务", "Out of service"]
 ADVICE = ["请到服务台办理或咨询", "Please ask at the service desk"]
 
 
-def hall_lines(settings: Path) -> list[str]:
-    """The hall's kiosk name and phone from the settings; none when they cannot be read."""
+def read_table(settings: Path, name: str) -> dict[str, Any]:
+    """One table of the settings; empty when it cannot be read (missing, unreadable, over
+    the size cap, not UTF-8, not TOML, not a table)."""
     try:
         with open(settings, "rb") as handle:
             data = handle.read(SETTINGS_CAP + 1)
         if len(data) > SETTINGS_CAP:
-            return []
-        kiosk = tomllib.loads(data.decode("utf-8")).get("kiosk", {})
-    except (OSError, ValueError):     # missing, unreadable, not UTF-8, not TOML
-        return []
-    if not isinstance(kiosk, dict):
+            return {}
+        table = tomllib.loads(data.decode("utf-8")).get(name, {})
+    except (OSError, ValueError):
+        return {}
+    return table if isinstance(table, dict) else {}
+
+
+def hall_lines(settings: Path) -> list[str]:
+    """The hall's kiosk name and phone from the settings; none when they cannot be read."""
+    kiosk = read_table(settings, "kiosk")
+    if not kiosk:
         return []
     return [_shown(kiosk.get("name")), _phone(kiosk.get("phone"))]
+
+
+def window_size(settings: Path) -> tuple[int, int]:
+    """The app's own window size ([ui] orientation), portrait when unknown."""
+    landscape = read_table(settings, "ui").get("orientation") == "landscape"
+    return (1920, 1080) if landscape else (1080, 1920)
 
 
 def _shown(value: Any) -> str:
@@ -50,14 +63,21 @@ def page_lines(settings: Path) -> list[str]:
     return HEADLINE + ADVICE + [line for line in hall_lines(settings) if line]
 
 
-def configure() -> None:
-    """Full screen, no cursor, nothing that leaves: set before Kivy opens the window."""
+def configure(size: tuple[int, int]) -> None:
+    """The whole screen, no cursor, nothing that leaves: set before Kivy opens the window.
+    A borderless window of the screen's size at 0,0 rather than SDL's full screen, which
+    with no window manager drew the page shifted and cut off (measured on Xvfb)."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     from kivy.config import Config
 
-    Config.set("graphics", "fullscreen", "auto")
+    Config.set("graphics", "fullscreen", "0")
     Config.set("graphics", "borderless", "1")
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "position", "custom")
+    Config.set("graphics", "left", "0")
+    Config.set("graphics", "top", "0")
     Config.set("graphics", "show_cursor", "0")
     Config.set("kivy", "exit_on_escape", "0")
 
@@ -82,10 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", type=Path, default=Path("/etc/tongban-kiosk/settings.toml"))
     args = parser.parse_args(argv)
     lines = page_lines(args.settings)
-    configure()
+    configure(window_size(args.settings))
     from kivy.app import App
 
-    class PausedApp(App):         # type: ignore[misc]
+    class PausedApp(App):
         title = "暂停服务"
 
         def build(self) -> Any:

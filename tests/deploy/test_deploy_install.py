@@ -80,8 +80,9 @@ def test_the_settings_are_the_documented_defaults_with_the_releases_paths(
     default = (REPO / "config/default.toml").read_text(encoding="utf-8").splitlines()
     changed = [(a, b) for a, b in zip(default, written, strict=True) if a != b]
     app = "/opt/tongban-kiosk/current/app"
-    assert changed == [('catalogue = "catalogue.yaml"', f'catalogue = "{app}/config/catalogue.yaml"'),
-                       ('assets = "../assets"', f'assets = "{app}/assets"')]
+    assert changed == [
+        ('catalogue = "catalogue.yaml"', f'catalogue = "{app}/config/catalogue.yaml"'),
+        ('assets = "../assets"', f'assets = "{app}/assets"')]
     # …and they validate against the release the installer copied (moved into the skeleton).
     moved = tmp_path / "moved.toml"
     moved.write_text("\n".join(written).replace(app, str(installed / PREFIX / "current/app"))
@@ -105,7 +106,8 @@ def test_upgrade_keeps_settings_data_keys_and_outbox(installed: Path) -> None:
     upgraded = run_script("install.sh", installed, "--files-only")
     assert upgraded.returncode == 0, upgraded.stderr
     assert {path: path.read_bytes() for path in kept} == kept
-    assert current(installed) != first and releases(installed) == sorted([first, current(installed)])
+    now = current(installed)
+    assert now != first and releases(installed) == sorted([first, now])
 
 
 def test_two_releases_stay_and_rollback_returns_to_the_previous(installed: Path) -> None:
@@ -115,7 +117,7 @@ def test_two_releases_stay_and_rollback_returns_to_the_previous(installed: Path)
     newest = current(installed)
     back = run_script("install.sh", installed, "--rollback")
     assert back.returncode == 0, back.stderr
-    assert current(installed) == [r for r in releases(installed) if r != newest][0]
+    assert current(installed) == next(r for r in releases(installed) if r != newest)
 
 
 def test_uninstall_removes_the_program_and_keeps_the_halls_data(installed: Path) -> None:
