@@ -25,8 +25,8 @@ usage: sudo bash deploy/install.sh [--root DIR] [--files-only] [--wheelhouse DIR
   --root DIR        install into the system mounted at DIR (with --files-only), default /
   --files-only      no Debian packages and no Python environment: files, user, folders,
                     unit links only (the tests; a system image built elsewhere)
-  --wheelhouse DIR  Python packages from DIR only, no index (offline halls:
-                    pip download -d DIR . setuptools wheel, on a machine with the network)
+  --wheelhouse DIR  Python packages from DIR only, no index, no compiler (offline halls:
+                    pip wheel -w DIR . setuptools wheel, on a Debian 12 with the network)
   --no-restart      upgrade without restarting the running app (the nightly restart picks
                     the new release up)
   --rollback        make the previous release current again (and restart the app)
@@ -66,7 +66,10 @@ RELEASE="$(release_name)"
 UPGRADE=0
 [ -L "$ROOT$PREFIX/current" ] && UPGRADE=1
 stage_release "$RELEASE"
-[ "$FILES_ONLY" -eq 1 ] || build_venv "$RELEASE"
+if [ "$FILES_ONLY" -eq 0 ]; then
+  build_venv "$RELEASE"
+  remove_build_packages
+fi
 make_folders
 write_settings_once
 install_system_files

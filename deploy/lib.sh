@@ -29,20 +29,39 @@ APT_PACKAGES=(python3 python3-venv ca-certificates libzbar0 pcscd libccid libpcs
               libpam-systemd xserver-xorg-core xserver-xorg-input-libinput xauth libx11-6
               libxext6 libxi6 libxrandr2 libxcursor1)
 
+# pyscard has no wheel for Linux on PyPI: pip builds it (SWIG, the PC/SC headers, a C
+# compiler). Installed for the build only, and removed after it unless they were there.
+BUILD_PACKAGES=(build-essential python3-dev swig libpcsclite-dev)
+BUILD_INSTALLED=()
+
 say() { printf '%s / %s\n' "$1" "$2" >&2; }
 die() { printf '错误：%s / error: %s\n' "$1" "$2" >&2; exit 1; }
 
-install_debian_packages() {
-  local missing=() pkg
-  for pkg in "${APT_PACKAGES[@]}"; do
+not_installed() {   # PACKAGE...: those of them dpkg does not have
+  local pkg
+  for pkg in "$@"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
-      || missing+=("$pkg")
+      || echo "$pkg"
   done
+}
+
+install_debian_packages() {
+  local missing=()
+  mapfile -t missing < <(not_installed "${APT_PACKAGES[@]}")
+  [ -n "$WHEELHOUSE" ] || mapfile -t BUILD_INSTALLED < <(not_installed "${BUILD_PACKAGES[@]}")
+  missing+=("${BUILD_INSTALLED[@]}")
   [ "${#missing[@]}" -eq 0 ] && return 0
   say "安装 Debian 软件包 ${#missing[@]} 个" "installing ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+}
+
+remove_build_packages() {
+  [ "${#BUILD_INSTALLED[@]}" -gt 0 ] || return 0
+  say "移除构建工具" "removing the build tools: ${BUILD_INSTALLED[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq --autoremove "${BUILD_INSTALLED[@]}" \
+    >/dev/null
 }
 
 # A numeric id from the target's own account files (the host's may differ under --root).
