@@ -72,7 +72,8 @@ mkdir -p "$DIR/root/src"
 tar -C "$REPO" --exclude=__pycache__ --exclude=node_modules -cf - "${RELEASE_ITEMS[@]}" \
   | tar -C "$DIR/root/src" -xf -
 
-timed install in_chroot bash /root/src/deploy/install.sh
+to_stderr() { "$@" >&2; }    # stdout is for the JSON line
+timed install to_stderr in_chroot bash /root/src/deploy/install.sh
 
 verify_units() {
   local out
@@ -120,13 +121,16 @@ timed checks check_installed
 echo "# edited by the hall" >> "$DIR$ETC/settings.toml"
 in_chroot runuser -u kiosk -- sh -c "mkdir -p $STATE/outbox && echo sealed > $STATE/outbox/p.tbk"
 before="$(sha256sum "$DIR$ETC/settings.toml" "$DIR$STATE/outbox/p.tbk" | cut -c1-64)"
-timed upgrade in_chroot bash /root/src/deploy/install.sh
+upgrade() { in_chroot bash /root/src/deploy/install.sh 2>&1 | tee "$DIR/root/upgrade.log" >&2; }
+timed upgrade upgrade
 [ "$(ls "$DIR$PREFIX/releases" | wc -l)" -eq 2 ] || fail "two releases after the upgrade"
+! grep -q "installing build-essential" "$DIR/root/upgrade.log" \
+  || fail "the upgrade built pyscard again (the kept wheel was not used)"
 [ "$(sha256sum "$DIR$ETC/settings.toml" "$DIR$STATE/outbox/p.tbk" | cut -c1-64)" = "$before" ] \
   || fail "upgrade changed settings or data"
 timed verify_after_upgrade verify_units
 
-timed uninstall in_chroot bash "$PREFIX/current/app/deploy/uninstall.sh"
+timed uninstall to_stderr in_chroot bash "$PREFIX/current/app/deploy/uninstall.sh"
 [ ! -e "$DIR$PREFIX" ] && [ ! -e "$DIR/etc/systemd/system/tongban-kiosk.service" ] \
   || fail "uninstall left the program"
 [ "$(sha256sum "$DIR$ETC/settings.toml" "$DIR$STATE/outbox/p.tbk" | cut -c1-64)" = "$before" ] \

@@ -30,9 +30,11 @@ APT_PACKAGES=(python3 python3-venv ca-certificates libzbar0 pcscd libccid libpcs
               libxext6 libxi6 libxrandr2 libxcursor1)
 
 # pyscard has no wheel for Linux on PyPI: pip builds it (SWIG, the PC/SC headers, a C
-# compiler). Installed for the build only, and removed after it unless they were there.
+# compiler). Installed for the build only, and removed after it unless they were there; the
+# wheel built is kept in $PREFIX/wheels, so an upgrade needs no compiler.
 BUILD_PACKAGES=(build-essential python3-dev swig libpcsclite-dev)
 BUILD_INSTALLED=()
+LOCAL_WHEELS=$PREFIX/wheels
 
 say() { printf '%s / %s\n' "$1" "$2" >&2; }
 die() { printf '错误：%s / error: %s\n' "$1" "$2" >&2; exit 1; }
@@ -48,7 +50,9 @@ not_installed() {   # PACKAGE...: those of them dpkg does not have
 install_debian_packages() {
   local missing=()
   mapfile -t missing < <(not_installed "${APT_PACKAGES[@]}")
-  [ -n "$WHEELHOUSE" ] || mapfile -t BUILD_INSTALLED < <(not_installed "${BUILD_PACKAGES[@]}")
+  if [ -z "$WHEELHOUSE" ] && ! compgen -G "$ROOT$LOCAL_WHEELS/pyscard-*.whl" >/dev/null; then
+    mapfile -t BUILD_INSTALLED < <(not_installed "${BUILD_PACKAGES[@]}")
+  fi
   missing+=("${BUILD_INSTALLED[@]}")
   [ "${#missing[@]}" -eq 0 ] && return 0
   say "安装 Debian 软件包 ${#missing[@]} 个" "installing ${missing[*]}"
@@ -111,10 +115,20 @@ stage_release() {   # RELEASE
 # assets/ beside the code, which a plain install would leave behind in site-packages.
 build_venv() {   # RELEASE
   local dest="$ROOT$PREFIX/releases/$1" pip_args=(--disable-pip-version-check --no-input -q)
-  [ -n "$WHEELHOUSE" ] && pip_args+=(--no-index --find-links "$WHEELHOUSE")
+  local pip=("$dest/venv/bin/python" -m pip)
+  if [ -n "$WHEELHOUSE" ]; then
+    pip_args+=(--no-index --find-links "$WHEELHOUSE")
+  else   # a wheel built before beats building a newer release from source
+    pip_args+=(--find-links "$ROOT$LOCAL_WHEELS" --prefer-binary)
+  fi
   say "建立 Python 环境" "building the Python environment in $dest/venv"
+  install -d -o 0 -g 0 -m 0755 "$ROOT$LOCAL_WHEELS"
   /usr/bin/python3 -m venv "$dest/venv"
-  "$dest/venv/bin/python" -m pip install "${pip_args[@]}" -e "$dest/app"
+  "${pip[@]}" install "${pip_args[@]}" -e "$dest/app"
+  if ! compgen -G "$ROOT$LOCAL_WHEELS/pyscard-*.whl" >/dev/null; then
+    "${pip[@]}" wheel "${pip_args[@]}" --no-deps -w "$ROOT$LOCAL_WHEELS" \
+      "pyscard==$("${pip[@]}" show pyscard | sed -n 's/^Version: //p')"
+  fi
   "$dest/venv/bin/python" -m compileall -q -j 0 "$dest/app" >/dev/null
   chown -R 0:0 "$dest"
   chmod -R go-w "$dest"
