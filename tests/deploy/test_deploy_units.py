@@ -5,8 +5,12 @@ and the pause screen after it, the nightly job)."""
 from __future__ import annotations
 
 import configparser
+import os
+import socket
+import subprocess
 from pathlib import Path
 
+import pytest
 from deploy_rig import DEPLOY, Verify, needs_root, stub_venv
 
 UNITS = DEPLOY / "systemd"
@@ -81,3 +85,18 @@ def test_the_display_logs_the_kiosk_user_in_on_tty1() -> None:
     assert display["Service"]["User"] == "kiosk"
     assert "getty@tty1.service" in display["Unit"]["Conflicts"]
     assert (DEPLOY / "pam" / display["Service"]["PAMName"]).is_file()
+
+
+@pytest.mark.parametrize("server", ["listening", "stale", "none"])
+def test_wait_display_waits_for_a_server_that_answers(tmp_path: Path, server: str) -> None:
+    """A socket file a crashed X server left behind is not a display."""
+    path = tmp_path / "X0"
+    with socket.socket(socket.AF_UNIX) as listener:
+        if server != "none":
+            listener.bind(str(path))
+        if server == "listening":
+            listener.listen(1)
+        done = subprocess.run([str(DEPLOY / "bin/wait-display"), ":0", "0.3"],
+                              env={**os.environ, "X11_SOCKET_DIR": str(tmp_path)},
+                              capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == (0 if server == "listening" else 1), done.stderr
