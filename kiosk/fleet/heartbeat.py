@@ -7,6 +7,7 @@ Topics, under ``tongban/<fleet>/``:
 - ``kiosk/<id>/cmd``     signed commands (kiosk.fleet.commands); ``kiosk/<id>/ack`` answers;
 - ``kiosk/<id>/diagnostics``  what ``upload_diagnostics`` sends.
 The status also carries the open staff call, if any (id, step, state: kiosk/fleet/staffcall.py).
+``staff_open`` is handed to the bus as ``staff.emergency_open`` (kiosk/staff/authority.py).
 The client reconnects by itself; while the broker is away nothing waits on it, and the next
 connection republishes the status. Nothing here carries personal data.
 """
@@ -25,7 +26,7 @@ from paho.mqtt.properties import Properties
 
 from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
 from kiosk.fleet.broker import connect_async, make_client, read_document, topic_root
-from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
+from kiosk.fleet.commands import KEYS_FILE, Command, CommandVerifier
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.staffcall import CALL_EVENT
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
@@ -33,6 +34,7 @@ from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
 
 log = logging.getLogger(__name__)
+EMERGENCY_TOPIC = "staff.emergency_open"
 
 
 def _json(doc: dict[str, Any]) -> bytes:
@@ -155,7 +157,8 @@ class Heartbeat:
                     if current is not None else None)
             command = self.verifier.verify(payload, keys)
             command_id = command.id
-            code = self._obey(command.command)
+            code = (self._staff_open(command) if command.command == "staff_open"
+                    else self._obey(command.command))
             self._ack(command_id, True, code, "已执行", "done")
         except FleetError as exc:
             log.warning("command refused: %s", exc.code)
@@ -171,6 +174,13 @@ class Heartbeat:
             return "done" if done else "after_session"
         self._client.publish(self.diag_topic, _json(self.diagnostics()), qos=1)
         return "sent"
+
+    def _staff_open(self, command: Command) -> str:
+        """The emergency opening: whoever holds the StaffAuthority grants it (once)."""
+        self.agent.host.bus.publish(EMERGENCY_TOPIC, {
+            "staff": command.staff, "id": command.id,
+            "issued_at": command.issued_at.isoformat()})
+        return "granted"
 
     def diagnostics(self) -> dict[str, Any]:
         """Status plus the configuration in use, as hall staff would read it: backends, hours,

@@ -20,6 +20,7 @@ only (self-test and maintenance: enough to bring a kiosk back, no personal data)
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +41,7 @@ from kiosk.staff.roster import (
 )
 from kiosk.staff.session import Mode, StaffSession
 
+log = logging.getLogger(__name__)
 MAX_WRONG_PINS = 5
 LOCK_FOR = timedelta(minutes=15)
 EMERGENCY_VALID = timedelta(minutes=15)
@@ -165,6 +167,15 @@ class StaffAuthority:
             {"staff": staff_id, "command": command_id, "expires": expires, "used": used})
             .encode())
         self.audit.append(staff_id, EMERGENCY_ACTION, after={"result": "granted"})
+
+    def on_emergency_event(self, _topic: str, payload: dict[str, Any]) -> None:
+        """Subscribe to ``staff.emergency_open`` (the heartbeat publishes a verified command's
+        staff id, id and time there)."""
+        try:
+            self.grant_emergency(str(payload["staff"]), str(payload["id"]),
+                                 datetime.fromisoformat(str(payload["issued_at"])))
+        except StaffError as exc:
+            log.warning("emergency opening refused: %s", exc.code)
 
     def open_emergency(self, staff_id: str, mode: Mode) -> SignInResult:
         state = self._emergency()
