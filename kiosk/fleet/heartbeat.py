@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,8 @@ class Heartbeat:
         self._changed = threading.Event()
         self._client = self._make_client()
         self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
+        # staff mode's report (kiosk/staff/authority.py StaffAuthority.report), if composed
+        self.staff_report: Callable[[], dict[str, Any]] | None = None
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
@@ -117,12 +120,15 @@ class Heartbeat:
         for alert in lifecycle.alerts:
             alerts[alert["code"]] = alerts.get(alert["code"], 0) + 1
         devices = kiosk.devices.statuses()
-        return build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
-                            state=lifecycle.state.value,
-                            reason=lifecycle.reason.value if lifecycle.reason else None,
-                            devices=devices, outbox=OutboxHealth(depth, oldest, late),
-                            disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now, call=self.call)
+        status = build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
+                              state=lifecycle.state.value,
+                              reason=lifecycle.reason.value if lifecycle.reason else None,
+                              devices=devices, outbox=OutboxHealth(depth, oldest, late),
+                              disk_mb=disk_free_mb(kiosk.settings.paths.data_dir),
+                              alerts=alerts, at=now, call=self.call)
+        if self.staff_report is not None:
+            status["staff"] = self.staff_report()
+        return status
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)

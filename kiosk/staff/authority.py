@@ -108,6 +108,15 @@ class StaffAuthority:
         until = self.locked_until()
         return {"code": "staff_locked", "until": until.isoformat()} if until else None
 
+    def report(self) -> dict[str, Any]:
+        """For the heartbeat's ``staff`` field: whether staff mode can be entered, the lock,
+        and the audit anchor (seq and hash: the fleet sees a log cut short as a seq going
+        back). No names, no ids."""
+        blocked, until = self.unavailable(), self.locked_until()
+        return {"available": blocked is None, "reason": blocked.code if blocked else None,
+                "locked_until": until.isoformat() if until else None,
+                "audit": self.audit.anchor().as_dict()}
+
     def sign_in(self, id_number: str, pin: str, mode: Mode) -> SignInResult:
         refused, record = self._check(id_number, pin)
         detail: dict[str, Any] = {"result": refused.code if refused else "ok",

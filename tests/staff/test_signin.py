@@ -229,3 +229,18 @@ def test_roster_round_trips_and_refuses_damage(roster: Roster) -> None:
         read_roster(json.dumps(doc).encode())
     with pytest.raises(StaffError):
         read_roster(b"x" * (2 << 20))
+
+
+def test_report_for_the_heartbeat_carries_the_lock_and_the_audit_anchor(
+        tmp_path: Path, roster: Roster) -> None:
+    clock = Clock()
+    authority = _authority(tmp_path, roster, clock)
+    assert authority.report() == {"available": True, "reason": None, "locked_until": None,
+                                  "audit": {"seq": 0, "hash": "0" * 64}}
+    for _ in range(5):
+        authority.sign_in(GUIDE_CARD, "999999", Mode.SERVICE)
+    report = authority.report()
+    assert report["locked_until"] == (clock.now + timedelta(minutes=15)).isoformat()
+    assert report["audit"]["seq"] == 5
+    assert "g001" not in json.dumps(report)
+    assert _authority(tmp_path, None, clock).report()["reason"] == "no_roster"
