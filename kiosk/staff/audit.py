@@ -53,11 +53,11 @@ FIELDS = ("seq", "time", "staff", "action", "case", "before", "after", "kiosk", 
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,31}")
 _DIGIT_RUN = re.compile(r"\d{6,}")
-_STAFF = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,31})?")       # "" when nobody is known
-_ACTION = re.compile(r"[a-z][a-z0-9_.]{0,47}")
-_CASE = re.compile(r"\d{6}-\d{4}-\d{6}-\d{4}-\d")
-_KIOSK = re.compile(r"\d{6}-\d{4}")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+STAFF_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,31})?")       # "" when nobody is known
+ACTION_FIELD = re.compile(r"[a-z][a-z0-9_.]{0,47}")
+CASE_FIELD = re.compile(r"\d{6}-\d{4}-\d{6}-\d{4}-\d")
+KIOSK_FIELD = re.compile(r"\d{6}-\d{4}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 
 Detail = dict[str, Any]
 
@@ -126,7 +126,7 @@ class AuditLog:
 
     def __init__(self, folder: Path, kiosk_id: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        if not _KIOSK.fullmatch(kiosk_id):
+        if not KIOSK_FIELD.fullmatch(kiosk_id):
             raise _refused("终端编号格式不对", f"kiosk id {kiosk_id[:20]!r} is not NNNNNN-NNNN")
         self.folder, self.kiosk_id, self._clock = folder, kiosk_id, clock
         self.path, self.anchor_path = folder / LOG_NAME, folder / ANCHOR_NAME
@@ -150,9 +150,9 @@ class AuditLog:
 
     def _body(self, staff: str, action: str, case: str | None,
               before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Detail:
-        if not _STAFF.fullmatch(staff) or not _ACTION.fullmatch(action):
+        if not STAFF_FIELD.fullmatch(staff) or not ACTION_FIELD.fullmatch(action):
             raise _refused("工号或操作名不合规", "staff id or action name refused")
-        if case is not None and not _CASE.fullmatch(case):
+        if case is not None and not CASE_FIELD.fullmatch(case):
             raise _refused("受理编号格式不对", "case number is not a kiosk case number")
         return {"time": self._clock().isoformat(timespec="seconds"), "staff": staff,
                 "action": action, "case": case, "before": check_detail(before, "before"),
@@ -224,7 +224,7 @@ def read_anchor(folder: Path) -> Anchor | None:
     try:
         doc = json.loads(path.read_bytes()[:MAX_LINE])
         seq, digest = doc["seq"], doc["hash"]
-        if type(seq) is not int or seq < 0 or not _HEX64.fullmatch(str(digest)):
+        if type(seq) is not int or seq < 0 or not HEX64.fullmatch(str(digest)):
             raise ValueError("fields")
         return Anchor(seq, str(digest))
     except (ValueError, KeyError, TypeError):

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.staff.audit import (
-    _ACTION,
-    _CASE,
-    _HEX64,
-    _KIOSK,
-    _STAFF,
+    ACTION_FIELD,
+    CASE_FIELD,
     FIELDS,
     GENESIS,
+    HEX64,
+    KIOSK_FIELD,
     LOG_NAME,
     MAX_LINE,
+    STAFF_FIELD,
     TORN_ACTION,
     Anchor,
     Verified,
@@ -72,12 +72,12 @@ def check_line(line: bytes, seq: int, prev: str) -> str:
 def _check_fields(doc: dict[str, Any], seq: int) -> None:
     try:
         ok = (type(doc["seq"]) is int and isinstance(doc["time"], str)
-              and isinstance(doc["staff"], str) and bool(_STAFF.fullmatch(doc["staff"]))
-              and isinstance(doc["action"], str) and bool(_ACTION.fullmatch(doc["action"]))
+              and isinstance(doc["staff"], str) and bool(STAFF_FIELD.fullmatch(doc["staff"]))
+              and isinstance(doc["action"], str) and bool(ACTION_FIELD.fullmatch(doc["action"]))
               and (doc["case"] is None or (isinstance(doc["case"], str)
-                                           and bool(_CASE.fullmatch(doc["case"]))))
-              and isinstance(doc["kiosk"], str) and bool(_KIOSK.fullmatch(doc["kiosk"]))
-              and all(isinstance(doc[k], str) and bool(_HEX64.fullmatch(doc[k]))
+                                           and bool(CASE_FIELD.fullmatch(doc["case"]))))
+              and isinstance(doc["kiosk"], str) and bool(KIOSK_FIELD.fullmatch(doc["kiosk"]))
+              and all(isinstance(doc[k], str) and bool(HEX64.fullmatch(doc[k]))
                       for k in ("prev", "hash")))
         check_detail(doc["before"], "before")
         check_detail(doc["after"], "after")
