@@ -3,6 +3,7 @@ goes through (:meth:`StaffSession.perform`: role check, then exactly one audit e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -71,7 +72,7 @@ class StaffSession:
         try:
             after = run() if run is not None else None
         except Exception as exc:
-            code = str(getattr(exc, "code", type(exc).__name__))[:40]
+            code = _error_name(exc)
             self._audit(action, case, before, {"result": "failed", "error": code})
             raise
         self.last_touch = self.clock()
@@ -97,3 +98,10 @@ class StaffSession:
         if self.emergency:
             after = {**after, "emergency": True}
         self.audit.append(self.staff_id, action.value, case=case, before=before, after=after)
+
+
+def _error_name(exc: BaseException) -> str:
+    """A typed error's code, else the exception's class: letters only, so the entry is
+    always writable (an error code never carries data)."""
+    raw = str(getattr(exc, "code", "") or type(exc).__name__)
+    return re.sub(r"[^A-Za-z_]", "", raw)[:40] or "error"
