@@ -99,9 +99,8 @@ class StaffAuthority:
         return _refused("no_secret") if self._secret is None else None
 
     def locked_until(self) -> datetime | None:
-        until = self._lockout().get("locked_until")
-        when = datetime.fromisoformat(until) if isinstance(until, str) else None
-        return when if when is not None and when > self._clock() else None
+        when = _aware(self._lockout().get("locked_until"))
+        return when if when is not None and when > self._now() else None
 
     def alert(self) -> dict[str, Any] | None:
         """For the heartbeat: the lock, while it holds."""
@@ -145,7 +144,7 @@ class StaffAuthority:
         until = self.locked_until()
         if until is not None:
             return _refused("locked", locked_until=until), record
-        if record.revoked or not record.usable_on(self._clock().date()):
+        if record.revoked or not record.usable_on(self._now().date()):
             return _refused("revoked" if record.revoked else "expired"), record
         if not pin_matches(self._secret, pin, record.pin):
             return self._wrong_pin(), record
@@ -157,7 +156,7 @@ class StaffAuthority:
         if failures < MAX_WRONG_PINS:
             self._save_lockout({"failures": failures, "locked_until": None})
             return _refused("wrong_pin", attempts_left=MAX_WRONG_PINS - failures)
-        until = self._clock() + LOCK_FOR
+        until = self._now() + LOCK_FOR
         self._save_lockout({"failures": 0, "locked_until": until.isoformat()})
         self._on_alert("staff_locked", {"until": until.isoformat()})
         return _refused("locked", attempts_left=0, locked_until=until)
@@ -171,7 +170,7 @@ class StaffAuthority:
         if command_id in used:
             raise StaffError("该紧急开启指令已使用过", "this emergency opening was used",
                              code="replayed")
-        expires = (issued_at + EMERGENCY_VALID).isoformat()
+        expires = (issued_at.astimezone() + EMERGENCY_VALID).isoformat()
         write_atomic(self.folder / EMERGENCY_FILE, json.dumps(
             {"staff": staff_id, "command": command_id, "expires": expires, "used": used})
             .encode())
@@ -183,14 +182,14 @@ class StaffAuthority:
         try:
             self.grant_emergency(str(payload["staff"]), str(payload["id"]),
                                  datetime.fromisoformat(str(payload["issued_at"])))
-        except StaffError as exc:
-            log.warning("emergency opening refused: %s", exc.code)
+        except (StaffError, KeyError, ValueError) as exc:
+            log.warning("emergency opening refused: %s", getattr(exc, "code", "malformed"))
 
     def open_emergency(self, staff_id: str, mode: Mode) -> SignInResult:
         state = self._emergency()
         expires = state.get("expires")
-        valid = (state.get("staff") == staff_id and isinstance(expires, str)
-                 and datetime.fromisoformat(expires) > self._clock())
+        until = _aware(expires)
+        valid = state.get("staff") == staff_id and until is not None and until > self._now()
         if not valid:
             self.audit.append("", EMERGENCY_ACTION, after={"result": "no_grant"})
             return _refused("no_grant")
@@ -198,7 +197,7 @@ class StaffAuthority:
         write_atomic(self.folder / EMERGENCY_FILE, json.dumps({"used": used[-50:]}).encode())
         roster = self._roster()
         record = roster.by_id(staff_id) if roster else None
-        usable = record is not None and record.usable_on(self._clock().date())
+        usable = record is not None and record.usable_on(self._now().date())
         roles = frozenset(record.roles) if usable and record else frozenset({Role.MAINTAINER})
         name = record.name if record else staff_id
         self.audit.append(staff_id, EMERGENCY_ACTION, after={"result": "opened",
@@ -206,6 +205,11 @@ class StaffAuthority:
         return SignedIn(self._session(staff_id, name, roles, mode, True))
 
     # --- state files -------------------------------------------------------------------
+    def _now(self) -> datetime:
+        """Aware local time, whatever the clock gives: the stored times are aware, and a
+        fleet command's time is UTC."""
+        return self._clock().astimezone()
+
     def _session(self, staff_id: str, name: str, roles: frozenset[Role], mode: Mode,
                  emergency: bool) -> StaffSession:
         return StaffSession(staff_id, name, roles, mode, self.audit, self._clock,
@@ -237,6 +241,16 @@ def _read_json(path: Path) -> dict[str, Any]:
     except ValueError:
         return {"failures": MAX_WRONG_PINS - 1}      # damaged: one more wrong PIN locks
     return doc if isinstance(doc, dict) else {}
+
+
+def _aware(text: object) -> datetime | None:
+    """A stored time, aware (a naive one is read as local); None if absent or not a time."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text).astimezone()
+    except ValueError:
+        return None
 
 
 def _refused(code: str, **extra: Any) -> Refused:

@@ -240,7 +240,7 @@ def test_report_for_the_heartbeat_carries_the_lock_and_the_audit_anchor(
     for _ in range(5):
         authority.sign_in(GUIDE_CARD, "999999", Mode.SERVICE)
     report = authority.report()
-    assert report["locked_until"] == (clock.now + timedelta(minutes=15)).isoformat()
+    assert datetime.fromisoformat(report["locked_until"]) == clock.now + timedelta(minutes=15)
     assert report["audit"]["seq"] == 5
     assert "g001" not in json.dumps(report)
     assert _authority(tmp_path, None, clock).report()["reason"] == "no_roster"
