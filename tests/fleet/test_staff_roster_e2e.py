@@ -8,18 +8,22 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 
-from fleet_rig import Kiosks, Operator
+from fleet_rig import FLEET, Kiosks, Operator
 
+from fleetops.console import send_command
 from kiosk.fleet.heartbeat import EMERGENCY_TOPIC
 from kiosk.staff.authority import Refused, SignedIn
 from kiosk.staff.roles import Role
 from kiosk.staff.session import Mode
 from kiosk.staff.verify import verify
+from rigs.mqtt_rig import MosquittoBroker
 
 KIOSK, OTHER, HALL = "510802-0001", "510107-0001", "lizhou-zwzx"
 CARD, PIN = "51080219850612003X", "482913"
+WAIT = 60.0          # a bound for a hung test, far above the seconds it takes
 
 
 def _add(operator: Operator) -> None:
@@ -69,3 +73,23 @@ def test_emergency_opening_arrives_over_the_bus(kiosks: Kiosks, operator: Operat
         "staff": "m007", "id": "c0ffee", "issued_at": datetime.now(UTC).isoformat()})
     opened = node.staff.open_emergency("m007", Mode.SERVICE)
     assert isinstance(opened, SignedIn) and opened.session.roles == {Role.MAINTAINER}
+
+
+def test_staff_open_over_mqtt_is_acknowledged_and_opens_once(
+        kiosks: Kiosks, operator: Operator, broker: MosquittoBroker) -> None:
+    operator.publish()
+    node = kiosks.node(KIOSK, broker=broker.url)
+    node.start()
+    assert node.heartbeat is not None and node.staff is not None
+    key = operator.ws.command_keys()[0]
+    deadline = time.monotonic() + WAIT
+    while node.agent is not None and node.agent.store.state().current != 1:
+        assert time.monotonic() < deadline          # the first poll applies v1 (its keys)
+        time.sleep(0.1)
+    ack = send_command(broker.url, FLEET, KIOSK, "staff_open", key, WAIT, staff="m007")
+    assert ack["ok"] and ack["code"] == "granted", ack
+    assert isinstance(node.staff.open_emergency("m007", Mode.SERVICE), SignedIn)
+    assert isinstance(node.staff.open_emergency("m007", Mode.SERVICE), Refused)
+    status = node.heartbeat.status()
+    assert status["staff"]["audit"]["seq"] == 3           # granted, opened, refused
+    assert status["staff"]["reason"] == "no_roster"
