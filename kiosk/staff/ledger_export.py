@@ -150,12 +150,15 @@ def to_xlsx(header: tuple[str, ...], table: list[tuple[Cell, ...]], title: str) 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title)
 
-    def cell(value: Cell) -> WriteOnlyCell:
+    def cell(value: Cell) -> Cell | WriteOnlyCell:
         if isinstance(value, int):
-            return WriteOnlyCell(sheet, value)
-        made = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("", value))
-        made.data_type = "s"          # text, even "=…": never a formula
-        return made
+            return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not text.startswith("="):
+            return text                 # a plain value is half the work of a cell object
+        typed = WriteOnlyCell(sheet, text)
+        typed.data_type = "s"           # openpyxl would write "=…" as a formula: text
+        return typed
 
     sheet.append([cell(h) for h in header])
     for row in table:
