@@ -4,7 +4,8 @@ export from the shell.
 From the shell nobody is signed in: the export is audited with an empty staff id and
 ``via: shell`` (whoever has a shell on the kiosk PC can read the data folder anyway), and
 only the masked form exists (kiosk/staff/ledger_export.py says why). Every export attempt
-that gets as far as the data folder — done, refused or failed — leaves one audit entry.
+in a kiosk's data folder (one with a ledger) — done, refused or failed, bad arguments
+included — leaves one audit entry.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import KioskError
+from kiosk.errors import BilingualError
+from kiosk.ledger import Ledger
 from kiosk.paths import DEMO_SETTINGS
 from kiosk.settings import load_settings
 from kiosk.staff.audit import AuditLog
 from kiosk.staff.errors import StaffError
-from kiosk.staff.ledger_export import Format, Layout, export_ledger
+from kiosk.staff.ledger_export import Exported, Format, Layout, export_ledger
 from kiosk.staff.roles import Action
 from kiosk.staff.verify import verify
 
@@ -70,31 +72,35 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     data = _data_dir(args)
-    layout = _choice(Layout, args.layout, "--layout", "版式")
-    fmt = _choice(Format, args.format, "--format", "格式")
-    first, last = _date(args.first, "--from"), _date(args.last, "--to")
-    if not (data / LEDGER_FILE).is_file():
+    if not (data / LEDGER_FILE).is_file():      # not a kiosk's data folder: nothing audited
         raise StaffError(f"{data} 中没有台账数据库", f"no ledger ({LEDGER_FILE}) in {data}",
                          code="no_ledger")
-    kiosk_id = load_settings(args.settings).kiosk.id
-    audit = AuditLog(data / STAFF_FOLDER, kiosk_id)
-    detail: dict[str, Any] = {"via": "shell", "layout": layout.value, "format": fmt.value,
-                              "from": first.isoformat(), "to": last.isoformat()}
-    from kiosk.ledger import Ledger
-
-    ledger = Ledger(data / LEDGER_FILE)
+    audit = AuditLog(data / STAFF_FOLDER, load_settings(args.settings).kiosk.id)
+    detail: dict[str, Any] = {"via": "shell"}
     try:
-        done = export_ledger(ledger, layout, fmt, first, last, args.out,
-                             unmasked=args.unmasked)
-    except KioskError as exc:
+        layout = _choice(Layout, args.layout, "--layout", "版式")
+        fmt = _choice(Format, args.format, "--format", "格式")
+        first, last = _date(args.first, "--from"), _date(args.last, "--to")
+        detail.update({"layout": layout.value, "format": fmt.value,
+                       "from": first.isoformat(), "to": last.isoformat()})
+        done = _run_export(data, layout, fmt, first, last, args)
+    except BilingualError as exc:          # ours, and FileRefused for a bad --out
         audit.append("", Action.LEDGER_EXPORT.value, after={**detail, "result": exc.code[:40]})
         raise
-    finally:
-        ledger.close()
     audit.append("", Action.LEDGER_EXPORT.value, after={**detail, "result": "done",
                                                          "rows": min(done.rows, 99_999)})
     print(f"OK: {done.rows} 行 / rows → {args.out} ({layout.value}, {fmt.value}, 已脱敏 / masked)")
     return 0
+
+
+def _run_export(data: Path, layout: Layout, fmt: Format, first: date, last: date,
+                args: argparse.Namespace) -> Exported:
+    ledger = Ledger(data / LEDGER_FILE)
+    try:
+        return export_ledger(ledger, layout, fmt, first, last, args.out,
+                             unmasked=args.unmasked)
+    finally:
+        ledger.close()
 
 
 def _choice(kind: type[Layout] | type[Format], value: str, flag: str, zh: str) -> Any:

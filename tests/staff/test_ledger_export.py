@@ -205,9 +205,10 @@ def test_cli_errors_are_typed_bilingual_and_nonzero(tmp_path: Path, change: dict
     done = _cli("ledger", "export", *flat)
     assert done.returncode != 0 and " / " in done.stderr and code_zh in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "o.csv").exists()
-    if "--unmasked" in change:                          # refused at the ledger: audited
-        [entry] = _audit(tmp_path)
-        assert entry["action"] == "ledger.export" and entry["after"]["result"] == "not_held"
+    [entry] = _audit(tmp_path)                           # refused or failed: audited once
+    assert entry["action"] == "ledger.export" and entry["after"]["result"] != "done"
+    if "--unmasked" in change:
+        assert entry["after"]["result"] == "not_held"
 
 
 def test_cli_refuses_a_missing_ledger(tmp_path: Path) -> None:
