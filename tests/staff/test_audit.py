@@ -164,3 +164,15 @@ def test_cli_verify_exit_codes(tmp_path: Path) -> None:
     bad = _cli("audit", "verify", "--data-dir", str(tmp_path))
     assert bad.returncode != 0
     assert "第 2 条" in bad.stderr and "entry 2" in bad.stderr
+
+
+def test_appends_from_several_processes_at_once_keep_one_chain(tmp_path: Path) -> None:
+    script = ("import sys; from pathlib import Path; from kiosk.staff.audit import AuditLog\n"
+              "log = AuditLog(Path(sys.argv[1]), '110101-0001')\n"
+              "for i in range(25): log.append('g00' + sys.argv[2], 'case.lookup', "
+              "after={'i': i})\n")
+    workers = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path), str(n)])
+               for n in range(4)]
+    assert [w.wait(timeout=300) for w in workers] == [0, 0, 0, 0]
+    done = verify(tmp_path)
+    assert done.entries == 100 and done.anchor.seq == 100
