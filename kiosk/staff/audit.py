@@ -222,7 +222,8 @@ def read_anchor(folder: Path) -> Anchor | None:
     if not path.is_file():
         return None
     try:
-        doc = json.loads(path.read_bytes()[:MAX_LINE])
+        with open(path, "rb") as handle:
+            doc = json.loads(handle.read(MAX_LINE))       # bounded: a huge file is damage
         seq, digest = doc["seq"], doc["hash"]
         if type(seq) is not int or seq < 0 or not HEX64.fullmatch(str(digest)):
             raise ValueError("fields")
