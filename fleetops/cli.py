@@ -1,7 +1,7 @@
 """``kiosk fleet …``: the operator's commands (init, build, diff, publish, delegate,
 timestamp, rotate-key, status, command); a city's own ``init --city`` and
 ``publish --as-city`` (fleetops/delegation.py); the hall console's ``calls list`` and
-``calls ack`` (fleetops/calls.py)."""
+``calls ack`` (fleetops/calls.py); the hall's staff roster (fleetops/staff.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fleetops import calls
+from fleetops import calls, staff
 from fleetops.delegation import (
     delegate,
     new_city_key,
@@ -74,9 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--broker", required=True)
     cmd.add_argument("--to", required=True, metavar="KIOSK")
     cmd.add_argument("name", choices=["refresh_config", "maintenance_on", "maintenance_off",
-                                      "upload_diagnostics"])
+                                      "upload_diagnostics", "staff_open"])
+    cmd.add_argument("--staff", metavar="ID", help="staff_open: whose emergency opening")
     cmd.add_argument("--wait", type=float, default=10.0)
     calls.add_parser(fleet)
+    staff.add_parser(fleet)                 # kiosk-fleet staff add|change|revoke|list
     return parser
 
 
@@ -240,7 +242,7 @@ def _command(args: argparse.Namespace) -> int:
 
     ws = workspace(args)
     ack = send_command(args.broker, ws.tree.inventory.fleet.name, args.to, args.name,
-                       ws.command_keys()[0], args.wait)
+                       ws.command_keys()[0], args.wait, staff=args.staff)
     print(json.dumps(ack, ensure_ascii=False))
     return 0 if ack.get("ok") else 1
 

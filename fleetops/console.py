@@ -65,8 +65,8 @@ def collect_status(broker: str, fleet: str, wait_s: float) -> dict[str, dict[str
 
 
 def send_command(broker: str, fleet: str, kiosk: str, command: str, key: Ed25519PrivateKey,
-                 wait_s: float) -> dict[str, Any]:
-    payload = sign_command(key, kiosk, command)
+                 wait_s: float, staff: str | None = None) -> dict[str, Any]:
+    payload = sign_command(key, kiosk, command, staff=staff)
     command_id = json.loads(payload)["id"]
     got = threading.Event()
     ack: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from kiosk import caseno
@@ -78,6 +78,14 @@ class Ledger:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
                                  "ORDER BY time DESC LIMIT ?", (limit,))
         return [_row(record) for record in cur.fetchall()]
+
+    def between(self, first: date, last: date) -> Iterator[LedgerRow]:
+        """Rows whose local date is ``first`` … ``last`` (both included), oldest first, read
+        as they are iterated (the 台账 export of a busy month is not held twice)."""
+        cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
+                                 "WHERE time >= ? AND time < ? ORDER BY time, case_number",
+                                 (first.isoformat(), (last + timedelta(days=1)).isoformat()))
+        return (_row(record) for record in cur)
 
     def in_state(self, state: str) -> list[LedgerRow]:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger WHERE state = ?",

@@ -21,6 +21,8 @@ from kiosk.errors import ConfigError
 from kiosk.fleet.bundle import CATALOGUE_FILE, SETTINGS_FILE
 from kiosk.fleet.errors import FleetError
 from kiosk.settings import SETTINGS_SCHEMA_VERSION, Settings, device_problems, migrate_v1
+from kiosk.staff.errors import StaffError
+from kiosk.staff.roster import ROSTER_FILE, load_roster
 from kiosk.transfer.routing import Routing
 from kiosk.validation import load_model
 
@@ -49,6 +51,7 @@ def effective_settings(folder: Path, local: Settings) -> Settings:
                              f"bundle settings name kiosk {settings.kiosk.id}, not "
                              f"{local.kiosk.id}", code="wrong_kiosk")
         check_catalogue(settings)
+        _check_roster(folder)
         Routing(settings.transfer, settings.paths.data_dir, str(folder / SETTINGS_FILE))
     except ConfigError as exc:
         raise FleetError("配置包未通过校验：" + "；".join(exc.problems),
@@ -102,3 +105,11 @@ def _save(path: Path, data: dict[str, Any]) -> None:
     else:
         path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                         encoding="utf-8")
+
+
+def _check_roster(folder: Path) -> None:
+    """A hall layer's staff roster must read (kiosk/staff/roster.py) before it is applied."""
+    try:
+        load_roster(folder / ROSTER_FILE)
+    except StaffError as exc:
+        raise ConfigError(ROSTER_FILE, [f"{exc.zh} / {exc.en}"]) from None

@@ -4,13 +4,15 @@ The broker's ACLs decide who may publish where; the signature decides what a kio
 a leaked broker password cannot put a kiosk into maintenance. The public command keys travel
 inside the TUF-signed bundle (``fleet-command-keys.json``): trust comes from the pinned root.
 A command names its kiosk, carries a fresh id and its time, and is refused when replayed or
-older than ``MAX_AGE``.
+older than ``MAX_AGE``. ``staff_open`` (the emergency opening of staff mode, issue 21) also
+names one staff id, inside what is signed.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import uuid
 from collections import OrderedDict
@@ -25,7 +27,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from kiosk.fleet.broker import read_document
 from kiosk.fleet.errors import FleetError
 
-COMMANDS = ("refresh_config", "maintenance_on", "maintenance_off", "upload_diagnostics")
+COMMANDS = ("refresh_config", "maintenance_on", "maintenance_off", "upload_diagnostics",
+            "staff_open")
+STAFF_COMMANDS = ("staff_open",)          # these name a staff id, the others none
+_STAFF_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{1,31}")     # as kiosk/staff/roster.py
 KEYS_FILE = "fleet-command-keys.json"
 MAX_AGE = timedelta(minutes=5)
 
@@ -36,6 +41,7 @@ class Command:
     kiosk: str
     command: str
     issued_at: datetime
+    staff: str | None = None
 
 
 def _canonical(body: dict[str, Any]) -> bytes:
@@ -43,12 +49,17 @@ def _canonical(body: dict[str, Any]) -> bytes:
 
 
 def sign_command(key: Ed25519PrivateKey, kiosk: str, command: str,
-                 now: datetime | None = None) -> bytes:
+                 now: datetime | None = None, staff: str | None = None) -> bytes:
     if command not in COMMANDS:
         raise FleetError(f"未知命令 {command}", f"unknown command {command}; one of "
                          f"{', '.join(COMMANDS)}", code="bad_command")
+    if not _staff_ok(command, staff):
+        raise FleetError("staff_open 须指定一个工号（且只有它可以）", "staff_open needs one staff "
+                         "id (--staff), and only staff_open takes one", code="bad_command")
     body = {"id": uuid.uuid4().hex, "kiosk": kiosk, "command": command,
             "issued_at": (now or datetime.now(UTC)).isoformat(timespec="seconds")}
+    if staff is not None:
+        body["staff"] = staff
     signature = base64.b64encode(key.sign(_canonical(body))).decode()
     return _canonical({**body, "sig": signature})
 
@@ -73,8 +84,10 @@ class CommandVerifier:
             if doc is None:
                 raise ValueError("not a JSON object of a bounded size and depth")
             signature = base64.b64decode(doc.pop("sig"), validate=True)
+            staff = doc.get("staff")
             command = Command(str(doc["id"]), str(doc["kiosk"]), str(doc["command"]),
-                              datetime.fromisoformat(doc["issued_at"]))
+                              datetime.fromisoformat(doc["issued_at"]),
+                              None if staff is None else str(staff))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise _refused("命令格式错误", f"malformed command: {exc}", "bad_command") from None
         keys = _load_keys(keys_file)
@@ -83,9 +96,10 @@ class CommandVerifier:
         if command.kiosk != self.kiosk:
             raise _refused("命令发给了其他终端", f"command is for {command.kiosk}",
                            "wrong_kiosk")
-        if command.command not in COMMANDS:
+        if command.command not in COMMANDS or not _staff_ok(command.command, command.staff):
             raise _refused(f"未知命令 {command.command}", f"unknown command "
-                           f"{command.command}", "bad_command")
+                           f"{command.command[:40]} (or a staff id where none belongs)",
+                           "bad_command")
         if abs(now - command.issued_at) > MAX_AGE:
             raise _refused("命令已过期", "command too old (or the clocks differ)", "stale")
         with self._lock:
@@ -95,6 +109,12 @@ class CommandVerifier:
             while self._seen and now - next(iter(self._seen.values())) > 2 * MAX_AGE:
                 self._seen.popitem(last=False)
         return command
+
+
+def _staff_ok(command: str, staff: str | None) -> bool:
+    if command in STAFF_COMMANDS:
+        return staff is not None and bool(_STAFF_ID.fullmatch(staff))
+    return staff is None
 
 
 def _load_keys(path: Path | None) -> list[Ed25519PublicKey]:

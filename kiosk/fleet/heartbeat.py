@@ -7,6 +7,7 @@ Topics, under ``tongban/<fleet>/``:
 - ``kiosk/<id>/cmd``     signed commands (kiosk.fleet.commands); ``kiosk/<id>/ack`` answers;
 - ``kiosk/<id>/diagnostics``  what ``upload_diagnostics`` sends.
 The status also carries the open staff call, if any (id, step, state: kiosk/fleet/staffcall.py).
+``staff_open`` is handed to the bus as ``staff.emergency_open`` (kiosk/staff/authority.py).
 The client reconnects by itself; while the broker is away nothing waits on it, and the next
 connection republishes the status. Nothing here carries personal data.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +27,7 @@ from paho.mqtt.properties import Properties
 
 from kiosk.fleet.agent import CONFIG_TOPIC, FleetAgent
 from kiosk.fleet.broker import connect_async, make_client, read_document, topic_root
-from kiosk.fleet.commands import KEYS_FILE, CommandVerifier
+from kiosk.fleet.commands import KEYS_FILE, Command, CommandVerifier
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.staffcall import CALL_EVENT
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
@@ -33,6 +35,7 @@ from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
 
 log = logging.getLogger(__name__)
+EMERGENCY_TOPIC = "staff.emergency_open"
 
 
 def _json(doc: dict[str, Any]) -> bytes:
@@ -52,6 +55,8 @@ class Heartbeat:
         self._changed = threading.Event()
         self._client = self._make_client()
         self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
+        # staff mode's report (kiosk/staff/authority.py StaffAuthority.report), if composed
+        self.staff_report: Callable[[], dict[str, Any]] | None = None
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
@@ -115,12 +120,15 @@ class Heartbeat:
         for alert in lifecycle.alerts:
             alerts[alert["code"]] = alerts.get(alert["code"], 0) + 1
         devices = kiosk.devices.statuses()
-        return build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
-                            state=lifecycle.state.value,
-                            reason=lifecycle.reason.value if lifecycle.reason else None,
-                            devices=devices, outbox=OutboxHealth(depth, oldest, late),
-                            disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now, call=self.call)
+        status = build_status(kiosk_id=self.kiosk_id, config=self.agent.config_report(),
+                              state=lifecycle.state.value,
+                              reason=lifecycle.reason.value if lifecycle.reason else None,
+                              devices=devices, outbox=OutboxHealth(depth, oldest, late),
+                              disk_mb=disk_free_mb(kiosk.settings.paths.data_dir),
+                              alerts=alerts, at=now, call=self.call)
+        if self.staff_report is not None:
+            status["staff"] = self.staff_report()
+        return status
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)
@@ -155,7 +163,8 @@ class Heartbeat:
                     if current is not None else None)
             command = self.verifier.verify(payload, keys)
             command_id = command.id
-            code = self._obey(command.command)
+            code = (self._staff_open(command) if command.command == "staff_open"
+                    else self._obey(command.command))
             self._ack(command_id, True, code, "已执行", "done")
         except FleetError as exc:
             log.warning("command refused: %s", exc.code)
@@ -171,6 +180,13 @@ class Heartbeat:
             return "done" if done else "after_session"
         self._client.publish(self.diag_topic, _json(self.diagnostics()), qos=1)
         return "sent"
+
+    def _staff_open(self, command: Command) -> str:
+        """The emergency opening: whoever holds the StaffAuthority grants it (once)."""
+        self.agent.host.bus.publish(EMERGENCY_TOPIC, {
+            "staff": command.staff, "id": command.id,
+            "issued_at": command.issued_at.isoformat()})
+        return "granted"
 
     def diagnostics(self) -> dict[str, Any]:
         """Status plus the configuration in use, as hall staff would read it: backends, hours,

@@ -11,8 +11,10 @@ from kiosk.fleet.agent import FleetAgent, running_settings
 from kiosk.fleet.client import ConfigClient
 from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.fleet.host import KioskHost
+from kiosk.fleet.staffmode import staff_authority
 from kiosk.fleet.store import ConfigStore
 from kiosk.settings import Settings
+from kiosk.staff.authority import StaffAuthority
 
 
 @dataclass
@@ -20,6 +22,7 @@ class FleetNode:
     host: KioskHost
     agent: FleetAgent | None
     heartbeat: Heartbeat | None
+    staff: StaffAuthority | None = None      # staff sign-in (unavailable without a roster)
 
     @classmethod
     def build(cls, local: Settings, *, background: bool = True,
@@ -28,7 +31,8 @@ class FleetNode:
         else ``local``). ``background``: status poll and uploader threads."""
         fleet = local.fleet
         if not fleet.repository:
-            return cls(KioskHost(local, background=background, clock=clock), None, None)
+            host = KioskHost(local, background=background, clock=clock)
+            return cls(host, None, None, staff_authority(local, host, None, clock))
         store = ConfigStore(local.paths.data_dir / "fleet")
         settings, _version = running_settings(local, store)
         host = KioskHost(settings, background=background, clock=clock)
@@ -37,7 +41,10 @@ class FleetNode:
                               state_dir=store.folder)
         agent = FleetAgent(local, host, client, store, clock)
         heartbeat = Heartbeat(fleet, local.kiosk.id, agent) if fleet.broker else None
-        return cls(host, agent, heartbeat)
+        staff = staff_authority(local, host, store, clock)
+        if heartbeat is not None:
+            heartbeat.staff_report = staff.report
+        return cls(host, agent, heartbeat, staff)
 
     def start(self) -> None:
         if self.agent is not None:
