@@ -114,6 +114,7 @@ class Kiosk:
 
     def open(self, now: datetime) -> None:
         sweep_interrupted(self.settings.paths.data_dir / SCRATCH_DIR)   # no session runs yet
+        threading.Thread(target=self.renderer.warm, name="font-warm", daemon=True).start()
         self.devices.open()
         self.refresh(now)
         # what a crash between commit and receipt left (see kiosk/recovery.py)

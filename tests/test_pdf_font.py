@@ -134,6 +134,23 @@ def test_the_font_file_is_parsed_once_per_process(monkeypatch: pytest.MonkeyPatc
     assert len(opened) == 1
 
 
+def test_the_start_up_warm_up_is_the_parse_the_first_receipt_then_uses() -> None:
+    font_source.cache_clear()
+    renderer = Renderer(FONT)
+    renderer.warm()
+    assert font_source.cache_info().misses == 1
+    assert renderer.pdf(forms.receipt_blocks(sample_receipt())).startswith(b"%PDF")
+    assert font_source.cache_info().misses == 1          # not parsed a second time
+
+
+def test_a_font_that_fails_the_warm_up_is_left_to_the_first_pdf(tmp_path: Path) -> None:
+    font_source.cache_clear()
+    bad = tmp_path / "bad.otf"
+    bad.write_bytes(b"not a font")
+    Renderer(bad).warm()                                 # logged, not raised: start-up goes on
+    assert font_source.cache_info().currsize == 0
+
+
 def test_nothing_of_a_document_stays_in_the_shared_font() -> None:
     renderer = Renderer(FONT)
     renderer.pdf(forms.receipt_blocks(sample_receipt()))

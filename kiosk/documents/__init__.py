@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from kiosk.documents.blocks import Block
 from kiosk.documents.layout import A4, Fonts, PageSpec, layout
+from kiosk.documents.pdffont import font_source
 from kiosk.documents.render import to_pdf, to_png
+
+log = logging.getLogger(__name__)
 
 
 class Renderer:
@@ -15,6 +19,15 @@ class Renderer:
     def __init__(self, font: Path) -> None:
         self.font = font
         self._fonts = Fonts(font)
+
+    def warm(self) -> None:
+        """Parse the PDF font now (1–2 s, once per process), so the first citizen's receipt
+        does not wait for it. Start-up calls this on a background thread; a font that
+        fails here fails again, with its typed error, at the first PDF."""
+        try:
+            font_source(self.font)
+        except Exception:                 # a warm-up, not the render: never stop start-up
+            log.warning("PDF font warm-up failed; the first PDF will parse it", exc_info=True)
 
     def png(self, blocks: list[Block], spec: PageSpec = A4, dpi: int = 150) -> bytes:
         return to_png(layout(blocks, self._fonts, spec), self.font, dpi)
