@@ -52,6 +52,7 @@ class Heartbeat:
         self._changed = threading.Event()
         self._client = self._make_client()
         self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
+        self.restart: dict[str, str] | None = None  # how the run before this one ended
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
@@ -120,7 +121,7 @@ class Heartbeat:
                             reason=lifecycle.reason.value if lifecycle.reason else None,
                             devices=devices, outbox=OutboxHealth(depth, oldest, late),
                             disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now, call=self.call)
+                            at=now, call=self.call, restart=self.restart)
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)
