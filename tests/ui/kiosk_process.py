@@ -22,7 +22,8 @@ def run_settings(folder: Path, extra: str = "") -> Path:
     lines put in place of the [hours] table's first line."""
     text = (ROOT / "config" / "demo.toml").read_text(encoding="utf-8")
     text = text.replace('"../assets', f'"{ROOT}/assets')
-    text = text.replace('catalogue = "catalogue.yaml"', f'catalogue = "{ROOT}/config/catalogue.yaml"')
+    text = text.replace('catalogue = "catalogue.yaml"',
+                        f'catalogue = "{ROOT}/config/catalogue.yaml"')
     text = text.replace('data_dir = "../var/demo"', f'data_dir = "{folder}/data"')
     text = re.sub(r"(?m)^fullscreen = false$", "fullscreen = true", text)
     if extra:
