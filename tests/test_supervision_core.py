@@ -141,3 +141,12 @@ def test_run_ended_records_systemds_verdict(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     previous = RunMarker(tmp_path / "data").previous()
     assert (previous.cause, previous.detail) == ("watchdog", "watchdog")
+
+
+def test_a_reader_that_lags_never_blocks_the_sender(tmp_path: Path,
+                                                    listener: socket.socket) -> None:
+    """The sender is the UI thread: a full notify socket drops pings, it does not hang."""
+    notifier = Notifier(str(tmp_path / "notify"))
+    sent = [notifier.notify("WATCHDOG=1") for _ in range(5000)]   # nobody reads meanwhile
+    assert sent[0] and not sent[-1]
+    assert listener.recv(4096) == b"WATCHDOG=1"

@@ -40,9 +40,12 @@ class Notifier:
         message = "\n".join(states).encode()[:MAX_DATAGRAM]
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as s:
-                s.sendto(message, self.address)
+                # never wait: the sender is the UI thread, and a datagram socket whose reader
+                # lags (queue of net.unix.max_dgram_qlen, 10 by default) blocks a sender
+                s.sendto(message, socket.MSG_DONTWAIT, self.address)
         except OSError as exc:
-            log.warning("sd_notify %s not sent: %s", states[0].split("=")[0], exc.strerror)
+            log.warning("sd_notify %s not sent: %s", states[0].split("=")[0],
+                        exc.strerror or type(exc).__name__)
             return False
         self.sent.extend(states)
         return True
