@@ -51,10 +51,12 @@ class Hours(_Section):
     @model_validator(mode="after")
     def _consistent(self) -> Hours:
         if self.open >= self.close:
-            raise ValueError("hours.open must be before hours.close")
+            raise ValueError("开始服务时间须早于结束时间 / hours.open must be before "
+                             "hours.close")
         both = sorted(set(self.closed_dates) & set(self.open_dates))
         if both:
-            raise ValueError(f"{both[0]} is in both closed_dates and open_dates")
+            raise ValueError(f"{both[0]} 同时列为闭馆日和调休工作日 / is in both closed_dates "
+                             "and open_dates")
         if self.nightly:
             _check_window(self.nightly)
         return self
@@ -77,9 +79,11 @@ class Hours(_Section):
 def _check_window(window: str) -> None:
     """ "HH:MM-HH:MM" within one day (a window over midnight is two windows)."""
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", window):
-        raise ValueError(f"window {window!r} is not HH:MM-HH:MM")
+        raise ValueError(f"时间段 {window!r} 应写作 HH:MM-HH:MM / window {window!r} is not "
+                         "HH:MM-HH:MM")
     if window[:5] >= window[6:]:
-        raise ValueError(f"window {window!r} ends before it starts (split one over midnight)")
+        raise ValueError(f"时间段 {window!r} 结束早于开始（跨零点请分成两段）/ window "
+                         f"{window!r} ends before it starts (split one over midnight)")
 
 
 class SessionSettings(_Section):
