@@ -18,7 +18,7 @@ from kivy.clock import Clock
 
 from kiosk.bootstrap import Kiosk, build_kiosk
 from kiosk.fleet.node import FleetNode
-from kiosk.lifecycle import KioskState
+from kiosk.lifecycle import LIFECYCLE_TOPIC, KioskState
 from kiosk.settings import Settings
 from kiosk.supervision.liveness import Liveness
 from kiosk.supervision.nightly import RESTART_EXIT, restart_due
@@ -48,6 +48,10 @@ def run_production(settings: Settings) -> int:
     previous = marker.begin(started)
     running = _start(settings)
     report_restart(running, previous)
+    bus = running.node.host.bus if running.node else running.current().bus
+    # a crash during a session is reported as such (the ledger closes a numbered case)
+    bus.subscribe(LIFECYCLE_TOPIC, lambda _topic, change: marker.note(
+        session=change.get("state") == KioskState.ACTIVE.value))
     app = KioskApp(running.current(), demo=False, locked=True,
                    host=running.node.host if running.node else None)
     supervisor = Supervisor(Notifier(), Liveness(
@@ -93,10 +97,12 @@ def report_restart(running: Running, previous: PreviousRun) -> None:
         running.node.heartbeat.restart = previous.as_dict()
     if previous.cause in (CLEAN, NIGHTLY, "first_start"):
         return
+    during = "，当时正在为群众办理" if previous.session_interrupted else ""
     running.current().lifecycle.alert("restarted", {
-        "cause": previous.cause,
-        "zh": f"终端异常退出后已重启（{previous.cause}）",
-        "en": f"Restarted after the previous run ended by {previous.cause}"})
+        "cause": previous.cause, "session_interrupted": str(previous.session_interrupted),
+        "zh": f"终端异常退出后已重启（{previous.cause}{during}）",
+        "en": f"Restarted after the previous run ended by {previous.cause}"
+              + (" during a session" if during else "")})
 
 
 def _nightly_restart(app: KioskApp, kiosk: Kiosk, started: datetime, how: list[str]) -> None:

@@ -108,6 +108,7 @@ def test_a_dead_background_thread_stops_the_pings() -> None:
     assert liveness.problems() == []          # status-poll never ran here: not required
     done.set()
     worker.join()
+    assert liveness.problems() == []          # once: a configuration swap replacing it
     assert liveness.problems() == ["thread uploader died"]
 
 

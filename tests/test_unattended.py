@@ -156,5 +156,16 @@ def test_status_reports_how_the_last_run_ended(tmp_path: Path) -> None:
     status = build_status(kiosk_id="510802-0001", config={}, state="available", reason=None,
                           devices={}, outbox=OutboxHealth(0, None, 0), disk_mb=1, alerts={},
                           restart=restart)
-    assert status["restart"] == {"cause": "crash", "detail": "",
+    assert status["restart"] == {"cause": "crash", "detail": "", "session_interrupted": False,
                                  "started_at": "2026-12-07T08:00:00"}
+
+
+def test_a_crash_during_a_session_is_told_apart(tmp_path: Path) -> None:
+    marker = RunMarker(tmp_path)
+    marker.begin(datetime(2026, 12, 7, 8))
+    marker.note(session=True)                 # the app notes it on the lifecycle's ACTIVE
+    assert marker.begin(datetime(2026, 12, 7, 9)).session_interrupted
+    marker.note(session=True)
+    marker.note(session=False)                # the session ended before the crash
+    previous = marker.begin(datetime(2026, 12, 7, 10))
+    assert previous.cause == "crash" and not previous.session_interrupted

@@ -52,7 +52,7 @@ class Heartbeat:
         self._changed = threading.Event()
         self._client = self._make_client()
         self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
-        self.restart: dict[str, str] | None = None  # how the run before this one ended
+        self.restart: dict[str, str | bool] | None = None   # how the last run ended
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())

@@ -35,6 +35,7 @@ class Liveness:
     stall_s: float = DEFAULT_STALL_S
     _probes: dict[str, _Probe] = field(default_factory=dict)
     _seen: set[str] = field(default_factory=set)
+    _missing: dict[str, int] = field(default_factory=dict)
 
     def problems(self) -> list[str]:
         """What is dead or stuck (empty: alive). Call it from the pinging thread."""
@@ -55,9 +56,14 @@ class Liveness:
         return stalled
 
     def _dead_threads(self) -> list[str]:
+        """Missing at two checks in a row: a configuration swap replaces these threads, and
+        for a moment neither the old nor the new one runs."""
         alive = {t.name for t in threading.enumerate() if t.is_alive()}
         self._seen |= alive & set(self.threads)
-        return [f"thread {name} died" for name in sorted(self._seen - alive)]
+        for name in self._seen:
+            self._missing[name] = 0 if name in alive else self._missing.get(name, 0) + 1
+        return [f"thread {name} died" for name in sorted(self._seen)
+                if self._missing[name] >= 2]
 
 
 def _beat() -> None:

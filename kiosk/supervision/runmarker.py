@@ -31,9 +31,11 @@ class PreviousRun:
     cause: str                      # first_start / clean / nightly_restart / crash / watchdog
     detail: str = ""                # what the app or systemd said (no personal data)
     started_at: str = ""
+    session_interrupted: bool = False   # a citizen was being served when it ended
 
-    def as_dict(self) -> dict[str, str]:
-        return {"cause": self.cause, "detail": self.detail, "started_at": self.started_at}
+    def as_dict(self) -> dict[str, str | bool]:
+        return {"cause": self.cause, "detail": self.detail, "started_at": self.started_at,
+                "session_interrupted": self.session_interrupted}
 
 
 class RunMarker:
@@ -59,7 +61,7 @@ class RunMarker:
             return PreviousRun(str(doc.get("how", CLEAN))[:40], detail, started)
         result = str(doc.get("service_result", ""))[:40]
         cause = WATCHDOG if result == "watchdog" or doc.get("watchdog") else CRASH
-        return PreviousRun(cause, detail or result, started)
+        return PreviousRun(cause, detail or result, started, doc.get("session") is True)
 
     def running_pid(self) -> int | None:
         """The process of a run still marked running (it may have died since)."""
@@ -70,8 +72,9 @@ class RunMarker:
     def note(self, **facts: str | bool) -> None:
         """Add facts to the running marker (the liveness problem, systemd's verdict)."""
         doc = self._read()
-        if doc is not None and doc.get("state") == RUNNING:
-            self._write({**doc, **facts})
+        if doc is not None and doc.get("state") == RUNNING and any(
+                doc.get(key) != value for key, value in facts.items()):
+            self._write({**doc, **facts})      # only what changed: every write is fsynced
 
     def end(self, how: str = CLEAN) -> None:
         doc = self._read() or {}

@@ -26,7 +26,9 @@ class Supervisor:
 
     def ready(self, previous: PreviousRun) -> None:
         self.is_ready = True
-        self.notifier.notify("READY=1", f"STATUS=serving; previous run: {previous.cause}")
+        during = " during a session" if previous.session_interrupted else ""
+        self.notifier.notify("READY=1",
+                             f"STATUS=serving; previous run: {previous.cause}{during}")
 
     def tick(self) -> bool:
         """One watchdog ping if alive; False (and no ping) once anything is dead or stuck.

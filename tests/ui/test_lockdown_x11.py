@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,15 +44,8 @@ def display() -> Iterator[str]:
 
 def test_keys_on_a_real_x_server_leave_the_app_running(tmp_path: Path, display: str) -> None:
     listener = NotifyListener(tmp_path / "notify")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY") and not k.startswith("WATCHDOG")}
-    env.update(DISPLAY=display, NOTIFY_SOCKET=str(tmp_path / "notify"),
-               WATCHDOG_USEC="1000000", KIVY_NO_FILELOG="1", PYTHONPATH=str(ROOT),
-               KIVY_HOME=str(tmp_path / "kivy-home"))
-    with (tmp_path / "app.log").open("wb") as log:
-        app = subprocess.Popen([sys.executable, "-m", "screens", "run", "--settings",
-                                str(run_settings(tmp_path))], env=env, stdout=log,
-                               stderr=subprocess.STDOUT, cwd=ROOT)
+    env = _x_env(tmp_path, display)
+    app = _start(run_settings(tmp_path), env, tmp_path / "app.log")
     try:
         listener.wait_for("READY=1")
         window = subprocess.run(["xdotool", "search", "--sync", "--pid", str(app.pid)],
@@ -96,3 +90,52 @@ def _pings(listener: NotifyListener, count: int) -> None:
     start = len(listener.states())
     while listener.states()[start:].count("WATCHDOG=1") < count:
         assert listener.receive(60) is not None, listener.messages
+
+
+def test_a_crash_during_a_session_is_reported_by_the_next_start(tmp_path: Path,
+                                                                 display: str) -> None:
+    """A citizen touches 开始办理, the app is killed (a native crash, the OOM killer); the
+    next start comes back to a clean attract screen and says the run ended in a session."""
+    settings = run_settings(tmp_path)
+    env = _x_env(tmp_path, display)
+    first = NotifyListener(tmp_path / "notify")
+    app = _start(settings, env, tmp_path / "app.log")
+    marker = tmp_path / "data" / "run-marker.json"
+    try:
+        first.wait_for("READY=1")
+        _pings(first, 3)
+        subprocess.run(["xdotool", "mousemove", "540", "1195", "click", "1"], env=env,
+                       timeout=60, check=True)             # 开始办理, centre of the screen
+        deadline = time.monotonic() + 60
+        while '"session": true' not in marker.read_text():
+            assert time.monotonic() < deadline, marker.read_text()
+            time.sleep(0.1)
+    finally:
+        stop(app)                                          # SIGKILL mid-session
+        first.close()
+    env["NOTIFY_SOCKET"] = str(tmp_path / "notify2")
+    again = NotifyListener(tmp_path / "notify2")
+    app = _start(settings, env, tmp_path / "app2.log")
+    try:
+        again.wait_for("READY=1")
+        assert "STATUS=serving; previous run: crash during a session" in again.states()
+        assert '"session": true' not in marker.read_text()  # this run is not in one
+    finally:
+        stop(app, signal.SIGTERM)
+        again.close()
+
+
+def _x_env(folder: Path, display: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SDL_VIDEODRIVER", "WAYLAND_DISPLAY") and not k.startswith("WATCHDOG")}
+    env.update(DISPLAY=display, NOTIFY_SOCKET=str(folder / "notify"),
+               WATCHDOG_USEC="1000000", KIVY_NO_FILELOG="1", PYTHONPATH=str(ROOT),
+               KIVY_HOME=str(folder / "kivy-home"))
+    return env
+
+
+def _start(settings: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "screens", "run", "--settings",
+                                 str(settings)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
