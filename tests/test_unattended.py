@@ -52,8 +52,9 @@ def kiosk(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 # --- kiosk run --------------------------------------------------------------------------
 def test_run_refuses_a_bad_settings_file_in_both_languages(tmp_path: Path) -> None:
     path = settings_file(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8").replace("[hours]\n",
-                    "[hours]\nnightly = \"04:00-03:00\"\n"), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert 'nightly = ""' in text
+    path.write_text(text.replace('nightly = ""', 'nightly = "04:00-03:00"'), encoding="utf-8")
     done = kiosk("run", "--settings", str(path), env={"SDL_VIDEODRIVER": "offscreen"})
     assert done.returncode == 2
     assert "kiosk.toml:" in done.stderr and "hours" in done.stderr

@@ -8,6 +8,7 @@ close request (Alt+F4 through a window manager, SDL's quit)."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -55,12 +56,15 @@ def listeners(harness: Harness) -> Iterator[dict[str, list[Any]]]:
     harness.app._install_settings_keys(Window)         # what App.run binds
     escape = WindowBase.on_keyboard.exit_on_escape
     WindowBase.on_keyboard.exit_on_escape = True
+    interrupt, cursor = signal.getsignal(signal.SIGINT), Window.show_cursor
     harness.app.locked = True
     harness.app.on_start()
     try:
         yield seen
     finally:
         unlock_window(Window)
+        signal.signal(signal.SIGINT, interrupt)      # the lock ignores SIGINT: not pytest's
+        Window.show_cursor, Window.allow_screensaver = cursor, True
         WindowBase.on_keyboard.exit_on_escape = escape
         Window.unbind(on_keyboard=harness.app._on_keyboard_settings)
         keybinding.stop(Window, None)
