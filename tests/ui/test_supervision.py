@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import signal
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from kiosk_process import NotifyListener, run_settings, start_app, stop
 
 WATCHDOG_USEC = 1_000_000          # WatchdogSec=1: a ping every 0.5 s
@@ -87,3 +89,37 @@ def test_sigint_does_not_stop_the_app(tmp_path: Path) -> None:
     finally:
         stop(app, signal.SIGTERM)
         listener.close()
+
+
+def test_the_nightly_window_restarts_the_idle_app(tmp_path: Path) -> None:
+    """The window opens while the app runs idle: it ends with 75 (the unit restarts on it),
+    and the next start says why. Waits for the wall clock's next minute (up to 2 minutes)."""
+    now = datetime.now()
+    start = (now + timedelta(seconds=100)).replace(second=0, microsecond=0)
+    end = start + timedelta(minutes=2)
+    if end.date() != now.date():
+        pytest.skip("a window may not cross midnight: run this test at another time")
+    window = f'nightly = "{start:%H:%M}-{end:%H:%M}"'
+    settings = run_settings(tmp_path)
+    settings.write_text(settings.read_text().replace('nightly = ""', window))
+    listener = NotifyListener(tmp_path / "notify")
+    app = start_app(settings, tmp_path / "notify", WATCHDOG_USEC, tmp_path / "app.log")
+    try:
+        listener.wait_for("READY=1")
+        listener.wait_for("STOPPING=1", timeout=300)
+        assert app.wait(120) == 75
+    finally:
+        stop(app)
+        listener.close()
+    marker = json.loads((tmp_path / "data" / "run-marker.json").read_text())
+    assert marker["how"] == "nightly_restart"
+    again = NotifyListener(tmp_path / "notify2")
+    app = start_app(settings, tmp_path / "notify2", WATCHDOG_USEC, tmp_path / "app2.log")
+    try:
+        again.wait_for("READY=1")
+        assert "STATUS=serving; previous run: nightly_restart" in again.states()
+        _pings_after_ready(again, 2)      # started in the window: no second restart
+        assert app.poll() is None
+    finally:
+        stop(app, signal.SIGTERM)
+        again.close()
