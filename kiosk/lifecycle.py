@@ -18,6 +18,7 @@ from kiosk.bus import EventBus
 from kiosk.catalogue.model import Matter
 from kiosk.devices.kinds import LABELS, DeviceKind
 from kiosk.errors import SessionError
+from kiosk.hours import is_open
 from kiosk.settings import Hours
 
 LIFECYCLE_TOPIC = "kiosk.lifecycle"
@@ -187,9 +188,7 @@ class Lifecycle:
             start, end = (time.fromisoformat(t) for t in window.split("-"))
             if start <= clock < end:
                 return Reason.MAINTENANCE
-        if now.weekday() in self._hours.closed_weekdays:
-            return Reason.OUTSIDE_HOURS
-        if not self._hours.open <= clock <= self._hours.close:
+        if not is_open(self._hours, now):      # hours, weekdays, holidays, 调休 days
             return Reason.OUTSIDE_HOURS
         return None
 

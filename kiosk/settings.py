@@ -4,7 +4,7 @@ config/default.toml. Relative paths are resolved against the settings file's fol
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Literal
 
@@ -44,6 +44,22 @@ class Hours(_Section):
     close: time = time(23, 59, 59)
     closed_weekdays: tuple[int, ...] = ()         # 0 = Monday
     maintenance: tuple[str, ...] = ()             # "HH:MM-HH:MM" daily maintenance windows
+    closed_dates: tuple[date, ...] = ()           # public holidays: closed whatever the day
+    open_dates: tuple[date, ...] = ()             # 调休 working days: open on a closed weekday
+    nightly: str = ""                             # "HH:MM-HH:MM": restart + nightly job; ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Hours:
+        if self.open >= self.close:
+            raise ValueError("开始服务时间须早于结束时间 / hours.open must be before "
+                             "hours.close")
+        both = sorted(set(self.closed_dates) & set(self.open_dates))
+        if both:
+            raise ValueError(f"{both[0]} 同时列为闭馆日和调休工作日 / is in both closed_dates "
+                             "and open_dates")
+        if self.nightly:
+            _check_window(self.nightly)
+        return self
 
     @field_validator("closed_weekdays")
     @classmethod
@@ -56,9 +72,18 @@ class Hours(_Section):
     @classmethod
     def _windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for window in value:
-            if not re.fullmatch(r"\d{2}:\d{2}-\d{2}:\d{2}", window):
-                raise ValueError(f"maintenance window {window!r} is not HH:MM-HH:MM")
+            _check_window(window)
         return value
+
+
+def _check_window(window: str) -> None:
+    """ "HH:MM-HH:MM" within one day (a window over midnight is two windows)."""
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", window):
+        raise ValueError(f"时间段 {window!r} 应写作 HH:MM-HH:MM / window {window!r} is not "
+                         "HH:MM-HH:MM")
+    if window[:5] >= window[6:]:
+        raise ValueError(f"时间段 {window!r} 结束早于开始（跨零点请分成两段）/ window "
+                         f"{window!r} ends before it starts (split one over midnight)")
 
 
 class SessionSettings(_Section):

@@ -42,6 +42,7 @@ from screens.citizen.rating import DoneScreen, RatingScreen
 from screens.citizen.review import ReviewScreen
 from screens.context import Ui
 from screens.demo_panel import DemoPanel
+from screens.lockdown import lock_window, unlock_window
 from screens.navigator import Navigator
 from screens.theme import Theme
 
@@ -64,10 +65,12 @@ class KioskApp(App):
     title = "tongban-kiosk 跨域通办自助终端"
 
     def __init__(self, kiosk: Kiosk, demo: bool = False, clock: Any = time.monotonic,
-                 host: KioskHost | None = None, **kwargs: Any) -> None:
-        """``host``: the fleet's KioskHost; the screens follow its configuration swaps."""
+                 host: KioskHost | None = None, locked: bool = False, **kwargs: Any) -> None:
+        """``host``: the fleet's KioskHost; the screens follow its configuration swaps.
+        ``locked``: run mode, nothing leaves or inspects the app (screens/lockdown.py)."""
         super().__init__(**kwargs)
         self.kiosk, self.demo, self.clock, self.host = kiosk, demo, clock, host
+        self.locked = locked
         self.ui: Ui | None = None
         self.nav: Navigator | None = None
         self.journey: CitizenJourney | None = None
@@ -135,7 +138,17 @@ class KioskApp(App):
         settle_memory()
         log.info("screens rebuilt on the new configuration")
 
+    def on_start(self) -> None:
+        if self.locked:      # here, not in build: after App.run bound its own key handler
+            lock_window(Window)
+
+    def open_settings(self, *largs: Any) -> bool:
+        """Kivy's settings panel (F1) never opens in run mode."""
+        return False if self.locked else bool(super().open_settings(*largs))
+
     def on_stop(self) -> None:
+        if self.locked:
+            unlock_window(Window)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None

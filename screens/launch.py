@@ -20,7 +20,8 @@ from kiosk.settings import Settings
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
 
-def configure(settings: Settings) -> None:
+def configure(settings: Settings, locked: bool = False) -> None:
+    """``locked``: ``kiosk run``, nothing leaves or inspects the app (screens/lockdown.py)."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")          # our CLI owns the arguments
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")    # keep the kiosk's own log handlers
     from kivy.config import Config
@@ -34,11 +35,15 @@ def configure(settings: Settings) -> None:
     Config.set("graphics", "show_cursor", "0" if full else "1")
     Config.set("kivy", "exit_on_escape", "0")   # no way out but staff mode (a later issue)
     Config.set("input", "mouse", "mouse,multitouch_on_demand")   # no red multitouch dots
+    if locked:
+        from screens.lockdown import configure_lockdown
+
+        configure_lockdown()
 
 
 def main(argv: list[str] | None = None) -> int:
     """The ``kiosk`` program: its command line, with the touchscreen app for ``kiosk demo``
-    (and, later, ``kiosk run``). The composition root of the whole kiosk."""
+    and ``kiosk run``. The composition root of the whole kiosk."""
     ran: list[bool] = []
 
     def app(settings: Settings, demo: bool) -> int | None:
@@ -72,6 +77,11 @@ def has_display() -> bool:
 
 
 def run(settings: Settings, demo: bool) -> int:
+    if not demo:                          # `kiosk run`: the kiosk PC, under systemd
+        configure(settings, locked=True)
+        from screens.production import run_production
+
+        return run_production(settings)
     if settings.fleet.repository:
         return run_fleet(settings, demo)
     configure(settings)

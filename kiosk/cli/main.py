@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
-from kiosk.cli import devices, outbox, printing, scan, staff
+from kiosk.cli import devices, maintenance, outbox, printing, scan, staff
 from kiosk.entry import run_program
+from kiosk.errors import KioskError
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
 from kiosk.settings import Settings, load_settings
 from kiosk.transfer.routing import Routing
@@ -39,6 +40,11 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
                       choices=["complete", "missing", "expired-id", "paper-out"])
     demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
     demo.set_defaults(func=_demo, app=app)
+
+    run = sub.add_parser("run", help="the kiosk app on this PC's devices (systemd runs it)")
+    run.add_argument("--settings", type=Path, required=True)
+    run.set_defaults(func=_run, app=app)
+    maintenance.add_parser(sub)
 
     cat = sub.add_parser("catalogue", help="matter catalogue").add_subparsers(required=True)
     val = cat.add_parser("validate", help="check a catalogue file")
@@ -79,6 +85,17 @@ def _demo(args: argparse.Namespace) -> int:
     ok = outcome.outcome in ("accepted", "correction_notice", "not_at_kiosk")
     expected_refusal = args.scenario in ("expired-id", "paper-out")
     return 0 if ok or expected_refusal else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The production app: the settings are checked whole before any window opens."""
+    settings = load_settings(args.settings)
+    code: int | None = args.app(settings, False) if args.app else None
+    if code is None:
+        raise KioskError("没有图形显示，无法启动自助终端界面（请在终端的图形会话中运行）",
+                         "No display: the kiosk app needs the kiosk's graphical session "
+                         "(DISPLAY or WAYLAND_DISPLAY)", code="no_display")
+    return code
 
 
 def _first_takeable(settings: Settings) -> str:

@@ -5,7 +5,7 @@ as ``device.<kind>``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from drivers.status import DeviceEvent, DeviceStatus
@@ -74,6 +74,10 @@ class DeviceManager:
             worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=kind)
             self._workers[kind] = worker
         return worker.submit(call)
+
+    def workers(self) -> dict[str, Executor]:
+        """The device workers started so far (the watchdog probes them)."""
+        return dict(self._workers)
 
     def close(self) -> None:
         for worker in self._workers.values():

@@ -57,6 +57,7 @@ class Heartbeat:
         self.call: dict[str, Any] | None = None     # the open staff call (id, step, state)
         # staff mode's report (kiosk/staff/authority.py StaffAuthority.report), if composed
         self.staff_report: Callable[[], dict[str, Any]] | None = None
+        self.restart: dict[str, str | bool] | None = None   # how the last run ended
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
@@ -125,7 +126,7 @@ class Heartbeat:
                               reason=lifecycle.reason.value if lifecycle.reason else None,
                               devices=devices, outbox=OutboxHealth(depth, oldest, late),
                               disk_mb=disk_free_mb(kiosk.settings.paths.data_dir),
-                              alerts=alerts, at=now, call=self.call)
+                              alerts=alerts, at=now, call=self.call, restart=self.restart)
         if self.staff_report is not None:
             status["staff"] = self.staff_report()
         return status

@@ -10,6 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import ScopeKind
+from kiosk.hours import next_opening
 from kiosk.interaction.speech import Speech
 from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
 from screens.citizen.frame import CitizenScreen
@@ -47,6 +48,8 @@ class AttractScreen(CitizenScreen):
             zh, en = _reason_text(reason)
             box.add_widget(Text(theme, "⚠ " + ui.pair(zh, en), colour=theme.palette.problem,
                                 size=theme.body * 1.2, halign="center"))
+            if reason is Reason.OUTSIDE_HOURS:
+                box.add_widget(self._opens())
         box.add_widget(KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
                                     name="start", enabled=available, height=theme.target * 2.2,
                                     font=theme.title))
@@ -97,6 +100,19 @@ class AttractScreen(CitizenScreen):
             text = ui.bi("服务时间 {open}–{close}", open=f"{hours.open:%H:%M}",
                          close=f"{hours.close:%H:%M}")
         return Text(theme, text, halign="center", size=theme.body * 1.1)
+
+    def _opens(self) -> Widget:
+        """Outside service hours: when the kiosk serves again (holidays and 调休 counted)."""
+        ui, theme = self.ui, self.ui.theme
+        now = ui.service.now()
+        when = next_opening(ui.service.hours, now)
+        if when is None:
+            zh, en = "暂停服务，开放时间请咨询大厅", "Closed: ask the hall when it opens"
+        else:
+            day_zh = "今天" if when.date() == now.date() else f"{when.month}月{when.day}日"
+            day_en = "today" if when.date() == now.date() else f"{when:%d %b}"
+            zh, en = f"{day_zh} {when:%H:%M} 开始服务", f"Opens {day_en} at {when:%H:%M}"
+        return Text(theme, ui.pair(zh, en), size=theme.body * 1.2, halign="center")
 
     # --- the only way out of the kiosk: a 3-second press on the title asks for staff mode ---
     def _hold_start(self, widget: Any, touch: Any) -> bool:
