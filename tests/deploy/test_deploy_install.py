@@ -81,6 +81,7 @@ def test_the_settings_are_the_documented_defaults_with_the_releases_paths(
     changed = [(a, b) for a, b in zip(default, written, strict=True) if a != b]
     app = "/opt/tongban-kiosk/current/app"
     assert changed == [
+        ('nightly = ""', 'nightly = "03:00-04:00"'),           # the window the timer runs in
         ('catalogue = "catalogue.yaml"', f'catalogue = "{app}/config/catalogue.yaml"'),
         ('assets = "../assets"', f'assets = "{app}/assets"')]
     # …and they validate against the release the installer copied (moved into the skeleton).
