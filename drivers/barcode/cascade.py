@@ -30,7 +30,7 @@ from drivers.barcode.image import Grey, check_grey, load_grey
 from drivers.barcode.pyzbar_backend import PyzbarDecoder
 from drivers.barcode.zxing_backend import ZxingDecoder
 
-WORK_SIDE = 2048            # the long side every pass after the first sees, at most
+WORK_SIDE = 1600            # the long side every pass after the first sees, at most
 SMALL_SIDE = 1200           # a picture up to this long is also tried enlarged twice
 MAX_REGIONS = 3             # code-like regions cropped and tried on their own
 SKEW_DEGREES = 8.0          # a region turned more than this is also tried straightened
@@ -131,18 +131,37 @@ class CascadeDecoder:
 
 
 def plan(pics: _Variants) -> Iterator[_Pass]:
-    """Every pass in the order tried: the whole picture under cheap, likely variants, then
-    crops of code-like regions, then the costlier turns."""
+    """Every pass in the order tried. After both decoders on the picture as it is: on a small
+    picture (a code filling it) the whole picture under cheap, likely variants first; on a
+    large one (a small code on a page) crops of code-like regions first, since a crop costs a
+    fraction of a pass over the page. Then the rest, and the costlier turns last."""
     yield _Pass("zxing", "full", lambda: pics.full)
     yield _Pass("zbar", "work", pics.work)
-    yield from _whole(pics)
-    regions = v.proposals(pics.full, MAX_REGIONS)
-    for i, region in enumerate(regions):
-        yield from _region(pics, i, region)
+    regions = _Lazy(lambda: v.proposals(pics.full, MAX_REGIONS))
+    if max(pics.full.shape) <= SMALL_SIDE:
+        yield from _whole(pics)
+        yield from _crops(pics, regions, plain=True)
+    else:
+        yield from _crops(pics, regions, plain=True)
+        yield from _whole(pics)
+    yield from _crops(pics, regions, plain=False)
     for degrees in TURNS:
         turned = pics.get(f"turn{degrees:+.0f}", partial(_turned_work, pics, degrees))
         yield _Pass("zbar", f"turn{degrees:+.0f}", turned)
         yield _Pass("zxing", f"turn{degrees:+.0f}", turned)
+
+
+class _Lazy:
+    """The code-like regions, searched only when a pass first needs them."""
+
+    def __init__(self, find: Callable[[], list[v.Region]]) -> None:
+        self._find = find
+        self._found: list[v.Region] | None = None
+
+    def __call__(self) -> list[v.Region]:
+        if self._found is None:
+            self._found = self._find()
+        return self._found
 
 
 def _whole(pics: _Variants) -> Iterator[_Pass]:
@@ -164,18 +183,23 @@ def _whole(pics: _Variants) -> Iterator[_Pass]:
     yield _Pass("zbar", "otsu", otsu)
 
 
-def _region(pics: _Variants, i: int, region: v.Region) -> Iterator[_Pass]:
-    part = pics.get(f"crop{i}", lambda: v.crop(pics.full, region))
-    sharp = pics.get(f"crop{i}-sharpen", lambda: _sharpened(part()))
-    yield _Pass("zxing", f"crop{i}", part)
-    yield _Pass("zbar", f"crop{i}", part)
-    yield _Pass("zxing", f"crop{i}-sharpen", sharp)
-    yield _Pass("zbar", f"crop{i}-sharpen", sharp)
-    angle = ((region.angle + 90) % 180) - 90
-    if SKEW_DEGREES < abs(angle) < 90 - SKEW_DEGREES:
-        straight = pics.get(f"crop{i}-straight", lambda: _turned(part(), angle))
-        yield _Pass("zbar", f"crop{i}-straight", straight)
-        yield _Pass("zxing", f"crop{i}-straight", straight)
+def _crops(pics: _Variants, regions: _Lazy, plain: bool) -> Iterator[_Pass]:
+    """Both decoders on each region as cropped (``plain``), or on its sharpened and
+    straightened versions."""
+    for i, region in enumerate(regions()):
+        part = pics.get(f"crop{i}", partial(v.crop, pics.full, region))
+        if plain:
+            yield _Pass("zxing", f"crop{i}", part)
+            yield _Pass("zbar", f"crop{i}", part)
+            continue
+        sharp = pics.get(f"crop{i}-sharpen", partial(_sharpened, part))
+        yield _Pass("zxing", f"crop{i}-sharpen", sharp)
+        yield _Pass("zbar", f"crop{i}-sharpen", sharp)
+        angle = ((region.angle + 90) % 180) - 90
+        if SKEW_DEGREES < abs(angle) < 90 - SKEW_DEGREES:
+            straight = pics.get(f"crop{i}-straight", partial(_turned, part, angle))
+            yield _Pass("zbar", f"crop{i}-straight", straight)
+            yield _Pass("zxing", f"crop{i}-straight", straight)
 
 
 def _turned_work(pics: _Variants, degrees: float) -> Grey:
@@ -183,11 +207,13 @@ def _turned_work(pics: _Variants, degrees: float) -> Grey:
     return v.rotate(v.fit(pics.work(), WORK_SIDE // 2), degrees)
 
 
-def _sharpened(grey: Grey | None) -> Grey | None:
+def _sharpened(image: Callable[[], Grey | None]) -> Grey | None:
+    grey = image()
     return None if grey is None else v.sharpen(grey)
 
 
-def _turned(grey: Grey | None, degrees: float) -> Grey | None:
+def _turned(image: Callable[[], Grey | None], degrees: float) -> Grey | None:
+    grey = image()
     return None if grey is None else v.rotate(grey, degrees)
 
 
