@@ -8,11 +8,14 @@ once, check-digit codes when two passes agree, codes without a check when both d
 agree). A read that is never believed is dropped: a misread is worse than no read.
 
 Bounded: at most ``max_passes`` passes, and no pass starts once ``budget_ms`` has gone by, so
-the overrun is one pass; every pass after the first sees a copy at most ``WORK_SIDE`` long
-(crops are taken from the full picture but brought to a bounded size too), so that one pass
-costs the same on a hostile 60-megapixel picture as on a camera still. The first pass is
-exactly the zxing-cpp backend on the picture as given, so the cascade reads at least what
-that backend reads, and as fast when that is enough.
+the overrun is one pass. A pass cannot be interrupted (zxing-cpp and ZBar are C++/C calls), so
+each one's picture is bounded instead: the first pass sees the picture as given up to
+``FULL_SIDE`` (a camera still as it is: the cascade then reads at least what the zxing backend
+reads, and as fast when that is enough), every later pass a copy at most ``WORK_SIDE`` long or
+a crop at most ``variants.MAX_CROP_SIDE``. What one pass costs still depends on the content:
+zxing-cpp spends seconds on a camera-sized picture of pure noise (measured here: 29 s on a
+36 MP one, 1.8 s on its 1600-pixel copy, on a shared 2-core machine), as the zxing backend
+alone does today; a hard wall-clock cap would need a pass in a process that can be killed.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from drivers.barcode.image import Grey, check_grey, load_grey
 from drivers.barcode.pyzbar_backend import PyzbarDecoder
 from drivers.barcode.zxing_backend import ZxingDecoder
 
+FULL_SIDE = 4096            # the first pass's picture, at most (a 12 MP still is left as it is)
 WORK_SIDE = 1600            # the long side every pass after the first sees, at most
 SMALL_SIDE = 1200           # a picture up to this long is also tried enlarged twice
 MAX_REGIONS = 3             # code-like regions cropped and tried on their own
@@ -135,7 +139,7 @@ def plan(pics: _Variants) -> Iterator[_Pass]:
     picture (a code filling it) the whole picture under cheap, likely variants first; on a
     large one (a small code on a page) crops of code-like regions first, since a crop costs a
     fraction of a pass over the page. Then the rest, and the costlier turns last."""
-    yield _Pass("zxing", "full", lambda: pics.full)
+    yield _Pass("zxing", "full", pics.get("full", partial(v.fit, pics.full, FULL_SIDE)))
     yield _Pass("zbar", "work", pics.work)
     regions = _Lazy(lambda: v.proposals(pics.full, MAX_REGIONS))
     if max(pics.full.shape) <= SMALL_SIDE:

@@ -19,7 +19,9 @@ import numpy as np
 
 from drivers.barcode.image import Grey
 
-PROPOSAL_SIDE = 640         # proposals are searched on a copy this long: cheap and enough
+PROPOSAL_SIDE = 1024        # proposals are searched on a copy this long: cheap, and a code
+                            # of 1/30 of a page's width still spans ~30 pixels of it
+MIN_PROPOSAL = 12           # pixels of that copy a region's shorter side needs at least
 MIN_CROP_SIDE = 480         # a cropped region smaller than this is enlarged to it
 MAX_CROP_SIDE = 1600        # ... and one larger is reduced to it
 
@@ -150,7 +152,7 @@ def proposals(grey: Grey, limit: int) -> list[Region]:
     blobs = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
     blobs = cv2.morphologyEx(blobs, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
     contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    min_area = (min(small.shape) * 0.04) ** 2
+    min_area = MIN_PROPOSAL ** 2
     found = []
     for contour in contours:
         _, (w, h), angle = cv2.minAreaRect(contour)
