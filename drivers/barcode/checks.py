@@ -8,7 +8,8 @@ Three tiers, by what the symbology itself guarantees:
 - ``CHECKED``: one check character (EAN/UPC's mod 10, which we recompute; Code 128's mod 103,
   Code 93's two, DataBar's, which the decoders check). One wrong digit in ten passes such a
   check, and the cascade shows the decoders many variants of one picture, so a read must be
-  seen by two distinct passes.
+  seen by two distinct passes — by both decoders for the ``SHORT`` ones (UPC-E, EAN-8), which
+  a decoder can find in half of an EAN-13 and then find again in the next variant.
 - everything else (Code 39, Interleaved 2 of 5, Codabar, add-ons): no check at all, and ZBar
   is known to find short ones in text. Two passes must agree AND they must be the two
   different decoders: one decoder can repeat its own mistake on variants of one picture.
@@ -27,18 +28,24 @@ STRONG = frozenset({"QRCODE", "MICROQRCODE", "RMQRCODE", "DATAMATRIX", "AZTEC", 
                     "MICROPDF417", "MAXICODE"})
 CHECKED = frozenset({"EAN13", "EAN8", "UPCA", "UPCE", "ISBN13", "ISBN10", "CODE128", "CODE93",
                      "DATABAR", "DATABAR_EXP", "DATABAR_LTD"})
-_MOD10 = frozenset({"EAN13", "EAN8", "UPCA", "ISBN13"})
+# Short symbols a decoder finds in part of a longer one (zxing-cpp read a UPC-E, check digit
+# right, in a shadowed EAN-13, on two variants of it): only both decoders agreeing will do.
+SHORT = frozenset({"UPCE", "EAN8"})
+_GTIN = frozenset({"EAN13", "UPCA", "UPCE", "ISBN13"})      # GTIN-13 after key_of
 
 ContentCheck = Callable[[Barcode], bool]
 Key = tuple[str, bytes]      # (format, raw payload) after normalisation: what "the same read" is
 
 
 def key_of(code: Barcode) -> Key:
-    """The identity of a read across decoders: ZBar reports a UPC-A as an EAN-13 with a
-    leading 0 where zxing-cpp says UPC-A, so both are keyed as the EAN-13."""
-    if code.format == "UPCA" and len(code.raw) == 12:
+    """The identity of a read across decoders, as the GTIN-13 where there is one: ZBar reports
+    a UPC-A or UPC-E as an EAN-13 with a leading 0, zxing-cpp 3 says UPC-E with the same 13
+    digits (2.x: the 8 printed digits) and UPC-A with 12."""
+    if code.format in _GTIN and len(code.raw) == 12:
         return "EAN13", b"0" + code.raw
-    if code.format == "ISBN13":
+    if code.format == "UPCE" and len(code.raw) == 8:
+        return "EAN13", b"0" + _upce_expanded(code.raw)
+    if code.format in _GTIN:
         return "EAN13", code.raw
     return code.format, code.raw
 
@@ -48,10 +55,8 @@ def well_formed(code: Barcode) -> bool:
     digit where we can recompute it (a decoder that skipped its own check)."""
     if not code.raw:
         return False
-    if code.format in _MOD10:
-        return _mod10_ok(code.raw)
-    if code.format == "UPCE":
-        return _upce_ok(code.raw)
+    if code.format in _GTIN or code.format == "EAN8":
+        return _mod10_ok(key_of(code)[1])
     return True
 
 
@@ -64,7 +69,7 @@ def accepted(code: Barcode, passes: set[tuple[str, str]],
         return True
     if content_check is not None and content_check(code):
         return True
-    if code.format in CHECKED:
+    if code.format in CHECKED and code.format not in SHORT:
         return len(passes) >= 2
     return len({decoder for decoder, _ in passes}) >= 2
 
@@ -79,10 +84,11 @@ def _mod10_ok(digits: bytes) -> bool:
     return (10 - total % 10) % 10 == digits[-1] - 48
 
 
-def _upce_ok(digits: bytes) -> bool:
-    """UPC-E (number system, six digits, check) expanded to UPC-A and checked as such."""
+def _upce_expanded(digits: bytes) -> bytes:
+    """The UPC-A (12 digits) a UPC-E (number system, six digits, check) stands for; b"" when
+    the digits cannot be a UPC-E."""
     if not digits.isdigit() or len(digits) != 8 or digits[:1] not in (b"0", b"1"):
-        return False
+        return b""
     ns, d, check = digits[:1], digits[1:7], digits[7:]
     last = d[5:6]
     if last in (b"0", b"1", b"2"):
@@ -93,4 +99,4 @@ def _upce_ok(digits: bytes) -> bool:
         body = d[:4] + b"00000" + d[4:5]
     else:
         body = d[:5] + b"0000" + last
-    return _mod10_ok(ns + body + check)
+    return ns + body + check

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 import qrcode
+import zxingcpp
 from PIL import Image
 
 from drivers.barcode import Barcode
@@ -70,7 +71,8 @@ def test_check_digits_are_recomputed() -> None:
     assert not well_formed(Barcode("EAN13", "4006381333932", b"4006381333932"))
     assert well_formed(Barcode("EAN8", "96385074", b"96385074"))
     assert well_formed(Barcode("UPCA", "036000291452", b"036000291452"))
-    assert well_formed(Barcode("UPCE", "04252614", b"04252614"))
+    assert well_formed(Barcode("UPCE", "04252614", b"04252614"))            # as printed
+    assert well_formed(Barcode("UPCE", "0042100005264", b"0042100005264"))  # zxing-cpp 3
     assert not well_formed(Barcode("UPCE", "04252615", b"04252615"))
     assert not well_formed(Barcode("CODE128", "", b""))
 
@@ -83,6 +85,8 @@ def test_each_tier_needs_its_own_evidence() -> None:
     assert accepted(qr, one)                                # Reed-Solomon: one pass
     assert not accepted(ean, one) and accepted(ean, two_zxing)   # check digit: two passes
     assert not accepted(i25, two_zxing) and accepted(i25, both)  # no check: both decoders
+    upce = Barcode("UPCE", "0042100005264", b"0042100005264")
+    assert not accepted(upce, two_zxing) and accepted(upce, both)    # short: both decoders
     bad = Barcode("EAN13", "4006381333932", b"4006381333932")
     assert not accepted(bad, both)                          # a wrong check digit: never
     assert accepted(i25, one, content_check=lambda code: code.text.isdigit())
@@ -106,6 +110,26 @@ def test_reads_spoiled_codes_a_single_pass_misses(
         ours += bool(codes)
         single += any(c.raw == expected for c in ZxingDecoder().decode_grey(spoiled))
     assert ours > single, (kind, ours, single)
+
+
+def test_a_short_code_found_inside_a_long_one_is_not_believed(cascade: CascadeDecoder) -> None:
+    """An EAN-13 (ean13-4/06) with light falling off across it: one zxing-cpp pass reads a
+    UPC-E whose check digit holds, and reads it again on the sharpened copy. Only ZBar
+    agreeing would make it believed; the cascade goes on to the EAN-13 itself."""
+    grey = degrade(load_grey((SAMPLES / "ean13-4" / "06.webp").read_bytes()), "shadow")
+    [wrong] = ZxingDecoder().decode_grey(grey)
+    assert wrong.format == "UPCE" and wrong.raw != b"9780441014989"
+    assert [c.raw for c in cascade.decode_grey(grey)] == [b"9780441014989"]
+
+
+def test_a_upc_e_read_by_both_decoders_is_believed(cascade: CascadeDecoder) -> None:
+    """zxing-cpp says UPC-E, ZBar says EAN-13, with the same 13 digits: one read."""
+    symbol = zxingcpp.create_barcode("04252614", zxingcpp.BarcodeFormat.UPCE)
+    code = np.asarray(zxingcpp.write_barcode_to_image(symbol, scale=3), dtype=np.uint8)
+    page = np.full((code.shape[0] * 3, code.shape[1] + 80), 255, np.uint8)
+    page[code.shape[0]:2 * code.shape[0], 40:40 + code.shape[1]] = code
+    [read] = cascade.decode_grey(page)
+    assert read.raw == b"0042100005264"
 
 
 def test_reads_more_of_a_real_photo_set_than_zxing_alone(cascade: CascadeDecoder) -> None:
