@@ -1,6 +1,7 @@
 """Barcode backends on zxing-cpp's black-box samples: accuracy and speed, JSON out.
 
     .venv/bin/python benchmarks/barcodes.py [--out FILE.json] [--repeat N] [--page-repeat N]
+                                            [--cascade-repeat N] [--no-spoiled]
 
 The baseline is ZBar (drivers/barcode/pyzbar_backend.py), measured in the same run on the
 same images, alternating image by image with zxing-cpp (drivers/barcode/zxing_backend.py);
@@ -30,6 +31,10 @@ of ``--repeat`` runs per image; a folder reports the median and p95 over its ima
 ``page_8mp``: one QR sample pasted on a white 3264×2448 page saved as a colour JPEG (q 90),
 timed from the JPEG bytes (``decode``) and from the already decoded grey array
 (``decode_grey``); the difference is the shared JPEG decode, ``load_grey_ms``.
+
+``cascade``: the default decoder, the bounded cascade of drivers/barcode/cascade.py, against
+one zxing-cpp pass per folder — matched, misread, not read, time ratio; and on the same
+pictures spoiled (see benchmarks/barcodes_cascade.py).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import barcodes_cascade  # noqa: E402
 from benchmarks.timing import median_ms  # noqa: E402
 from drivers.barcode import Barcode, BarcodeDecoder, decode_payload  # noqa: E402
 from drivers.barcode.image import load_grey  # noqa: E402
@@ -243,11 +249,35 @@ def bench_page(repeat: int) -> dict[str, Any]:
     return out
 
 
+def bench_cascade(repeat: int, spoiled: bool) -> dict[str, Any]:
+    """The cascade (after) against one zxing-cpp pass (before), folder by folder."""
+    cases = {d.name: cases_of(d)[0] for d in sorted(SAMPLES.iterdir()) if d.is_dir()}
+    folders = {name: barcodes_cascade.bench_folder(SAMPLES / name, c, repeat)
+               for name, c in cases.items()}
+    fps = [n for n in folders if n.startswith("falsepositives-")]
+    positive = [n for n in folders if n not in fps]
+    out: dict[str, Any] = {
+        "bounds": {"budget_ms": barcodes_cascade.CASCADE.budget_ms,
+                   "max_passes": barcodes_cascade.CASCADE.max_passes},
+        "folders": {n: {k: v for k, v in f.items() if k != "_tallies"}
+                    for n, f in folders.items()},
+        "totals": {"all_positive": barcodes_cascade.totals(folders, positive, True),
+                   "falsepositives": barcodes_cascade.totals(folders, fps, False)}}
+    if spoiled:
+        out["spoiled"] = barcodes_cascade.bench_spoiled(
+            [c for n in positive for c in cases[n]])
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, help="write the JSON here instead of stdout")
     parser.add_argument("--repeat", type=int, default=3, help="timed decodes per image")
     parser.add_argument("--page-repeat", type=int, default=15, help="timed decodes, 8 MP page")
+    parser.add_argument("--cascade-repeat", type=int, default=3,
+                        help="timed runs per image, cascade vs one zxing-cpp pass")
+    parser.add_argument("--no-spoiled", action="store_true",
+                        help="skip the spoiled pictures (the slowest part)")
     args = parser.parse_args()
 
     warm = (SAMPLES / PAGE_SAMPLE).read_bytes()
@@ -268,6 +298,7 @@ def main() -> int:
                    "all_positive": total(folders, positive, True),
                    "falsepositives": total(folders, fps, False)},
         "page_8mp": bench_page(args.page_repeat),
+        "cascade": bench_cascade(args.cascade_repeat, not args.no_spoiled),
     }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.out:

@@ -47,7 +47,7 @@ def test_rectify_writes_the_straightened_page(tmp_path) -> None:
     assert "page.jpg" in done.stdout
 
 
-@pytest.mark.parametrize("decoder", ["zxing", "pyzbar"])
+@pytest.mark.parametrize("decoder", ["cascade", "zxing", "pyzbar"])
 def test_codes_reads_a_gb18030_qr_on_a_page(tmp_path, decoder: str) -> None:
     text = "受理编号：跨省通办-2026-0001"
     code = qrcode.QRCode(border=4)

@@ -45,7 +45,7 @@ def add_parser(sub: Any) -> None:
     codes = scan.add_parser("codes", help="read barcodes and QR codes")
     codes.add_argument("images", type=Path, nargs="+")
     codes.add_argument("--decoder", choices=BUILTIN.backends(DeviceKind.BARCODE_DECODER),
-                       default="zxing")
+                       default="cascade")
     codes.add_argument("--json", action="store_true")
     codes.set_defaults(func=_codes)
 

@@ -76,6 +76,11 @@ def _barcode(spec: str) -> Any:
     return lambda opts, ctx: load_named(spec)()
 
 
+def _barcode_cascade(opts: o.CascadeOptions, ctx: DeviceContext) -> Any:
+    return load_named("drivers.barcode.cascade:CascadeDecoder")(
+        budget_ms=opts.budget_ms, max_passes=opts.max_passes)
+
+
 def _printer_emulated(opts: o.RecordingPrinterOptions, ctx: DeviceContext) -> Any:
     return load_named("drivers.printer.emulated:EmulatedPrinter")(
         ctx.data_dir / opts.out, dots_per_line=opts.dots_per_line)
@@ -121,7 +126,7 @@ def _speaker_espeak(opts: o.SpeakerOptions, ctx: DeviceContext) -> Any:
 KINDS = (
     Kind(K.IDENTITY_READER, *LABELS[K.IDENTITY_READER], "emulated"),
     Kind(K.DOCUMENT_CAMERA, *LABELS[K.DOCUMENT_CAMERA], "emulated"),
-    Kind(K.BARCODE_DECODER, *LABELS[K.BARCODE_DECODER], "zxing", managed=False),
+    Kind(K.BARCODE_DECODER, *LABELS[K.BARCODE_DECODER], "cascade", managed=False),
     Kind(K.RECEIPT_PRINTER, *LABELS[K.RECEIPT_PRINTER], "emulated"),
     Kind(K.SPEAKER, *LABELS[K.SPEAKER], "emulated"),
 )
@@ -134,6 +139,7 @@ BACKENDS = (
     Backend(K.DOCUMENT_CAMERA, "emulated", o.EmulatedCameraOptions, _camera_emulated),
     Backend(K.DOCUMENT_CAMERA, "opencv", o.OpenCvCameraOptions, _camera_opencv),
     Backend(K.DOCUMENT_CAMERA, "replay", o.ReplayCameraOptions, _camera_replay),
+    Backend(K.BARCODE_DECODER, "cascade", o.CascadeOptions, _barcode_cascade),
     Backend(K.BARCODE_DECODER, "zxing", o.Options,
             _barcode("drivers.barcode.zxing_backend:ZxingDecoder")),
     Backend(K.BARCODE_DECODER, "pyzbar", o.Options,

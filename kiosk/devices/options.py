@@ -142,6 +142,15 @@ class FilePrinterOptions(PrinterOptions):
     path: str = "/dev/usb/lp0"
 
 
+# -- barcode decoders ----------------------------------------------------------------------
+class CascadeOptions(Options):
+    """The decoding cascade's bounds (drivers/barcode/cascade.py): no pass starts after
+    ``budget_ms`` and at most ``max_passes`` run, whatever the picture."""
+
+    budget_ms: float = Field(1000.0, gt=0, le=10_000)
+    max_passes: int = Field(24, ge=1, le=64)
+
+
 # -- speakers ------------------------------------------------------------------------------
 class SpeakerOptions(Options):
     """eSpeak NG's; the emulated speaker takes (and ignores) the same keys, so switching

@@ -19,6 +19,7 @@ from barcode.writer import ImageWriter
 from PIL import Image
 
 from drivers.barcode import Barcode, BarcodeDecoder, UnreadableImage, decode_payload
+from drivers.barcode.cascade import CascadeDecoder
 from drivers.barcode.pyzbar_backend import PyzbarDecoder
 from drivers.barcode.zxing_backend import ZxingDecoder, format_name
 from drivers.errors import DeviceError
@@ -266,11 +267,12 @@ def test_bootstrap_builds_the_zxing_backend(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["default.toml", "demo.toml"])
-def test_shipped_settings_use_zxing(tmp_path: Path, name: str) -> None:
+def test_shipped_settings_use_the_cascade(tmp_path: Path, name: str) -> None:
+    """The cascade (tests/drivers/test_barcode_cascade.py), whose first pass is zxing-cpp."""
     settings = load_settings(ROOT / "config" / name).with_data_dir(tmp_path)
     conf = settings.devices.get("barcode_decoder")
     assert conf is not None
     built = BUILTIN.make("barcode_decoder", conf.backend, conf.options, device_context(settings))
-    assert isinstance(built, ZxingDecoder)
+    assert isinstance(built, CascadeDecoder)
     [code] = built.decode(_encode(_qr("受理编号".encode("gb18030"))))
     assert code.text == "受理编号"
