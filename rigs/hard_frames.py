@@ -28,6 +28,7 @@ from rigs.frames import (
     PAPER_LEVEL,
     SLEEVES,
     Float,
+    Mask,
     Shot,
     _add_noise,
     _hand,
@@ -223,9 +224,9 @@ def _beside(frame: Float, quad: Float, rng: np.random.Generator, unit: float) ->
     """Two to four things beside (never on) the page: a second small sheet, a phone, a pen,
     a hand reaching in; a cable may run under the page (drawn before it)."""
     height, width = frame.shape[:2]
-    taken = np.zeros((height, width), np.uint8)
-    cv2.fillConvexPoly(taken, np.round(quad).astype(np.int32), 255)
-    taken = cv2.dilate(taken, np.ones((3, 3), np.uint8), iterations=max(1, round(12 * unit)))
+    page = np.zeros((height, width), np.uint8)
+    cv2.fillConvexPoly(page, np.round(quad).astype(np.int32), 255)
+    taken: Mask = cv2.dilate(page, np.ones((3, 3), np.uint8), iterations=max(1, round(12 * unit)))
     mm = page_width(quad) / 210
     kinds = rng.permutation(["sheet", "phone", "pen", "cable"])[:int(rng.integers(2, 5))]
     for kind in kinds:
