@@ -2,7 +2,8 @@
 with the same exact ground truth and camera model as ``rigs.frames`` (which this builds on).
 
 Conditions, each with the verdict a good detector and gate should give:
-- ``pale_plate``: a page on a white, cream, pale grey, beige or light wood plate;
+- ``pale_plate``: a page on a white, cream, pale grey, beige or light wood plate (its darkest
+  channel at least 6 grey levels below the paper's: as little as ``low_contrast``);
 - ``low_contrast``: a neutral plate only 6–20 grey levels from the paper (a quarter of them
   brighter than the paper: a white counter under recycled paper), under the usual uneven
   light, so the plate varies across the frame by more than the page differs from it;
@@ -77,7 +78,7 @@ def hard_shot(condition: str, seed: int, size: tuple[int, int] = (1920, 1080)) -
         plate, frame, level = _low_contrast_plate(size, rng)
     else:
         plate = PALE_PLATES[int(rng.integers(len(PALE_PLATES)))]
-        frame = _pale_plate(plate, size, rng)
+        frame = _pale_plate(plate, size, rng, level)
     quad = None
     if condition in NEGATIVE:
         _negative_scene(condition, frame, rng, unit)
@@ -119,7 +120,11 @@ def _camera(frame: Float, rng: np.random.Generator, size: tuple[int, int],
 
 
 # --- plates ---------------------------------------------------------------------------------
-def _pale_plate(name: str, size: tuple[int, int], rng: np.random.Generator) -> Float:
+def _pale_plate(name: str, size: tuple[int, int], rng: np.random.Generator,
+                paper: float) -> Float:
+    """A pale plate whose darkest channel is at least LOW_CONTRAST_STEP[0] below the paper's
+    (a white plate as bright as the paper leaves nothing to see but a contact shadow: no
+    detector's job, and not what a 高拍仪's plate is made for)."""
     width, height = size
     unit = min(width, height) / 1080
     if name == "light_wood":
@@ -131,6 +136,9 @@ def _pale_plate(name: str, size: tuple[int, int], rng: np.random.Generator) -> F
             np.float32)
         texture = (0.012 * _smooth_noise(rng, size, 48 * unit)
                    + 0.006 * _smooth_noise(rng, size, 2.5 * unit))
+    darkest = float(base.min())
+    if darkest > paper - LOW_CONTRAST_STEP[0]:
+        base *= np.float32((paper - LOW_CONTRAST_STEP[0] - rng.uniform(0, 4)) / darkest)
     return _textured(base, texture, size)
 
 

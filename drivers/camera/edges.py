@@ -5,18 +5,21 @@ around it (a pen, a phone, a cable across the page, a second sheet, a hand).
 detect.py's brightness outline fails there: the paper does not stand out from the plate, and
 what does stand out merges with the clutter into blobs that are not four-sided. What every
 page still has is four straight sides where the colour changes, the same way all round. So:
-1. edges in colour (Canny takes the strongest channel: a cream plate differs from white paper
-   mostly in blue), then straight segments (probabilistic Hough), merged into lines;
+1. edges of the darkest channel (min of R, G, B: a whiteness measure, high only where all
+   channels are, so a cream, wood or pale-blue plate differs from white paper there even when
+   its brightness does not), on a half-size copy where print is mostly smoothed away; then
+   straight segments (probabilistic Hough), each weighed by how much of it is a step (a
+   printed rule has paper on both sides), merged into lines;
 2. every two roughly parallel pairs of lines that meet at roughly right angles (perspective
    keeps them within ``CORNER_TOLERANCE``) make a candidate quad;
-3. a side is supported where the colour just inside differs from just outside by at least
-   ``STEP_MIN`` in the direction the page differs from the plate on average (same polarity
-   all round: paper brighter or darker than the plate, never both). A printed table rule
-   has paper on both sides and no step; a cable crossing a side interrupts it only briefly,
-   so occluded sides keep most of their support;
+3. a side is supported where it runs along an edge; occlusion (a cable, a pen, a cuff)
+   takes a little of a side, so every side needs only MIN_SIDE_SUPPORT;
 4. the best candidate by support, right angles, page-like aspect ratio (A4/A5, ID card,
-   户口簿) and size, whose inside is paper: nearly neutral and among the brightest things in
-   the frame (a phone is dark, a hand is skin-coloured).
+   户口簿) and size, whose inside is paper: nearly neutral (colour spread), mostly among the
+   brightest things in the frame (a phone is dark, a hand skin-coloured) and different from
+   the plate just outside it (a quad closed round bare plate by a cable is not a page);
+5. its sides snapped onto the strongest edge nearby at full working size, either polarity
+   (paper may be darker than a white plate).
 Runs on detect.py's working copy (640 pixels on the longer side), in a few milliseconds.
 """
 
@@ -31,7 +34,7 @@ import numpy.typing as npt
 
 Array = npt.NDArray[Any]
 _NEAR = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-CANNY = (8, 24)            # hysteresis thresholds (L2 gradient, on the half-size search copy)
+CANNY = (6, 16)            # hysteresis thresholds (L2 gradient, on the half-size search copy)
 MIN_SEGMENT = 0.08         # Hough segments shorter than this share of the shorter side: noise
 MAX_GAP = 3                # search pixels a segment may jump (a cable across a side)
 MAX_LINES = 20             # strongest merged lines kept
@@ -45,9 +48,10 @@ STEP_OFFSETS = (1.0, 2.0)  # search pixels either side of a line where the level
 STEP_MIN = 4.0             # a step across a line: inside and outside differ this much
 MIN_SIDE_SUPPORT = 0.3     # every side at least this supported (occlusion takes the rest)
 MIN_SUPPORT = 0.6          # and the four on average this much
-PAPER_LEVEL = 0.78         # the inside's paper (75th percentile of the darkest channel) is
-#                            at least this share of the frame's brightest 1 %
-PAPER_CHROMA = 40          # and its median colour spread (max − min channel) at most this
+PAPER_LEVEL = 0.78         # most of the inside (all but PAPER_SHARE, the print) is at
+PAPER_SHARE = 0.4          # least this share of the frame's brightest 1 % (darkest channel)
+PAPER_CHROMA = 40          # and its mean colour spread (max − min channel) at most this
+PAPER_STEP = 2             # and its margin's median this far from that of the plate round it
 PAGE_ASPECTS = (math.sqrt(2), 1.294, 1.586, 1.38)   # A-series, letter, ID card, 户口簿 page
 ASPECT_SLACK = 0.12        # log-aspect within this of a page size: no penalty
 SNAP_REACH = 3             # working pixels either side of a found side searched for its edge
@@ -240,19 +244,27 @@ def _scores(quads: Array, support: Array, frame_area: int) -> Array:
 
 
 def _paperlike(darkest: Array, spread: Array, quad: Array, bright: int) -> bool:
-    """Is the inside of ``quad`` paper: near-neutral (``spread``: max − min channel) and
-    about as bright as the brightest things in the frame (print covers part of it, so its
-    upper quartile counts)?"""
+    """Is the inside of ``quad`` paper: near-neutral (``spread``: max − min channel), about
+    as bright as the brightest things in the frame, and unlike what lies just outside it (a
+    quad that the sides of a phone and a cable close round the bare plate is plate inside)?
+    Print covers part of a page, but not most of it (a phone does)."""
     filled = np.zeros(darkest.shape, np.uint8)
     cv2.fillConvexPoly(filled, np.round(quad).astype(np.int32), 255)
     mask = cv2.erode(filled, _NEAR, iterations=2)
-    area = cv2.countNonZero(mask)
-    if area == 0:
+    rim = cv2.subtract(mask, cv2.erode(mask, _NEAR, iterations=4))     # the page's margin
+    ring = cv2.subtract(cv2.dilate(filled, _NEAR, iterations=6),
+                        cv2.dilate(filled, _NEAR, iterations=2))     # the plate round it
+    if min(cv2.countNonZero(rim), cv2.countNonZero(ring)) == 0:
         return False
-    cumulative = np.cumsum(cv2.calcHist([darkest], [0], mask, [256], [0, 256]).ravel())
-    level = int(np.searchsorted(cumulative, 0.75 * area))
-    chroma = float(cv2.mean(spread, mask)[0])
-    return level >= PAPER_LEVEL * bright and chroma <= PAPER_CHROMA
+    level, chroma = _share_level(darkest, mask, PAPER_SHARE), float(cv2.mean(spread, mask)[0])
+    step = abs(_share_level(darkest, rim, 0.5) - _share_level(darkest, ring, 0.5))
+    return level >= PAPER_LEVEL * bright and chroma <= PAPER_CHROMA and step >= PAPER_STEP
+
+
+def _share_level(grey: Array, mask: Array, share: float) -> int:
+    """The level below which ``share`` of ``grey`` lies where ``mask`` is set."""
+    cumulative = np.cumsum(cv2.calcHist([grey], [0], mask, [256], [0, 256]).ravel())
+    return int(np.searchsorted(cumulative, share * cumulative[-1]))
 
 
 def _snap(darkest: Array, quad: Array) -> Array:
