@@ -63,6 +63,7 @@ LOW_CONTRAST_STEP = (6.0, 20.0)   # |plate − paper|, grey levels at the lamp's
 LOW_CONTRAST_BRIGHTER = 0.25      # share of low-contrast plates brighter than the paper
 LOW_PAPER_LEVEL = (200.0, 222.0)  # paper level when the plate is the brighter one
 CABLE_COLOURS = ((28, 28, 30), (70, 72, 76), (232, 232, 228), (150, 150, 152))
+PAPER_TINT = 0.975                # each paper channel is 0.975–1 of the paper level
 SHEET_MM = ((85.6, 54.0), (80.0, 120.0), (105.0, 148.0))   # ID card, receipt slip, A6
 
 
@@ -87,7 +88,7 @@ def hard_shot(condition: str, seed: int, size: tuple[int, int] = (1920, 1080)) -
         quad = _quad("clean", sheet.shape[1] / sheet.shape[0], size, rng)
         if condition == "clutter":
             _beside(frame, quad, rng, unit)
-        _lay_page(frame, sheet, quad, level * rng.uniform(0.975, 1.0, 3), rng, unit)
+        _lay_page(frame, sheet, quad, level * rng.uniform(PAPER_TINT, 1.0, 3), rng, unit)
         if condition == "occluded":
             _across(frame, quad, rng, unit)
     image = _camera(frame, rng, size, quad, level)
@@ -136,9 +137,9 @@ def _pale_plate(name: str, size: tuple[int, int], rng: np.random.Generator,
             np.float32)
         texture = (0.012 * _smooth_noise(rng, size, 48 * unit)
                    + 0.006 * _smooth_noise(rng, size, 2.5 * unit))
-    darkest = float(base.min())
-    if darkest > paper - LOW_CONTRAST_STEP[0]:
-        base *= np.float32((paper - LOW_CONTRAST_STEP[0] - rng.uniform(0, 4)) / darkest)
+    darkest, lowest_paper = float(base.min()), PAPER_TINT * paper   # see hard_shot's tint
+    if darkest > lowest_paper - LOW_CONTRAST_STEP[0]:
+        base *= np.float32((lowest_paper - LOW_CONTRAST_STEP[0] - rng.uniform(0, 4)) / darkest)
     return _textured(base, texture, size)
 
 

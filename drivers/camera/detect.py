@@ -41,6 +41,7 @@ MIN_SCORE = 0.45          # rectangularity × edge support below this: no page
 MIN_SIDE = 16             # a frame narrower than this shows no page
 STRONG_SCORE = 0.8        # at or above this the bright outline is trusted without edges.py
 TRUSTED_CORNER_DEG = 25.0 # ... and every corner within this of a right angle
+PALE_AROUND = 0.8         # plate at this share of the paper's level: check the outline
 RUNS_OFF_SHARE = 0.01     # outline points on the frame's edge that mean "off the frame"
 HELD_SHARE = 0.9          # edges.py's page replaces a weak outline that it holds this much of
 MIN_BLOB = 0.01           # smaller bright blobs are not a page (a cuff, a reflection)
@@ -66,7 +67,8 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     height, width = darkest.shape
     outline, score = _page_outline(_brightened(darkest, level))
     quad = None if outline is None else _fit_quad(outline)
-    if not _trusted(quad, score) and not _runs_off(outline, width, height):
+    if not (_trusted(quad, score) and not _pale_around(darkest, quad)) and not _runs_off(
+            outline, width, height):
         # Not clearly a bright page on a darker plate: look for four straight sides.
         found = find_page_quad(small, darkest, level)
         if found is not None and (quad is None or _holds(found[0], quad)):
@@ -98,6 +100,21 @@ def _trusted(quad: Array | None, score: float) -> bool:
     cosine = (incoming * edges).sum(axis=1) / np.maximum(
         np.linalg.norm(incoming, axis=1) * np.linalg.norm(edges, axis=1), 1e-6)
     return float(np.abs(cosine).max()) <= math.sin(math.radians(TRUSTED_CORNER_DEG))
+
+
+def _pale_around(darkest: Mat, quad: Array | None) -> bool:
+    """Is what lies just outside the outline nearly as bright as inside it? Then it may be a
+    bright part of a page (the cells of a 户口簿 page's table) on a pale plate, not the page."""
+    if quad is None:
+        return False
+    filled = np.zeros(darkest.shape, np.uint8)
+    cv2.fillConvexPoly(filled, np.round(quad).astype(np.int32), 255)
+    ring = cv2.subtract(cv2.dilate(filled, _SPECKS, iterations=8),
+                        cv2.dilate(filled, _SPECKS, iterations=3))
+    if cv2.countNonZero(ring) == 0:
+        return False
+    inside = float(np.percentile(darkest[filled > 0], 90))
+    return float(cv2.mean(darkest, ring)[0]) >= PALE_AROUND * inside
 
 
 def _runs_off(outline: Mat | None, width: int, height: int) -> bool:

@@ -128,8 +128,11 @@ def _edge_width(grey: npt.NDArray[np.uint8], a: Array, b: Array, normal: Array,
     paper = np.median(profiles[:, :fifth], axis=1)
     plate = np.median(profiles[:, -fifth:], axis=1)
     step = paper - plate
-    good = (step >= STEP_MIN) & ~np.isnan(profiles).any(axis=1)
-    if int(good.sum()) < MIN_POINTS:
+    seen = ~np.isnan(profiles).any(axis=1)
+    good = (step >= STEP_MIN) & seen
+    # The side as a whole must show a clear edge: where paper and plate differ by less, the
+    # rows that pass STEP_MIN are picked by noise and their widths mean nothing.
+    if int(good.sum()) < MIN_POINTS or float(np.median(step[seen])) < STEP_MIN:
         return None
     norm = (profiles[good] - plate[good, None]) / step[good, None]
     curve = np.median(norm, axis=0)                # 1 on the paper, 0 on the plate
