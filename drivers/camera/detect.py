@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.camera import Detection, Hint
-from drivers.camera.edges import find_page_quad
+from drivers.camera.edges import find_page_quad, sides_bound
 
 __all__ = ["Detection", "Hint", "detect_page", "page_hash"]
 
@@ -67,7 +67,7 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
     height, width = darkest.shape
     outline, score = _page_outline(_brightened(darkest, level))
     quad = None if outline is None else _fit_quad(outline)
-    if not (_trusted(quad, score) and not _pale_around(darkest, quad)) and not _runs_off(
+    if not (_trusted(darkest, quad, score) and not _pale_around(darkest, quad)) and not _runs_off(
             outline, width, height):
         # Not clearly a bright page on a darker plate: look for four straight sides.
         found = find_page_quad(small, darkest, level)
@@ -90,10 +90,12 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
                      page_hash(_rectify(darkest, quad)), round(paper, 3))
 
 
-def _trusted(quad: Array | None, score: float) -> bool:
+def _trusted(darkest: Mat, quad: Array | None, score: float) -> bool:
     """A bright outline that needs no second look: strong sides and a page's right angles
     (a page cut in two by a dark cable has strong sides too, but a slanted one)."""
     if quad is None or score < STRONG_SCORE:
+        return False
+    if not sides_bound(darkest, quad):
         return False
     edges = np.roll(quad, -1, axis=0) - quad
     incoming = -np.roll(edges, 1, axis=0)

@@ -54,6 +54,7 @@ PAPER_CHROMA = 40          # and its mean colour spread (max − min channel) at
 PAPER_STEP = 2             # and its margin's median this far from that of the plate round it
 PAGE_ASPECTS = (math.sqrt(2), 1.294, 1.586, 1.38)   # A-series, letter, ID card, 户口簿 page
 ASPECT_SLACK = 0.12        # log-aspect within this of a page size: no penalty
+NEAR_INSIDE, FAR_OUTSIDE = 4.0, 9.0   # working pixels either side of a side: past a cable
 SNAP_REACH = 3             # working pixels either side of a found side searched for its edge
 
 
@@ -80,7 +81,7 @@ def find_page_quad(small: Array, darkest: Array, bright: int) -> tuple[Array, fl
         if scores[k] <= 0:
             break
         quad = (quads[k] + 0.5) * scale - 0.5
-        if _paperlike(darkest, spread, quad, bright):
+        if _paperlike(darkest, spread, quad, bright) and sides_bound(darkest, quad):
             return _snap(darkest, quad), float(scores[k])
     return None
 
@@ -259,6 +260,31 @@ def _paperlike(darkest: Array, spread: Array, quad: Array, bright: int) -> bool:
     level, chroma = _share_level(darkest, mask, PAPER_SHARE), float(cv2.mean(spread, mask)[0])
     step = abs(_share_level(darkest, rim, 0.5) - _share_level(darkest, ring, 0.5))
     return level >= PAPER_LEVEL * bright and chroma <= PAPER_CHROMA and step >= PAPER_STEP
+
+
+def sides_bound(darkest: Array, quad: Array) -> bool:
+    """Does every side of ``quad`` (working pixels) bound the page: is it different just
+    inside from a little way outside, past anything thin lying along it? A cable or a pen
+    across the page makes a straight, strong line, but with paper on its far side too."""
+    height, width = darkest.shape
+    centre = quad.mean(axis=0)
+    along = np.linspace(0.1, 0.9, SAMPLES, dtype=np.float32)[:, None]
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
+        normal /= max(float(np.linalg.norm(normal)), 1e-6)
+        if float((centre - a) @ normal) < 0:
+            normal = -normal
+        points = a + along * (b - a)
+        far = points - FAR_OUTSIDE * normal
+        seen = ((far >= 0) & (far <= (width - 1, height - 1))).all(axis=1)
+        if int(seen.sum()) < SAMPLES // 3:
+            continue                     # off the frame: nothing to compare with
+        inside = _sample(darkest, points[seen] + NEAR_INSIDE * normal)
+        outside = _sample(darkest, far[seen])
+        if abs(float(np.median(inside - outside))) < PAPER_STEP:   # print: either way
+            return False
+    return True
 
 
 def _share_level(grey: Array, mask: Array, share: float) -> int:
