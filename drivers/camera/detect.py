@@ -9,6 +9,9 @@ Runs on every preview frame, so it works on a copy downscaled to ``WORK_SIDE`` p
    large page the mask is hollow, which does not matter: only outer outlines are used;
 2. every outline is a candidate; the page is the one that is most quadrilateral and whose
    sides are real edges, brighter inside than outside (a lamp's hot spot is neither);
+   When that outline is weak, slanted, or has pale plate right round it (white paper on a
+   pale plate, a table's cells inside a page), edges.py looks for four straight sides, and
+   its page replaces the outline's if it holds it (see edges.py);
 3. the winner's sides are re-fitted as straight lines through its outline points, so rounded
    or blurred corners do not pull the corners inwards;
 4. hints: no page, off the frame, too small, glare; and a perceptual hash of the page so the
