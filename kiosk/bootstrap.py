@@ -108,7 +108,8 @@ class Kiosk:
     def camera_feed(self, clock: Callable[[], float] | None = None) -> CameraFeed:
         """A live view of the document camera with page detection and auto-capture; the
         capture screen starts it on entry and stops it on leaving."""
-        detect = load_named("drivers.camera.detect:detect_page")   # OpenCV, loaded on first use
+        # OpenCV, loaded on first use; one tracker per feed: it remembers the last page seen
+        detect = load_named("drivers.camera.track:PageTracker")()
         return CameraFeed(self.camera, detect, clock or time.monotonic,
                           dwell_s=self.settings.session.capture_dwell_s)
 

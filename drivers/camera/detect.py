@@ -9,6 +9,9 @@ Runs on every preview frame, so it works on a copy downscaled to ``WORK_SIDE`` p
    large page the mask is hollow, which does not matter: only outer outlines are used;
 2. every outline is a candidate; the page is the one that is most quadrilateral and whose
    sides are real edges, brighter inside than outside (a lamp's hot spot is neither);
+   When that outline is weak, slanted, or has pale plate right round it (white paper on a
+   pale plate, a table's cells inside a page), edges.py looks for four straight sides, and
+   its page replaces the outline's if it holds it (see edges.py);
 3. the winner's sides are re-fitted as straight lines through its outline points, so rounded
    or blurred corners do not pull the corners inwards;
 4. hints: no page, off the frame, too small, glare; and a perceptual hash of the page so the
@@ -17,6 +20,7 @@ Runs on every preview frame, so it works on a copy downscaled to ``WORK_SIDE`` p
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import cv2
@@ -24,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.camera import Detection, Hint
+from drivers.camera.edges import find_page_quad, sides_bound
 
 __all__ = ["Detection", "Hint", "detect_page", "page_hash"]
 
@@ -36,6 +41,12 @@ EDGE_STEP = 12            # a page side is this much brighter just inside than j
 EDGE_OFFSET = 2.5         # working pixels either side of a side where that is measured
 MIN_RECTANGULAR = 0.88    # outline hull / its quad: a page is four-sided, a blob is not
 MIN_SCORE = 0.45          # rectangularity × edge support below this: no page
+MIN_SIDE = 16             # a frame narrower than this shows no page
+STRONG_SCORE = 0.8        # at or above this the bright outline is trusted without edges.py
+TRUSTED_CORNER_DEG = 25.0 # ... and every corner within this of a right angle
+PALE_AROUND = 0.8         # plate at this share of the paper's level: check the outline
+RUNS_OFF_SHARE = 0.01     # outline points on the frame's edge that mean "off the frame"
+HELD_SHARE = 0.9          # edges.py's page replaces a weak outline that it holds this much of
 MIN_BLOB = 0.01           # smaller bright blobs are not a page (a cuff, a reflection)
 DIM_LEVEL = 200           # a frame whose brightest 1 % is darker than this is brightened
 MAX_GAIN = 5.0            # ... by at most this factor (more only amplifies noise)
@@ -50,14 +61,23 @@ _SPECKS = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
                 glare_limit: float = GLARE_LIMIT) -> Detection:
     """Find the page in an RGB frame (H×W×3 uint8)."""
+    rgb = _as_rgb(rgb)
+    if min(rgb.shape[:2]) < MIN_SIDE:
+        return Detection(None, Hint.NO_PAGE)
     small, scale = _downscale(rgb)
     darkest = darkest_channel(small)
     level = _bright_level(darkest)
-    outline = _page_outline(_brightened(darkest, level))
-    if outline is None:
-        return Detection(None, Hint.NO_PAGE)
     height, width = darkest.shape
-    quad = _fit_quad(outline)
+    outline, score = _page_outline(_brightened(darkest, level))
+    quad = None if outline is None else _fit_quad(outline)
+    if not (_trusted(darkest, quad, score) and not _pale_around(darkest, quad)) and not _runs_off(
+            outline, width, height):
+        # Not clearly a bright page on a darker plate: look for four straight sides.
+        found = find_page_quad(small, darkest, level)
+        if found is not None and (quad is None or _holds(found[0], quad)):
+            outline, quad = None, _order(found[0])
+    if quad is None:
+        return Detection(None, Hint.NO_PAGE)
     # The quad's area, not the outline's: a thumb on the edge bites into the outline.
     area_ratio = float(cv2.contourArea(quad)) / (width * height)
     glare, paper = _page_levels(darkest, quad)
@@ -71,6 +91,69 @@ def detect_page(rgb: npt.NDArray[np.uint8], *, min_area: float = MIN_AREA,
         hint = Hint.OK
     return Detection(_to_input(quad, scale), hint, round(area_ratio, 4), round(glare, 4),
                      page_hash(_rectify(darkest, quad)), round(paper, 3))
+
+
+def _trusted(darkest: Mat, quad: Array | None, score: float) -> bool:
+    """A bright outline that needs no second look: strong sides and a page's right angles
+    (a page cut in two by a dark cable has strong sides too, but a slanted one)."""
+    if quad is None or score < STRONG_SCORE:
+        return False
+    if not sides_bound(darkest, quad):
+        return False
+    edges = np.roll(quad, -1, axis=0) - quad
+    incoming = -np.roll(edges, 1, axis=0)
+    cosine = (incoming * edges).sum(axis=1) / np.maximum(
+        np.linalg.norm(incoming, axis=1) * np.linalg.norm(edges, axis=1), 1e-6)
+    return float(np.abs(cosine).max()) <= math.sin(math.radians(TRUSTED_CORNER_DEG))
+
+
+def _pale_around(darkest: Mat, quad: Array | None) -> bool:
+    """Is what lies just outside the outline nearly as bright as inside it? Then it may be a
+    bright part of a page (the cells of a 户口簿 page's table) on a pale plate, not the page."""
+    if quad is None:
+        return False
+    filled = np.zeros(darkest.shape, np.uint8)
+    cv2.fillConvexPoly(filled, np.round(quad).astype(np.int32), 255)
+    ring = cv2.subtract(cv2.dilate(filled, _SPECKS, iterations=8),
+                        cv2.dilate(filled, _SPECKS, iterations=3))
+    if cv2.countNonZero(ring) == 0:
+        return False
+    inside = float(np.percentile(darkest[filled > 0], 90))
+    return float(cv2.mean(darkest, ring)[0]) >= PALE_AROUND * inside
+
+
+def _runs_off(outline: Mat | None, width: int, height: int) -> bool:
+    """Does the outline follow the frame's edge for a stretch (the page runs off the frame,
+    which no page of four straight sides inside the frame explains)?"""
+    if outline is None:
+        return False
+    x, y, near = outline[:, 0], outline[:, 1], BORDER_PX + 1
+    on_edge = (x <= near) | (x >= width - 1 - near) | (y <= near) | (y >= height - 1 - near)
+    return float(on_edge.mean()) >= RUNS_OFF_SHARE
+
+
+def _holds(sides: Array, outline_quad: Array) -> bool:
+    """Do the straight sides make a page that holds the bright outline's (the outline was
+    part of the page: a cable cut it, a thumb bit into it)? A page of straight sides that
+    only overlaps it is more likely a table's rules or the plate's grain."""
+    area = float(cv2.contourArea(outline_quad))
+    inter, _ = cv2.intersectConvexConvex(sides.astype(np.float32),
+                                         outline_quad.astype(np.float32))
+    return float(inter) >= HELD_SHARE * area and cv2.contourArea(sides) >= HELD_SHARE * area
+
+
+def _as_rgb(image: npt.NDArray[np.uint8]) -> Mat:
+    """H×W×3 uint8 whatever came in: a grey frame (H×W or H×W×1) is repeated into three
+    channels, RGBA loses its alpha, other types are clipped into 0..255."""
+    if image.dtype != np.uint8:
+        image = np.clip(np.nan_to_num(image.astype(np.float64)), 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3:
+        raise ValueError(f"not an image: shape {image.shape}")
+    if image.shape[2] < 3:
+        return cv2.merge([image[..., 0]] * 3)
+    return np.ascontiguousarray(image[..., :3])
 
 
 def page_hash(gray_small: npt.NDArray[np.uint8]) -> int:
@@ -118,14 +201,14 @@ def _brightened(darkest: Mat, bright: int) -> Mat:
     return brightened
 
 
-def _page_outline(darkest: Mat) -> Mat | None:
-    """The outline of the most page-like bright region, or None when nothing is."""
+def _page_outline(darkest: Mat) -> tuple[Mat | None, float]:
+    """The outline of the most page-like bright region and its score, or (None, 0.0)."""
     mask = cv2.adaptiveThreshold(darkest, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY,
                                  LOCAL_BLOCK, -LOCAL_CONTRAST)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, _SPECKS)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     least = MIN_BLOB * darkest.size
-    best, best_score = None, MIN_SCORE
+    best, best_score, best_rank = None, 0.0, 0.0
     for contour in contours:
         hull = cv2.convexHull(contour)
         area = cv2.contourArea(hull)
@@ -137,9 +220,12 @@ def _page_outline(darkest: Mat) -> Mat | None:
         if rectangular < MIN_RECTANGULAR:
             continue
         score = rectangular * edge_support(darkest, quad)
-        if score > best_score:
-            best, best_score = contour, score
-    return None if best is None else best.reshape(-1, 2)
+        # Of two page-like outlines the bigger one is the page (a slip or an ID card lies
+        # beside it), unless it is much less page-like.
+        rank = score * math.sqrt(area / darkest.size)
+        if score > MIN_SCORE and rank > best_rank:
+            best, best_score, best_rank = contour, score, rank
+    return (None, 0.0) if best is None else (best.reshape(-1, 2), best_score)
 
 
 def edge_support(grey: Mat, quad: Array, samples: int = 24) -> float:
@@ -239,10 +325,10 @@ def _order(quad: Array) -> Array:
     return ordered
 
 
-def _touches_border(outline: Mat, quad: Array, width: int,
+def _touches_border(outline: Mat | None, quad: Array, width: int,
                     height: int) -> bool:
     low, high = BORDER_PX, np.array([width - 1 - BORDER_PX, height - 1 - BORDER_PX])
-    points = np.vstack([outline.astype(np.float32), quad])
+    points = quad if outline is None else np.vstack([outline.astype(np.float32), quad])
     return bool((points < low).any() or (points > high).any())
 
 

@@ -8,7 +8,9 @@ those crossings and the corners are where neighbouring lines meet.
 The same profiles across the edge tell how sharp the picture is. The page's own edge is the one
 feature every page has (a blank back page has no text to judge focus by), so blur is measured as
 the width over which the edge rises from 10 % to 90 %, as a share of the page's width. Motion
-blurs the sides across the motion only, so the widest side counts.
+blurs the sides across the motion only, and always two opposite sides alike, so the second
+widest side counts: one side misread (a pen lying along it, a faint edge on a pale plate) cannot
+fail a sharp page on its own.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ MIN_POINTS = 8            # fewer edge points on a side: keep the side as detect
 @dataclass(frozen=True)
 class Refined:
     quad: Array           # 4×2 float32, TL, TR, BR, BL
-    blur: float           # widest edge (10–90 %) over the page width; 0.0 when not measurable
+    blur: float           # 2nd widest edge (10–90 %) over the page width; 0.0: not measurable
 
 
 def refine(grey: npt.NDArray[np.uint8], quad: Array, error_px: float) -> Refined:
@@ -55,8 +57,8 @@ def refine(grey: npt.NDArray[np.uint8], quad: Array, error_px: float) -> Refined
     centre = refined.mean(axis=0)
     widths = [_edge_width(grey, *_side(refined[i], refined[(i + 1) % 4], centre), reach)
               for i in range(4)]
-    measured = [w for w in widths if w is not None]
-    blur = max(measured) / _page_width(refined) if measured else 0.0
+    measured = sorted(w for w in widths if w is not None)
+    blur = measured[-2] / _page_width(refined) if len(measured) >= 2 else 0.0
     return Refined(refined, blur)
 
 
@@ -126,8 +128,11 @@ def _edge_width(grey: npt.NDArray[np.uint8], a: Array, b: Array, normal: Array,
     paper = np.median(profiles[:, :fifth], axis=1)
     plate = np.median(profiles[:, -fifth:], axis=1)
     step = paper - plate
-    good = (step >= STEP_MIN) & ~np.isnan(profiles).any(axis=1)
-    if int(good.sum()) < MIN_POINTS:
+    seen = ~np.isnan(profiles).any(axis=1)
+    good = (step >= STEP_MIN) & seen
+    # The side as a whole must show a clear edge: where paper and plate differ by less, the
+    # rows that pass STEP_MIN are picked by noise and their widths mean nothing.
+    if int(good.sum()) < MIN_POINTS or float(np.median(step[seen])) < STEP_MIN:
         return None
     norm = (profiles[good] - plate[good, None]) / step[good, None]
     curve = np.median(norm, axis=0)                # 1 on the paper, 0 on the plate
