@@ -54,6 +54,7 @@ class MattersScreen(CitizenScreen):
         self._refill = Clock.create_trigger(lambda _dt: self._fill_results())
         self.index = MatterIndex(ui.service.all_matters())
         self.vocabulary = Vocabulary(self.index.vocabulary())   # offered before the dictionary
+        self._kept_keyboard: tuple[Any, PinyinKeyboard] | None = None
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -63,6 +64,8 @@ class MattersScreen(CitizenScreen):
         self.page, self.typing = 0, False
         self.page_starts = [0]              # where each page seen so far starts in matches()
         self.keyboard: PinyinKeyboard | None = None
+        if self._kept_keyboard is not None:
+            self._kept_keyboard[1].forget()     # what this citizen typed
 
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
@@ -82,8 +85,7 @@ class MattersScreen(CitizenScreen):
         self.results_area.bind(size=self._area_resized)
         self._buttons: dict[str, KioskButton] = {}
         if self.typing:
-            self.keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
-                                           text=self.query, vocabulary=self.vocabulary)
+            self.keyboard = self._kept(ui, theme)
             if theme.landscape:     # too little height for both: keyboard beside the list
                 side = BoxLayout(spacing=theme.gap * 2)
                 keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
@@ -101,6 +103,21 @@ class MattersScreen(CitizenScreen):
                 box.add_widget(self._chips(self._facet_choices(), "facet"))
         box.add_widget(self.results_area)
         return box
+
+    def _kept(self, ui: Any, theme: Theme) -> PinyinKeyboard:
+        """The keyboard, built once per look and kept (some 35 keys to lay out and render
+        each time it opened); it starts from the query, as a new one would."""
+        look = (theme, ui.tr.lang)
+        if self._kept_keyboard is not None and self._kept_keyboard[0] == look:
+            keyboard = self._kept_keyboard[1]
+            if keyboard.parent is not None:
+                keyboard.parent.remove_widget(keyboard)
+            keyboard.restart(self.query)
+            return keyboard
+        keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
+                                  text=self.query, vocabulary=self.vocabulary)
+        self._kept_keyboard = (look, keyboard)
+        return keyboard
 
     def render(self) -> None:
         super().render()
