@@ -89,6 +89,13 @@ class KioskScreen(Screen):
         Animation, and through it the widget tree it moves (a leak of a screen per render)."""
         self._stop_animations()
         self.clear_widgets()
+        for widget in self.kept_widgets():      # a child's parent link keeps the tree alive
+            if widget.parent is not None:
+                widget.parent.remove_widget(widget)
+
+    def kept_widgets(self) -> list[Widget]:
+        """Widgets the screen keeps from one render to the next (subclasses add theirs)."""
+        return [self._header[1]] if self._header is not None else []
 
     def on_leave(self, *_: Any) -> None:
         self._stop_animations()                       # nothing moves on a screen not shown
