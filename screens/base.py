@@ -3,14 +3,19 @@ back and the main action at the bottom, where a thumb finds them. Which steps th
 counts and what call-staff and cancel do belong to the user's journey (screens/citizen/frame.py).
 
 A screen builds its widgets each time it is entered (``render``) and drops them when the
-session ends (``wipe``), so nothing about one citizen is left for the next one to see.
+session ends (``wipe``), so nothing about one citizen is left for the next one to see. Parts
+that show nothing of the citizen (the header; the matter list's buttons and keyboard, cleared
+of what was typed) are kept from one render to the next (``kept_widgets``): building and
+rendering them again was most of a tap's time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from kivy.animation import Animation
+from kivy.core.window import Window
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -39,6 +44,7 @@ class KioskScreen(Screen):
     def __init__(self, ui: Ui, nav: Navigator, **kwargs: Any) -> None:
         super().__init__(name=self.screen_name, **kwargs)
         self.ui, self.nav = ui, nav
+        self._header: tuple[Hashable, Widget] | None = None    # (its look, the header)
 
     # --- life cycle ----------------------------------------------------------------------
     def on_pre_enter(self, *_: Any) -> None:
@@ -61,10 +67,9 @@ class KioskScreen(Screen):
         self.drop_widgets()
         theme = self.ui.theme
         root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2)
-        with root.canvas.before:
-            Color(*theme.palette.background)
-            bg = Rectangle()
-        root.bind(pos=lambda w, p: setattr(bg, "pos", p), size=lambda w, s: setattr(bg, "size", s))
+        # the page's colour is the window's clear colour: a full-screen rectangle cost a
+        # blended pass over every pixel of every frame (~38 ms a frame on Mesa llvmpipe)
+        Window.clearcolor = theme.palette.background
         root.add_widget(self.header())
         root.add_widget(self.body())
         footer = self.footer()
@@ -87,6 +92,13 @@ class KioskScreen(Screen):
         Animation, and through it the widget tree it moves (a leak of a screen per render)."""
         self._stop_animations()
         self.clear_widgets()
+        for widget in self.kept_widgets():      # a child's parent link keeps the tree alive
+            if widget.parent is not None:
+                widget.parent.remove_widget(widget)
+
+    def kept_widgets(self) -> list[Widget]:
+        """Widgets the screen keeps from one render to the next (subclasses add theirs)."""
+        return [self._header[1]] if self._header is not None else []
 
     def on_leave(self, *_: Any) -> None:
         self._stop_animations()                       # nothing moves on a screen not shown
@@ -100,6 +112,22 @@ class KioskScreen(Screen):
 
     # --- parts ---------------------------------------------------------------------------
     def header(self) -> Widget:
+        """Built once per look (view, language, voice, path, title) and kept: it shows
+        nothing of the citizen, and it is a third of a screen's texts to lay out and render."""
+        ui = self.ui
+        voice = ui.voice is not None and ui.voice.enabled
+        key = (ui.theme, ui.tr.lang, voice, self.step, self.skipped_steps(), self.title_id)
+        kept = self._header
+        if kept is not None and kept[0] == key:
+            box = kept[1]
+            if box.parent is not None:
+                box.parent.remove_widget(box)
+            return box
+        box = self.build_header()
+        self._header = (key, box)
+        return box
+
+    def build_header(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", size_hint_y=None, spacing=theme.gap)
         fit_height(box)

@@ -9,6 +9,7 @@ through ``run`` (off the UI thread) and get the outcome back on the UI thread.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -29,6 +30,7 @@ class UiBridge:
         # Each device still runs one call at a time on its own thread (Kiosk.run).
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ui-job")
         self.pending = 0
+        self._count = threading.Lock()     # run() is called from the camera feed's thread too
 
     def subscribe(self, topic: str, handler: Callable[[str, Any], None]) -> None:
         def hop(topic: str, payload: Any) -> None:
@@ -38,12 +40,14 @@ class UiBridge:
     def run(self, call: Callable[[], T], done: Callable[[T], None],
             failed: Callable[[BaseException], None]) -> Future[T]:
         """Run ``call`` off the UI thread; ``done(result)`` or ``failed(error)`` on it."""
-        self.pending += 1
         future = self._pool.submit(call)
+        with self._count:
+            self.pending += 1
 
         def finish(f: Future[T]) -> None:
             def on_ui(_dt: float) -> None:
-                self.pending -= 1
+                with self._count:
+                    self.pending -= 1
                 error = f.exception()
                 if error is not None:
                     failed(error)

@@ -22,7 +22,7 @@ class DemoPanel(BoxLayout):
                          padding=(theme.mm(1), 0), **kwargs)
         self.ui, self.nav, self.hand = ui, nav, hand
         with self.canvas.before:
-            Color(0.15, 0.15, 0.15, 0.85)
+            Color(0.13, 0.13, 0.13, 1)      # opaque: over the page's colour, not black
             self._bg = Rectangle()
         self.bind(pos=lambda w, p: setattr(self._bg, "pos", p),
                   size=lambda w, s: setattr(self._bg, "size", s))

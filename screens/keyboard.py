@@ -117,6 +117,16 @@ class PinyinKeyboard(BoxLayout):
         self.page = 0
         self._refresh()
 
+    def restart(self, text: str) -> None:
+        """Typing afresh from ``text`` (a kept keyboard opened again)."""
+        self.text, self.buffer, self.page = text, "", 0
+        self._refresh()
+
+    def forget(self) -> None:
+        """Nothing typed, no candidates shown (the session ended); tells no one."""
+        self.text, self.buffer, self.page, self.candidates = "", "", 0, []
+        self._fill_bar()
+
     def _commit_first(self) -> None:
         if self.candidates:
             self.choose(self.candidates[0])
@@ -165,9 +175,13 @@ class CandidateKey(KioskButton):
     def __init__(self, theme: Theme, text: str, on_tap: Callable[[], None],
                  **kwargs: Any) -> None:
         super().__init__(theme, text, on_tap, font=theme.button, **kwargs)
-        self.full_font = theme.button
+        self.full_font, self.sized = theme.button, False
+
+    def placed(self) -> bool:
+        return self.sized              # never wraps: its slot's width sets its font
 
     def _redraw(self, *_: Any) -> None:
+        self.sized = True
         super()._redraw()
         self.text_size = (None, None)                  # never wraps
         room = self.width - self.theme.gap

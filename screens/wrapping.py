@@ -14,6 +14,7 @@ from collections.abc import Hashable
 from functools import lru_cache
 from typing import Any, cast
 
+from kivy.clock import Clock
 from kivy.core.text import Label as CoreLabel
 from kivy.core.text.markup import MarkupLabel
 from kivy.utils import get_hex_from_color
@@ -25,6 +26,8 @@ TAG = re.compile(r"(\[/?(?:b|i|u|s|sub|sup|size|color|font|font_family|font_cont
 ESCAPES = {"&bl;": "[", "&br;": "]", "&amp;": "&"}
 PIECE = re.compile(r"&bl;|&br;|&amp;|.", re.S)
 Style = tuple[float, bool]       # font size, bold
+DEFAULT_WIDTH = 100     # a widget's width before any layout has sized it
+NEW, WAITING, SETTLED = range(3)     # a label's first layout (KinsokuLabel)
 SLACK_PX = 2.0          # glyph rounding: a line we measure as fitting must fit in Kivy too
 
 
@@ -110,13 +113,65 @@ def forget_texts() -> None:
     break_markup.cache_clear()
 
 
+def laid_out(widget: Any) -> bool:
+    """No box around ``widget`` still to be laid out: none with a layout pending, none at
+    Kivy's default 100 px width while its width follows its parent's."""
+    parent = widget.parent
+    # up to a box of fixed width (or the window): nothing above it changes ours
+    while parent is not None and getattr(parent, "size_hint_x", None) is not None:
+        pending = getattr(parent, "_trigger_layout", None)
+        if parent.width == DEFAULT_WIDTH or (pending is not None and pending.is_triggered):
+            return False
+        parent = parent.parent
+    return True
+
+
 class KinsokuLabel:
     """Mixin for a markup Label (before Label in the bases): renders the text broken into
-    lines by :func:`break_markup` at its ``text_size`` width."""
+    lines by :func:`break_markup` at its ``text_size`` width.
+
+    Kivy renders a label's texture whenever a property changes, and a new label's width
+    changes several times while its layouts settle (100 px by default, then 0 or less while
+    its parent is still 100 px wide, then the real width): each rendering is a FreeType pass
+    over the whole text, two to four per label and screen. Here the automatic rendering
+    waits until the label is ``placed`` (a positive width to wrap at); a label never placed
+    is rendered as it is one frame later. An explicit ``texture_update()`` always renders."""
 
     keep_words = 0        # a line of at most this many characters, no space, is never broken
 
+    def __init__(self, **kwargs: Any) -> None:
+        self._settling, self._skipped = NEW, False
+        super().__init__(**kwargs)
+        label: Any = self
+        label._trigger_texture.cancel()
+        label._trigger_texture = Clock.create_trigger(self._texture_when_placed, -1)
+        label._trigger_texture()
+
+    def placed(self) -> bool:
+        """Laid out: a width to wrap at, and no box around it still at Kivy's default width
+        (its layout has not run yet: the width will change again)."""
+        width = cast(Any, self).text_size[0]
+        return width is not None and width > 0 and laid_out(self)
+
+    def _texture_when_placed(self, *_: Any) -> None:
+        if self.placed() or self._settling == SETTLED:
+            self.texture_update()
+            return
+        self._skipped = True
+        if self._settling == NEW:             # once: a frame from now it is laid out
+            self._settling = WAITING
+            Clock.schedule_once(self._settled, 0)
+
+    def _settled(self, *_: Any) -> None:
+        self._settling = SETTLED
+        if self._skipped:
+            self.texture_update()             # never placed since: as it is (as Kivy would)
+
     def texture_update(self, *largs: Any) -> None:
+        self._skipped = False
+        self._render(*largs)
+
+    def _render(self, *largs: Any) -> None:
         label: Any = self
         width = label.text_size[0]
         if not (label.markup and width and label.text.strip()

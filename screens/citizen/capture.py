@@ -3,8 +3,8 @@ capture after a visible countdown, a manual button, and a checklist of every mat
 its page count, thumbnails and retake.
 
 The preview shows only the newest frame (``CameraFeed.latest``); detection runs on the
-feed's own thread, so drawing never waits for it, and the auto-capture's SHOOT reaches the
-screen from that thread (``on_shoot``) rather than waiting for a redraw.
+feed's own thread, so drawing never waits for it, and the auto-capture's SHOOT starts the
+still from that thread (``on_shoot``) rather than waiting for a redraw.
 
 Only this citizen's pages are filed, for the material they meant: a page already on the plate
 when the step opens is never taken (auto or button) until the plate has been seen empty — it
@@ -15,6 +15,8 @@ perceptual hash) is kept per session for that, and given up when the page is ret
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from kivy.clock import Clock
@@ -46,6 +48,7 @@ HINTS = {
     "shooting": N_("正在拍照……"),
 }
 
+log = logging.getLogger(__name__)
 HANDLING = (CaptureState.HOLD_STILL, CaptureState.ADJUST, CaptureState.COUNTDOWN)
 
 
@@ -60,6 +63,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         super().__init__(ui, nav, journey, **kwargs)
         self.feed: Any = None
         self._ticker: Any = None
+        self._shot_lock = threading.Lock()     # the feed's SHOOT and the button: one shot
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -70,6 +74,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         self.messages: dict[str, tuple[str, str]] = {}
         self.frames_shown = 0
         self._texture: Texture | None = None
+        self._textures: list[Texture] = []     # the preview's two, in turn (_draw_frame)
         self._spoken = ""
         self.looks: dict[str, int] = {}          # page ref → its look, for this session only
         self.retake: tuple[str, int] | None = None   # (material, page number) to replace
@@ -256,14 +261,21 @@ class CaptureScreen(ShowsPages, CitizenScreen):
 
     def _draw_frame(self, image: Any) -> None:
         height, width = image.shape[:2]
-        texture = self._texture
-        if texture is None or texture.size != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="rgba")
-            texture.flip_vertical()           # frames are top row first, GL bottom first
-            self._texture = texture
+        # Two textures in turn: an upload into the texture the last frame drew from waits
+        # until that frame is rasterised (Mesa llvmpipe; many GL drivers do the same).
+        if not self._textures or self._textures[0].size != (width, height):
+            self._textures = [self._preview_texture(width, height) for _ in range(2)]
+        texture = self._textures[self.frames_shown % 2]
         texture.blit_buffer(image.reshape(-1), colorfmt="rgba", bufferfmt="ubyte")   # no copy
+        self._texture = texture
         self.preview.show(texture)
         self.frames_shown += 1
+
+    @staticmethod
+    def _preview_texture(width: int, height: int) -> Texture:
+        texture = Texture.create(size=(width, height), colorfmt="rgba")
+        texture.flip_vertical()           # frames are top row first, GL bottom first
+        return texture
 
     def _draw_outline(self, quad: Any, ok: bool) -> None:
         if quad is None or self._texture is None:
@@ -340,22 +352,40 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         ui.say("这一页已经拍过了，请换下一页")
 
     def _auto_shoot(self, _view: Any) -> None:
-        """The feed's SHOOT, on the feed's thread: take it on the next UI frame."""
-        Clock.schedule_once(lambda _dt: self._shoot() if self.feed is not None else None)
+        """The feed's SHOOT, on the feed's thread: the still is taken now, while the page is
+        at rest (not a UI frame later: 0.2 s on a software renderer); the screen shows
+        "shooting" on its next frame (``_advise``)."""
+        try:
+            self._start_shot()
+        except RuntimeError:            # the app is closing: its workers are gone
+            log.info("auto-capture dropped: the screens are closing")
 
     def _shoot(self) -> None:
         """One still of the page for the current material (or the page being retaken)."""
+        if self._start_shot():
+            self._set_hint("shooting")
+
+    def _start_shot(self) -> bool:
+        """Start the still on a worker (UI or feed thread: the lock makes it one shot)."""
         ui = self.ui
-        session = self.journey.session
-        if self.shooting or session is None or not self.current:
-            return
-        self.shooting = True
-        self._set_hint("shooting")
-        material_id = self.current
-        replace = self.retake[1] if self.retake and self.retake[0] == material_id else None
-        ui.bridge.run(lambda: ui.service.capture(session, material_id, replace),
-                      lambda number: self._captured(material_id, number, replace),
-                      self._failed)
+        session, material_id, retake = self.journey.session, self.current, self.retake
+        if session is None or not material_id:
+            return False
+        with self._shot_lock:
+            if self.shooting:
+                return False
+            self.shooting = True
+        replace = retake[1] if retake and retake[0] == material_id else None
+
+        def done(number: int) -> None:
+            if self.journey.session is session:      # not a session ended meanwhile
+                self._captured(material_id, number, replace)
+
+        def failed(error: BaseException) -> None:
+            if self.journey.session is session:
+                self._failed(error)
+        ui.bridge.run(lambda: ui.service.capture(session, material_id, replace), done, failed)
+        return True
 
     def _captured(self, material_id: str, number: int, replaced: int | None = None) -> None:
         self.shooting = False

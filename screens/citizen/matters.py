@@ -54,6 +54,8 @@ class MattersScreen(CitizenScreen):
         self._refill = Clock.create_trigger(lambda _dt: self._fill_results())
         self.index = MatterIndex(ui.service.all_matters())
         self.vocabulary = Vocabulary(self.index.vocabulary())   # offered before the dictionary
+        self._kept_keyboard: tuple[Any, PinyinKeyboard] | None = None
+        self._buttons: dict[str, KioskButton] = {}     # the matters' buttons, kept
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -63,6 +65,8 @@ class MattersScreen(CitizenScreen):
         self.page, self.typing = 0, False
         self.page_starts = [0]              # where each page seen so far starts in matches()
         self.keyboard: PinyinKeyboard | None = None
+        if self._kept_keyboard is not None:
+            self._kept_keyboard[1].forget()     # what this citizen typed
 
     # --- layout --------------------------------------------------------------------------
     def body(self) -> Widget:
@@ -80,10 +84,8 @@ class MattersScreen(CitizenScreen):
         self.results_area.add_widget(self.results)
         self.results_area.add_widget(Widget())
         self.results_area.bind(size=self._area_resized)
-        self._buttons: dict[str, KioskButton] = {}
         if self.typing:
-            self.keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
-                                           text=self.query, vocabulary=self.vocabulary)
+            self.keyboard = self._kept(ui, theme)
             if theme.landscape:     # too little height for both: keyboard beside the list
                 side = BoxLayout(spacing=theme.gap * 2)
                 keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
@@ -101,6 +103,25 @@ class MattersScreen(CitizenScreen):
                 box.add_widget(self._chips(self._facet_choices(), "facet"))
         box.add_widget(self.results_area)
         return box
+
+    def _kept(self, ui: Any, theme: Theme) -> PinyinKeyboard:
+        """The keyboard, built once per look and kept (some 35 keys to lay out and render
+        each time it opened); it starts from the query, as a new one would."""
+        look = (theme, ui.tr.lang)
+        if self._kept_keyboard is not None and self._kept_keyboard[0] == look:
+            keyboard = self._kept_keyboard[1]
+            if keyboard.parent is not None:
+                keyboard.parent.remove_widget(keyboard)
+            keyboard.restart(self.query)
+            return keyboard
+        keyboard = PinyinKeyboard(theme, ui.ime, self._typed, keyboard_labels(ui),
+                                  text=self.query, vocabulary=self.vocabulary)
+        self._kept_keyboard = (look, keyboard)
+        return keyboard
+
+    def kept_widgets(self) -> list[Widget]:
+        kept = [*super().kept_widgets(), *self._buttons.values()]
+        return kept + ([self._kept_keyboard[1]] if self._kept_keyboard is not None else [])
 
     def render(self) -> None:
         super().render()
@@ -231,18 +252,23 @@ class MattersScreen(CitizenScreen):
         return len(matters)
 
     def _measured(self, matter: Matter, width: float) -> KioskButton:
-        """The matter's button with its text laid out at ``width``: kept for this screen's
-        build, so the layout settling a second time costs no second rendering."""
+        """The matter's button with its text laid out at ``width``. Kept while its look and
+        words stay (the catalogue's, nothing of the citizen), so the list drawn again (the
+        layout settling, a filter, back from a guide, the next citizen) renders nothing anew."""
+        theme, text = self.ui.theme, self._matter_text(matter)
         button = self._buttons.get(matter.code)
-        if button is None or button.width != width:
-            button = self._matter_button(matter)
+        if button is None or button.theme != theme or button.text != text:
+            button = self._matter_button(matter, text)
+            self._buttons[matter.code] = button
+        elif button.parent is not None:
+            button.parent.remove_widget(button)
+        if button.width != width or not button.texture:
             button.width = width           # its text wraps as it will be shown
             button.texture_update()
             button._trigger_texture.cancel()     # rendered now: not once more next frame
-            self._buttons[matter.code] = button
         return button
 
-    def _matter_button(self, matter: Matter) -> Widget:
+    def _matter_text(self, matter: Matter) -> str:
         ui, theme = self.ui, self.ui.theme
         availability = ui.service.availability(matter)
         name, _ = ui.tr.pick(matter.name, matter.name_en)
@@ -252,7 +278,10 @@ class MattersScreen(CitizenScreen):
             details += " · " + ui.t("本机不能办理，可打印办理指引")
         elif not availability.available:
             details += " · ⚠ " + ui.tr.pick(availability.zh, availability.en)[0]
-        text = f"[b]{escape(name)}[/b]\n[size={int(theme.small)}]{escape(details)}[/size]"
+        return f"[b]{escape(name)}[/b]\n[size={int(theme.small)}]{escape(details)}[/size]"
+
+    def _matter_button(self, matter: Matter, text: str) -> KioskButton:
+        theme = self.ui.theme
         button = KioskButton(theme, text, lambda: self._open(matter), name=f"matter_{matter.code}",
                               height=theme.target * 1.6, kind="choice")
         button.halign = "left"

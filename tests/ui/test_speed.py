@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from kivy.core.text.markup import MarkupLabel
+from kivy.core.window import Window
+from kivy.graphics import Rectangle
 from ui_harness import ROOT, Harness
 
 # the kiosk program, stopped a moment after its first frame (as SIGTERM stops it: App.stop)
@@ -50,6 +54,82 @@ def test_a_finished_sessions_screens_are_collected_on_the_way_home(harness: Harn
         gc.enable()
     assert harness.screen == "attract"
     assert full and full[0] > 0       # the session's screens, collected at home
+
+
+def _full_collections(h: Harness, steps: list[str]) -> int:
+    """Full (generation 2) collections while tapping ``steps`` in turn."""
+    full: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and info["generation"] == 2:
+            full.append(1)
+    gc.callbacks.append(seen)
+    try:
+        for name in steps:
+            h.tap(name)
+            h.pump(3)
+    finally:
+        gc.callbacks.remove(seen)
+    return len(full)
+
+
+@pytest.mark.kiosk(elder=True)
+def test_no_full_collection_pauses_a_citizens_taps(harness: Harness) -> None:
+    # a full collection walks every live widget: it waits for the way home
+    h = harness
+    h.tap("start")
+    h.wait_screen("matters")
+    assert _full_collections(h, ["search", "search", "matter_GA-HJZM-001", "back",
+                                 "matter_GA-HJZM-001", "next"]) == 0
+    assert h.screen == "identify"
+
+
+def _renders(h: Harness, name: str, screen: str) -> dict[int, int]:
+    """How often each text was rendered (FreeType, per core label) while ``name`` was tapped
+    and ``screen`` drawn."""
+    counts: dict[int, int] = {}
+    refresh = MarkupLabel.refresh
+
+    def counted(label: MarkupLabel) -> None:
+        counts[id(label)] = counts.get(id(label), 0) + 1
+        refresh(label)
+    MarkupLabel.refresh = counted          # type: ignore[method-assign]
+    try:
+        h.tap(name)
+        h.wait_screen(screen)
+        h.pump(3)
+    finally:
+        MarkupLabel.refresh = refresh      # type: ignore[method-assign]
+    return counts
+
+
+@pytest.mark.kiosk(elder=True)
+def test_a_screens_texts_are_each_rendered_once_as_it_opens(harness: Harness) -> None:
+    # not first at the default width, then at widths of boxes still being laid out
+    h = harness
+    h.tap("start")
+    h.wait_screen("matters")
+    h.pump(3)
+    for name, screen in (("matter_GA-HJZM-001", "guide"), ("next", "identify")):
+        counts = _renders(h, name, screen)
+        assert counts and max(counts.values()) == 1, (screen, sorted(counts.values()))
+
+
+@pytest.mark.kiosk(elder=True)
+def test_the_page_colour_is_the_windows_clear_colour(harness: Harness) -> None:
+    # no rectangle over the whole window: a blended pass over every pixel of every frame
+    h = harness
+    for screen in ("attract", "matters"):
+        if screen != "attract":
+            h.tap("start")
+            h.wait_screen(screen)
+        h.pump(2)
+        assert tuple(Window.clearcolor) == h.ui.theme.palette.background
+        full = [w for w in h.nav.current.walk(restrict=True)
+                for canvas in (w.canvas.before, w.canvas) if canvas is not None
+                for i in canvas.children if isinstance(i, Rectangle)
+                and tuple(i.size) == tuple(Window.size)]
+        assert not full, screen
 
 
 def _demo_settings(tmp: Path) -> Path:
