@@ -16,8 +16,11 @@ from ui_harness import test_settings as demo_settings
 from kiosk.bootstrap import build_kiosk
 from kiosk.catalogue.model import AlternativeGroup
 from screens.app import KioskApp
+from screens.citizen.journey import BROWSE_IDLE_S
+from screens.dialogs import Dialog
 
 MATTER = "GA-HJZM-001"          # 户籍类证明开具: a matter this kiosk takes
+MONDAY = date(2026, 12, 7)
 
 
 class HallTime(datetime):
@@ -40,20 +43,26 @@ def material_names(h: Harness) -> list[str]:
     return names
 
 
-def test_closed_kiosk_prints_the_guide_slip_and_opens_next_morning(tmp_path: Path) -> None:
-    monday = date(2026, 12, 7)
+def closed_kiosk(tmp_path: Path) -> Harness:
+    """Weekdays 09:00–17:00, and the hall's clock at 20:30 on a Monday."""
     settings = demo_settings(tmp_path)
     hours = settings.hours.model_copy(update={
         "open": time(9), "close": time(17), "closed_weekdays": (5, 6), "closed_dates": (),
         "open_dates": ()})
     settings = settings.model_copy(update={"hours": hours})
-    HallTime.at = datetime.combine(monday, time(20, 30))          # after closing
+    HallTime.at = datetime.combine(MONDAY, time(20, 30))          # after closing
     kiosk = build_kiosk(settings)
     kiosk.open(HallTime.at)
     app = KioskApp(kiosk, clock=FakeClock())
     Window.add_widget(app.build())
     h = Harness(app, kiosk, app.clock, tmp_path / "shots")
     h.ui.service._clock = HallTime          # the hall's clock, not the machine's
+    return h
+
+
+def test_closed_kiosk_prints_the_guide_slip_and_opens_next_morning(tmp_path: Path) -> None:
+    h = closed_kiosk(tmp_path)
+    kiosk, monday = h.kiosk, MONDAY
     seen: list[str] = []
     h.nav.manager.bind(current=lambda _m, name: seen.append(name))
     try:
@@ -85,6 +94,8 @@ def test_closed_kiosk_prints_the_guide_slip_and_opens_next_morning(tmp_path: Pat
         HallTime.at = datetime.combine(monday + timedelta(days=1), time(9, 5))   # next morning
         kiosk.refresh(HallTime.at)
         h.tap("ok")
+        h.wait(lambda: not any(isinstance(c, Dialog) for c in Window.children),
+               "the message's fade-out (it takes touches until gone)")
         h.tap("cancel")                               # the browse ends at once (no question)
         h.wait_screen("attract")
         assert not h.journey.browsing and not h.has("browse_guides")
@@ -97,5 +108,18 @@ def test_closed_kiosk_prints_the_guide_slip_and_opens_next_morning(tmp_path: Pat
         h.tap(f"matter_{MATTER}")
         h.wait_screen("guide")
         assert h.has("next") and not h.has("print_slip")
+    finally:
+        h.close()
+
+
+def test_guides_left_alone_go_back_to_the_attract_screen(tmp_path: Path) -> None:
+    h = closed_kiosk(tmp_path)
+    try:
+        h.pump(3)
+        h.tap("browse_guides")
+        h.wait_screen("matters")
+        h.clock.advance(BROWSE_IDLE_S)          # nobody touched the screen since
+        h.wait_screen("attract")
+        assert not h.journey.browsing and h.has("browse_guides")
     finally:
         h.close()
