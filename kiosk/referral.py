@@ -1,6 +1,7 @@
-"""From a matter the kiosk cannot take to its guide slip (一次性告知): where to go, when, whom
-to call, and — so the citizen goes once, not twice — every material to bring, for every
-situation, as the catalogue lists it."""
+"""From a matter to its guide slip (一次性告知): for a matter the kiosk cannot take, where to
+go, when, whom to call; for one it can take (read while the kiosk is closed), this kiosk's
+hours and when it opens again. Either way — so the citizen comes once, not twice — every
+material to bring, for every situation, as the catalogue lists it."""
 
 from __future__ import annotations
 
@@ -28,6 +29,17 @@ def referral_slip(matter: Matter, office: Office, on: date) -> ReferralSlip:
     return ReferralSlip(matter.name, info.reason, info.where, info.phone, info.hours,
                         matter.consultation_phone, office, on,
                         tuple(_situation(s) for s in matter.situations))
+
+
+def guide_slip(matter: Matter, office: Office, on: date, hours: str,
+               reopens: str) -> ReferralSlip:
+    """The slip of a matter this kiosk takes: come back here, in ``hours``, with these."""
+    if not matter.kiosk_can_take:
+        raise ValueError(f"matter {matter.code} cannot be done at the kiosk: a referral slip")
+    where = office.address or office.department
+    return ReferralSlip(matter.name, "", where, office.phone, hours, matter.consultation_phone,
+                        office, on, tuple(_situation(s) for s in matter.situations),
+                        at_this_kiosk=True, reopens=reopens)
 
 
 def _situation(situation: Situation) -> GuideSituation:

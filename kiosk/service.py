@@ -27,6 +27,7 @@ from kiosk.documents import forms
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
+from kiosk.hours import hours_text, opening_text
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
@@ -248,12 +249,16 @@ class KioskService:
                         printed)
 
     def referral_slip(self, matter: Matter) -> bytes:
-        """一次性告知 for a matter this kiosk cannot take: print where to go; return the PNG."""
-        if matter.elsewhere is None:
-            raise SessionError("本事项可在本机办理", "This matter can be done here",
-                               code="no_referral_slip")
+        """一次性告知: print where to go (a matter this kiosk cannot take) or this kiosk's hours
+        and when it opens (one it takes), with every material; return the PNG."""
         k, now = self.k, self.now()
-        slip = referral.referral_slip(matter, submission.office(k.settings), now.date())
+        office = submission.office(k.settings)
+        if matter.elsewhere is not None:
+            slip = referral.referral_slip(matter, office, now.date())
+        else:
+            hours = k.settings.hours
+            slip = referral.guide_slip(matter, office, now.date(), hours_text(hours),
+                                       opening_text(hours, now))
         blocks = forms.referral_slip_blocks(slip)
         job = k.printing.job(f"guide-{matter.code}-{now:%H%M%S%f}", "referral_slip", blocks)
         if not k.printing.print(job, hold=False):   # not owed like a receipt: say so now

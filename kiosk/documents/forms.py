@@ -228,20 +228,11 @@ def _receiver(region: str, department: str) -> str:
 
 
 def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
-    rows = [
-        (Cell("办理事项", label=True), Cell(g.matter_name)),
-        (Cell("不能自助办理的原因", label=True), Cell(g.reason or "需现场核验或采集")),
-        (Cell("请前往", label=True), Cell(g.where)),
-        (Cell("办公时间", label=True), Cell(g.hours or "以办理地公布为准")),
-        (Cell("联系电话", label=True), Cell(g.phone or g.consultation_phone)),
-        (Cell("事项咨询", label=True), Cell(g.consultation_phone)),
-    ]
-    bring = "，并准备好下列材料" if g.situations else ""
+    intro, rows = _come_back(g) if g.at_this_kiosk else _go_elsewhere(g)
     blocks: list[Block] = [
         Title("办事指引", subtitle="一次性告知"),
-        Paragraph(f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引前往办理{bring}。",
-                  indent=True),
-        Grid((3, 7), tuple(rows)),
+        Paragraph(intro, indent=True),
+        Grid((3, 7), tuple((Cell(label, label=True), Cell(value)) for label, value in rows)),
     ]
     if g.situations:               # a blank line: the list is the part to read twice
         blocks += [Spacer(2), Paragraph("需要准备的材料", bold=True)]
@@ -257,6 +248,26 @@ def referral_slip_blocks(g: ReferralSlip) -> list[Block]:
                   size=9),
         Paragraph(_d(g.issued_on), align="right", size=9),
     ]
+
+
+def _go_elsewhere(g: ReferralSlip) -> tuple[str, list[tuple[str, str]]]:
+    bring = "，并准备好下列材料" if g.situations else ""
+    return (f"您选择的“{g.matter_name}”不能在本自助终端办理，请按以下指引前往办理{bring}。", [
+        ("办理事项", g.matter_name), ("不能自助办理的原因", g.reason or "需现场核验或采集"),
+        ("请前往", g.where), ("办公时间", g.hours or "以办理地公布为准"),
+        ("联系电话", g.phone or g.consultation_phone), ("事项咨询", g.consultation_phone)])
+
+
+def _come_back(g: ReferralSlip) -> tuple[str, list[tuple[str, str]]]:
+    """A matter this kiosk takes, read while it was closed: when and where to come back."""
+    bring = "和下列材料" if g.situations else ""
+    rows = [("办理事项", g.matter_name), ("办理地点", f"本自助终端（{g.where}）"),
+            ("本机服务时间", g.hours)]
+    if g.reopens:
+        rows.append(("下次开始服务", g.reopens))
+    rows.append(("事项咨询", g.consultation_phone))
+    return (f"您选择的“{g.matter_name}”可在本自助终端办理。请在本机服务时间内携带身份证件"
+            f"{bring}前来办理。", rows)
 
 
 def _required_rows(materials: tuple[RequiredMaterial, ...]) -> list[tuple[Cell, ...]]:

@@ -158,3 +158,5 @@ class ReferralSlip:
     office: Office
     issued_on: date
     situations: tuple[GuideSituation, ...] = ()
+    at_this_kiosk: bool = False     # a matter this kiosk takes, printed to come back with
+    reopens: str = ""               # at_this_kiosk, printed while closed: when it opens

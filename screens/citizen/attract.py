@@ -50,6 +50,10 @@ class AttractScreen(CitizenScreen):
                                 size=theme.body * 1.2, halign="center"))
             if reason is Reason.OUTSIDE_HOURS:
                 box.add_widget(self._opens())
+                box.add_widget(KioskButton(   # read and print the guide now, come back later
+                    theme, ui.bi("查看办事指南，打印指引单"), self.journey.browse,
+                    kind="primary", name="browse_guides", height=theme.target * 1.8,
+                    font=theme.title * 0.9))
         box.add_widget(KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
                                     name="start", enabled=available, height=theme.target * 2.2,
                                     font=theme.title))

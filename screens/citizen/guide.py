@@ -1,6 +1,7 @@
 """The service guide (办事指南) of the chosen matter: situations, materials (original or copy,
 copies, pages), time limits, fees, mode. For a matter the kiosk cannot take, where to go
-instead, with a printed guide slip (一次性告知)."""
+instead, with a printed guide slip (一次性告知). Outside service hours (the journey is
+``browsing``, with no session) every matter's guide prints its slip instead of starting."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from kiosk.catalogue.model import AlternativeGroup, Material, Matter, Necessity, Requirement
+from kiosk.catalogue.model import (
+    AlternativeGroup,
+    Material,
+    Matter,
+    Necessity,
+    Requirement,
+    Situation,
+)
 from kiosk.interaction import speech as spoken
 from kiosk.interaction.divisions import Divisions
 from kiosk.interaction.speech import Speech
@@ -29,6 +37,10 @@ class GuideScreen(CitizenScreen):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.divisions = Divisions()      # for English region names; loads on first use
+        self.browsed_situation = ""       # browsing: the 情形 shown (no session holds it)
+
+    def wipe_state(self) -> None:
+        self.browsed_situation = ""
 
     @property
     def matter(self) -> Matter:
@@ -37,12 +49,19 @@ class GuideScreen(CitizenScreen):
         assert matter is not None
         return matter
 
+    def situation(self) -> Situation | None:
+        """The 情形 shown: the session's, or while browsing the one chosen here."""
+        session, matter = self.journey.session, self.matter
+        if session is not None:
+            return session.situation
+        codes = {s.code for s in matter.situations}
+        return matter.situation(self.browsed_situation if self.browsed_situation in codes
+                                else None)
+
     def speech(self) -> Speech:
         """The key facts, not just 'read the guide': the matter, where it is handled, the
         time limit, the fee and what to bring."""
-        session = self.journey.session
-        situation = session.situation if session is not None else None
-        return spoken.guide(self.matter, situation)
+        return spoken.guide(self.matter, self.situation())
 
     def body(self) -> Widget:
         ui, theme, matter = self.ui, self.ui.theme, self.matter
@@ -59,7 +78,7 @@ class GuideScreen(CitizenScreen):
         return self.scroll(content)
 
     def footer(self) -> list[Widget]:
-        if not self.matter.kiosk_can_take:
+        if not self.matter.kiosk_can_take or self.journey.browsing:
             return [self.back_button(self._back),
                     self.next_button(self._print_slip, "打印办事指引", name="print_slip")]
         return [self.back_button(self._back),
@@ -104,8 +123,8 @@ class GuideScreen(CitizenScreen):
 
     def _situations(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = self.journey.session
-        current = session.situation.code if session and session.situation else None
+        situation = self.situation()
+        current = situation.code if situation is not None else None
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)
         box.add_widget(Text(theme, ui.bi("请选择您的情形"), bold=True))
@@ -120,12 +139,12 @@ class GuideScreen(CitizenScreen):
 
     def _materials(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
-        session = self.journey.session
-        assert session is not None and session.situation is not None
+        situation = self.situation()
+        assert situation is not None
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         fit_height(box)
         box.add_widget(Text(theme, ui.bi("需要准备的材料"), bold=True))
-        for number, requirement in enumerate(session.situation.materials, start=1):
+        for number, requirement in enumerate(situation.materials, start=1):
             box.add_widget(self._requirement(number, requirement))
         return box
 
@@ -162,8 +181,10 @@ class GuideScreen(CitizenScreen):
     # --- actions -------------------------------------------------------------------------
     def _choose(self, code: str) -> None:
         session = self.journey.session
-        assert session is not None
-        session.choose_situation(code)
+        if session is None:
+            self.browsed_situation = code     # browsing: nothing to record, only to show
+        else:
+            session.choose_situation(code)
         self.render()
         self.speak()           # another situation, other materials
 
@@ -171,7 +192,7 @@ class GuideScreen(CitizenScreen):
         journey = self.journey
         if journey.guide_only is None and journey.session is not None:
             journey.session.back_to_matters()
-        journey.guide_only = None
+        journey.guide_only, self.browsed_situation = None, ""
         self.nav.go("matters")
 
     def _start(self) -> None:
@@ -184,7 +205,10 @@ class GuideScreen(CitizenScreen):
         ui, matter = self.ui, self.matter
 
         def printed(_png: bytes) -> None:
-            self.nav.show_info(ui.bi("请取走办事指引。请按指引到相应窗口办理。"))
+            if matter.elsewhere is None:     # come back here (guide_slip)
+                self.nav.show_info(ui.bi("请取走办事指引。请在本机服务时间内带齐材料前来办理。"))
+            else:
+                self.nav.show_info(ui.bi("请取走办事指引。请按指引到相应窗口办理。"))
             ui.say("请取走办事指引")
 
         def failed(error: BaseException) -> None:

@@ -21,6 +21,7 @@ from screens.navigator import Navigator
 log = logging.getLogger(__name__)
 HOME = "attract"
 ATTRACT_RESET_S = 120.0   # language or 长辈版 chosen on the attract screen, then left alone
+BROWSE_IDLE_S = 120.0     # guides read outside service hours, then left alone
 
 
 class CitizenJourney:
@@ -28,6 +29,7 @@ class CitizenJourney:
         self.ui, self.nav = ui, nav
         self.session: Session | None = None
         self.guide_only: Matter | None = None   # a matter read but not taken (一次性告知)
+        self.browsing = False     # outside hours: guides and slips only, with no session
         self.staff = StaffCallView(ui, nav)
         ui.bridge.subscribe("session.ended", self._on_session_ended)
         ui.bridge.subscribe("session.idle_warning", self._on_idle_warning)
@@ -39,6 +41,12 @@ class CitizenJourney:
         """The attract screen's 'start': a new session, at the matter list."""
         if self.session is None:
             self.session = self.ui.service.start_session()
+        self.nav.go("matters")
+
+    def browse(self) -> None:
+        """Outside service hours: the matter list and guides with no session — no identity
+        read, nothing captured, no case number; the guide prints its slip instead."""
+        self.browsing, self.session = True, None
         self.nav.go("matters")
 
     def set_elder(self, elder: bool) -> None:
@@ -60,6 +68,9 @@ class CitizenJourney:
 
     # --- ending --------------------------------------------------------------------------
     def ask_cancel(self) -> None:
+        if self.session is None:        # browsing: nothing to lose, nothing to confirm
+            self.back_to_attract()
+            return
         t = self.ui
         message = t.bi("确定取消本次办理吗？已拍摄的材料和证件信息将被清除。")
         self.nav.show(Dialog(t.theme, "confirm_cancel", message,
@@ -79,7 +90,7 @@ class CitizenJourney:
     def back_to_attract(self) -> None:
         """Every way a session ends comes here: the next citizen starts afresh, in the
         settings' language, view and voice."""
-        self.session, self.guide_only = None, None
+        self.session, self.guide_only, self.browsing = None, None, False
         self.ui.restore_defaults()
         self.nav.home(HOME)
 
@@ -97,6 +108,8 @@ class CitizenJourney:
     def _tick(self) -> None:
         self.staff.tick()
         if self.session is None:
+            if self.browsing and self.ui.clock() - self._touched_at >= BROWSE_IDLE_S:
+                self.back_to_attract()
             self._reset_abandoned_choice()
             return
         if self.staff.awaited():

@@ -291,8 +291,8 @@ class MattersScreen(CitizenScreen):
     def _open(self, matter: Matter) -> None:
         ui = self.ui
         journey = self.journey
-        if not matter.kiosk_can_take:
-            journey.guide_only = matter          # read the guide, print where to go
+        if not matter.kiosk_can_take or journey.browsing:
+            journey.guide_only = matter          # read the guide, print the slip
             self.nav.go("guide")
             return
         try:
