@@ -195,6 +195,10 @@ class KioskService:
         if app is None:
             raise SessionError("尚未确认申请", "The application is not confirmed yet",
                                code="bad_step")
+        with self.k.disk.for_commit():   # the reserve: room for this even on a full disk
+            return self._submit(session, app)
+
+    def _submit(self, session: Session, app: Application) -> Submitted:
         k, now = self.k, self.now()
         kiosk, office = k.settings.kiosk, submission.office(k.settings)
         package_id = str(uuid.uuid4())

@@ -11,7 +11,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import ScopeKind
 from kiosk.interaction.speech import Speech
-from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
+from kiosk.lifecycle import LIFECYCLE_TOPIC, REASON_TEXT, KioskState, Reason
 from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
 
@@ -22,6 +22,16 @@ class AttractScreen(CitizenScreen):
     screen_name = "attract"
     cancellable = False
     spoken_id = ""
+
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
+        # 暂停服务 (disk floor, UPS on battery, ...) is shown while the screen is up, not only
+        # when it is next entered
+        ui.bridge.subscribe(LIFECYCLE_TOPIC, self._lifecycle_changed)
+
+    def _lifecycle_changed(self, _topic: str, _payload: Any) -> None:
+        if self.manager is not None and self.manager.current == self.name:
+            self.render()
 
     def header(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
