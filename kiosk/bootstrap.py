@@ -29,6 +29,7 @@ from kiosk.fsutil import owner_only_dir
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
+from kiosk.ops.clock import GuardedClock
 from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
@@ -66,10 +67,12 @@ class Kiosk:
     renderer: Renderer
     printing: PrintService = field(init=False)
     disk: DiskGuard = field(init=False)       # the disk floor and the commit reserve
+    clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
     _stop_polling: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
+        self.clock = GuardedClock(self.settings.clock, self.lifecycle)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo

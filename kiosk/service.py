@@ -31,6 +31,7 @@ from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal, Suite
+from kiosk.ops.clock import NowSource
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
@@ -61,11 +62,13 @@ class Notified:
 
 
 class KioskService:
-    def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime,
+    def __init__(self, kiosk: Kiosk, clock: NowSource | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        """``monotonic``: the screens' clock, on which a staff call's waits run."""
+        """``clock``: by default the kiosk's guarded clock (kiosk/ops/clock.py: a jump of the
+        PC's clock moves no case date or deadline); ``monotonic``: the screens' clock, on
+        which a staff call's waits run."""
         self.k = kiosk
-        self._clock = clock
+        self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent

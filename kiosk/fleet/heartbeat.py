@@ -155,6 +155,7 @@ class Heartbeat:
                     if current is not None else None)
             command = self.verifier.verify(payload, keys)
             command_id = command.id
+            self.agent.host.kiosk.clock.trusted(command.issued_at, "fleet command")   # signed
             code = self._obey(command.command)
             self._ack(command_id, True, code, "已执行", "done")
         except FleetError as exc:

@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from ops_citizen import confirmed_session
 
 from kiosk.bootstrap import Kiosk, build_kiosk
-from kiosk.catalogue.model import DeliveryOption, Necessity
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import SessionError
 from kiosk.fsutil import sha256_file
@@ -24,11 +24,9 @@ from kiosk.lifecycle import HEALTH_TOPIC, KioskState, Reason
 from kiosk.ops.disk import RESERVE_FILE
 from kiosk.ops_settings import Resources
 from kiosk.service import KioskService
-from kiosk.session import Contact, Session
 from kiosk.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-MATTER = "GA-HJZM-001"
 FS_MB = 24
 
 
@@ -70,28 +68,6 @@ def kiosk_on(data: Path, floor_mb: float, reserve_mb: float) -> Kiosk:
     settings = settings.model_copy(update={"resources": Resources(
         disk_floor_mb=floor_mb, disk_reserve_mb=reserve_mb)})
     return build_kiosk(settings)
-
-
-def confirmed_session(service: KioskService, hand: DemoHand) -> Session:
-    session = service.start_session()
-    service.choose(session, service.matter(MATTER))
-    session.start_identify()
-    hand.present_card("resident")
-    service.identify(session)
-    assert session.situation is not None
-    for req in session.situation.materials:
-        if req.necessity is not Necessity.REQUIRED:
-            continue
-        material = req.options[0]
-        for page in range(1, max(1, material.pages.min) + 1):
-            hand.place(material.name, page)
-            service.capture(session, material.id)
-        hand.clear_plate()
-    assert session.review().accepted
-    assert session.identity is not None
-    session.confirm(DeliveryOption.PICKUP, Contact("13800138000", session.identity.address,
-                                                   "100010"))
-    return session
 
 
 def test_full_disk_commits_the_confirmed_package_and_refuses_the_next_session(
