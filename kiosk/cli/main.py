@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
-from kiosk.cli import devices, outbox, printing, scan
+from kiosk.cli import devices, doctor, outbox, printing, scan
 from kiosk.entry import run_program
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
 from kiosk.settings import Settings, load_settings
@@ -53,6 +53,7 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     devices.add_parser(sub)
     scan.add_parser(sub)
     outbox.add_parsers(sub)
+    doctor.add_parser(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")
