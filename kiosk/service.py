@@ -232,7 +232,12 @@ class KioskService:
                          printed)
 
     def notify(self, session: Session) -> Notified:
-        """The correction notice: every missing or wrong item at once, printed and logged."""
+        """The correction notice: every missing or wrong item at once, printed and logged
+        (its ledger rows, like a package, may use the disk's reserve)."""
+        with self.k.disk.for_commit():
+            return self._notify(session)
+
+    def _notify(self, session: Session) -> Notified:
         correction = session.correction()
         k, now = self.k, self.now()
         kiosk = k.settings.kiosk

@@ -120,7 +120,9 @@ class Heartbeat:
                             reason=lifecycle.reason.value if lifecycle.reason else None,
                             devices=devices, outbox=OutboxHealth(depth, oldest, late),
                             disk_mb=disk_free_mb(kiosk.settings.paths.data_dir), alerts=alerts,
-                            at=now, call=self.call)
+                            at=now, call=self.call,
+                            ops={"disk": kiosk.disk.report(),
+                                 "clock": kiosk.clock.report().as_dict()})
 
     def publish_status(self) -> None:
         self._client.publish(self.status_topic, _json(self.status()), qos=1, retain=True)

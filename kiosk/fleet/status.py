@@ -47,9 +47,11 @@ def disk_free_mb(path: Path) -> int:
 def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: str | None,
                  devices: dict[str, DeviceStatus], outbox: OutboxHealth, disk_mb: int,
                  alerts: dict[str, int], at: datetime | None = None,
-                 call: dict[str, Any] | None = None) -> dict[str, Any]:
+                 call: dict[str, Any] | None = None,
+                 ops: dict[str, Any] | None = None) -> dict[str, Any]:
     """The retained status document (``config``: see ``agent.FleetAgent.config_report``;
-    ``call``: the open staff call's id, step and state, see ``staffcall.StaffCall``)."""
+    ``call``: the open staff call's id, step and state, see ``staffcall.StaffCall``;
+    ``ops``: the PC's disk floor and reserve, and its clock, see kiosk/ops)."""
     return {
         "schema": STATUS_SCHEMA,
         "kiosk": kiosk_id,
@@ -65,6 +67,7 @@ def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: s
         "disk_free_mb": disk_mb,
         "alerts": dict(sorted(alerts.items())),   # code → count since start (no details)
         "call": call,
+        "ops": ops or {},
     }
 
 
