@@ -134,15 +134,21 @@ class PowerWatch:
     ``shut_down`` once (from its thread) when the battery is nearly empty. The composition
     root's ``shut_down`` stops the app; after the kiosk is closed it calls :func:`power_off`."""
 
-    def __init__(self, power: Power, lifecycle: Lifecycle, shut_down: Callable[[], None],
+    def __init__(self, power: Power, lifecycle: Callable[[], Lifecycle],
+                 shut_down: Callable[[], None],
                  clock: Callable[[], datetime] = datetime.now) -> None:
-        self.power, self.lifecycle, self._shut_down = power, lifecycle, shut_down
+        """``lifecycle``: the running kiosk's (a fleet swap replaces the kiosk)."""
+        self.power, self._lifecycle, self._shut_down = power, lifecycle, shut_down
         self.client = NutClient(power.ups_host, power.ups_port, power.timeout_s)
         self._clock = clock
         self._stop = threading.Event()
         self.last: UpsReading | None = None
         self.verdict = Verdict.UNKNOWN
         self.shutting_down = False
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self._lifecycle()
 
     def check(self) -> Verdict:
         """One look at the UPS, and what follows from it."""

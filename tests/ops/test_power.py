@@ -7,7 +7,11 @@ harmless command that leaves a mark, not ``systemctl poweroff``)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -56,7 +60,7 @@ def kiosk(tmp_path: Path) -> Iterator[Kiosk]:
 def watch_for(ups: Any, kiosk: Kiosk, calls: list[str], **power: Any) -> PowerWatch:
     settings = Power(ups_host="127.0.0.1", ups_port=ups.port, ups_name=ups.ups, timeout_s=2,
                      **power)
-    return PowerWatch(settings, kiosk.lifecycle, lambda: calls.append("shut_down"))
+    return PowerWatch(settings, lambda: kiosk.lifecycle, lambda: calls.append("shut_down"))
 
 
 def test_on_battery_finishes_the_session_then_starts_no_new_one(ups: Any,
@@ -108,7 +112,7 @@ def test_an_unreachable_upsd_is_reported_and_changes_nothing(kiosk: Kiosk) -> No
         port = rig.port                               # a port nothing listens on any more
     calls: list[str] = []
     watch = PowerWatch(Power(ups_host="127.0.0.1", ups_port=port, timeout_s=1),
-                       kiosk.lifecycle, lambda: calls.append("shut_down"))
+                       lambda: kiosk.lifecycle, lambda: calls.append("shut_down"))
     assert watch.check() is Verdict.UNKNOWN
     assert kiosk.lifecycle.state is KioskState.AVAILABLE and calls == []
     assert [a["code"] for a in kiosk.lifecycle.alerts] == ["ups_unreachable"]
@@ -145,3 +149,43 @@ def test_a_bad_power_section_names_its_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         load_settings(path)
     assert "ups_port" in str(refused.value)
+
+
+def test_the_app_shuts_down_on_low_battery_with_the_no_restart_status(tmp_path: Path) -> None:
+    """The real ``kiosk demo`` program, headless: UPS low → the app stops, the kiosk closes,
+    the poweroff command runs, the process exits with EXIT_POWER_OFF; its log is written."""
+    mark = tmp_path / "poweroff-requested"
+    data = tmp_path / "data"
+    text = (ROOT / "config" / "demo.toml").read_text(encoding="utf-8")
+    text = text.replace('data_dir = "../var/demo"', f'data_dir = "{data}"')
+    text = text.replace('out = "../paper"', f'out = "{tmp_path / "paper"}"')
+    text = text.replace('"../', f'"{ROOT}/').replace('catalogue = "catalogue.yaml"',
+                                                     f'catalogue = "{ROOT}/config/catalogue.yaml"')
+    with FakeUpsd() as rig:
+        command = json.dumps([sys.executable, "-c", f"open({str(mark)!r}, 'w').write('off')"])
+        settings = tmp_path / "kiosk.toml"
+        settings.write_text(text + f'\n[power]\nups_host = "127.0.0.1"\nups_port = {rig.port}\n'
+                            f'ups_name = "{rig.ups}"\npoll_s = 0.5\nshutdown_command = '
+                            f'{command}\n', encoding="utf-8")
+        env = {**os.environ, "SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1",
+               "KIVY_HOME": str(tmp_path / "kivy"), "KIVY_LOG_MODE": "PYTHON"}
+        app = subprocess.Popen([sys.executable, "-c", "import sys; from screens.launch import "
+                                f"main; sys.exit(main(['demo', '--settings', {str(settings)!r}]))"],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 240           # a bound, not a measurement
+            while len(rig.questions) < 2 and app.poll() is None:
+                assert time.monotonic() < deadline, "the app never asked the UPS"
+                time.sleep(0.2)
+            rig.set("OB LB", runtime=100, charge=5)
+            status = app.wait(timeout=240)
+        finally:
+            if app.poll() is None:
+                app.kill()
+                app.wait()
+        assert status == EXIT_POWER_OFF, app.stderr.read().decode()[-2000:] if app.stderr \
+            else status
+    assert mark.read_text() == "off"
+    log = (data / "logs" / "kiosk.log").read_text(encoding="utf-8")
+    assert "battery" in log or "UPS" in log
