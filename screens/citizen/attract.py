@@ -30,8 +30,9 @@ class AttractScreen(CitizenScreen):
         ui.bridge.subscribe(LIFECYCLE_TOPIC, self._lifecycle_changed)
 
     def _lifecycle_changed(self, _topic: str, _payload: Any) -> None:
-        if self.manager is not None and self.manager.current == self.name:
-            self.render()
+        if self.manager is not None and self.manager.current == self.name and \
+                _shown(*self.ui.service.state()) != getattr(self, "_shown", None):
+            self.render()      # only when what the screen says changes (not every session)
 
     def header(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -52,6 +53,7 @@ class AttractScreen(CitizenScreen):
         box.add_widget(self._offer())
         box.add_widget(self._hours())
         state, reason = ui.service.state()
+        self._shown = _shown(state, reason)
         available = state is not KioskState.UNAVAILABLE
         if not available:
             zh, en = _reason_text(reason)
@@ -142,6 +144,11 @@ class AttractScreen(CitizenScreen):
     def _switch_elder(self) -> None:
         self.journey.set_elder(not self.ui.theme.elder)
         self.render()
+
+
+def _shown(state: KioskState, reason: object) -> object:
+    """What the attract screen shows of the lifecycle: available, or why not."""
+    return reason if state is KioskState.UNAVAILABLE else None
 
 
 def _reason_text(reason: object) -> tuple[str, str]:
