@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from kiosk.ops.logs import LOG_NAME, KioskLogFile, install_log_file, prune_logs, rotate_logs
 from kiosk.ops_settings import Resources
@@ -70,3 +71,11 @@ def test_pruning_never_deletes_the_file_being_written(tmp_path: Path) -> None:
     (tmp_path / LOG_NAME).write_bytes(b"x" * 5000)
     assert prune_logs(tmp_path, 100).removed == ()
     assert prune_logs(tmp_path / "absent", 100).kept_bytes == 0
+
+
+@pytest.mark.parametrize("bad", [{"disk_floor_mb": 64, "disk_reserve_mb": 64},
+                                 {"log_file_mb": 20, "log_total_mb": 10},
+                                 {"disk_floor_mb": 0}, {"disk_reserve_mb": -1}])
+def test_resource_settings_are_validated(bad: dict[str, float]) -> None:
+    with pytest.raises(ValidationError):
+        Resources(**bad)
