@@ -29,6 +29,8 @@ from kiosk.fsutil import owner_only_dir
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import Ledger
 from kiosk.lifecycle import KioskState, Lifecycle
+from kiosk.ops.clock import GuardedClock
+from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
@@ -64,9 +66,13 @@ class Kiosk:
     courier: Courier
     renderer: Renderer
     printing: PrintService = field(init=False)
+    disk: DiskGuard = field(init=False)       # the disk floor and the commit reserve
+    clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
     _stop_polling: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
+        self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
+        self.clock = GuardedClock(self.settings.clock, self.lifecycle)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo
@@ -129,7 +135,9 @@ class Kiosk:
         self.courier.uploader.run(self.settings.transfer.poll_s)
 
     def refresh(self, now: datetime) -> None:
-        """Read every device's status into the lifecycle (start-up, idle polls, tests)."""
+        """Read every device's status into the lifecycle (start-up, idle polls, tests), and
+        the disk against its floor."""
+        apply_floor(self.disk, self.lifecycle, now)
         for kind, status in self.devices.statuses().items():
             self.lifecycle.device_status(kind, status, now)
             if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:

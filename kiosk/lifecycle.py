@@ -40,6 +40,8 @@ class Reason(StrEnum):
     CONSUMABLES = "consumables"
     BACKEND = "backend"
     NO_ROUTE = "no_route"
+    DISK_FULL = "disk_full"          # below the disk floor (kiosk/ops/disk.py)
+    ON_BATTERY = "on_battery"        # the UPS runs on its battery (kiosk/ops/power.py)
 
 
 REASON_TEXT = {
@@ -51,7 +53,13 @@ REASON_TEXT = {
     Reason.NO_ROUTE: ("本机尚未开通向办理地的材料递送，请到窗口办理",
                       "This kiosk cannot yet send papers to the handling region: "
                       "please go to a service window"),
+    Reason.DISK_FULL: ("暂停服务：本机存储空间不足，请联系工作人员",
+                       "Out of service: the kiosk's storage is nearly full, please call staff"),
+    Reason.ON_BATTERY: ("暂停服务：本机停电，正在使用备用电源",
+                        "Out of service: mains power is off, the kiosk runs on its battery"),
 }
+# conditions set from outside (disk, power), in the order their reason is shown
+CONDITIONS = (Reason.ON_BATTERY, Reason.DISK_FULL)
 
 BUILTIN_NAMES: dict[str, str] = {kind: zh for kind, (zh, _) in LABELS.items()}
 
@@ -81,6 +89,7 @@ class Lifecycle:
         self._state = KioskState.INITIALIZE
         self._reason: Reason | None = None
         self._held = False             # maintenance by command, or a configuration swap
+        self._conditions: set[Reason] = set()   # of CONDITIONS: disk below floor, on battery
 
     @property
     def state(self) -> KioskState:
@@ -125,6 +134,18 @@ class Lifecycle:
     def held(self) -> bool:
         return self._held
 
+    def set_condition(self, reason: Reason, on: bool, now: datetime) -> bool:
+        """A condition of the PC (one of CONDITIONS) begins or ends; like a hold, it stops
+        new sessions and never cuts one short. True if it changed."""
+        with self._lock:
+            changed = (reason in self._conditions) != on
+            (self._conditions.add if on else self._conditions.discard)(reason)
+        self.evaluate(now)
+        return changed
+
+    def condition(self, reason: Reason) -> bool:
+        return reason in self._conditions
+
     def begin_session(self, now: datetime) -> None:
         self.evaluate(now)
         with self._lock:     # checked and claimed at once: a hold() racing us sees ACTIVE
@@ -133,7 +154,9 @@ class Lifecycle:
             reason = self._reason
         if not ready:
             zh, en = REASON_TEXT[reason] if reason else ("暂停服务", "Not available")
-            raise SessionError(f"本机暂停服务：{zh}", f"Kiosk unavailable: {en}",
+            zh = zh if zh.startswith("暂停服务") else f"本机暂停服务：{zh}"
+            raise SessionError(zh, en if en.startswith("Out of service") else
+                               f"Kiosk unavailable: {en}",
                                code="kiosk_unavailable")
         self._announce(changed)
 
@@ -172,6 +195,9 @@ class Lifecycle:
         return Availability(True)
 
     def _blocking_reason(self, now: datetime) -> Reason | None:
+        for condition in CONDITIONS:
+            if condition in self._conditions:
+                return condition
         if self._held:
             return Reason.MAINTENANCE
         reason = self._time_reason(now)

@@ -32,6 +32,7 @@ from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE
 from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal, Suite
+from kiosk.ops.clock import NowSource
 from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
@@ -63,11 +64,13 @@ class Notified:
 
 
 class KioskService:
-    def __init__(self, kiosk: Kiosk, clock: type[datetime] = datetime,
+    def __init__(self, kiosk: Kiosk, clock: NowSource | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        """``monotonic``: the screens' clock, on which a staff call's waits run."""
+        """``clock``: by default the kiosk's guarded clock (kiosk/ops/clock.py: a jump of the
+        PC's clock moves no case date or deadline); ``monotonic``: the screens' clock, on
+        which a staff call's waits run."""
         self.k = kiosk
-        self._clock = clock
+        self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
@@ -197,6 +200,10 @@ class KioskService:
         if app is None:
             raise SessionError("尚未确认申请", "The application is not confirmed yet",
                                code="bad_step")
+        with self.k.disk.for_commit():   # the reserve: room for this even on a full disk
+            return self._submit(session, app)
+
+    def _submit(self, session: Session, app: Application) -> Submitted:
         k, now = self.k, self.now()
         kiosk, office = k.settings.kiosk, submission.office(k.settings)
         package_id = str(uuid.uuid4())
@@ -227,7 +234,12 @@ class KioskService:
                          printed)
 
     def notify(self, session: Session) -> Notified:
-        """The correction notice: every missing or wrong item at once, printed and logged."""
+        """The correction notice: every missing or wrong item at once, printed and logged
+        (its ledger rows, like a package, may use the disk's reserve)."""
+        with self.k.disk.for_commit():
+            return self._notify(session)
+
+    def _notify(self, session: Session) -> Notified:
         correction = session.correction()
         k, now = self.k, self.now()
         kiosk = k.settings.kiosk

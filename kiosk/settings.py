@@ -15,6 +15,7 @@ from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import LEGACY_SECTIONS
 from kiosk.devices.registry import Problem, Registry
 from kiosk.errors import ConfigError
+from kiosk.ops_settings import ClockSettings, Power, Resources
 from kiosk.validation import load_model
 
 SETTINGS_SCHEMA_VERSION = 2
@@ -220,6 +221,9 @@ class Settings(_Section):
     ui: UiSettings = UiSettings()
     fleet: Fleet = Fleet()
     hall: Hall = Hall()
+    resources: Resources = Resources()     # kiosk/ops_settings.py: disk, logs, clock, UPS
+    clock: ClockSettings = ClockSettings()
+    power: Power = Power()
 
     @model_validator(mode="before")
     @classmethod

@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from kiosk import cli
 from kiosk.bootstrap import build_kiosk
 from kiosk.fleet.node import FleetNode
+from kiosk.ops.unattended import start_unattended
 from kiosk.settings import Settings
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -91,11 +94,13 @@ def run(settings: Settings, demo: bool) -> int:
     kiosk.open(datetime.now())
     kiosk.start_polling()
     kiosk.start_uploader()
+    app = KioskApp(kiosk, demo=demo)
+    unattended = start_unattended(settings, lambda: kiosk.lifecycle, _stopper(app))
     try:
-        KioskApp(kiosk, demo=demo).run()
+        app.run()
     finally:
         kiosk.close()
-    return 0
+    return unattended.finish()     # a UPS shut-down: poweroff requested, exit status 75
 
 
 def run_fleet(local: Settings, demo: bool) -> int:
@@ -106,7 +111,16 @@ def run_fleet(local: Settings, demo: bool) -> int:
         from screens.app import KioskApp
 
         node.start()
-        KioskApp(node.host.kiosk, demo=demo, host=node.host).run()
+        app = KioskApp(node.host.kiosk, demo=demo, host=node.host)
+        unattended = start_unattended(local, lambda: node.host.kiosk.lifecycle, _stopper(app))
+        app.run()
     finally:
         node.close()
-    return 0
+    return unattended.finish()
+
+
+def _stopper(app: Any) -> Callable[[], None]:
+    """Ends the app's main loop from another thread (the UPS watch's)."""
+    from kivy.clock import Clock
+
+    return lambda: Clock.schedule_once(lambda _dt: app.stop())

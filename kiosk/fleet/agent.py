@@ -20,6 +20,7 @@ from kiosk.fleet.client import ConfigClient
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.host import KioskHost
 from kiosk.fleet.store import ConfigStore
+from kiosk.ops.clock import observe_signed_time
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class FleetAgent:
             self.last_check = exc.code
             return
         self.last_check = "ok"
+        observe_signed_time(self.host.kiosk.clock, self.store.folder / "tuf")   # verified now
         if bundle is None:
             refused = self.store.state().refused
             if refused is not None and refused["version"] is None:

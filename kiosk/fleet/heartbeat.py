@@ -126,7 +126,9 @@ class Heartbeat:
                               reason=lifecycle.reason.value if lifecycle.reason else None,
                               devices=devices, outbox=OutboxHealth(depth, oldest, late),
                               disk_mb=disk_free_mb(kiosk.settings.paths.data_dir),
-                              alerts=alerts, at=now, call=self.call, restart=self.restart)
+                              alerts=alerts, at=now, call=self.call, restart=self.restart,
+                              ops={"disk": kiosk.disk.report(),
+                                   "clock": kiosk.clock.report().as_dict()})
         if self.staff_report is not None:
             status["staff"] = self.staff_report()
         return status
@@ -164,6 +166,7 @@ class Heartbeat:
                     if current is not None else None)
             command = self.verifier.verify(payload, keys)
             command_id = command.id
+            self.agent.host.kiosk.clock.trusted(command.issued_at, "fleet command")   # signed
             code = (self._staff_open(command) if command.command == "staff_open"
                     else self._obey(command.command))
             self._ack(command_id, True, code, "已执行", "done")

@@ -48,10 +48,12 @@ def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: s
                  devices: dict[str, DeviceStatus], outbox: OutboxHealth, disk_mb: int,
                  alerts: dict[str, int], at: datetime | None = None,
                  call: dict[str, Any] | None = None,
-                 restart: dict[str, str | bool] | None = None) -> dict[str, Any]:
+                 restart: dict[str, str | bool] | None = None,
+                 ops: dict[str, Any] | None = None) -> dict[str, Any]:
     """The retained status document (``config``: see ``agent.FleetAgent.config_report``;
     ``call``: the open staff call's id, step and state, see ``staffcall.StaffCall``;
-    ``restart``: how the run before this one ended, see kiosk.supervision.runmarker)."""
+    ``restart``: how the run before this one ended, see kiosk.supervision.runmarker;
+    ``ops``: the PC's disk floor and reserve, and its clock, see kiosk/ops)."""
     return {
         "schema": STATUS_SCHEMA,
         "kiosk": kiosk_id,
@@ -68,6 +70,7 @@ def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: s
         "alerts": dict(sorted(alerts.items())),   # code → count since start (no details)
         "call": call,
         "restart": restart,
+        "ops": ops or {},
     }
 
 

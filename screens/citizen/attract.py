@@ -12,7 +12,7 @@ from kivy.uix.widget import Widget
 from kiosk.catalogue.model import ScopeKind
 from kiosk.hours import next_opening
 from kiosk.interaction.speech import Speech
-from kiosk.lifecycle import REASON_TEXT, KioskState, Reason
+from kiosk.lifecycle import LIFECYCLE_TOPIC, REASON_TEXT, KioskState, Reason
 from screens.citizen.frame import CitizenScreen
 from screens.widgets import KioskButton, Panel, Spacer, Text, fit_height, fit_row
 
@@ -23,6 +23,17 @@ class AttractScreen(CitizenScreen):
     screen_name = "attract"
     cancellable = False
     spoken_id = ""
+
+    def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
+        super().__init__(ui, nav, journey, **kwargs)
+        # 暂停服务 (disk floor, UPS on battery, ...) is shown while the screen is up, not only
+        # when it is next entered
+        ui.bridge.subscribe(LIFECYCLE_TOPIC, self._lifecycle_changed)
+
+    def _lifecycle_changed(self, _topic: str, _payload: Any) -> None:
+        if self.manager is not None and self.manager.current == self.name and \
+                _shown(*self.ui.service.state()) != getattr(self, "_shown", None):
+            self.render()      # only when what the screen says changes (not every session)
 
     def header(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -43,6 +54,7 @@ class AttractScreen(CitizenScreen):
         box.add_widget(self._offer())
         box.add_widget(self._hours())
         state, reason = ui.service.state()
+        self._shown = _shown(state, reason)
         available = state is not KioskState.UNAVAILABLE
         if not available:
             zh, en = _reason_text(reason)
@@ -152,6 +164,11 @@ class AttractScreen(CitizenScreen):
     def _switch_elder(self) -> None:
         self.journey.set_elder(not self.ui.theme.elder)
         self.render()
+
+
+def _shown(state: KioskState, reason: object) -> object:
+    """What the attract screen shows of the lifecycle: available, or why not."""
+    return reason if state is KioskState.UNAVAILABLE else None
 
 
 def _reason_text(reason: object) -> tuple[str, str]:

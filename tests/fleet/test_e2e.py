@@ -104,6 +104,7 @@ def test_publish_v2_reaches_three_halls_through_the_pointer(
     assert status["devices"]["receipt_printer"]["status"] == "online"
     assert set(status["outbox"]) == {"depth", "oldest_age_s", "overdue"}
     assert status["app_version"] and status["disk_free_mb"] > 0
+    assert status["ops"]["disk"]["reserve_held"] and status["ops"]["clock"]["jumps"] == 0
     watcher.close()
 
 
