@@ -100,7 +100,7 @@ def run(settings: Settings, demo: bool) -> int:
         app.run()
     finally:
         kiosk.close()
-    return unattended.finish()     # a UPS shut-down: poweroff requested, exit status 75
+    return unattended.finish()     # a UPS shut-down: poweroff requested, exit status 76
 
 
 def run_fleet(local: Settings, demo: bool) -> int:

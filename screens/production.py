@@ -19,6 +19,7 @@ from kivy.clock import Clock
 from kiosk.bootstrap import Kiosk, build_kiosk
 from kiosk.fleet.node import FleetNode
 from kiosk.lifecycle import LIFECYCLE_TOPIC, KioskState
+from kiosk.ops.unattended import start_unattended
 from kiosk.settings import Settings
 from kiosk.supervision.liveness import Liveness
 from kiosk.supervision.nightly import RESTART_EXIT, restart_due
@@ -63,6 +64,9 @@ def run_production(settings: Settings) -> int:
     def nightly_check(_dt: float) -> None:    # held here: Kivy's clock refers weakly
         _nightly_restart(app, running.current(), started, how)
     nightly = Clock.schedule_interval(nightly_check, NIGHTLY_CHECK_S)
+    # the rotating log file and, with a UPS, the power watch (which may end the app)
+    unattended = start_unattended(settings, lambda: running.current().lifecycle,
+                                  lambda: Clock.schedule_once(lambda _dt: app.stop()))
     try:
         app.run()
     finally:
@@ -70,8 +74,9 @@ def run_production(settings: Settings) -> int:
         supervision.close()
         supervisor.stopping()
         running.close()
+    powered_off = unattended.finish()        # EXIT_POWER_OFF after a low-battery shut-down
     marker.end(how[0] if how else CLEAN)
-    return RESTART_EXIT if how else 0
+    return powered_off or (RESTART_EXIT if how else 0)
 
 
 def _start(settings: Settings) -> Running:

@@ -9,10 +9,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # into; python3-venv for the virtual environment; libmtdev1 and libgl1 for Kivy;
 # libusb-1.0-0 for pyusb (USB receipt printers); espeak-ng (its cmn voice) for spoken prompts;
 # mosquitto, the MQTT broker of the fleet tests, benchmark and demo (not started as a service);
-# poppler-utils, which the PDF tests read receipts back with (pdftoppm, pdftotext, pdffonts).
+# poppler-utils, which the PDF tests read receipts back with (pdftoppm, pdftotext, pdffonts);
+# for the unattended kiosk's tests (issue 26): xvfb and xdotool (the real app on an X server,
+# keys that must not leave it), nut-server (a real upsd with the dummy-ups driver; not started
+# as a service), systemd and udev (systemd-analyze verify of the units, the udev rules).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential libzbar0 pcscd libpcsclite1
               libpcsclite-dev swig vsmartcard-vpcd libmtdev1 libgl1 libusb-1.0-0 espeak-ng
-              mosquitto poppler-utils)
+              mosquitto poppler-utils xvfb xdotool nut-server systemd udev)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

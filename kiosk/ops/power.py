@@ -28,7 +28,7 @@ from kiosk.errors import KioskError
 from kiosk.lifecycle import Lifecycle, Reason
 from kiosk.ops_settings import Power
 
-EXIT_POWER_OFF = 75          # the unit's RestartPreventExitStatus: do not restart on battery
+EXIT_POWER_OFF = 76          # the unit's RestartPreventExitStatus (75 is the nightly restart)
 MAX_LINE = 1024              # upsd's own lines are far shorter
 MAX_VARS = 512
 log = logging.getLogger(__name__)

@@ -24,6 +24,7 @@ from kiosk.devices.manager import DeviceManager
 from kiosk.fleet.broker import make_client, topic_root
 from kiosk.fleet.status import app_version, device_entry, disk_free_mb
 from kiosk.fsutil import write_atomic
+from kiosk.ops.logs import rotate_logs
 from kiosk.settings import Settings
 from kiosk.supervision.runmarker import RunMarker
 from kiosk.transfer.courier import Courier
@@ -34,12 +35,6 @@ KEEP_DIAGNOSTICS = 14                # nightly reports kept on the kiosk
 PUBLISH_WAIT_S = 10.0
 
 
-def rotate_logs(settings: Settings) -> str:
-    """HOOK: log rotation with a size cap belongs to the ops work of issue 26 (its
-    ``kiosk doctor`` and log policy); wire its rotation in here. Until then: not done."""
-    return "not_wired"
-
-
 def nightly(settings: Settings, now: datetime | None = None,
             publish: Callable[[Settings, dict[str, Any]], str] | None = None) -> dict[str, Any]:
     """Run every step; return the report (also written as diagnostics)."""
@@ -47,7 +42,7 @@ def nightly(settings: Settings, now: datetime | None = None,
     report: dict[str, Any] = {"kiosk": settings.kiosk.id, "at": now.isoformat(timespec="seconds"),
                               "app_version": app_version()}
     steps: list[tuple[str, Callable[[], Any]]] = [
-        ("logs", lambda: rotate_logs(settings)),
+        ("logs", lambda: rotate_logs(settings).as_dict()),
         ("purge", lambda: purge_delivered(settings, now)),
         ("devices", lambda: check_devices(settings)),
         ("previous_run", lambda: RunMarker(settings.paths.data_dir).previous().as_dict()),
