@@ -143,8 +143,9 @@ make_folders() {
 }
 
 # A first install writes the settings from config/default.toml, with the catalogue and
-# assets of the installed release and the nightly window the timer runs in (03:00, up to
-# 15 minutes late: tongban-kiosk-nightly.timer); an upgrade never touches them.
+# assets of the installed release, the nightly window the timer runs in (03:00, up to
+# 15 minutes late: tongban-kiosk-nightly.timer) and the unit's LogsDirectory; an upgrade
+# never touches them.
 NIGHTLY="03:00-04:00"
 write_settings_once() {
   local target="$ROOT$ETC/settings.toml" app="$PREFIX/current/app" tmp
@@ -153,10 +154,12 @@ write_settings_once() {
   sed -e "s#^catalogue = \"catalogue.yaml\"\$#catalogue = \"$app/config/catalogue.yaml\"#" \
       -e "s#^assets = \"../assets\"\$#assets = \"$app/assets\"#" \
       -e "s#^nightly = \"\"\$#nightly = \"$NIGHTLY\"#" \
+      -e "s#^log_dir = \"logs\"\$#log_dir = \"/var/log/tongban-kiosk\"#" \
       "$STAGED/app/config/default.toml" > "$tmp"
   grep -q "^catalogue = \"$app/config/catalogue.yaml\"\$" "$tmp" \
     && grep -q "^assets = \"$app/assets\"\$" "$tmp" \
     && grep -q "^nightly = \"$NIGHTLY\"\$" "$tmp" \
+    && grep -q "^log_dir = \"/var/log/tongban-kiosk\"\$" "$tmp" \
     || { rm -f "$tmp"; die "config/default.toml 的 [paths] 已变，无法生成设置" \
                             "config/default.toml's [paths] changed: cannot write the settings"; }
   install -o 0 -g "$KGID" -m 0640 "$tmp" "$target"

@@ -83,7 +83,8 @@ def test_the_settings_are_the_documented_defaults_with_the_releases_paths(
     assert changed == [
         ('nightly = ""', 'nightly = "03:00-04:00"'),           # the window the timer runs in
         ('catalogue = "catalogue.yaml"', f'catalogue = "{app}/config/catalogue.yaml"'),
-        ('assets = "../assets"', f'assets = "{app}/assets"')]
+        ('assets = "../assets"', f'assets = "{app}/assets"'),
+        ('log_dir = "logs"', 'log_dir = "/var/log/tongban-kiosk"')]   # the unit's LogsDirectory
     # …and they validate against the release the installer copied (moved into the skeleton).
     moved = tmp_path / "moved.toml"
     moved.write_text("\n".join(written).replace(app, str(installed / PREFIX / "current/app"))
