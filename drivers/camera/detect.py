@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from drivers.camera import Detection, Hint
-from drivers.camera.edges import find_page_quad, sides_bound
+from drivers.camera.edges import find_page_quad, intersect_lines, sides_bound
 
 __all__ = ["Detection", "Hint", "detect_page", "page_hash"]
 
@@ -302,17 +302,6 @@ def _fit_side(outline: Mat, a: Array, b: Array,
     if float((point - centre) @ outward) < 0:
         outward = -outward
     return point + 0.5 * outward, direction
-
-
-def intersect_lines(p: tuple[Array, Array], q: tuple[Array, Array]) -> Array | None:
-    (p0, pd), (q0, qd) = p, q
-    det = float(pd[0] * -qd[1] + qd[0] * pd[1])
-    if abs(det) < 1e-6:
-        return None
-    diff = q0 - p0
-    t = float(diff[0] * -qd[1] + qd[0] * diff[1]) / det
-    point: Array = p0 + t * pd
-    return point
 
 
 def _order(quad: Array) -> Array:

@@ -26,6 +26,7 @@ Runs on detect.py's working copy (640 pixels on the longer side), in a few milli
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import cv2
@@ -267,14 +268,8 @@ def sides_bound(darkest: Array, quad: Array) -> bool:
     inside from a little way outside, past anything thin lying along it? A cable or a pen
     across the page makes a straight, strong line, but with paper on its far side too."""
     height, width = darkest.shape
-    centre = quad.mean(axis=0)
     along = np.linspace(0.1, 0.9, SAMPLES, dtype=np.float32)[:, None]
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
-        normal /= max(float(np.linalg.norm(normal)), 1e-6)
-        if float((centre - a) @ normal) < 0:
-            normal = -normal
+    for a, b, normal in inward_sides(quad):
         points = a + along * (b - a)
         far = points - FAR_OUTSIDE * normal
         seen = ((far >= 0) & (far <= (width - 1, height - 1))).all(axis=1)
@@ -300,7 +295,7 @@ def _snap(darkest: Array, quad: Array) -> Array:
     gx = cv2.Sobel(darkest, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(darkest, cv2.CV_32F, 0, 1, ksize=3)
     lines = [_snap_side(gx, gy, quad[i], quad[(i + 1) % 4]) for i in range(4)]
-    corners = [_cross(lines[i - 1], lines[i]) for i in range(4)]
+    corners = [intersect_lines(lines[i - 1], lines[i]) for i in range(4)]
     if any(c is None for c in corners):
         return quad.astype(np.float32)
     snapped = np.array(corners, np.float32)
@@ -330,7 +325,18 @@ def _snap_side(gx: Array, gy: Array, a: Array, b: Array) -> tuple[Array, Array]:
     return np.array([x0, y0], np.float32), np.array([vx, vy], np.float32)
 
 
-def _cross(p: tuple[Array, Array], q: tuple[Array, Array]) -> Array | None:
+def inward_sides(quad: Array) -> Iterator[tuple[Array, Array, Array]]:
+    """Each side of a quadrilateral as (start, end, unit normal pointing into it)."""
+    centre = quad.mean(axis=0)
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
+        normal /= max(float(np.linalg.norm(normal)), 1e-6)
+        yield a, b, (-normal if float((centre - a) @ normal) < 0 else normal)
+
+
+def intersect_lines(p: tuple[Array, Array], q: tuple[Array, Array]) -> Array | None:
+    """Where two lines (point, direction) cross; None when they are parallel."""
     (p0, pd), (q0, qd) = p, q
     det = float(pd[0] * -qd[1] + qd[0] * pd[1])
     if abs(det) < 1e-6:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from drivers.camera.detect import intersect_lines
+from drivers.camera.edges import intersect_lines
 
 Array = npt.NDArray[Any]
 SAMPLES = 40              # profiles across each side

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from drivers.camera import Detection
 from drivers.camera.detect import darkest_channel, detect_page
+from drivers.camera.edges import inward_sides
 
 Array = npt.NDArray[Any]
 Detect = Callable[[npt.NDArray[np.uint8]], Detection]
@@ -93,15 +94,9 @@ def _side_steps(grey: Array, quad: Array, samples: int = 24, offset: float = 2.5
     STEP or more, the same way round as at most points (a page may be darker than a white
     plate; detect.edge_support wants it brighter, and by more than a pale plate gives)."""
     height, width = grey.shape
-    centre = quad.mean(axis=0)
     along = np.linspace(0.05, 0.95, samples, dtype=np.float32)[:, None]
     steps = []
-    for i in range(4):
-        a, b = quad[i], quad[(i + 1) % 4]
-        normal = np.array([a[1] - b[1], b[0] - a[0]], np.float32)
-        normal /= max(float(np.linalg.norm(normal)), 1e-6)
-        if float((centre - a) @ normal) < 0:
-            normal = -normal
+    for a, b, normal in inward_sides(quad):
         points = a + along * (b - a)
         inner = np.clip(np.rint(points + offset * normal), 0, (width - 1, height - 1))
         outer = np.clip(np.rint(points - offset * normal), 0, (width - 1, height - 1))
