@@ -59,29 +59,17 @@ def _to_capture(h: Any) -> None:
 
 
 def _lay(h: Any, material_id: str, count: int) -> None:
-    session = h.journey.session
-    h.tap(f"material_{material_id}")
-    name = h.nav.current.material(material_id).name
-    h.wait(lambda: h.nav.current.feed.plate_clear, "the plate seen empty")
-    for number in range(1, count + 1):
-        h.kiosk.camera.place(name, number)
-        h.wait(lambda n=number: len(session.pages.get(material_id, [])) >= n,
-               f"auto-capture of {material_id} page {number}")
-        h.wait(lambda: not h.nav.current.shooting, "the shot to finish")
+    from test_journey import lay_pages  # tests/ui, on the path with the harness
+
+    lay_pages(h, material_id, count)
     h.kiosk.camera.remove()
-
-
-def _required(h: Any) -> list[tuple[str, int]]:
-    from kiosk.catalogue.model import Necessity
-
-    situation = h.journey.session.situation
-    return [(req.options[0].id, req.options[0].pages.min) for req in situation.materials
-            if req.necessity is Necessity.REQUIRED]
 
 
 def complete_session(h: Any) -> None:
     _to_capture(h)
-    for material_id, pages in _required(h):
+    from test_journey import required_materials
+
+    for material_id, pages in required_materials(h):
         _lay(h, material_id, pages)
     h.tap("review")
     h.wait_screen("review")
@@ -106,8 +94,10 @@ def complete_session(h: Any) -> None:
 
 
 def notice_session(h: Any) -> None:
+    from test_journey import required_materials
+
     _to_capture(h)
-    material_id, pages = _required(h)[0]
+    material_id, pages = required_materials(h)[0]
     _lay(h, material_id, pages)
     h.tap("review")
     h.wait_screen("review")
