@@ -17,13 +17,11 @@ About a minute with the defaults: each 30 MB transfer takes ~25 s at 10 Mbit/s.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -33,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.timing import timed_ms  # noqa: E402
+from benchmarks.timing import report, run_timed, timed_ms  # noqa: E402
 from benchmarks.transfer import _meta, _Put  # noqa: E402
 from kiosk.settings import Transfer  # noqa: E402
 from kiosk.transfer.tus import TusClient, TusOptions  # noqa: E402
@@ -127,15 +125,8 @@ def main() -> int:
             "link": link(Path(tmp), proxy, tus, args, variants),
             "resume": resume(Path(tmp), proxy, tus, args.resume_mb),
         }
-    text = json.dumps(results, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+    return report(results, args.out)
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    code = main()
-    print(f"# {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    sys.exit(code)
+    run_timed(main)

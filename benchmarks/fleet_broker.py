@@ -59,6 +59,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.timing import report, run_timed  # noqa: E402
 from kiosk.fleet.status import offline_status, sample_status  # noqa: E402
 from rigs.mqtt_rig import MosquittoBroker, mosquitto_available  # noqa: E402
 
@@ -473,15 +474,8 @@ def main() -> int:
                                "ratios and per-kiosk figures are what carries over",
                **bench(args.kiosks, args.period, args.duration, args.connect_rate,
                        args.consoles)}
-    text = json.dumps(results, ensure_ascii=False, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+    return report(results, args.out)
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    code = main()
-    print(f"# {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    sys.exit(code)
+    run_timed(main)

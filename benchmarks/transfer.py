@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import statistics
 import sys
 import tempfile
 import threading
-import time
 import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -39,7 +37,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.timing import timed_ms  # noqa: E402
+from benchmarks.timing import report, run_timed, timed_ms  # noqa: E402
 from kiosk.documents.render import images_to_pdf  # noqa: E402
 from kiosk.manifest import Header, Seal  # noqa: E402
 from kiosk.package import MaterialFile, write_package  # noqa: E402
@@ -258,15 +256,8 @@ def main() -> int:
                    **upload(folder, args.repeat),
                    "seal_10_pages_8mp": seal_pages(folder, args.repeat),
                    "memory": memory(folder)}
-    text = json.dumps(results, ensure_ascii=False, indent=2)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
-    print(text)
-    return 0
+    return report(results, args.out)
 
 
 if __name__ == "__main__":
-    started = time.perf_counter()
-    code = main()
-    print(f"# {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    sys.exit(code)
+    run_timed(main)
