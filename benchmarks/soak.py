@@ -30,6 +30,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ui import to_capture  # noqa: E402  (the same walk as the UI benchmark)
+
 CHILD = os.environ.get("SOAK_CHILD", "")
 WARM_UP = 10
 
@@ -42,22 +46,6 @@ def _harness(tmp: Path) -> Any:
     return open_kiosk(tmp, tmp / "shots", idle_timeout_s=600, read_timeout_s=10)
 
 
-def _to_capture(h: Any) -> None:
-    h.tap("start")
-    h.pump(10)
-    if h.screen != "matters":     # the first tap after start-up can be lost (benchmarks/ui.py)
-        h.tap("start")
-    h.wait_screen("matters")
-    h.tap("matter_GA-HJZM-001")
-    h.wait_screen("guide")
-    h.tap("next")
-    h.wait_screen("identify")
-    h.kiosk.identity.present("resident")
-    h.wait(lambda: h.has("next"), "card read")
-    h.tap("next")
-    h.wait_screen("capture")
-
-
 def _lay(h: Any, material_id: str, count: int) -> None:
     from test_journey import lay_pages  # tests/ui, on the path with the harness
 
@@ -66,7 +54,7 @@ def _lay(h: Any, material_id: str, count: int) -> None:
 
 
 def complete_session(h: Any) -> None:
-    _to_capture(h)
+    to_capture(h)
     from test_journey import required_materials
 
     for material_id, pages in required_materials(h):
@@ -96,7 +84,7 @@ def complete_session(h: Any) -> None:
 def notice_session(h: Any) -> None:
     from test_journey import required_materials
 
-    _to_capture(h)
+    to_capture(h)
     material_id, pages = required_materials(h)[0]
     _lay(h, material_id, pages)
     h.tap("review")
