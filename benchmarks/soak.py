@@ -18,6 +18,7 @@ The virtual printer's record of jobs (a test rig, not the kiosk) is emptied as i
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -104,6 +105,34 @@ def _measure(process: Any) -> tuple[float, int]:
     return round(process.memory_info().rss / 2**20, 1), process.num_fds()
 
 
+class _MallInfo(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+                 "uordblks", "fordblks", "keepcost")]
+
+
+def _breakdown() -> dict[str, float]:
+    """Where the resident memory is: why RSS grows in the warm-up, and whether it is live.
+
+    Anonymous vs file-backed pages (/proc), and glibc's own count over all its arenas of what
+    is in use and what is freed but kept (fragmentation shows there, not in Python).
+    """
+    mb = 2**20
+    rollup = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        rollup[name] = int(value.split()[0]) * 1024
+    mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    mallinfo2.restype = _MallInfo
+    info = mallinfo2()
+    return {"anon_mb": round(rollup["Anonymous"] / mb, 1),
+            "file_mb": round((rollup["Rss"] - rollup["Anonymous"]) / mb, 1),
+            "malloc_in_use_mb": round(info.uordblks / mb, 1),
+            "malloc_free_kept_mb": round(info.fordblks / mb, 1),
+            "malloc_mmapped_mb": round(info.hblkhd / mb, 1),
+            "python_objects": len(gc.get_objects())}
+
+
 def _forget_printed(h: Any) -> None:
     virtual = h.kiosk.printer.virtual
     with virtual._jobs_changed:            # the rig keeps every job it drew
@@ -169,6 +198,7 @@ def in_process(sessions: int, mode: str) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="soak-"))
     h = _harness(tmp) if mode == "app" else ServiceCitizen(tmp)
     opened = _measure(process)
+    details = {0: _breakdown()}
     curve: dict[int, tuple[float, int]] = {}
     start = time.perf_counter()
     for number in range(1, sessions + 1):
@@ -177,9 +207,11 @@ def in_process(sessions: int, mode: str) -> dict[str, Any]:
             _forget_printed(h)
         else:
             h.session(complete=number % 10 != 0)
-        if number in (WARM_UP, sessions) or number % 25 == 0:
+        if number <= WARM_UP or number == sessions or number % 25 == 0:
             curve[number] = _measure(process)
-            print(f"soak {number}: {curve[number]}", file=sys.stderr, flush=True)
+            details[number] = _breakdown()
+            print(f"soak {number}: {curve[number]} {details[number]}", file=sys.stderr,
+                  flush=True)
     elapsed = time.perf_counter() - start
     (rss0, fds0), (rss1, fds1) = curve[WARM_UP], curve[sessions]
     h.close()
@@ -189,7 +221,9 @@ def in_process(sessions: int, mode: str) -> dict[str, Any]:
                     "end_vs_open_ratio": round(rss1 / opened[0], 3)},
             "fds": {"after_warm_up": fds0, "at_end": fds1, "ratio": round(fds1 / fds0, 3),
                     "end_vs_open_ratio": round(fds1 / opened[1], 3)},
-            "curve": {str(n): {"rss_mb": r, "fds": f} for n, (r, f) in curve.items()}}
+            "curve": {str(n): {"rss_mb": r, "fds": f, **details[n]}
+                      for n, (r, f) in curve.items()},
+            "at_open_breakdown": details[0]}
 
 
 def main() -> int:
