@@ -24,6 +24,7 @@ from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
+from kiosk.documents.model import LedgerRow
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
@@ -37,6 +38,7 @@ from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
+from kiosk.staff import reprint
 from kiosk.staff.authority import StaffAuthority
 from kiosk.tempstore import SCRATCH_DIR, SessionStore
 from kiosk.transfer.outbox import PackageMeta
@@ -159,6 +161,40 @@ class KioskService:
 
     def staff_held(self, why: str) -> bool:
         return why in self._staff_holds
+
+    def recent_cases(self) -> list[LedgerRow]:
+        """补打: the newest cases with a receipt (masked, from the ledger)."""
+        return reprint.recent_cases(self.k.ledger)
+
+    def find_case(self, text: str) -> LedgerRow | None:
+        """补打: a case by its number (typed, or read from a receipt's code)."""
+        number = reprint.case_number_in(text)
+        return reprint.reprintable(self.k.ledger, number) if number else None
+
+    def scan_case_code(self) -> str | None:
+        """补打: a still of the document camera, its codes read; the first case number in
+        them (a receipt's QR or CODE128), or None."""
+        timeout = self.k.settings.session.capture_timeout_s
+        page = self.k.run(DeviceKind.DOCUMENT_CAMERA,
+                          lambda: self.k.camera.capture(timeout)).result()
+        for code in self.k.barcode.decode(page.jpeg):
+            number = reprint.case_number_in(code.text)
+            if number is not None:
+                return number
+        return None
+
+    def reprint_receipt(self, row: LedgerRow, staff_name: str) -> tuple[int, bool]:
+        """补打 第N次 of ``row``'s receipt: (N, printed). Counted only when it printed; not
+        held for a refill (the person waiting is told instead)."""
+        counter = reprint.ReprintCounter(self.k.settings.paths.data_dir / "staff")
+        n, now = counter.count(row.case_number) + 1, self.now()
+        blocks = reprint.staff_reprint_blocks(row, submission.office(self.k.settings), now, n,
+                                              staff_name)
+        job = self.k.printing.job(f"staff-reprint-{row.case_number}-{n}", "receipt", blocks)
+        printed = self.k.printing.print(job, hold=False)
+        if printed:
+            counter.record(row.case_number)
+        return n, printed
 
     def matters(self) -> list[tuple[Matter, Availability]]:
         now = self.now()

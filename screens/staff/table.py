@@ -16,6 +16,7 @@ from kiosk.staff.session import Mode
 from screens.staff.audit_view import AuditViewScreen
 from screens.staff.frame import StaffScreen
 from screens.staff.maintenance import ExitScreen, MaintenanceScreen
+from screens.staff.reprint import ReprintScreen
 
 BOTH = frozenset({Mode.ASSIST, Mode.SERVICE})
 SERVICE_ONLY = frozenset({Mode.SERVICE})
@@ -32,6 +33,8 @@ class StaffFunction:
 
 
 FUNCTIONS: tuple[StaffFunction, ...] = (
+    StaffFunction(Action.REPRINT, "staff_reprint", "补打回执", "Reprint a receipt",
+                  ReprintScreen),
     StaffFunction(Action.MAINTENANCE, "staff_maintenance", "维护模式 开/关",
                   "Maintenance on / off", MaintenanceScreen, SERVICE_ONLY),
     StaffFunction(Action.AUDIT_VIEW, "staff_audit", "审计日志", "Audit log", AuditViewScreen),
