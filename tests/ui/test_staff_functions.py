@@ -55,7 +55,8 @@ def add_cases(h: Harness, count: int) -> list[str]:
     for seq in range(1, count + 1):
         number = case_number(seq)
         h.kiosk.ledger.record(LedgerRow(
-            case_number=number, time=start + timedelta(minutes=seq), department="利州区政务服务中心",
+            case_number=number, time=start + timedelta(minutes=seq),
+            department="利州区政务服务中心",
             matter_code="GA-HJZM-001", matter_name="户籍类证明开具", count=1, case_type="承诺件",
             applicant_masked="张*华", phone_masked="138****0000", window="510802-0001",
             staff="自助终端", state="已代收待流转", scope="省内通办", regions="四川省成都市",
