@@ -10,6 +10,7 @@ from typing import Any
 
 from kivy.uix.gridlayout import GridLayout
 
+from screens.keyboard import NumericKeypad
 from screens.theme import Theme
 from screens.widgets import KioskButton
 
@@ -35,11 +36,15 @@ class ShuffledPinPad(GridLayout):
         self.order = order if order is not None else shuffled_digits()
         keys = [*self.order[:9], "clear", self.order[9], "delete"]
         clear, delete = labels
-        for key in keys:
-            label = {"clear": clear, "delete": delete}.get(key, key)
-            self.add_widget(KioskButton(theme, label, lambda k=key: self.press(k),
-                                        name=f"digit_{key}", height=theme.target * 1.3,
-                                        font=theme.title if key.isdigit() else theme.button))
+        buttons = [KioskButton(theme, {"clear": clear, "delete": delete}.get(key, key),
+                               lambda k=key: self.press(k), name=f"digit_{key}",
+                               height=theme.target * 1.3,
+                               font=theme.title if key.isdigit() else theme.button)
+                   for key in keys]
+        for button in buttons:      # every key as tall as 清空 / 删除 (as NumericKeypad's)
+            self.add_widget(button)
+            button.bind(texture_size=lambda *_: NumericKeypad._even(buttons))
+        NumericKeypad._even(buttons)
         self.bind(minimum_height=self.setter("height"))
 
     def press(self, key: str) -> None:

@@ -113,7 +113,7 @@ class StaffSignInScreen(StaffScreen):
         if refused.code == "wrong_pin":
             left = refused.attempts_left or 0
             self.message = (f"{refused.zh}，还可尝试 {left} 次",
-                            f"{refused.en}: {left} attempts left")
+                            f"{refused.en}: {left} attempt{'' if left == 1 else 's'} left")
         elif refused.code == "locked" and refused.locked_until is not None:
             self._number = ""
             self._locked(refused.locked_until)

@@ -170,8 +170,7 @@ def test_exit_to_the_desktop_asks_why_and_ends_with_status_77(staffed: Harness,
     assert h.nav.dialog is not None and h.nav.dialog.name == "confirm_exit"
     h.tap("keep")                                      # not yet: nothing happens
     assert h.app.exit_status is None
-    h.wait(lambda: not any(isinstance(w, ModalView) for w in Window.children),
-           "the dialog gone from the window")
+    dialog_gone(h)
     h.tap("exit_repair")
     h.tap("confirm")
     h.wait(lambda: stopped, "the app asked to stop")
@@ -191,3 +190,36 @@ def test_the_audit_view_shows_the_verdict_and_the_newest_entries(staffed: Harnes
     assert "staff.sign_in" in h.text_on_screen()
     h.screenshot("audit-view")
     assert rig.entries()[-1]["action"] == "audit.view"
+
+
+def test_staff_screens_for_the_docs(staffed: Harness, rig: StaffRig) -> None:
+    """docs/screens/staff (scripts/screens_docs.py): the menu of someone with every role,
+    in both modes, and the reprint's ways."""
+    h = staffed
+    add_cases(h, 3)
+    rig.sign_in(h, "all")
+    assert menu_names(h) == {"menu_staff_reprint", "menu_staff_maintenance",
+                             "menu_staff_audit", "menu_staff_exit"}
+    h.screenshot("menu-every-role")
+    h.tap("menu_staff_reprint")
+    h.screenshot("reprint-scan")
+    h.tap("way_recent")
+    h.screenshot("reprint-newest")
+    h.tap("back")
+    h.tap("menu_staff_exit")
+    h.tap("exit_update")
+    h.screenshot("exit-confirm")
+    h.tap("keep")
+    dialog_gone(h)
+    h.tap("staff_sign_out")
+    h.wait_screen("attract")
+
+
+def menu_names(h: Harness) -> set[str]:
+    return {n for n in h.names() if n.startswith("menu_staff_")}
+
+
+def dialog_gone(h: Harness) -> None:
+    """A dialog closes animated: until it is off the window it takes the next touch."""
+    h.wait(lambda: not any(isinstance(w, ModalView) for w in Window.children),
+           "the dialog gone from the window")
