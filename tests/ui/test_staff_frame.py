@@ -230,3 +230,30 @@ def test_no_card_number_or_pin_reaches_a_log(staffed: Harness, rig: StaffRig,
     for _sid, number, _roles in PEOPLE.values():
         assert number not in written
     assert PIN not in written
+
+
+def test_a_citizen_read_still_waiting_does_not_take_the_staff_card(staffed: Harness,
+                                                                   rig: StaffRig) -> None:
+    """Staff called from the identify screen, whose read of the citizen's card still waits:
+    the staff card placed for sign-in is never filed as the citizen's identity."""
+    h = staffed
+    start_matter(h)
+    h.tap("next")
+    h.wait_screen("identify")                      # its read waits for a card
+    session = h.journey.session
+    h.tap("call_staff")
+    h.wait(lambda: h.has("staff_sign_in"), "the call dialog")
+    h.tap("staff_sign_in")
+    rig.to_pin(h, "guide")
+    rig.type_pin(h)
+    h.wait_screen("staff_menu")
+    assert session.identity is None
+    h.tap("staff_sign_out")
+    h.wait_screen("identify")
+    assert h.journey.session is session and session.identity is None
+    h.wait(lambda: h.has("retry"), "the citizen asked to read their card again")
+    assert "工作人员登录期间未读取您的证件" in h.text_on_screen()
+    h.kiosk.identity.present("resident")
+    h.tap("retry")
+    h.wait(lambda: h.has("next"), "the citizen's own card read")
+    assert session.identity is not None and session.identity.id_number != PEOPLE["guide"][1]
