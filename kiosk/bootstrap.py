@@ -25,6 +25,8 @@ from kiosk.devices.manager import DeviceManager
 from kiosk.devices.options import PrinterOptions
 from kiosk.devices.registry import DeviceContext, Registry, load_named
 from kiosk.documents import Renderer
+from kiosk.evaluation.store import EvaluationStore
+from kiosk.evaluation.upload import EvaluationUploader
 from kiosk.fsutil import owner_only_dir
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import Ledger
@@ -68,11 +70,17 @@ class Kiosk:
     printing: PrintService = field(init=False)
     disk: DiskGuard = field(init=False)       # the disk floor and the commit reserve
     clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
+    evaluations: EvaluationStore = field(init=False)   # 好差评 kept until delivered
+    evaluation_upload: EvaluationUploader | None = field(init=False)   # None: no endpoint
     _stop_polling: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
         self.clock = GuardedClock(self.settings.clock, self.lifecycle)
+        self.evaluations = EvaluationStore(self.settings.paths.data_dir / "evaluation.sqlite")
+        self.evaluation_upload = (
+            EvaluationUploader(self.evaluations, self.settings.evaluation, self.lifecycle)
+            if self.settings.evaluation.endpoint else None)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo
@@ -133,6 +141,12 @@ class Kiosk:
         """Deliver the outbox on a daemon thread, every ``transfer.poll_s`` and after each
         commit."""
         self.courier.uploader.run(self.settings.transfer.poll_s)
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.run()
+
+    def wake_evaluation_upload(self) -> None:
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.wake()
 
     def refresh(self, now: datetime) -> None:
         """Read every device's status into the lifecycle (start-up, idle polls, tests), and
@@ -165,6 +179,9 @@ class Kiosk:
         self.devices.close()
         self.ledger.close()
         self.courier.close()
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.close()
+        self.evaluations.close()
         self.lifecycle.stop()
 
 

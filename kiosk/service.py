@@ -9,6 +9,7 @@ always has a package behind it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from kiosk.documents import forms
 from kiosk.documents.model import LedgerRow
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.evaluation.record import evaluation
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
 from kiosk.hours import hours_text, opening_text
 from kiosk.interaction.camera_feed import CameraFeed
@@ -208,8 +210,29 @@ class KioskService:
         s = self.k.settings.session
         session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / SCRATCH_DIR),
                           time.monotonic, s.idle_timeout_s, s.idle_warning_s)
+        session.on_rated = self._keep_rating
         log.info("session %s started", session.id)
         return session
+
+    def _keep_rating(self, session: Session) -> None:
+        """On disk the moment the citizen taps (kiosk/evaluation): a crash or an outage
+        before the upload loses nothing. A failure here is the hall's problem, not the
+        citizen's: alerted, never raised into the rating screen."""
+        if session.matter is None or session.rating is None:
+            return
+        kiosk, now = self.k.settings.kiosk, self.now()
+        number = session.case_number or session.notice_number
+        outcome = ("received" if session.case_number else
+                   "notice" if session.notice_number else "none")
+        item = evaluation(kiosk, session.matter, session.rating, number, outcome, now,
+                          rating_id=f"{kiosk.id}-{session.id}")
+        try:
+            self.k.evaluations.keep(item, now)
+        except sqlite3.Error as exc:
+            log.error("rating %s could not be kept: %s", item.rating_id, exc)
+            self.k.lifecycle.alert("evaluation_not_kept", {"rating": item.rating_id})
+            return
+        self.k.wake_evaluation_upload()
 
     def _session_ended(self, topic: str, payload: Any) -> None:
         self.k.lifecycle.end_session(self.now())
@@ -319,6 +342,7 @@ class KioskService:
         blocks = forms.notice_blocks(submission.notice(correction, submission.office(k.settings),
                                                        number, now))
         session.notice_issued()
+        session.notice_number = number
         k.ledger.record(submission.ledger_row(correction, kiosk, number, (), "一次性告知补正",
                                               now))
         # Not held for a refill like a receipt: the citizen has left by then, and the next

@@ -77,6 +77,7 @@ class Session:
         self.step = Step.CHOOSE_MATTER
         self.end_reason: EndReason | None = None
         self.rating: RatingRecord | None = None     # not applicant data: kept after the end
+        self.on_rated: Callable[[Session], None] | None = None   # keeps it (kiosk/evaluation)
         self._clear_applicant()
 
     # --- the applicant's data: everything here is wiped at the end -----------------------
@@ -90,6 +91,7 @@ class Session:
         self.delivery: DeliveryOption | None = None
         self.contact: Contact | None = None
         self.case_number: str | None = None
+        self.notice_number: str | None = None           # the 补正告知 given instead of a case
         self.transfer_number: str | None = None
         self.application: Application | None = None     # frozen at confirm
 
@@ -229,6 +231,7 @@ class Session:
                                code="already_rated")
         self._go(Step.RATING)
         self.rating = RatingRecord(rating)
+        self._rated()
 
     def explain_rating(self, reasons: tuple[RatingReason, ...], comment: str = "",
                        staff_may_contact: bool | None = None) -> None:
@@ -239,6 +242,11 @@ class Session:
                                "Only a dissatisfied rating takes reasons", code="bad_step")
         self.touch()
         self.rating = self.rating.explained(reasons, comment, staff_may_contact)
+        self._rated()
+
+    def _rated(self) -> None:
+        if self.on_rated is not None:
+            self.on_rated(self)
 
     def finish(self) -> None:
         if self.step not in (Step.RECEIPT, Step.NOTICE, Step.RATING):
