@@ -126,7 +126,7 @@ def _csv(text: str, name: str) -> list[tuple[str, dict[str, Any]]]:
         for number, line in enumerate(reader, start=2):
             if number > MAX_ROWS:
                 raise TableError(name, "行数过多", f"more than {MAX_ROWS} rows")
-            _csv_row(rows, f"{name} 第 {number} 行 / row {number}", line)
+            _csv_row(rows, f"{name}:{number}", line)
     except csv.Error as exc:
         raise TableError(name, "CSV 格式错误", f"CSV: {str(exc)[:200]}") from None
     return list(rows.values())
