@@ -123,5 +123,6 @@ def _candidates(region: str) -> Iterator[tuple[Fallback, str]]:
 
 
 def _aware(at: datetime) -> datetime:
-    """A naive time is the kiosk's local time (its clocks are ``datetime.now``)."""
-    return at if at.tzinfo is not None else at.astimezone(UTC)
+    """In UTC, as the keys' times are; a naive time is the kiosk's local time (its clocks
+    are ``datetime.now``)."""
+    return at.astimezone(UTC)

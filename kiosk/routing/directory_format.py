@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kiosk.errors import KioskError
@@ -227,7 +227,9 @@ def _key(value: object, where: str) -> RegionKey:
         _time(doc.get("not_after"), f"{where}.not_after")
     if end <= start:
         raise _Bad(where, "有效期结束早于开始", "not_after is not after not_before")
-    return RegionKey(str(name), key_id(public), public, start, end)
+    # held in UTC: a lookup compares without converting zones each time
+    return RegionKey(str(name), key_id(public), public, start.astimezone(UTC),
+                     end.astimezone(UTC))
 
 
 def _revoked(value: object, where: str) -> tuple[Revocation, ...]:
