@@ -17,7 +17,7 @@ import argparse
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ from kiosk.routing.directory_format import (
     parse_directory,
     parse_revocations,
 )
+
+BEIJING = timezone(timedelta(hours=8))
 
 
 def add_parser(fleet: Any) -> None:
@@ -119,15 +121,22 @@ def listing(raw: bytes) -> list[str]:
     directory = parse_directory(raw)
     lines = []
     for entry in (*directory.regions.values(), *directory.exchanges.values()):
-        keys = "; ".join(f"{k.key_id} {k.suite} {k.not_before:%Y-%m-%d}..{k.not_after:%Y-%m-%d}"
-                         for k in entry.keys)
+        keys = "; ".join(f"{k.key_id} {k.suite} {_beijing(k.not_before)}.."
+                         f"{_beijing(k.not_after)}" for k in entry.keys)
         route = entry.endpoint or entry.transport
         lines.append(f"{entry.code}  {entry.name}  {route}  keys: {keys}")
     return lines
 
 
+def _beijing(moment: datetime) -> str:
+    """Validity as an operator in China reads it (the document keeps each time's own zone)."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M+08")
+
+
 def published_version(repo: Repository, path: str) -> int:
-    """The version of ``path`` the repository lists now (0: none)."""
+    """The version of ``path`` the repository lists now (0: none, or no repository yet)."""
+    if repo.latest("targets") is None:
+        return 0
     info = repo.load("targets").signed.targets.get(path)
     return int(info.custom.get("version", 0)) if info is not None else 0
 

@@ -72,6 +72,11 @@ class DirectoryChannel:
             except FleetError as exc:
                 self._refuse(target, exc, alert)
                 return
+            except OSError as exc:     # the data disk: the copy in use stays, and says so
+                self._refuse(target, FleetError("地区目录无法保存", f"{target} not stored: "
+                                                f"{exc.strerror or exc}", code="unwritable"),
+                             alert)
+                return
         self.refused = None
 
     def _take(self, target: str, client: ConfigClient) -> None:

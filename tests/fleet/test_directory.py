@@ -190,3 +190,32 @@ def test_a_damaged_stored_copy_is_not_used(tmp_path: Path, kiosks: Kiosks,
     stored.write_bytes(damage)
     again = kiosks.node(KIOSK, repository="http://127.0.0.1:9/")
     assert again.host.kiosk.region_directory() is None
+
+
+def test_an_older_directory_version_is_refused(
+        tmp_path: Path, kiosks: Kiosks, operator: Operator) -> None:
+    table, node = _published(tmp_path, kiosks, operator)
+    assert _cli(operator, "directory", "publish", "--table", table.toml()) == 0
+    assert node.agent is not None
+    node.agent.poll()
+    assert node.agent.config_report()["directory"]["version"] == 2
+    # a newer targets version that lists the directory's version 1 again
+    publish_target(operator.ws.repo, REGIONS_TARGET, build_document(
+        table.toml(), fleet="demo-sichuan", version=1), 1)
+    node.agent.poll()
+    report = node.agent.config_report()["directory"]
+    assert report["version"] == 2 and report["error"]["code"] == "rollback"
+
+
+def test_a_directory_that_cannot_be_stored_leaves_the_one_in_use(
+        tmp_path: Path, kiosks: Kiosks, operator: Operator) -> None:
+    table, node = _published(tmp_path, kiosks, operator)
+    assert node.directory is not None
+    stored = node.directory.folder / "regions.json"
+    stored.unlink()
+    stored.mkdir()                       # the data disk refuses the write
+    table.add("510812", "广元市朝天区")
+    assert _cli(operator, "directory", "publish", "--table", table.toml()) == 0
+    assert node.agent is not None
+    node.agent.poll()
+    _kept_v1(node, "unwritable")
