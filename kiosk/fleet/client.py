@@ -33,6 +33,7 @@ class ConfigClient:
         self._targets_dir = state_dir / "downloads"
         self.fetcher = fetcher or ConditionalFetcher()
         self._refreshed: Updater | None = None    # this round's, for other targets
+        self._refresh_error: FleetError | None = None
         try:
             self._root = root.read_bytes()
         except OSError as exc:
@@ -41,11 +42,9 @@ class ConfigClient:
 
     def check(self, current: int | None) -> Bundle | None:
         """A bundle newer than ``current``, verified and opened; None when there is none."""
-        self._refreshed = None
+        self._refreshed = self._refresh_error = None       # a new round
         try:
-            updater = self._updater()
-            updater.refresh()
-            self._refreshed = updater
+            updater = self._refresh()
             info = updater.get_targetinfo(target_path(self.kiosk_id))
             if info is None:
                 raise FleetError("配置库中没有本机的配置包",
@@ -78,11 +77,7 @@ class ConfigClient:
         ``custom.version`` and verified bytes when newer than ``newer_than``; None when not
         listed or not newer. Uses the metadata :meth:`check` refreshed this round."""
         try:
-            updater = self._refreshed
-            if updater is None:
-                updater = self._updater()
-                updater.refresh()
-                self._refreshed = updater
+            updater = self._refresh()
             info = updater.get_targetinfo(path)
             if info is None:
                 return None
@@ -102,6 +97,22 @@ class ConfigClient:
             raise
         except Exception as exc:   # why: every library failure becomes one typed refusal
             raise refusal(exc) from exc
+
+    def _refresh(self) -> Updater:
+        """This round's verified metadata, refreshed once: a refresh that failed fails the
+        round's other targets with the same refusal (an offline kiosk waits once per poll)."""
+        if self._refreshed is not None:
+            return self._refreshed
+        if self._refresh_error is not None:
+            raise self._refresh_error
+        try:
+            updater = self._updater()
+            updater.refresh()
+        except Exception as exc:   # why: every library failure becomes one typed refusal
+            self._refresh_error = refusal(exc)
+            raise self._refresh_error from exc
+        self._refreshed = updater
+        return updater
 
     def _updater(self) -> Updater:
         for folder in (self._metadata_dir, self._targets_dir):

@@ -48,7 +48,8 @@ class DirectoryChannel:
         self._directory: Directory | None = None
         self._revocations: Revocations | None = None
         self._current: RegionDirectory | None = None
-        self.refused: dict[str, Any] | None = None   # the last refusal: target, code, at
+        self.refused: dict[str, Any] | None = None   # this round's refusal: target, code, at
+        self._codes: dict[str, str] = {}     # target → the code alerted (once per reason)
         self._load()
 
     def current(self) -> RegionDirectory | None:
@@ -64,20 +65,29 @@ class DirectoryChannel:
 
     # --- one round, on the agent's thread --------------------------------------------------
     def refresh(self, client: ConfigClient, alert: Alert) -> None:
-        """Take in a newer directory or revocation list; refusals are recorded, alerted once
-        per new reason, and change nothing."""
+        """Take in a newer directory and revocation list, each on its own: a directory that
+        is refused never holds back a revocation. A refusal changes nothing, is recorded,
+        and is alerted once per new reason."""
+        refused, alerted = None, set()
         for target in (REGIONS_TARGET, REVOCATIONS_TARGET):
             try:
                 self._take(target, client)
+                self._codes.pop(target, None)
+                continue
             except FleetError as exc:
-                self._refuse(target, exc, alert)
-                return
+                error = exc
             except OSError as exc:     # the data disk: the copy in use stays, and says so
-                self._refuse(target, FleetError("地区目录无法保存", f"{target} not stored: "
-                                                f"{exc.strerror or exc}", code="unwritable"),
-                             alert)
-                return
-        self.refused = None
+                error = FleetError("地区目录无法保存", f"{target} not stored: "
+                                   f"{exc.strerror or exc}", code="unwritable")
+            log.warning("%s refused: %s (%s)", target, error.code, error.en)
+            if self._codes.get(target) != error.code and error.code not in alerted:
+                alert(ALERT, {"reason": error.code, "target": target, "zh": error.zh,
+                              "en": error.en})
+                alerted.add(error.code)    # untrusted metadata fails both: one alert
+            self._codes[target] = error.code
+            refused = refused or {"target": target, "code": error.code,
+                                  "at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self.refused = refused
 
     def _take(self, target: str, client: ConfigClient) -> None:
         held = self._directory if target == REGIONS_TARGET else self._revocations
@@ -101,14 +111,6 @@ class DirectoryChannel:
                 self._revocations = doc
             self._rebuild()
         log.info("%s version %s in use", target, doc.version)
-
-    def _refuse(self, target: str, exc: FleetError, alert: Alert) -> None:
-        log.warning("%s refused: %s (%s)", target, exc.code, exc.en)
-        before = self.refused
-        self.refused = {"target": target, "code": exc.code,
-                        "at": datetime.now(UTC).isoformat(timespec="seconds")}
-        if before is None or (before["target"], before["code"]) != (target, exc.code):
-            alert(ALERT, {"reason": exc.code, "target": target, "zh": exc.zh, "en": exc.en})
 
     # --- state -----------------------------------------------------------------------------
     def report(self) -> dict[str, Any]:

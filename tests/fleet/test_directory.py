@@ -139,6 +139,23 @@ def test_tampered_directory_is_refused_and_the_last_good_kept(
     _kept_v1(node, "tampered")
 
 
+def test_a_refused_directory_does_not_hold_back_a_revocation(
+        tmp_path: Path, kiosks: Kiosks, operator: Operator) -> None:
+    table, node = _published(tmp_path, kiosks, operator)
+    assert _cli(operator, "directory", "publish", "--table", table.toml()) == 0
+    served = max((operator.ws.repo.targets_dir / "directory").glob("*.regions.json"),
+                 key=lambda p: p.stat().st_mtime_ns)
+    served.write_bytes(served.read_bytes()[:-2])
+    key_id = table.keys["510802"][0].key_id
+    assert _cli(operator, "directory", "revoke", key_id, "--reason", "私钥泄露") == 0
+    assert node.agent is not None
+    node.agent.poll()
+    report = node.agent.config_report()["directory"]
+    assert (report["version"], report["revocations"]) == (1, 1)
+    assert report["error"]["code"] == "tampered"
+    assert _directory(node).lookup("510802", "hukou", NOW).reason == "revoked"  # type: ignore[union-attr]
+
+
 def test_wrongly_signed_directory_is_refused(
         tmp_path: Path, kiosks: Kiosks, operator: Operator) -> None:
     table, node = _published(tmp_path, kiosks, operator)
