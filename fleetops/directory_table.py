@@ -114,22 +114,26 @@ def _toml(text: str, name: str) -> tuple[list[tuple[str, dict[str, Any]]],
 
 def _csv(text: str, name: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = reader.fieldnames or []
-    missing = [c for c in ("code", "name", "transport") if c not in columns]
-    unknown = [c for c in columns if c not in CSV_COLUMNS]
-    if missing or unknown:
-        raise TableError(f"{name} 表头 / header", f"缺少列 {missing}，未知列 {unknown[:3]}",
-                         f"missing columns {missing}, unknown columns {unknown[:3]}; the "
-                         f"columns are {', '.join(CSV_COLUMNS)}")
     rows: dict[str, tuple[str, dict[str, Any]]] = {}
     try:
-        for number, line in enumerate(reader, start=2):
-            if number > MAX_ROWS:
+        _check_header(reader.fieldnames or [], name)
+        for line in reader:
+            if reader.line_num > MAX_ROWS:
                 raise TableError(name, "行数过多", f"more than {MAX_ROWS} rows")
-            _csv_row(rows, f"{name}:{number}", line)
+            _csv_row(rows, f"{name}:{reader.line_num}", line)
     except csv.Error as exc:
-        raise TableError(name, "CSV 格式错误", f"CSV: {str(exc)[:200]}") from None
+        raise TableError(f"{name}:{reader.line_num}", "CSV 格式错误",
+                         f"CSV: {str(exc)[:200]}") from None
     return list(rows.values())
+
+
+def _check_header(columns: list[str] | Any, name: str) -> None:
+    missing = [c for c in ("code", "name", "transport") if c not in columns]
+    unknown = [str(c)[:40] for c in columns if c not in CSV_COLUMNS]
+    if missing or unknown:
+        raise TableError(f"{name}:1", f"缺少列 {missing}，未知列 {unknown[:3]}",
+                         f"missing columns {missing}, unknown columns {unknown[:3]}; the "
+                         f"columns are {', '.join(CSV_COLUMNS)}")
 
 
 def _csv_row(rows: dict[str, tuple[str, dict[str, Any]]], where: str,

@@ -159,8 +159,10 @@ def test_fuzz_csv_tables_build_or_refuse(table: RegionTable, header: list[str],
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(raw=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
-def test_fuzz_toml_tables_build_or_refuse(table: RegionTable, raw: bytes) -> None:
+def test_fuzz_raw_tables_build_or_refuse(table: RegionTable, raw: bytes) -> None:
     _build_or_refuse(table.folder, "fuzz.toml", raw)
+    _build_or_refuse(table.folder, "fuzz.csv", raw)
+    _build_or_refuse(table.folder, "fuzz.csv", b"code,name,transport\n" + raw)
 
 
 def _build_or_refuse(folder: Path, name: str, raw: bytes) -> None:
