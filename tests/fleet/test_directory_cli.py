@@ -115,6 +115,11 @@ def test_refusals_are_bilingual(capsys: pytest.CaptureFixture[str], tree: Path,
     conflicting.write_text("\n".join([*rows, rows[2].replace("510802,,", "510802,其他,")]),
                            encoding="utf-8")
     assert "conflict.csv:5" in _refused(capsys, tree, "directory", "build", "--table", conflicting)
+    for name, text in (("big-header.csv", "x" * 200_000 + "\n"),
+                       ("big-cell.csv", "code,name,transport\n" + "x" * 200_000 + "\n")):
+        big = tmp_path / "table" / name
+        big.write_text(text, encoding="utf-8")
+        assert "CSV" in _refused(capsys, tree, "directory", "build", "--table", big)
 
 
 def test_revoke_twice_and_without_reason(capsys: pytest.CaptureFixture[str], tree: Path,
