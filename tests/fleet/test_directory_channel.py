@@ -112,6 +112,9 @@ def test_revocation_published_apart_reaches_the_kiosk(
     node.agent.poll()
     assert node.agent.config_report()["directory"]["version"] == 2
     assert _directory(node).lookup("510802", "x", NOW).reason == "revoked"  # type: ignore[union-attr]
+    # the directory's versions are its own: the bundles' counter and listing ignore them
+    assert operator.ws.repo.bundle_version() == node.agent.store.state().current == 1
+    assert set(operator.ws.repo.listed()) == {"510802-0001", "510802-0002", "510107-0001"}
 
 
 def _kept_v1(node: FleetNode, code: str) -> None:
