@@ -40,6 +40,7 @@ from kiosk.routing.directory_format import (
 )
 
 BEIJING = timezone(timedelta(hours=8))
+EXPIRY_WARNING = timedelta(days=30)
 
 
 def add_parser(fleet: Any) -> None:
@@ -85,7 +86,7 @@ def _build(args: argparse.Namespace) -> int:
         repo, REGIONS_TARGET) + 1)
     if args.out:
         write_atomic(args.out, raw)
-    for line in listing(raw):
+    for line in [*listing(raw), *warnings(raw)]:
         print(line)
     print(f"OK: {summary(raw)} (dry run: nothing signed)")
     return 0
@@ -96,6 +97,8 @@ def _publish(args: argparse.Namespace) -> int:
     version = published_version(repo, REGIONS_TARGET) + 1
     raw = build_document(args.table, fleet=fleet, version=version)
     publish_target(repo, REGIONS_TARGET, raw, version)
+    for line in warnings(raw):
+        print(line)
     print(f"OK: {summary(raw)}; published to {repo.folder}")
     return 0
 
@@ -125,6 +128,27 @@ def listing(raw: bytes) -> list[str]:
                          f"{_beijing(k.not_after)}" for k in entry.keys)
         route = entry.endpoint or entry.transport
         lines.append(f"{entry.code}  {entry.name}  {route}  keys: {keys}")
+    return lines
+
+
+def warnings(raw: bytes, now: datetime | None = None) -> list[str]:
+    """What will make a region unavailable on the kiosks: no key of a suite valid now, or
+    the last one ending within ``EXPIRY_WARNING`` (rotate before then)."""
+    now = now or datetime.now(UTC)
+    directory = parse_directory(raw)
+    lines = []
+    for entry in (*directory.regions.values(), *directory.exchanges.values()):
+        for suite in sorted({k.suite for k in entry.keys}):
+            valid = [k for k in entry.keys if k.suite == suite
+                     and k.not_before <= now < k.not_after]
+            if not valid:
+                lines.append(f"警告 / warning: {entry.code} {suite}: 现在没有有效密钥，"
+                             "该地区在终端上不可办理 / no key valid now: the region is "
+                             "unavailable on kiosks of this suite")
+            elif max(k.not_after for k in valid) - now < EXPIRY_WARNING:
+                end = _beijing(max(k.not_after for k in valid))
+                lines.append(f"警告 / warning: {entry.code} {suite}: 最后一把有效密钥于 {end} "
+                             f"到期，请先轮换 / the last valid key ends {end}: rotate before")
     return lines
 
 

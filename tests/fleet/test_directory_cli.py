@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,22 @@ def test_build_from_toml_and_csv_gives_the_same_document(
                                                            "hukou": "利州区户政科"}
     assert docs[0]["exchanges"]["sichuan"]["provinces"] == ["51"]
     assert not (tree / "public" / "targets" / "directory").exists()      # nothing signed
+
+
+def test_build_warns_of_lapsed_and_expiring_keys(
+        capsys: pytest.CaptureFixture[str], tree: Path, table: RegionTable) -> None:
+    soon = datetime.now(UTC) + timedelta(days=10)
+    table.add("510824", "苍溪县", valid=(("2025-01-01T00:00:00+08:00",
+                                            "2025-06-30T00:00:00+08:00"),))
+    table.add("510812", "朝天区", valid=(("2026-01-01T00:00:00+08:00",
+                                            soon.isoformat(timespec="seconds")),))
+    code, out, err = _run(capsys, tree, "directory", "build", "--table", table.toml())
+    assert code == 0, err
+    warned = [line for line in out.splitlines() if line.startswith("警告 / warning")]
+    assert len(warned) == 2, out
+    lapsed, expiring = sorted(warned, key=lambda line: "510824" not in line)
+    assert "510824" in lapsed and "no key valid now" in lapsed
+    assert "510812" in expiring and "rotate" in expiring
 
 
 def test_refusals_are_bilingual(capsys: pytest.CaptureFixture[str], tree: Path,
