@@ -106,6 +106,9 @@ def _publish(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     fleet, repo = _repo(args)
     version = revoke_key(repo, fleet, args.key_id, args.reason)
+    if not _listed_key(repo, args.key_id):
+        print(f"警告 / warning: {args.key_id} 不在已发布的地区目录中（吊销仍然生效）/ is not in "
+              "the published directory (revoked all the same: check the id)")
     print(f"OK: {args.key_id} 已吊销 / revoked (revocation list v{version}); kiosks drop it "
           "at their next check")
     return 0
@@ -155,6 +158,15 @@ def warnings(raw: bytes, now: datetime | None = None) -> list[str]:
 def _beijing(moment: datetime) -> str:
     """Validity as an operator in China reads it (the document keeps each time's own zone)."""
     return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M+08")
+
+
+def _listed_key(repo: Repository, key: str) -> bool:
+    raw = published(repo, REGIONS_TARGET)
+    if raw is None:
+        return False
+    directory = parse_directory(raw)
+    entries = (*directory.regions.values(), *directory.exchanges.values())
+    return any(k.key_id == key for e in entries for k in e.keys)
 
 
 def published_version(repo: Repository, path: str) -> int:

@@ -142,10 +142,15 @@ def test_refusals_are_bilingual(capsys: pytest.CaptureFixture[str], tree: Path,
 def test_revoke_twice_and_without_reason(capsys: pytest.CaptureFixture[str], tree: Path,
                                          table: RegionTable) -> None:
     key_id = table.keys["510802"][0].key_id
-    assert _run(capsys, tree, "directory", "revoke", key_id, "--reason", "泄露")[0] == 0
+    code, out, _err = _run(capsys, tree, "directory", "revoke", key_id, "--reason", "泄露")
+    assert code == 0 and "not in the published directory" in out    # none published yet
+    assert _run(capsys, tree, "directory", "publish", "--table", table.toml())[0] == 0
+    listed = table.keys["510802"][1].key_id
+    code, out, _err = _run(capsys, tree, "directory", "revoke", listed, "--reason", "泄露")
+    assert code == 0 and "warning" not in out
     assert "already" in _refused(capsys, tree, "directory", "revoke", key_id,
                                  "--reason", "again")
-    other = table.keys["510802"][1].key_id
+    other = table.keys["exchange:sichuan"][0].key_id
     _refused(capsys, tree, "directory", "revoke", other, "--reason", " ")
 
 
