@@ -192,10 +192,14 @@ def test_restart_routes_with_the_stored_directory(
     _, node = _published(tmp_path, kiosks, operator)
     node.close()
     kiosks.nodes.remove(node)
-    offline = kiosks.node(KIOSK, repository="http://127.0.0.1:9/")    # nobody listens
-    assert offline.agent is not None
+    offline = kiosks.node(KIOSK, repository="http://127.0.0.1:9/",    # nobody listens
+                          broker="mqtt://127.0.0.1:9")                  # (never started)
+    assert offline.agent is not None and offline.heartbeat is not None
     offline.agent.poll()
     assert offline.agent.config_report()["directory"]["version"] == 1
+    # what the retained heartbeat says: the directory in use, and why it was not updated
+    beat = offline.heartbeat.status()["config"]["directory"]
+    assert beat["version"] == 1 and beat["error"]["code"] == "unreachable"
     assert _route(_directory(offline).lookup("510802", "hukou", NOW)).fallback == "own"
 
 
