@@ -108,7 +108,8 @@ def _revoke(args: argparse.Namespace) -> int:
     version = revoke_key(repo, fleet, args.key_id, args.reason)
     if not _listed_key(repo, args.key_id):
         print(f"警告 / warning: {args.key_id} 不在已发布的地区目录中（吊销仍然生效）/ is not in "
-              "the published directory (revoked all the same: check the id)")
+              "the published directory, or it cannot be read (revoked all the same: check "
+              "the id)")
     print(f"OK: {args.key_id} 已吊销 / revoked (revocation list v{version}); kiosks drop it "
           "at their next check")
     return 0
@@ -161,10 +162,15 @@ def _beijing(moment: datetime) -> str:
 
 
 def _listed_key(repo: Repository, key: str) -> bool:
-    raw = published(repo, REGIONS_TARGET)
-    if raw is None:
+    """Whether the published directory names ``key``; a revocation never waits on it (a
+    damaged or missing directory only means the warning)."""
+    try:
+        raw = published(repo, REGIONS_TARGET)
+        directory = parse_directory(raw) if raw is not None else None
+    except (OSError, DirectoryError):
         return False
-    directory = parse_directory(raw)
+    if directory is None:
+        return False
     entries = (*directory.regions.values(), *directory.exchanges.values())
     return any(k.key_id == key for e in entries for k in e.keys)
 
