@@ -36,6 +36,7 @@ from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
+from kiosk.routing.lookup import RegionDirectoryLookup
 from kiosk.settings import Settings
 from kiosk.submission import office
 from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
@@ -43,6 +44,11 @@ from kiosk.transfer.courier import Courier
 from kiosk.transfer.outbox import Outbox, OutboxEntry
 
 T = TypeVar("T")
+DirectorySource = Callable[[], RegionDirectoryLookup | None]
+
+
+def no_signed_directory() -> RegionDirectoryLookup | None:
+    return None
 
 
 def printer_profile(options: PrinterOptions) -> PrinterProfile:
@@ -73,6 +79,9 @@ class Kiosk:
     evaluations: EvaluationStore = field(init=False)   # 好差评 kept until delivered
     evaluation_upload: EvaluationUploader | None = field(init=False)   # None: no endpoint
     _stop_polling: threading.Event = field(default_factory=threading.Event)
+    # the fleet's signed region directory in use, or None (then the settings' routes answer);
+    # asked per application: a directory update arrives without rebuilding the kiosk
+    region_directory: DirectorySource = no_signed_directory
 
     def __post_init__(self) -> None:
         self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
@@ -186,10 +195,12 @@ class Kiosk:
 
 
 def build_kiosk(settings: Settings, bus: EventBus | None = None,
-                registry: Registry = BUILTIN) -> Kiosk:
+                registry: Registry = BUILTIN,
+                directory: DirectorySource = no_signed_directory) -> Kiosk:
     """``bus``: the one to keep when a new configuration replaces a running kiosk (its
     subscribers — the screens, the heartbeat — carry on). ``registry``: the device backends
-    (tests extend it with devices of their own)."""
+    (tests extend it with devices of their own). ``directory``: the fleet's signed region
+    directory (kiosk/fleet/directory.py), when the kiosk is in a fleet."""
     catalogue = load_catalogue(settings.paths.catalogue)
     data = settings.paths.data_dir
     owner_only_dir(data)   # and what is already in it: ledger, outbox, log, printed images
@@ -214,4 +225,5 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None,
         ledger=Ledger(data / "ledger.sqlite"),
         courier=courier,
         renderer=Renderer(settings.paths.assets / FONT),
+        region_directory=directory,
     )
