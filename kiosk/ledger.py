@@ -35,6 +35,10 @@ class Ledger:
         cols = ", ".join(f"{c} TEXT" if c != "count" else "count INTEGER" for c in _COLUMNS)
         self._conn.execute(f"CREATE TABLE IF NOT EXISTS ledger ({cols}, "
                            "PRIMARY KEY (case_number))")
+        # every state a case has been in, in order (the ledger row holds only the newest)
+        self._conn.execute("CREATE TABLE IF NOT EXISTS ledger_states (case_number TEXT, "
+                           "seq INTEGER, state TEXT, time TEXT, "
+                           "PRIMARY KEY (case_number, seq))")
 
     def close(self) -> None:
         self._conn.close()
@@ -65,7 +69,8 @@ class Ledger:
 
     def record(self, row: LedgerRow) -> None:
         """Write ``row``, replacing the row of its case number (受理中 → its outcome)."""
-        self._write(row, "INSERT OR REPLACE")
+        with _transaction(self._conn):
+            self._write(row, "INSERT OR REPLACE")
 
     def _write(self, row: LedgerRow, verb: str) -> None:
         values = asdict(row)
@@ -73,6 +78,28 @@ class Ledger:
         marks = ", ".join("?" for _ in _COLUMNS)
         self._conn.execute(f"{verb} INTO ledger VALUES ({marks})",
                            [values[c] for c in _COLUMNS])
+        self._add_state(row.case_number, row.state, row.time)
+
+    def _add_state(self, case_number: str, state: str, at: datetime) -> None:
+        """Append ``state`` to the case's history unless it is already the newest."""
+        last = self._conn.execute(
+            "SELECT seq, state FROM ledger_states WHERE case_number = ? "
+            "ORDER BY seq DESC LIMIT 1", (case_number,)).fetchone()
+        if last is not None and last[1] == state:
+            return
+        self._conn.execute("INSERT INTO ledger_states VALUES (?, ?, ?, ?)",
+                           (case_number, 1 if last is None else last[0] + 1, state,
+                            at.isoformat(timespec="seconds")))
+
+    def states(self, case_number: str) -> list[tuple[str, datetime]]:
+        """The case's states, oldest first (a ledger from before the history was kept: its
+        one state at the row's time)."""
+        cur = self._conn.execute("SELECT state, time FROM ledger_states WHERE case_number = ? "
+                                 "ORDER BY seq", (case_number,))
+        found = [(state, datetime.fromisoformat(at)) for state, at in cur.fetchall()]
+        if not found and (row := self.find(case_number)) is not None:
+            found = [(row.state, row.time)]
+        return found
 
     def rows(self, limit: int = 100) -> list[LedgerRow]:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
@@ -92,9 +119,14 @@ class Ledger:
                                  (state,))
         return [_row(record) for record in cur.fetchall()]
 
-    def set_state(self, case_number: str, state: str, note: str) -> None:
-        self._conn.execute("UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
-                           (state, note, case_number))
+    def set_state(self, case_number: str, state: str, note: str,
+                  at: datetime | None = None) -> None:
+        with _transaction(self._conn):
+            changed = self._conn.execute(
+                "UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
+                (state, note, case_number)).rowcount
+            if changed:
+                self._add_state(case_number, state, at or datetime.now())
 
     def find(self, case_number: str) -> LedgerRow | None:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "

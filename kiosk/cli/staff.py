@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kiosk.cli import case
 from kiosk.errors import BilingualError
 from kiosk.ledger import Ledger
 from kiosk.paths import DEMO_SETTINGS
@@ -37,6 +38,7 @@ def add_parsers(sub: Any) -> None:
     check.set_defaults(func=_verify)
 
     ledger = sub.add_parser("ledger", help="the 台账").add_subparsers(required=True)
+    case.add_show(ledger)          # kiosk ledger show --case N [--json]
     export = ledger.add_parser("export", help="export the 台账 (masked) as CSV or XLSX")
     _where(export)
     export.add_argument("--layout", required=True, help="appendix-c | guangyuan")

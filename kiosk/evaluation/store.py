@@ -29,7 +29,7 @@ class EvaluationStore:
             "CREATE TABLE IF NOT EXISTS evaluation (rating_id TEXT NOT NULL, "
             "version INTEGER NOT NULL, body TEXT NOT NULL, state TEXT NOT NULL, "
             "attempts INTEGER NOT NULL DEFAULT 0, due TEXT NOT NULL, note TEXT DEFAULT '', "
-            "PRIMARY KEY (rating_id, version))")
+            "number TEXT NOT NULL DEFAULT '', PRIMARY KEY (rating_id, version))")
 
     def close(self) -> None:
         self._conn.close()
@@ -45,9 +45,10 @@ class EvaluationStore:
                                (item.to_json(), item.rating_id, row[0]))
             return
         version = 1 if row is None else row[0] + 1
-        self._conn.execute("INSERT INTO evaluation (rating_id, version, body, state, due) "
-                           "VALUES (?, ?, ?, ?, ?)",
-                           (item.rating_id, version, item.to_json(), PENDING, now.isoformat()))
+        self._conn.execute("INSERT INTO evaluation (rating_id, version, body, state, due, "
+                           "number) VALUES (?, ?, ?, ?, ?, ?)",
+                           (item.rating_id, version, item.to_json(), PENDING, now.isoformat(),
+                            item.number))
 
     def due(self, now: datetime, limit: int = 50) -> list[Queued]:
         rows = self._conn.execute(
@@ -63,6 +64,14 @@ class EvaluationStore:
 
     def retry(self, item: Queued, why: str, at: datetime) -> None:
         self._set(item, PENDING, why, at)
+
+    def for_number(self, number: str) -> list[Evaluation]:
+        """The ratings of one case (or notice), newest version of each, first round first."""
+        rows = self._conn.execute(
+            "SELECT body FROM evaluation e WHERE number = ? AND version = (SELECT MAX(version) "
+            "FROM evaluation WHERE rating_id = e.rating_id)", (number,))
+        return sorted((Evaluation.from_json(body) for (body,) in rows.fetchall()),
+                      key=lambda e: e.round)
 
     def counts(self) -> dict[str, int]:
         rows = self._conn.execute("SELECT state, COUNT(*) FROM evaluation GROUP BY state")
