@@ -156,6 +156,7 @@ def _receipt_note(r: Receipt) -> str:
     note = STATUTORY
     if r.deferred:
         note += f"容缺受理：申请人已承诺补交{'、'.join(r.deferred)}。"
+    note += "".join(r.remarks)
     return note + "凭本通知书编号可在任一“跨域通办”窗口或自助终端查询办理进度。"
 
 

@@ -60,6 +60,7 @@ class Receipt:
     delivery_address: str
     deferred: tuple[str, ...] = () # 容缺 items the applicant committed to supply
     tracking_url: str = ""
+    remarks: tuple[str, ...] = ()  # more 备注 sentences (代办, originals still to be checked)
 
     @property
     def total_copies(self) -> int:
