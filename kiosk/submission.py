@@ -191,11 +191,12 @@ def assistance(app: Application) -> Assistance | None:
     if assist is None:
         return None
     agent = assist.agent
+    agent_ref = {"agent": AgentRef(card_type=agent.card_type.value, name=agent.name,
+                                   id_number=agent.id_number, verified_by="id_card_read")
+                 } if agent else {}
     return Assistance(
         kind=assist.kind.value, staff_id=assist.staff_id, staff_name=assist.staff_name,
-        started_at=_iso(assist.started_at),
-        agent=AgentRef(card_type=agent.card_type.value, name=agent.name,
-                       id_number=agent.id_number, verified_by="id_card_read") if agent else None,
+        started_at=_iso(assist.started_at), **agent_ref,
         original_checks=[OriginalCheckRef(requirement_id=o.requirement_id, staff_id=o.staff_id,
                                           staff_name=o.staff_name, at=_iso(o.at), note=o.note)
                          for o in assist.originals],
