@@ -23,6 +23,7 @@ from kiosk.catalogue.model import DeliveryOption, Matter
 from kiosk.documents.model import Office
 from kiosk.ledger import Ledger, Owed
 from kiosk.manifest import Header
+from kiosk.recovery import INTERRUPTED_STATE, close_interrupted_cases
 from kiosk.rongque_watch import ALERT, alert_overdue
 from kiosk.session import Contact, Session, Step
 from kiosk.settings import KioskIdentity
@@ -33,6 +34,7 @@ from kiosk.staff.roles import Role
 from kiosk.staff.session import Mode, StaffSession
 from kiosk.staff.verify import verify
 from kiosk.tempstore import SessionStore
+from kiosk.transfer.outbox import Outbox
 
 IDENTITIES = Path(__file__).resolve().parents[2] / "assets" / "demo" / "identities.toml"
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -353,3 +355,21 @@ def test_the_catalogue_refuses_rongque_on_a_material_that_is_not_required() -> N
 def test_deadline_default_comes_from_the_catalogue(session: Session) -> None:
     assert casework.default_deadline(session, "spouse_register", date(2026, 12, 7)) == \
         date(2026, 12, 7) + timedelta(days=10)
+
+
+def test_a_rongque_row_without_its_package_is_closed_as_interrupted(tmp_path: Path) -> None:
+    """The 容缺待补 row is written before the commit, like 已代收待流转: a crash between the
+    two must not leave a case that looks owed but has no package."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    row = submission.LedgerRow(
+        case_number="510802-0001-261207-0001-7", time=NOW.replace(tzinfo=None),
+        department="公安", matter_code="T-002", matter_name="测试事项", count=2,
+        case_type="承诺件", applicant_masked="张*华", phone_masked="", window=KIOSK_ID,
+        staff="周丽", state=RONGQUE_STATE, scope="跨省通办", regions="重庆市渝中区",
+        package_id="6f1c1f8e-0000-4000-8000-000000000001")
+    ledger.record(row)
+    assert close_interrupted_cases(Outbox(tmp_path / "outbox"), ledger, NOW) == [
+        row.case_number]
+    found = ledger.find(row.case_number)
+    assert found is not None and found.state == INTERRUPTED_STATE
+    ledger.close()
