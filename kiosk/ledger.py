@@ -103,6 +103,10 @@ class Ledger:
                                  (case_number,))
         return [Owed(r, m, date.fromisoformat(d)) for r, m, d in cur.fetchall()]
 
+    def forget_owed(self, case_number: str) -> None:
+        """The case never went out (受理中断): it owes nothing."""
+        self._conn.execute("DELETE FROM rongque WHERE case_number = ?", (case_number,))
+
     def mark_alerted(self, case_number: str, requirement_id: str, today: date) -> None:
         self._conn.execute("UPDATE rongque SET alerted_on = ? WHERE case_number = ? AND "
                            "requirement_id = ?", (today.isoformat(), case_number,

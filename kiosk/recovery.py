@@ -59,5 +59,6 @@ def close_interrupted_cases(outbox: Outbox, ledger: Ledger, now: datetime) -> li
                 ledger.set_state(row.case_number, COMMITTED_STATE, row.note)
             continue
         ledger.set_state(row.case_number, INTERRUPTED_STATE, note)
+        ledger.forget_owed(row.case_number)       # no package: no 容缺 item to chase
         closed.append(row.case_number)
     return closed

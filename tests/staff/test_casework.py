@@ -367,9 +367,10 @@ def test_a_rongque_row_without_its_package_is_closed_as_interrupted(tmp_path: Pa
         case_type="承诺件", applicant_masked="张*华", phone_masked="", window=KIOSK_ID,
         staff="周丽", state=RONGQUE_STATE, scope="跨省通办", regions="重庆市渝中区",
         package_id="6f1c1f8e-0000-4000-8000-000000000001")
-    ledger.record(row)
+    ledger.record(row, (Owed("spouse_register", "配偶户口簿", date(2026, 12, 17)),))
     assert close_interrupted_cases(Outbox(tmp_path / "outbox"), ledger, NOW) == [
         row.case_number]
     found = ledger.find(row.case_number)
     assert found is not None and found.state == INTERRUPTED_STATE
+    assert ledger.owed(row.case_number) == []       # and no overdue alert for it later
     ledger.close()
