@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from drivers.identity import Identity
+if TYPE_CHECKING:     # a type only: recovery imports this at start-up, before any device
+    from drivers.identity import Identity
 
 RONGQUE_STATE = "容缺待补"       # the ledger state of a case accepted with a 容缺 item owed
 ORIGINAL_CHECKED = "原件已核验，与扫描件一致"
