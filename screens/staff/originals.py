@@ -58,7 +58,10 @@ class OriginalsScreen(CaseScreen):
             thumbs.add_widget(Text(theme, self.pair("未扫描", "not scanned"),
                                    colour=theme.palette.problem, halign="center"))
         row.add_widget(thumbs)
-        words = BoxLayout(orientation="vertical", size_hint_x=0.37)
+        words = BoxLayout(orientation="vertical", size_hint_x=0.37, pos_hint={"center_y": 0.5})
+        fit_height(words)       # the row grows with the names (two languages, long names)
+        words.bind(minimum_height=lambda *_: setattr(
+            row, "height", max(theme.target * 2.6, words.minimum_height + theme.gap * 2)))
         words.add_widget(Text(theme, self.pair(req.label, req.label_en), bold=True))
         more = len(pages) - THUMBS_SHOWN
         count = self.pair(f"共 {len(pages)} 页" + (f"（另 {more} 页未显示）" if more > 0 else ""),

@@ -79,7 +79,7 @@ class RongqueScreen(CaseScreen):
         panel.add_widget(fit_row(row))
         attested = requirement_id in self._attested
         panel.add_widget(self.button(
-            ("☑ " if attested else "☐ ") + "经审查，申请人信用良好，同意容缺受理",
+            ("✓ " if attested else "□ ") + "经审查，申请人信用良好，同意容缺受理",
             "Reviewed: the applicant is in good standing; I approve", lambda:
             self.attest(requirement_id), f"attest_{requirement_id}", kind="choice",
             selected=attested))
