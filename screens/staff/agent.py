@@ -92,7 +92,7 @@ class AgentScreen(CaseScreen):
         self.busy = True
         staff = self.session
         self.render()
-        self.ui.bridge.run(lambda: read_agent(service, staff, session), self._done,
+        self.ui.bridge.run(lambda: read_agent(service.k, staff, session), self._done,
                            self._failed)
 
     def photograph(self) -> None:
@@ -101,7 +101,7 @@ class AgentScreen(CaseScreen):
             return
         self.busy = True
         self.render()
-        self.ui.bridge.run(lambda: capture_mandate(service, session), self._done, self._failed)
+        self.ui.bridge.run(lambda: capture_mandate(service.k, session), self._done, self._failed)
 
     def _done(self, _result: object) -> None:
         self.busy = False

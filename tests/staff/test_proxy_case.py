@@ -46,9 +46,9 @@ def test_a_proxy_case_reaches_the_region_with_the_agent_and_the_mandate(tmp_path
         service.identify(session)
         casework.begin_assist(guide, session, AssistKind.PROXY)
         hand.present_card("resident_young")      # the agent's own card
-        assert read_agent(service, guide, session) == AGENT_NAME
+        assert read_agent(kiosk, guide, session) == AGENT_NAME
         hand.place("授权委托书", 1)
-        assert capture_mandate(service, session) == 1
+        assert capture_mandate(kiosk, session) == 1
         assert session.situation is not None
         for req in session.situation.materials:
             if req.necessity is Necessity.OPTIONAL:
