@@ -2,16 +2,14 @@
 mid-session, checks the originals (原件核验), approves one 容缺 item, and signs out; the
 citizen commits to supply the item and gets a receipt naming the guide.
 
-The demo has no fleet bundle, so its roster is built at run time from the fictional staff in
-``assets/demo/assisted-staff.toml`` (card and PIN hashed under that file's public demo key).
+The demo has no fleet bundle: it signs in the demo staff member of kiosk/staff/demo.py (the
+same roster and public demo key as staff mode in ``kiosk demo`` on screen).
 Every staff action goes through :meth:`StaffSession.perform`, so the audit chain in
 ``<out>/data/staff/`` verifies afterwards (``kiosk audit verify --data-dir <out>/data``).
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,49 +20,13 @@ from kiosk.demo.citizen import Outcome, Scenario, accept, demo_logging
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import BilingualError
 from kiosk.fsutil import owner_only_dir
-from kiosk.paths import REPO
 from kiosk.service import KioskService
 from kiosk.session import Rating, Session
 from kiosk.settings import Settings
 from kiosk.staff import casework
-from kiosk.staff.audit import AuditLog
 from kiosk.staff.authority import SignedIn, StaffAuthority
-from kiosk.staff.roles import parse_roles
-from kiosk.staff.roster import (
-    ROSTER_FORMAT,
-    Roster,
-    StaffRecord,
-    card_digest,
-    hash_pin,
-)
+from kiosk.staff.demo import DEMO_CARD, DEMO_PIN, STAFF_DIR, local_authority
 from kiosk.staff.session import Mode, StaffSession
-
-DEMO_STAFF = REPO / "assets" / "demo" / "assisted-staff.toml"
-STAFF_DIR = "staff"
-
-
-@dataclass(frozen=True)
-class DemoStaff:
-    """The demo hall: its roster and key, and the card and PIN the demo guide signs in with."""
-
-    roster: Roster
-    secret: bytes
-    card: str
-    pin: str
-
-
-def load_demo_staff(path: Path = DEMO_STAFF) -> DemoStaff:
-    with open(path, "rb") as handle:
-        doc = tomllib.load(handle)
-    secret = bytes.fromhex(doc["hall_key"])
-    records = tuple(
-        StaffRecord(id=s["id"], name=s["name"], roles=tuple(parse_roles(s["roles"])),
-                    card=card_digest(secret, s["card"]), pin=hash_pin(secret, s["pin"]),
-                    valid_until=s["valid_until"])
-        for s in doc["staff"])
-    first = doc["staff"][0]
-    return DemoStaff(Roster(format=ROSTER_FORMAT, hall=doc["hall"], staff=records), secret,
-                     first["card"], first["pin"])
 
 
 def first_with_rongque(catalogue: Catalogue) -> tuple[str, str]:
@@ -76,12 +38,12 @@ def first_with_rongque(catalogue: Catalogue) -> tuple[str, str]:
     raise LookupError("no 可容缺 (rongque) material in the catalogue")
 
 
-def staff_authority(kiosk: Kiosk, service: KioskService, staff: DemoStaff) -> StaffAuthority:
-    folder = kiosk.settings.paths.data_dir / STAFF_DIR
-    owner_only_dir(folder)
-    audit = AuditLog(folder, kiosk.settings.kiosk.id, service.now)
-    return StaffAuthority(folder, lambda: staff.roster, staff.secret, audit, service.now,
-                          on_alert=kiosk.lifecycle.alert)
+def demo_authority(kiosk: Kiosk, service: KioskService) -> StaffAuthority:
+    """Staff mode as ``kiosk demo`` has it: the demo roster and public hall key of
+    kiosk/staff/demo.py, the audit log under ``<data_dir>/staff``."""
+    owner_only_dir(kiosk.settings.paths.data_dir / STAFF_DIR)
+    return local_authority(kiosk.settings, lambda: kiosk.lifecycle, demo=True,
+                           clock=service.now)
 
 
 def run(settings: Settings, matter_code: str | None, situation: str | None,
@@ -105,7 +67,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, out: Path) -> Outcome:
     matter = service.matter(code)
     hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
     kiosk.open(service.now())
-    authority = staff_authority(kiosk, service, load_demo_staff())
+    authority = demo_authority(kiosk, service)
     session = service.start_session()
     try:
         service.choose(session, matter, situation)
@@ -114,7 +76,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, out: Path) -> Outcome:
         service.identify(session)
         deferred = _capture_all_but_one(service, hand, session)
         session.review()           # not complete yet: the 容缺 item is missing
-        staff = _sign_in(authority, load_demo_staff())
+        staff = _sign_in(authority)
         _assist(staff, session, deferred, service.now().date())
         staff.sign_out()           # back to the citizen's review screen
         for rid in deferred:
@@ -152,8 +114,9 @@ def _capture_all_but_one(service: KioskService, hand: DemoHand, session: Session
     return left_out
 
 
-def _sign_in(authority: StaffAuthority, staff: DemoStaff) -> StaffSession:
-    result = authority.sign_in(staff.card, staff.pin, Mode.ASSIST)
+def _sign_in(authority: StaffAuthority) -> StaffSession:
+    """The demo guide's card and PIN (a guide with the window role may approve 容缺)."""
+    result = authority.sign_in(DEMO_CARD, DEMO_PIN, Mode.ASSIST)
     if not isinstance(result, SignedIn):
         raise RuntimeError(f"demo staff sign-in refused: {result.code}")
     return result.session

@@ -17,8 +17,9 @@ import pytest
 from intake.opening import open_package
 from kiosk.catalogue import load_catalogue
 from kiosk.cli import main
-from kiosk.demo.assisted import first_with_rongque, load_demo_staff
+from kiosk.demo.assisted import first_with_rongque
 from kiosk.package import SCHEMA_PATH
+from kiosk.staff.demo import demo_roster
 from kiosk.transfer.keys import DeviceKeys, Registry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ def _manifests(out: Path, summary: dict[str, object]) -> list[dict[str, object]]
 def test_the_case_is_accepted_with_the_guide_and_the_audit_chain_verifies(
         run: tuple[Path, dict[str, object]]) -> None:
     out, summary = run
-    assert summary["outcome"] == "accepted" and summary["staff"] == "g-zhouli"
+    assert summary["outcome"] == "accepted" and summary["staff"] == "demo01"
     assert (summary["matter"], ) == (first_with_rongque(CATALOGUE)[0], )
     check = subprocess.run([sys.executable, "-m", "kiosk", "audit", "verify", "--data-dir",
                             str(out / "data")], capture_output=True, text=True, check=False)
@@ -71,7 +72,7 @@ def test_the_case_is_accepted_with_the_guide_and_the_audit_chain_verifies(
 
 def test_receipt_ledger_manifest_and_audit_agree(run: tuple[Path, dict[str, object]]) -> None:
     out, summary = run
-    guide = load_demo_staff().roster.staff[0]
+    guide = demo_roster().staff[0]
     entries = _audit(out)
     verified = {str(e["after"]["material"]) for e in entries
                 if e["action"] == "case.verify_original"}

@@ -10,7 +10,7 @@ from intake.opening import open_package
 from kiosk.assist import AssistKind
 from kiosk.bootstrap import build_kiosk
 from kiosk.catalogue.model import DeliveryOption, Necessity
-from kiosk.demo.assisted import load_demo_staff, staff_authority
+from kiosk.demo.assisted import demo_authority
 from kiosk.demo.hand import DemoHand
 from kiosk.paths import DEMO_SETTINGS
 from kiosk.service import KioskService
@@ -19,6 +19,7 @@ from kiosk.settings import load_settings
 from kiosk.staff import casework
 from kiosk.staff.authority import SignedIn
 from kiosk.staff.case_devices import capture_mandate, read_agent
+from kiosk.staff.demo import DEMO_CARD, DEMO_PIN
 from kiosk.staff.session import Mode
 from kiosk.transfer.keys import DeviceKeys, Registry
 
@@ -33,9 +34,7 @@ def test_a_proxy_case_reaches_the_region_with_the_agent_and_the_mandate(tmp_path
         service = KioskService(kiosk)
         hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
         kiosk.open(service.now())
-        demo_staff = load_demo_staff()
-        signed = staff_authority(kiosk, service, demo_staff).sign_in(
-            demo_staff.card, demo_staff.pin, Mode.ASSIST)
+        signed = demo_authority(kiosk, service).sign_in(DEMO_CARD, DEMO_PIN, Mode.ASSIST)
         assert isinstance(signed, SignedIn)
         guide = signed.session
         session = service.start_session()
