@@ -137,7 +137,7 @@ def test_originals_and_rongque_by_touch_then_the_review_accepts(staffed: Harness
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-def test_a_guide_sees_no_rongque_and_the_screens_wait_for_the_materials(
+def test_a_guide_sees_no_rongque_and_records_the_agent_and_the_mandate(
         staffed: Harness, rig: StaffRig) -> None:
     h = staffed
     to_capture(h)
