@@ -133,7 +133,8 @@ def transfer_slips(app: Application, kiosk: KioskIdentity, office: Office, numbe
             matter_name=app.matter.name, handling_department=region.department,
             sender_org_code=kiosk.org_code, receiver_region=f"{region.code} {region.name}",
             materials=material_lines(app.items, app.assist), applicant=app.applicant,
-            confirmed_at=at, office=assisted_office(office, app.assist), sent_at=at)
+            confirmed_at=at, office=assisted_office(office, app.assist), sent_at=at,
+            agent=app.assist.agent.name if app.assist and app.assist.agent else "")
         for region, number in zip(app.matter.handling_regions, numbers.transfer_numbers,
                                   strict=True)
     }

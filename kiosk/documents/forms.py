@@ -206,6 +206,9 @@ def slip_blocks(s: TransferSlip) -> list[Block]:
     commitment = COMMITMENT.format(dept=s.handling_department, matter=s.matter_name)
     signed = (f"申请人（签名或盖章）：{a.name}（已于{_t(s.confirmed_at)}在自助终端通过身份证件核验"
               "并确认本承诺）")
+    if s.agent:      # 代办: the agent confirmed, under the applicant's 委托书
+        signed = (f"申请人：{a.name}；代办人：{s.agent}（受申请人委托，已于{_t(s.confirmed_at)}"
+                  "在自助终端通过身份证件核验并代为确认本承诺，授权委托书随件转送）")
     rows += [
         (Cell("申请人承诺", label=True), Cell(f"{commitment}\n{signed}", span=4)),
         (Cell("联系电话", label=True), Cell(a.phone, span=4)),

@@ -96,6 +96,7 @@ class TransferSlip:
     confirmed_at: datetime         # when the applicant confirmed the commitment at the kiosk
     office: Office
     sent_at: datetime
+    agent: str = ""                # 代办: the agent who confirmed for the applicant
 
 
 @dataclass(frozen=True)

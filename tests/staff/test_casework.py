@@ -20,6 +20,8 @@ from kiosk import submission
 from kiosk.assist import ORIGINAL_CHECKED, ORIGINAL_PENDING, RONGQUE_STATE, AssistKind
 from kiosk.bus import EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter
+from kiosk.documents.blocks import Grid
+from kiosk.documents.forms import slip_blocks
 from kiosk.documents.model import Office
 from kiosk.ledger import Ledger, Owed
 from kiosk.manifest import Header
@@ -291,6 +293,11 @@ def test_a_proxy_case_records_the_agent_and_the_mandate(
     assert receipt.office.staff == "周丽（代办）"
     assert any(identities["resident_young"].name in r and "委托书已扫描" in r
                for r in receipt.remarks)
+    slip = next(iter(submission.transfer_slips(app, KIOSK, OFFICE, submission.Numbers(
+        "510802-0001-261207-0001-7", ("XT" + "0" * 28,)), NOW).values()))
+    signed = "".join(c.text for block in slip_blocks(slip) if isinstance(block, Grid)
+                     for row in block.rows for c in row)
+    assert f"代办人：{identities['resident_young'].name}（受申请人委托" in signed
     assert identities["resident_young"].id_number not in (
         audit.folder / "audit.log").read_text(encoding="utf-8")
 
