@@ -10,7 +10,8 @@ so the session and the application can carry it without an import cycle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import secrets
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -21,6 +22,13 @@ if TYPE_CHECKING:     # a type only: recovery imports this at start-up, before a
 RONGQUE_STATE = "容缺待补"       # the ledger state of a case accepted with a 容缺 item owed
 ORIGINAL_CHECKED = "原件已核验，与扫描件一致"
 ORIGINAL_PENDING = "原件待核验"
+REF_LETTERS = "abcdefghjkmnpqrstuvwxyz"   # no digits: the audit log refuses runs of digits
+
+
+def new_ref() -> str:
+    """The case's reference in the audit log, the manifest and the ledger (the case number
+    does not exist yet when staff act: it is taken at submission)."""
+    return "".join(secrets.choice(REF_LETTERS) for _ in range(10))
 
 
 class AssistKind(StrEnum):
@@ -68,6 +76,7 @@ class AssistRecord:
     agent: Identity | None = None
     originals: tuple[OriginalCheck, ...] = ()
     rongque: tuple[RongqueApproval, ...] = ()
+    ref: str = field(default_factory=new_ref)
 
     def __repr__(self) -> str:     # why: the agent's identity never goes into a log line
         return (f"AssistRecord({self.kind.name}, staff={self.staff_id!r}, "

@@ -151,6 +151,7 @@ class Assistance(_Strict):
     """A case a hall staff member assisted (帮办) or an agent applied for (代办)."""
 
     kind: Literal["帮办", "代办"]
+    ref: Annotated[str, StringConstraints(pattern=r"^[a-z]{10}$")]   # as in the audit log
     staff_id: str
     staff_name: str
     started_at: DateTime

@@ -196,7 +196,8 @@ def assistance(app: Application) -> Assistance | None:
                                    id_number=agent.id_number, verified_by="id_card_read")
                  } if agent else {}
     return Assistance(
-        kind=assist.kind.value, staff_id=assist.staff_id, staff_name=assist.staff_name,
+        kind=assist.kind.value, ref=assist.ref, staff_id=assist.staff_id,
+        staff_name=assist.staff_name,
         started_at=_iso(assist.started_at), **agent_ref,
         original_checks=[OriginalCheckRef(requirement_id=o.requirement_id, staff_id=o.staff_id,
                                           staff_name=o.staff_name, at=_iso(o.at), note=o.note)
@@ -248,7 +249,7 @@ def ledger_note(subject: Application | Correction) -> str:
     assist = subject.assist
     if assist is None:
         return ""
-    parts = [f"{assist.kind.value}（{assist.staff_name}）"]
+    parts = [f"{assist.kind.value}（{assist.staff_name}，审计记录 {assist.ref}）"]
     if assist.originals:
         parts.append(f"原件已核验{len(assist.originals)}项")
     if isinstance(subject, Application):

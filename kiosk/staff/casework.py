@@ -38,7 +38,8 @@ def begin_assist(staff: StaffSession, session: Session, kind: AssistKind) -> Ass
         else:
             session.assist = replace(session.assist, kind=kind, staff_id=staff.staff_id,
                                      staff_name=staff.name)
-        return {"kind": kind.name.lower(), "step": session.step.value}
+        return {"kind": kind.name.lower(), "step": session.step.value,
+                "ref": session.assist.ref}
 
     staff.perform(Action.ASSIST, run)
     assert session.assist is not None
@@ -59,7 +60,7 @@ def record_agent(staff: StaffSession, session: Session, agent: Identity) -> None
             raise StaffError("代办人证件已过有效期", "the agent's card has expired",
                              code="agent_card_expired")
         session.assist = replace(record, agent=agent)
-        return {"step": "agent", "card_type": agent.card_type.value}
+        return {"step": "agent", "card_type": agent.card_type.value, "ref": record.ref}
 
     staff.perform(Action.ASSIST, run)
 
@@ -84,11 +85,12 @@ def verify_original(staff: StaffSession, session: Session, requirement_id: str,
                              code="not_captured")
         if not verified:
             session.assist = record.without_original(requirement_id)
-            return {"material": requirement_id, "verified": False}
+            return {"material": requirement_id, "verified": False, "ref": record.ref}
         check = OriginalCheck(requirement_id, captured[0].name, staff.staff_id, staff.name,
                               staff.clock(), note.strip()[:MAX_NOTE])
         session.assist = record.with_original(check)
-        return {"material": requirement_id, "verified": True, "note": bool(check.note)}
+        return {"material": requirement_id, "verified": True, "note": bool(check.note),
+                "ref": record.ref}
 
     staff.perform(Action.VERIFY_ORIGINAL, run)
 
@@ -136,7 +138,8 @@ def approve_rongque(staff: StaffSession, session: Session, requirement_id: str,
         approval = RongqueApproval(requirement_id, req.label, staff.staff_id, staff.name,
                                    staff.clock(), deadline, text)
         session.assist = record.with_approval(approval)
-        return {"material": requirement_id, "deadline": deadline.isoformat()}
+        return {"material": requirement_id, "deadline": deadline.isoformat(),
+                "ref": record.ref}
 
     staff.perform(Action.APPROVE_RONGQUE, run)
     approval = session.assist.approval(requirement_id) if session.assist else None

@@ -102,6 +102,10 @@ def test_receipt_ledger_manifest_and_audit_agree(run: tuple[Path, dict[str, obje
         assistance = manifest["assistance"]
         assert (assistance["kind"], assistance["staff_id"], assistance["staff_name"]) == (
             "帮办", guide.id, guide.name)
+        # one reference ties the audit entries, the manifest and the ledger row together
+        assert {e["after"]["ref"] for e in entries if e["action"].startswith("case.")} == {
+            assistance["ref"]}
+        assert f"审计记录 {assistance['ref']}" in note
         assert {c["requirement_id"] for c in assistance["original_checks"]} == verified
         assert [(r["requirement_id"], r["deadline"]) for r in assistance["rongque"]] == owed
         grades = {m["requirement_id"]: m["evidence_grade"] for m in manifest["materials"]}
