@@ -36,6 +36,7 @@ from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
+from kiosk.rongque_watch import alert_overdue
 from kiosk.routing.lookup import RegionDirectoryLookup
 from kiosk.settings import Settings
 from kiosk.submission import office
@@ -161,6 +162,7 @@ class Kiosk:
         """Read every device's status into the lifecycle (start-up, idle polls, tests), and
         the disk against its floor."""
         apply_floor(self.disk, self.lifecycle, now)
+        alert_overdue(self.ledger, self.lifecycle, now.date())   # 容缺 items past deadline
         for kind, status in self.devices.statuses().items():
             self.lifecycle.device_status(kind, status, now)
             if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:

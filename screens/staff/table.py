@@ -13,13 +13,17 @@ from dataclasses import dataclass
 
 from kiosk.staff.roles import Action
 from kiosk.staff.session import Mode
+from screens.staff.agent import AgentScreen
 from screens.staff.audit_view import AuditViewScreen
 from screens.staff.frame import StaffScreen
 from screens.staff.maintenance import ExitScreen, MaintenanceScreen
+from screens.staff.originals import OriginalsScreen
 from screens.staff.reprint import ReprintScreen
+from screens.staff.rongque import RongqueScreen
 
 BOTH = frozenset({Mode.ASSIST, Mode.SERVICE})
 SERVICE_ONLY = frozenset({Mode.SERVICE})
+ASSIST_ONLY = frozenset({Mode.ASSIST})      # on a citizen's case
 
 
 @dataclass(frozen=True)
@@ -40,5 +44,11 @@ FUNCTIONS: tuple[StaffFunction, ...] = (
     StaffFunction(Action.AUDIT_VIEW, "staff_audit", "审计日志", "Audit log", AuditViewScreen),
     StaffFunction(Action.EXIT_TO_DESKTOP, "staff_exit", "退出到桌面", "Exit to the desktop",
                   ExitScreen, SERVICE_ONLY),
+    StaffFunction(Action.VERIFY_ORIGINAL, "staff_originals", "原件核验", "Check the originals",
+                  OriginalsScreen, ASSIST_ONLY),
+    StaffFunction(Action.APPROVE_RONGQUE, "staff_rongque", "容缺受理",
+                  "Accept with a material to follow", RongqueScreen, ASSIST_ONLY),
+    StaffFunction(Action.ASSIST, "staff_agent", "帮办 / 代办", "Assisted or by an agent",
+                  AgentScreen, ASSIST_ONLY),
     # other staff functions: append rows here
 )
