@@ -13,6 +13,7 @@ from drivers.identity import Identity
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import AcceptedItem, Problem
 from kiosk.documents.model import Applicant
+from kiosk.routing.resolve import ResolvedParty
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Application:
     delivery: DeliveryOption
     materials: tuple[CapturedMaterial, ...]
     commitments: tuple[str, ...]            # 容缺 requirement ids the applicant signed for
+    parties: tuple[ResolvedParty, ...] = ()  # the handling regions, resolved for this applicant
 
     def __repr__(self) -> str:  # why: holds the applicant's identity; never in a log line
         return f"Application(matter={self.matter.code}, <redacted>)"
@@ -73,7 +75,9 @@ class Application:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.matter.handling_regions)
+        """Each party's region (the applicant's county, or the fixed one): one transfer
+        number and one transfer slip each."""
+        return tuple(p.region for p in self.parties)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class Correction:
     contact: Contact | None
     items: tuple[AcceptedItem, ...]         # what was handed in and accepted
     problems: tuple[Problem, ...]           # every item missing or wrong, all at once
+    parties: tuple[ResolvedParty, ...] = ()  # where it would have gone (the ledger names it)
 
     def __repr__(self) -> str:
         return f"Correction(matter={self.matter.code}, <redacted>)"

@@ -34,6 +34,8 @@ from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
+from kiosk.routing.resolve import HandlingResolver
+from kiosk.routing.settings_directory import SettingsDirectory
 from kiosk.settings import Settings
 from kiosk.submission import office
 from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
@@ -68,11 +70,16 @@ class Kiosk:
     printing: PrintService = field(init=False)
     disk: DiskGuard = field(init=False)       # the disk floor and the commit reserve
     clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
+    handling: HandlingResolver = field(init=False)   # each applicant's handling regions
     _stop_polling: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
         self.clock = GuardedClock(self.settings.clock, self.lifecycle)
+        # the settings' routes until the signed region directory answers instead
+        self.handling = HandlingResolver(
+            SettingsDirectory(self.courier.routing, self.settings.transfer),
+            self.settings.kiosk.region_code)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo

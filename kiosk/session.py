@@ -22,6 +22,7 @@ from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
 from kiosk.errors import SessionError
 from kiosk.rating import Rating, RatingReason, RatingRecord
+from kiosk.routing.resolve import ResolvedParty
 from kiosk.tempstore import SessionStore
 
 SESSION_TOPIC = "session"
@@ -92,6 +93,7 @@ class Session:
         self.case_number: str | None = None
         self.transfer_number: str | None = None
         self.application: Application | None = None     # frozen at confirm
+        self.parties: tuple[ResolvedParty, ...] = ()     # handling regions, settled per applicant
 
     def applicant_data_present(self) -> bool:
         """True while anything about the applicant is held (used by tests and diagnostics)."""
@@ -131,6 +133,17 @@ class Session:
                                code="document_expired")
         self.identity = identity
         self._go(Step.CAPTURE)
+
+    def settle_handling(self, parties: tuple[ResolvedParty, ...]) -> None:
+        """The handling regions for this applicant (kiosk/routing/resolve.py): settled after
+        the card is read and before any document is taken."""
+        self._expect(Step.CAPTURE)
+        if self.pages or self.commitments:
+            raise SessionError("材料已开始拍摄，不能再更改办理地",
+                               "Documents are already being taken: the handling region can "
+                               "no longer change", code="bad_step")
+        self.touch()
+        self.parties = parties
 
     def add_page(self, material_id: str, page: CapturedPage) -> int:
         """Keep a captured page (sealed on disk); return its number within the material."""
@@ -209,7 +222,7 @@ class Session:
         if self.result is None or self.result.accepted or self.identity is None:
             raise SessionError("没有需要补正的材料", "Nothing to correct", code="no_notice")
         return Correction(self._require_matter(), self.identity, self.contact,
-                          self.result.items, self.result.problems)
+                          self.result.items, self.result.problems, self.parties)
 
     def submitted(self, case_number: str, transfer_number: str) -> None:
         self._go(Step.SUBMITTED)
@@ -277,7 +290,8 @@ class Session:
             CapturedMaterial(seq, item, tuple(self.pages.get(item.material.id, ())))
             for seq, item in enumerate(self.result.items, start=1))
         return Application(self._require_matter(), self._require_situation(), self.identity,
-                           contact, delivery, materials, tuple(sorted(self.commitments)))
+                           contact, delivery, materials, tuple(sorted(self.commitments)),
+                           self.parties)
 
     def _go(self, step: Step) -> None:
         if step not in NEXT[self.step]:
