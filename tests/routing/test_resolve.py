@@ -14,6 +14,7 @@ from kiosk.catalogue import load_catalogue
 from kiosk.catalogue.model import HandlingRule, Matter
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
 from kiosk.routing.fallback import fallback_chain
+from kiosk.routing.lookup import RegionUnavailable
 from kiosk.routing.resolve import (
     BadRegionChoice,
     HandlingResolver,
@@ -172,3 +173,21 @@ def test_bad_choices_are_refused_in_both_languages(resolver: HandlingResolver,
 def test_a_fixed_party_cannot_be_chosen(resolver: HandlingResolver) -> None:
     with pytest.raises(BadRegionChoice):
         resolver.resolve(matter("SF-GZ-017"), IDS["resident"], {"handling": "510802"}, AT)
+
+
+class _RevokedDirectory:
+    """A directory whose answer for every region is a revoked key, with the region's phone."""
+
+    def lookup(self, region: str, category: str, at: datetime) -> RegionUnavailable:
+        return RegionUnavailable(region, "revoked", "该地区的接收密钥已被吊销",
+                                 "the region's receiving key is revoked", "0839-1234567")
+
+
+def test_a_revoked_key_makes_the_matter_unavailable_with_the_directory_phone() -> None:
+    resolver = HandlingResolver(_RevokedDirectory(), HALL)
+    with pytest.raises(HandlingUnavailable) as info:
+        resolver.resolve(matter("GA-HJZM-001"), IDS["resident_cangxi"], {}, AT)
+    err = info.value
+    assert (err.reason, err.phone) == ("revoked", "0839-1234567")
+    assert "吊销" in err.zh and "0839-1234567" in err.zh
+    assert "revoked" in err.en and "Cangxi" in err.en
