@@ -158,8 +158,9 @@ class HandlingResolver:
         if match.complete and match.code:
             return Proposal(placeholder, match.code)
         county = match.code if match.code and self.is_county(match.code) else None
-        if county is None and len(match.candidates) == 1:
-            county = match.candidates[0].code
+        if county is None and len(match.candidates) == 1 and self.is_county(
+                match.candidates[0].code):
+            county = match.candidates[0].code       # one place fits: proposed, still asked
         return Proposal(placeholder, county, guessed=True, partial=match.code)
 
     # --- resolving -----------------------------------------------------------------------

@@ -191,3 +191,11 @@ def test_a_revoked_key_makes_the_matter_unavailable_with_the_directory_phone() -
     assert (err.reason, err.phone) == ("revoked", "0839-1234567")
     assert "吊销" in err.zh and "0839-1234567" in err.zh
     assert "revoked" in err.en and "Cangxi" in err.en
+
+
+def test_a_county_placed_by_inference_is_still_asked(
+        resolver: HandlingResolver) -> None:
+    """四川省苍溪县… skips the city: one county fits, proposed, but the applicant confirms."""
+    ident = at_address("四川省苍溪县陵江镇示例路7号")
+    [proposal] = resolver.propose(matter("GA-HJZM-001"), ident)
+    assert (proposal.region, proposal.needs_choice) == ("510824", True)
