@@ -113,7 +113,7 @@ class GuideScreen(CitizenScreen):
         if party.region is not None:
             return region_with_department(self.ui, party.region, self.divisions)
         zh, en = party_phrase(party)
-        return self.ui.tr.pick(f"由{zh}办理", f"by the {en[0].lower()}{en[1:]}")[0]
+        return self.ui.tr.pick(f"由{zh}办理", f"the {en[0].lower()}{en[1:]}")[0]
 
     def _elsewhere(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme
