@@ -375,6 +375,16 @@ def migrate_matter_v1(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def migrate_catalogue_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """The version 1 → 2 step for a whole file (kiosk/fleet/check.py's migrations)."""
+    matters = data.get("matters")
+    if not isinstance(matters, list):
+        return data
+    return {**data, "matters": [migrate_matter_v1(m) if isinstance(m, dict)
+                                and "handling_regions" in m and "handling" not in m else m
+                                for m in matters]}
+
+
 class Catalogue(Strict):
     schema_version: Literal[1, 2]
     matters: tuple[Matter, ...] = Field(min_length=1)

@@ -105,3 +105,19 @@ def test_catalogue_list_json_shows_each_rule() -> None:
                                                {"role": "move_in", "rule": "destination"}]
     assert rows["ZR-BDC-018"]["handling"] == [{"role": "handling", "rule": "property"}]
     assert rows["YB-YDJY-011"]["category"] == "medical_insurance"
+
+
+def test_a_fleet_bundle_with_a_version_1_catalogue_is_migrated_in_place(tmp_path: Path) -> None:
+    from kiosk.catalogue.model import CATALOGUE_SCHEMA_VERSION
+    from kiosk.fleet.check import CATALOGUE_MIGRATIONS, migrate
+
+    path = tmp_path / "catalogue.yaml"
+    matter = {**BASE, "handling_regions": [FIXED_REGION]}
+    path.write_text(yaml.safe_dump({"schema_version": 1, "matters": [matter]},
+                                   allow_unicode=True), encoding="utf-8")
+    migrate(path, CATALOGUE_SCHEMA_VERSION, CATALOGUE_MIGRATIONS)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["schema_version"] == 2 and "handling_regions" not in data["matters"][0]
+    [loaded] = load_catalogue(path).matters
+    assert loaded.handling[0].region is not None
+    assert loaded.handling[0].region.code == "500103"
