@@ -14,6 +14,7 @@ from kiosk.assist import AssistRecord
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import AcceptedItem, Problem
 from kiosk.documents.model import Applicant
+from kiosk.routing.resolve import ResolvedParty
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Application:
     commitments: tuple[str, ...]            # 容缺 requirement ids the applicant signed for
     assist: AssistRecord | None = None      # staff mode: who assisted, originals, 容缺
     mandate: tuple[StoredPage, ...] = ()    # 代办: the 委托书's pages
+    parties: tuple[ResolvedParty, ...] = ()  # the handling regions, resolved for this applicant
 
     def __repr__(self) -> str:  # why: holds the applicant's identity; never in a log line
         return f"Application(matter={self.matter.code}, <redacted>)"
@@ -76,7 +78,9 @@ class Application:
 
     @property
     def regions(self) -> tuple[str, ...]:
-        return tuple(r.code for r in self.matter.handling_regions)
+        """Each party's region (the applicant's county, or the fixed one): one transfer
+        number and one transfer slip each."""
+        return tuple(p.region for p in self.parties)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,7 @@ class Correction:
     items: tuple[AcceptedItem, ...]         # what was handed in and accepted
     problems: tuple[Problem, ...]           # every item missing or wrong, all at once
     assist: AssistRecord | None = None      # the staff member names the notice's 经办人
+    parties: tuple[ResolvedParty, ...] = ()  # where it would have gone (the ledger names it)
 
     def __repr__(self) -> str:
         return f"Correction(matter={self.matter.code}, <redacted>)"

@@ -38,6 +38,8 @@ from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.rongque_watch import alert_overdue
 from kiosk.routing.lookup import RegionDirectoryLookup
+from kiosk.routing.resolve import HandlingResolver
+from kiosk.routing.settings_directory import SettingsDirectory, SignedFirst
 from kiosk.settings import Settings
 from kiosk.submission import office
 from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
@@ -79,6 +81,7 @@ class Kiosk:
     clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
     evaluations: EvaluationStore = field(init=False)   # 好差评 kept until delivered
     evaluation_upload: EvaluationUploader | None = field(init=False)   # None: no endpoint
+    handling: HandlingResolver = field(init=False)   # each applicant's handling regions
     _stop_polling: threading.Event = field(default_factory=threading.Event)
     # the fleet's signed region directory in use, or None (then the settings' routes answer);
     # asked per application: a directory update arrives without rebuilding the kiosk
@@ -91,6 +94,11 @@ class Kiosk:
         self.evaluation_upload = (
             EvaluationUploader(self.evaluations, self.settings.evaluation, self.lifecycle)
             if self.settings.evaluation.endpoint else None)
+        # the fleet's signed directory when there is one, else the settings' routes
+        self.handling = HandlingResolver(
+            SignedFirst(lambda: self.region_directory(),
+                        SettingsDirectory(self.courier.routing, self.settings.transfer)),
+            self.settings.kiosk.region_code)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo

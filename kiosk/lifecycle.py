@@ -19,6 +19,7 @@ from kiosk.catalogue.model import Matter
 from kiosk.devices.kinds import LABELS, DeviceKind
 from kiosk.errors import SessionError
 from kiosk.hours import is_open
+from kiosk.routing.fallback import fallback_chain
 from kiosk.settings import Hours
 
 LIFECYCLE_TOPIC = "kiosk.lifecycle"
@@ -181,8 +182,7 @@ class Lifecycle:
             reason = self._time_reason(now)
             if reason:
                 return _availability(reason)
-            if self._routed is not None and any(r.code not in self._routed
-                                                for r in matter.handling_regions):
+            if self._routed is not None and not self._fixed_parties_routed(matter):
                 return _availability(Reason.NO_ROUTE)
             for kind in matter.required_devices:
                 status = self._devices.get(kind)
@@ -193,6 +193,14 @@ class Lifecycle:
                     name = self._device_names.get(kind, kind)
                     return Availability(False, reason, f"{name}：{zh}", f"{kind}: {en}")
         return Availability(True)
+
+    def _fixed_parties_routed(self, matter: Matter) -> bool:
+        """Fixed parties are known before anyone is identified: each needs a route, its own
+        or its city's or province's. The applicant's own regions are checked once the card
+        is read (kiosk/routing/resolve.py), before any document is taken."""
+        routed = self._routed or frozenset()
+        return all(any(code in routed for _, code in fallback_chain(p.region.code))
+                   for p in matter.handling if p.region is not None)
 
     def _blocking_reason(self, now: datetime) -> Reason | None:
         for condition in CONDITIONS:

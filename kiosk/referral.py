@@ -42,6 +42,14 @@ def guide_slip(matter: Matter, office: Office, on: date, hours: str,
                         at_this_kiosk=True, reopens=reopens)
 
 
+def region_slip(matter: Matter, office: Office, on: date, reason: str, where: str,
+                phone: str) -> ReferralSlip:
+    """The slip of a matter this kiosk cannot send to the applicant's handling region
+    (no route, no valid key): why, where it is handled, the region's phone, every material."""
+    return ReferralSlip(matter.name, reason, where, phone, "", matter.consultation_phone,
+                        office, on, tuple(_situation(s) for s in matter.situations))
+
+
 def _situation(situation: Situation) -> GuideSituation:
     return GuideSituation(situation.name, tuple(_requirement(r) for r in situation.materials))
 

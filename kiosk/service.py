@@ -8,11 +8,12 @@ always has a package behind it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -37,11 +38,13 @@ from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal, Suite
 from kiosk.ops.clock import NowSource
 from kiosk.package import MaterialFile, write_package
+from kiosk.routing.resolve import HandlingUnavailable, Proposal, ResolvedParty, recipients
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
 from kiosk.staff import reprint
 from kiosk.staff.authority import StaffAuthority
 from kiosk.tempstore import SCRATCH_DIR, SessionStore
+from kiosk.transfer.commit import seal_into_outbox
 from kiosk.transfer.outbox import PackageMeta
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
@@ -273,11 +276,38 @@ class KioskService:
                                "Your card was not read while staff signed in: read it again",
                                code="staff_card")
         session.identified(identity, self.now().date())
+        # what the card settles alone (fixed, or the 户籍地 read to a county); else the
+        # region step asks, or says the matter is unavailable for this applicant
+        with contextlib.suppress(SessionError):
+            self.settle_handling(session)
         return identity
+
+    # --- the handling regions: the applicant's, settled before any document is taken ------
+    def handling_proposal(self, session: Session) -> tuple[Proposal, ...]:
+        """What the kiosk proposes for each party of the matter, from the card read."""
+        return self.k.handling.propose(self._matter_of(session), session.identity)
+
+    def settle_handling(self, session: Session, choices: Mapping[str, str] | None = None
+                        ) -> tuple[ResolvedParty, ...]:
+        """Resolve and route every party with the applicant's ``choices`` (role → county
+        code). Raises RegionNotChosen, BadRegionChoice, or HandlingUnavailable (the matter
+        cannot be taken for this applicant: the reason, the region's phone)."""
+        parties = self.k.handling.resolve(self._matter_of(session), session.identity,
+                                          choices or {}, self.now())
+        session.settle_handling(parties)
+        return parties
+
+    @staticmethod
+    def _matter_of(session: Session) -> Matter:
+        if session.matter is None:
+            raise SessionError("尚未选择事项", "No matter chosen yet", code="bad_step")
+        return session.matter
 
     def capture(self, session: Session, material_id: str, replace: int | None = None) -> int:
         """One page of ``material_id``: camera still, codes read, sealed into the session
         (as page ``replace`` when it is a retake of that page)."""
+        if not session.parties:    # the typed reason: a region to choose, or none to send to
+            self.settle_handling(session)
         timeout = self.k.settings.session.capture_timeout_s
         page = self.k.run(DeviceKind.DOCUMENT_CAMERA,
                           lambda: self.k.camera.capture(timeout)).result()
@@ -293,6 +323,9 @@ class KioskService:
         app = session.application
         if app is None:
             raise SessionError("尚未确认申请", "The application is not confirmed yet",
+                               code="bad_step")
+        if not app.parties:
+            raise SessionError("办理地尚未确定", "The handling region is not settled yet",
                                code="bad_step")
         with self.k.disk.for_commit():   # the reserve: room for this even on a full disk
             return self._submit(session, app)
@@ -358,12 +391,19 @@ class KioskService:
         return Notified(number, k.renderer.png(blocks), k.renderer.pdf(blocks, "补正通知书"),
                         printed)
 
-    def referral_slip(self, matter: Matter) -> bytes:
-        """一次性告知: print where to go (a matter this kiosk cannot take) or this kiosk's hours
-        and when it opens (one it takes), with every material; return the PNG."""
+    def referral_slip(self, matter: Matter,
+                      unavailable: HandlingUnavailable | None = None) -> bytes:
+        """一次性告知: print where to go (a matter this kiosk cannot take, or cannot send to
+        this applicant's region: ``unavailable``) or this kiosk's hours and when it opens
+        (one it takes), with every material; return the PNG."""
         k, now = self.k, self.now()
         office = submission.office(k.settings)
-        if matter.elsewhere is not None:
+        if unavailable is not None:
+            slip = referral.region_slip(
+                matter, office, now.date(), unavailable.zh,
+                f"{unavailable.region_name}（{unavailable.label}）或本大厅人工窗口",
+                unavailable.phone)
+        elif matter.elsewhere is not None:
             slip = referral.referral_slip(matter, office, now.date())
         else:
             hours = k.settings.hours
@@ -395,10 +435,12 @@ class KioskService:
         header = submission.manifest_header(app, settings.kiosk, numbers)
         seal = Seal(suite=cast(Suite, courier.suite),   # a settings Literal, checked again here
                     kiosk_id=signer.kiosk_id, key_id=signer.key_id)
-        courier.seal(meta, app.regions, lambda out: write_package(
-            out, package_id=package_id, header=header, materials=materials,
-            receipt_pdf=receipt_pdf, slip_pdfs=slips, received_at=now, deadline_hours=hours,
-            seal=seal))
+        # to each party's route, with the key the directory gave for it
+        seal_into_outbox(courier.outbox, signer, recipients(app.parties), meta,
+                         lambda out: write_package(
+                             out, package_id=package_id, header=header, materials=materials,
+                             receipt_pdf=receipt_pdf, slip_pdfs=slips, received_at=now,
+                             deadline_hours=hours, seal=seal))
 
     @staticmethod
     def _material_files(app: Application,

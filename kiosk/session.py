@@ -24,6 +24,7 @@ from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
 from kiosk.errors import SessionError
 from kiosk.rating import Rating, RatingReason, RatingRecord
+from kiosk.routing.resolve import ResolvedParty
 from kiosk.tempstore import SessionStore
 
 SESSION_TOPIC = "session"
@@ -98,6 +99,7 @@ class Session:
         self.application: Application | None = None     # frozen at confirm
         self.assist: AssistRecord | None = None   # staff mode's part (kiosk/staff/casework.py)
         self.mandate: list[StoredPage] = []       # 代办: the 委托书's pages
+        self.parties: tuple[ResolvedParty, ...] = ()     # handling regions, settled per applicant
 
     def applicant_data_present(self) -> bool:
         """True while anything about the applicant is held (used by tests and diagnostics)."""
@@ -138,6 +140,17 @@ class Session:
                                code="document_expired")
         self.identity = identity
         self._go(Step.CAPTURE)
+
+    def settle_handling(self, parties: tuple[ResolvedParty, ...]) -> None:
+        """The handling regions for this applicant (kiosk/routing/resolve.py): settled after
+        the card is read and before any document is taken."""
+        self._expect(Step.CAPTURE)
+        if self.pages or self.commitments:
+            raise SessionError("材料已开始拍摄，不能再更改办理地",
+                               "Documents are already being taken: the handling region can "
+                               "no longer change", code="bad_step")
+        self.touch()
+        self.parties = parties
 
     def add_page(self, material_id: str, page: CapturedPage) -> int:
         """Keep a captured page (sealed on disk); return its number within the material."""
@@ -239,7 +252,8 @@ class Session:
         if self.result is None or self.result.accepted or self.identity is None:
             raise SessionError("没有需要补正的材料", "Nothing to correct", code="no_notice")
         return Correction(self._require_matter(), self.identity, self.contact,
-                          self.result.items, self.result.problems, self.assist)
+                          self.result.items, self.result.problems, self.assist,
+                          self.parties)
 
     def submitted(self, case_number: str, transfer_number: str) -> None:
         self._go(Step.SUBMITTED)
@@ -314,7 +328,7 @@ class Session:
             for seq, item in enumerate(self.result.items, start=1))
         return Application(self._require_matter(), self._require_situation(), self.identity,
                            contact, delivery, materials, tuple(sorted(self.commitments)),
-                           self.assist, tuple(self.mandate))
+                           self.assist, tuple(self.mandate), self.parties)
 
     def _go(self, step: Step) -> None:
         if step not in NEXT[self.step]:

@@ -108,7 +108,7 @@ def receipt(app: Application, office: Office, numbers: Numbers, at: datetime) ->
         case_number=numbers.case_number, transfer_numbers=numbers.transfer_numbers,
         received_at=at, matter_name=matter.name, situation_name=app.situation.name,
         scope_label=matter.scope.label,
-        handling=tuple(region_department(r.name, r.department) for r in matter.handling_regions),
+        handling=tuple(region_department(p.region_name, p.department) for p in app.parties),
         forward_within_days=matter.forward_within_days, applicant=app.applicant,
         office=office, materials=lines,
         legal_days=matter.time_limits.legal_days, promised_days=matter.time_limits.promised_days,
@@ -128,15 +128,15 @@ def _deferred(app: Application, item: AcceptedItem) -> str:
 def transfer_slips(app: Application, kiosk: KioskIdentity, office: Office, numbers: Numbers,
                    at: datetime) -> dict[str, TransferSlip]:
     return {
-        region.code: TransferSlip(
+        party.region: TransferSlip(
             transfer_number=number, case_number=numbers.case_number,
-            matter_name=app.matter.name, handling_department=region.department,
-            sender_org_code=kiosk.org_code, receiver_region=f"{region.code} {region.name}",
+            matter_name=app.matter.name, handling_department=party.department,
+            sender_org_code=kiosk.org_code,
+            receiver_region=f"{party.region} {party.region_name}",
             materials=material_lines(app.items, app.assist), applicant=app.applicant,
             confirmed_at=at, office=assisted_office(office, app.assist), sent_at=at,
             agent=app.assist.agent.name if app.assist and app.assist.agent else "")
-        for region, number in zip(app.matter.handling_regions, numbers.transfer_numbers,
-                                  strict=True)
+        for party, number in zip(app.parties, numbers.transfer_numbers, strict=True)
     }
 
 
@@ -157,9 +157,9 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
         sender=Sender(org_code=kiosk.org_code, department=kiosk.department,
                       region_code=kiosk.region_code),
         receivers=[
-            Receiver(region_code=r.code, region_name=r.name, department=r.department,
-                     org_code=r.org_code, transfer_number=n)
-            for r, n in zip(matter.handling_regions, numbers.transfer_numbers, strict=True)],
+            Receiver(region_code=p.region, region_name=p.region_name, department=p.department,
+                     org_code=_org_code(matter, p.region), transfer_number=n)
+            for p, n in zip(app.parties, numbers.transfer_numbers, strict=True)],
         matter=MatterRef(code=matter.code, name=matter.name, mode=matter.mode.value,
                          scope=matter.scope.label, case_type=matter.case_type.value,
                          situation=SituationRef(code=app.situation.code,
@@ -227,6 +227,12 @@ def committed_state(app: Application) -> str:
     return RONGQUE_STATE if approved_rongque(app) else COMMITTED_STATE
 
 
+def _org_code(matter: Matter, region: str) -> str:
+    """A fixed party's 统一社会信用代码 from the catalogue; others are not known here."""
+    return next((p.region.org_code for p in matter.handling
+                 if p.region is not None and p.region.code == region), "")
+
+
 def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: str,
                transfers: tuple[str, ...], state: str, at: datetime,
                package_id: str = "") -> LedgerRow:
@@ -239,7 +245,7 @@ def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: 
         applicant_masked=mask_name(subject.identity.name),
         phone_masked=mask_phone(phone) if phone else "", window=kiosk.id,
         staff=assist.staff_name if assist else kiosk.staff_label, state=state,
-        scope=matter.scope.label, regions="、".join(r.name for r in matter.handling_regions),
+        scope=matter.scope.label, regions="、".join(p.region_name for p in subject.parties),
         transfer_numbers=",".join(transfers), package_id=package_id,
         note=ledger_note(subject))
 

@@ -40,6 +40,7 @@ from screens.citizen.journey import CitizenJourney
 from screens.citizen.matters import MattersScreen
 from screens.citizen.printing import PrintingScreen
 from screens.citizen.rating import DoneScreen, RatingScreen
+from screens.citizen.region import RegionScreen
 from screens.citizen.review import ReviewScreen
 from screens.context import Ui
 from screens.demo_panel import DemoPanel
@@ -52,8 +53,9 @@ from screens.staff.table import FUNCTIONS
 from screens.theme import Theme
 
 log = logging.getLogger(__name__)
-CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, CaptureScreen,
-           ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen, RatingScreen, DoneScreen)
+CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, RegionScreen,
+           CaptureScreen, ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen,
+           RatingScreen, DoneScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
 

@@ -133,4 +133,4 @@ def test_a_folder_without_a_ledger_is_refused(tmp_path: Path,
 def test_any_case_text_is_a_clean_answer(demo_runs: dict[str, tuple[Path, str]],
                                          text: str) -> None:
     data, _ = demo_runs["complete"]
-    assert main(["ledger", "show", "--case", text, "--json", "--data-dir", str(data)]) in (0, 2)
+    assert main(["ledger", "show", f"--case={text}", "--json", "--data-dir", str(data)]) in (0, 2)

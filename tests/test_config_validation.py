@@ -76,7 +76,7 @@ def test_bad_type_is_named_with_its_path(tmp_path: Path) -> None:
 
 
 def test_wrong_catalogue_version(tmp_path: Path) -> None:
-    path = _mutated_catalogue(tmp_path, "schema_version: 1", "schema_version: 7")
+    path = _mutated_catalogue(tmp_path, "schema_version: 2", "schema_version: 7")
     problems = _problems(path, load_catalogue)
     assert any("schema_version" in p and "7" in p and ":" in p for p in problems), problems
 

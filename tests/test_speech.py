@@ -46,9 +46,10 @@ def test_the_guide_says_the_key_facts(matters: dict[str, Matter]) -> None:
     matter = matters["GA-HJZM-001"]
     situation = matter.situations[0]
     said = speech.guide(matter, situation)
-    region = matter.handling_regions[0]
     assert said.zh.startswith(matter.name)
-    assert region.department in said.zh and region.department in said.en
+    # the rule, before anyone is identified: the applicant's own 户籍地 (issue 23)
+    assert "由您户籍所在地的公安机关" in said.zh
+    assert "your registered residence" in said.en
     days = matter.time_limits.promised_days
     assert (f"{days}个工作日" if days else "当场办结") in said.zh
     assert matter.fees.text in said.zh

@@ -193,8 +193,8 @@ class IdentityReader(Protocol):
 @runtime_checkable
 class CardSlot(Protocol):
     """What a hand does to an emulated reader (the demo, the scripted citizen, tests): lay a
-    card on it — a key of its identities file — and take it away."""
+    card on it — a key of its identities file, or an Identity — and take it away."""
 
-    def present(self, card: str) -> None: ...
+    def present(self, card: str | Identity) -> None: ...
 
     def remove(self) -> None: ...

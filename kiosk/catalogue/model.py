@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_val
 
 from kiosk.devices.kinds import DeviceKind
 
-CATALOGUE_SCHEMA_VERSION = 1
+CATALOGUE_SCHEMA_VERSION = 2      # 2: `handling` parties and `category` (issue 23)
 
 
 class Strict(BaseModel):
@@ -229,6 +229,45 @@ class HandlingRegion(Strict):
     org_code: str = ""                        # 统一社会信用代码 of the receiving department
 
 
+class HandlingRule(StrEnum):
+    """How a party's region is found for one application (issue 23)."""
+
+    FIXED = "fixed"                # a named department and region, the same for everyone
+    HOUSEHOLD = "household"        # 户籍地: from the address on the identity document
+    INSURED = "insured"            # 参保地 / 缴存地: chosen, defaulting to the household region
+    PROPERTY = "property"          # 不动产所在地: chosen
+    DESTINATION = "destination"    # 迁入地 / 受理地: chosen, defaulting to this hall's region
+
+
+CHOSEN_RULES = frozenset({HandlingRule.INSURED, HandlingRule.PROPERTY, HandlingRule.DESTINATION})
+
+
+class HandlingParty(Strict):
+    """One handling party of a matter: which region decides, and how it is found.
+
+    ``department`` names the department where the directory gives none; ``{place}`` in it is
+    the resolved region's full name (``{place}公安机关`` → 重庆市渝中区公安机关)."""
+
+    role: str = Field(pattern=r"^[a-z][a-z_]*$")      # e.g. handling, move_out, move_in
+    rule: HandlingRule
+    label: str = "办理地"                              # what the screens call it: 迁出地
+    label_en: str = "Handling region"
+    region: HandlingRegion | None = None               # fixed: the named region
+    department: str = ""
+    department_en: str = ""
+
+    @model_validator(mode="after")
+    def _region_iff_fixed(self) -> HandlingParty:
+        fixed = self.rule is HandlingRule.FIXED
+        if fixed and self.region is None:
+            raise ValueError(f"party {self.role}: a fixed party needs `region`")
+        if not fixed and self.region is not None:
+            raise ValueError(f"party {self.role}: only a fixed party names a `region`")
+        if not fixed and not self.department:
+            raise ValueError(f"party {self.role}: needs `department` (e.g. {{place}}公安机关)")
+        return self
+
+
 class TimeLimits(Strict):
     legal_days: int | None = Field(None, ge=0)    # 法定时限 (working days); None: no statute
     promised_days: int = Field(ge=0)              # 承诺时限 (working days)
@@ -275,7 +314,8 @@ class Matter(Strict):
     scope: Scope
     kiosk_can_take: bool = True
     elsewhere: ElsewhereInfo | None = None
-    handling_regions: tuple[HandlingRegion, ...] = Field(min_length=1)
+    category: str = Field(pattern=r"^[a-z_]+$")     # the directory's department key: hukou
+    handling: tuple[HandlingParty, ...] = Field(min_length=1)
     forward_within_days: int = Field(2, ge=0)   # 2 日内转报 (seed 003 appendix A)
     time_limits: TimeLimits
     fees: Fees = Fees()
@@ -290,6 +330,15 @@ class Matter(Strict):
     sources: tuple[str, ...] = ()
     illustrative: tuple[str, ...] = ()          # fields whose values are illustrative, not verified
 
+    @model_validator(mode="before")
+    @classmethod
+    def _from_version_1(cls, data: Any) -> Any:
+        """A version-1 matter (fixed ``handling_regions``, no category) reads as fixed
+        parties: halls' own catalogues and older fleet bundles keep loading."""
+        if isinstance(data, dict) and "handling_regions" in data and "handling" not in data:
+            return migrate_matter_v1(data)
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Matter:
         codes = [s.code for s in self.situations]
@@ -299,9 +348,17 @@ class Matter(Strict):
             raise ValueError(f"matter {self.code} lists a life event twice")
         if not self.kiosk_can_take and self.elsewhere is None:
             raise ValueError("a matter the kiosk cannot take needs `elsewhere` (where to go)")
-        if self.mode is Mode.JOINT and len(self.handling_regions) < 2:
-            raise ValueError("a 多地联办 matter needs at least two handling_regions")
+        if self.mode is Mode.JOINT and len(self.handling) < 2:
+            raise ValueError("a 多地联办 matter needs at least two handling parties")
+        roles = [p.role for p in self.handling]
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"matter {self.code} names a handling role twice")
         return self
+
+    @property
+    def fixed_parties(self) -> bool:
+        """Every party is fixed: the same regions for every applicant."""
+        return all(p.rule is HandlingRule.FIXED for p in self.handling)
 
     def situation(self, code: str | None) -> Situation:
         if code is None:
@@ -312,9 +369,49 @@ class Matter(Strict):
         raise KeyError(code)
 
 
+# version 1 named no category: the nearest key for its department
+V1_CATEGORIES = {"公安": "public_security", "民政": "civil_affairs", "人社": "social_insurance",
+                 "医保": "medical_insurance", "住房公积金": "housing_fund",
+                 "市场监管": "market_regulation", "司法（公证）": "notary",
+                 "自然资源（不动产登记）": "real_estate", "残联": "disability"}
+
+
+def migrate_matter_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """``handling_regions: [{code, name, department}]`` → ``handling: [{role, rule: fixed,
+    region}]``; the first party is ``handling``, the others ``handling_2`` …"""
+    out = {k: v for k, v in data.items() if k != "handling_regions"}
+    regions = data["handling_regions"]
+    if isinstance(regions, list | tuple):
+        out["handling"] = [{"role": "handling" if i == 0 else f"handling_{i + 1}",
+                            "rule": "fixed", "region": r} for i, r in enumerate(regions)]
+    out.setdefault("category", V1_CATEGORIES.get(str(data.get("department")), "general"))
+    return out
+
+
+def migrate_catalogue_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """The version 1 → 2 step for a whole file (kiosk/fleet/check.py's migrations)."""
+    matters = data.get("matters")
+    if not isinstance(matters, list):
+        return data
+    return {**data, "matters": [migrate_matter_v1(m) if isinstance(m, dict)
+                                and "handling_regions" in m and "handling" not in m else m
+                                for m in matters]}
+
+
 class Catalogue(Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[1, 2]
     matters: tuple[Matter, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_old_keys_in_new(cls, data: Any) -> Any:
+        """Version 2 says `handling`: a `handling_regions` there is a half-migrated file."""
+        if isinstance(data, dict) and data.get("schema_version") == CATALOGUE_SCHEMA_VERSION:
+            for matter in data.get("matters") or ():
+                if isinstance(matter, dict) and "handling_regions" in matter:
+                    raise ValueError(f"matter {matter.get('code')}: schema_version 2 uses "
+                                     "`handling`, not `handling_regions`")
+        return data
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Catalogue:

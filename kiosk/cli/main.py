@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
-from kiosk.cli import case, devices, doctor, maintenance, outbox, printing, scan, staff
+from kiosk.cli import case, devices, doctor, maintenance, outbox, printing, route, scan, staff
 from kiosk.entry import run_program
 from kiosk.errors import KioskError
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
@@ -39,6 +39,9 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--scenario", default="complete",
                       choices=["complete", "missing", "expired-id", "paper-out", "assisted"])
     demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
+    demo.add_argument("--identity", type=Path,
+                      help="the applicant's card: one identity, as in assets/demo/identities.toml")
+    route.add_choose(demo)
     demo.set_defaults(func=_demo, app=app)
 
     run = sub.add_parser("run", help="the kiosk app on this PC's devices (systemd runs it)")
@@ -62,6 +65,7 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     staff.add_parsers(sub)         # kiosk audit verify, kiosk ledger export|show
     case.add_status(sub)           # kiosk status --case N
     doctor.add_parser(sub)
+    route.add_parser(sub)          # kiosk route explain
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
     cval = conf.add_parser("validate", help="check a settings file")
@@ -79,16 +83,20 @@ def _demo(args: argparse.Namespace) -> int:
         print("没有图形显示，改为运行无界面演示流程。/ No display: running the headless journey "
               "(set DISPLAY, or SDL_VIDEODRIVER=offscreen, and start `kiosk` to open the app).",
               file=sys.stderr)
-    from kiosk.demo.citizen import Scenario, run
+    from kiosk.demo.citizen import Applicant, Scenario, run
 
     if args.scenario == Scenario.ASSISTED:    # a guide signs in mid-session (issue 21)
         from kiosk.demo import assisted
         outcome = assisted.run(settings, args.matter, args.situation, args.out)
     else:
+        applicant = Applicant(route.one_identity(args.identity) if args.identity
+                              else "resident", route.choices(args.choose))
         matter = args.matter or _first_takeable(settings)
-        outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out)
+        outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out,
+                      applicant)
     print(outcome.to_json())
-    ok = outcome.outcome in ("accepted", "correction_notice", "not_at_kiosk")
+    ok = outcome.outcome in ("accepted", "correction_notice", "not_at_kiosk",
+                             "region_unavailable")   # refused with the guide slip printed
     expected_refusal = args.scenario in ("expired-id", "paper-out")
     return 0 if ok or expected_refusal else 1
 
@@ -122,6 +130,8 @@ def _catalogue_list(args: argparse.Namespace) -> int:
     rows = [{"code": m.code, "name": m.name, "name_en": m.name_en, "mode": m.mode.value,
              "scope": m.scope.label, "scope_kind": m.scope.kind.value,
              "department": m.department, "kiosk_can_take": m.kiosk_can_take,
+             "category": m.category,
+             "handling": [{"role": p.role, "rule": p.rule.value} for p in m.handling],
              "situations": [s.code for s in m.situations]} for m in catalogue.matters]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from drivers.identity import Identity
 from drivers.status import PaperLevel
 from kiosk.bootstrap import Kiosk, build_kiosk
 from kiosk.catalogue.model import (
@@ -28,6 +29,7 @@ from kiosk.demo.hand import DemoHand
 from kiosk.errors import BilingualError
 from kiosk.fsutil import owner_only_dir, private_file
 from kiosk.privacy import RedactingFilter
+from kiosk.routing.resolve import HandlingUnavailable, ResolvedParty
 from kiosk.service import KioskService
 from kiosk.session import Contact, Rating, Session
 from kiosk.settings import Settings
@@ -55,6 +57,7 @@ class Outcome:
     missing: list[str] = field(default_factory=list)
     reason: dict[str, str] | None = None
     staff: str | None = None       # assisted: the staff id (never the name: this is printed)
+    parties: list[dict[str, str]] = field(default_factory=list)   # where it went (issue 23)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False)
@@ -88,8 +91,17 @@ def demo_logging(path: Path) -> Iterator[None]:
         handler.close()
 
 
+@dataclass(frozen=True)
+class Applicant:
+    """Who the scripted citizen is: a card (a key of the demo identities, or one read from
+    ``--identity FILE``) and their answers to the region step (``--choose ROLE=CODE``)."""
+
+    card: str | Identity = "resident"
+    choices: dict[str, str] = field(default_factory=dict)
+
+
 def run(settings: Settings, matter_code: str, situation: str | None, scenario: Scenario,
-        out: Path) -> Outcome:
+        out: Path, applicant: Applicant | None = None) -> Outcome:
     out.mkdir(parents=True, exist_ok=True)
     # the kiosk's own data apart from the demo's artefacts (receipt images, printed paper),
     # which carry the applicant's name as paper does: out/data must hold none of it
@@ -98,13 +110,13 @@ def run(settings: Settings, matter_code: str, situation: str | None, scenario: S
     with demo_logging(settings.paths.data_dir / "kiosk.log"):
         kiosk = build_kiosk(settings)
         try:
-            return _run(kiosk, matter_code, situation, scenario, out)
+            return _run(kiosk, matter_code, situation, scenario, out, applicant or Applicant())
         finally:
             kiosk.close()
 
 
 def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
-         out: Path) -> Outcome:
+         out: Path, applicant: Applicant) -> Outcome:
     service = KioskService(kiosk)
     result = Outcome(code, scenario.value)
     matter = service.matter(code)
@@ -117,8 +129,10 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
         service.choose(session, matter, situation)
         session.start_identify()
         hand.present_card("resident_expired" if scenario is Scenario.EXPIRED_ID
-                          else "resident")
+                          else applicant.card)
         service.identify(session)
+        parties = _settle(service, session, applicant.choices)
+        result.parties = [p.explain() for p in parties]
         _capture_all(service, hand, session, scenario)
         checked = session.review()
         if checked.accepted:
@@ -136,7 +150,23 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
         session.cancel()
         if exc.code == "not_at_kiosk":
             (out / "guide-slip.png").write_bytes(service.referral_slip(matter))
+        if isinstance(exc, HandlingUnavailable):     # before any document was taken
+            (out / "guide-slip.png").write_bytes(service.referral_slip(matter, exc))
     return result
+
+
+def _settle(service: KioskService, session: Session,
+            choices: dict[str, str]) -> tuple[ResolvedParty, ...]:
+    """The region step: the citizen's choices; for a party still open, this hall's county
+    (the scripted citizen answers the kiosk as they sign a 容缺 commitment). A guess from an
+    unreadable address is confirmed the same way — on purpose, and said in the outcome."""
+    answers = dict(choices)
+    home = service.this_kiosk.region_code
+    for proposal in service.handling_proposal(session):
+        role = proposal.party.role
+        if proposal.needs_choice and role not in answers:
+            answers[role] = proposal.region or home
+    return service.settle_handling(session, answers)
 
 
 def _capture_all(service: KioskService, hand: DemoHand, session: Session,

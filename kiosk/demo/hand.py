@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.camera import DocumentPlate
-from drivers.identity import CardSlot
+from drivers.identity import CardSlot, Identity
 from drivers.printer import PaperTray
 from drivers.status import PaperLevel
 
@@ -32,7 +32,7 @@ class DemoHand:
     def available(self) -> bool:
         return self._slot is not None and self._plate is not None
 
-    def present_card(self, key: str = "resident") -> None:
+    def present_card(self, key: str | Identity = "resident") -> None:
         if self._slot is not None:
             self._slot.present(key)
 

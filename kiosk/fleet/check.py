@@ -16,7 +16,7 @@ import tomli_w
 import yaml
 
 from kiosk.catalogue import load_catalogue
-from kiosk.catalogue.model import Catalogue
+from kiosk.catalogue.model import CATALOGUE_SCHEMA_VERSION, Catalogue, migrate_catalogue_v1
 from kiosk.errors import ConfigError
 from kiosk.fleet.bundle import CATALOGUE_FILE, SETTINGS_FILE
 from kiosk.fleet.errors import FleetError
@@ -26,12 +26,11 @@ from kiosk.staff.roster import ROSTER_FILE, load_roster
 from kiosk.transfer.routing import Routing
 from kiosk.validation import load_model
 
-CATALOGUE_SCHEMA_VERSION = 1
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 # from-version → step to the next version. When a schema changes, its step goes here, so a
 # bundle built by an older operator tool still applies on a newer kiosk.
 SETTINGS_MIGRATIONS: dict[int, Migration] = {1: migrate_v1}
-CATALOGUE_MIGRATIONS: dict[int, Migration] = {}
+CATALOGUE_MIGRATIONS: dict[int, Migration] = {1: migrate_catalogue_v1}   # handling parties
 
 
 def effective_settings(folder: Path, local: Settings) -> Settings:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from drivers.identity import CardType
+from kiosk.catalogue.handling import handled_by
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, Problem
 
@@ -70,16 +71,15 @@ def card_reminder(card_type: CardType | None = None) -> Speech:
 
 def guide(matter: Matter, situation: Situation | None) -> Speech:
     """The guide's key facts: the matter, where it is handled, time limit, fee, materials."""
-    where = "、".join(r.department if r.department.startswith(r.name[:2])
-                     else f"{r.name}{r.department}" for r in matter.handling_regions)
+    where, where_en = handled_by(matter)
     days = matter.time_limits.promised_days
     limit = (Speech("当场办结", "done on the spot") if days == 0 else
              Speech(f"{days}个工作日", f"{days} working day{'s' if days != 1 else ''}"))
     fee = Speech("不收费", "No fee") if not matter.fees.items else Speech(
         "收费：" + speakable(matter.fees.text),
         "Fee: " + "; ".join(f"{i.amount_yuan:g} yuan" for i in matter.fees.items))
-    speech = Speech(f"{matter.name}。办理地：{where}。承诺时限：{limit.zh}。{fee.zh}。",
-                    f"{matter.name_en or matter.name}. Handled by {where}. "
+    speech = Speech(f"{matter.name}。{where}。承诺时限：{limit.zh}。{fee.zh}。",
+                    f"{matter.name_en or matter.name}. {where_en}. "
                     f"Time limit: {limit.en}. {fee.en}.")
     if not matter.kiosk_can_take and matter.elsewhere is not None:
         info = matter.elsewhere

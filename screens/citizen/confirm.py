@@ -8,10 +8,8 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from kiosk.interaction.divisions import Divisions
 from kiosk.privacy import mask_name, mask_phone
 from screens.citizen.frame import CitizenScreen
-from screens.citizen.places import region_name
 from screens.labels import N_
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
@@ -28,7 +26,6 @@ class ConfirmScreen(CitizenScreen):
     def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
         super().__init__(ui, nav, journey, **kwargs)
         self.agreed = False
-        self.divisions = Divisions()      # for English region names; loads on first use
 
     def wipe_state(self) -> None:
         self.agreed = False
@@ -42,8 +39,9 @@ class ConfirmScreen(CitizenScreen):
         fit_height(summary)
         name = mask_name(session.identity.name) if session.identity else ""
         pages = sum(item.pages for item in session.result.items)
-        regions = ui.tr.punct("、").join(region_name(ui, region, self.divisions)
-                                         for region in session.matter.handling_regions)
+        regions = ui.tr.punct("、").join(
+            ui.tr.pick(p.label, p.label_en)[0] + ui.colon
+            + ui.tr.pick(p.region_name, p.region_name_en)[0] for p in session.parties)
         delivery = ui.t(session.delivery.value) if session.delivery else ""
         contact = session.contact
         rows = [(N_("事项"), ui.tr.pick(session.matter.name, session.matter.name_en)[0]),

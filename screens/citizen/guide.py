@@ -10,8 +10,10 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
+from kiosk.catalogue.handling import party_phrase
 from kiosk.catalogue.model import (
     AlternativeGroup,
+    HandlingParty,
     Material,
     Matter,
     Necessity,
@@ -97,8 +99,7 @@ class GuideScreen(CitizenScreen):
         promised = ui.t("当场办结") if days == 0 else ui.t("{n} 个工作日", n=days)
         fees = ui.t("不收费") if not matter.fees.items else punct("；").join(
             f"{item.name} {item.amount_yuan:g} " + ui.t("元") for item in matter.fees.items)
-        regions = punct("、").join(region_with_department(ui, region, self.divisions)
-                                   for region in matter.handling_regions)
+        regions = punct("、").join(self._party_text(party) for party in matter.handling)
         delivery = punct("、").join(ui.t(option.value) for option in matter.delivery_options)
         rows = [(N_("办理模式"), ui.t(matter.mode.value)), (N_("通办范围"), scope),
                 (N_("办理地"), regions), (N_("承诺时限"), promised), (N_("收费"), fees),
@@ -106,6 +107,13 @@ class GuideScreen(CitizenScreen):
         for label, value in rows:
             panel.add_widget(Text(theme, f"[b]{ui.t(label)}[/b]{ui.colon}{escape(value)}"))
         return panel
+
+    def _party_text(self, party: HandlingParty) -> str:
+        """A fixed party by name; the applicant's own as the rule: 由您户籍所在地的…办理."""
+        if party.region is not None:
+            return region_with_department(self.ui, party.region, self.divisions)
+        zh, en = party_phrase(party)
+        return self.ui.tr.pick(f"由{zh}办理", f"the {en[0].lower()}{en[1:]}")[0]
 
     def _elsewhere(self, matter: Matter) -> Widget:
         ui, theme = self.ui, self.ui.theme

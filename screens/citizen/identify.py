@@ -269,4 +269,5 @@ class IdentifyScreen(CitizenScreen):
         self.nav.go("guide")
 
     def _next(self) -> None:
-        self.nav.go("capture")
+        """The handling region next when the applicant has one to confirm or choose."""
+        self.nav.go("region" if self.nav.screen("region").needed() else "capture")

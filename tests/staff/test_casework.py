@@ -27,8 +27,10 @@ from kiosk.ledger import Ledger, Owed
 from kiosk.manifest import Header
 from kiosk.recovery import INTERRUPTED_STATE, close_interrupted_cases
 from kiosk.rongque_watch import ALERT, alert_overdue
+from kiosk.routing.resolve import HandlingResolver, ResolvedParty
+from kiosk.routing.settings_directory import SettingsDirectory
 from kiosk.session import Contact, Session, Step
-from kiosk.settings import KioskIdentity
+from kiosk.settings import KioskIdentity, load_settings
 from kiosk.staff import casework
 from kiosk.staff.audit import AuditLog
 from kiosk.staff.errors import StaffError
@@ -37,8 +39,10 @@ from kiosk.staff.session import Mode, StaffSession
 from kiosk.staff.verify import verify
 from kiosk.tempstore import SessionStore
 from kiosk.transfer.outbox import Outbox
+from kiosk.transfer.routing import Routing
 
 IDENTITIES = Path(__file__).resolve().parents[2] / "assets" / "demo" / "identities.toml"
+ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 OFFICE = Office("广元市利州区政务服务中心", "0839-3266123", "自助终端", "510802-0001")
 KIOSK_ID = "510802-0001"
@@ -93,10 +97,18 @@ def session(tmp_path: Path, identities: dict[str, Identity]) -> Iterator[Session
     s.choose_matter(MATTER)
     s.start_identify()
     s.identified(identities["resident"], NOW.date())
+    s.settle_handling(_parties(tmp_path, identities["resident"]))
     s.add_page("application_form", _page())
     s.add_page("photo_copy", _page())
     yield s
     s.cancel()
+
+
+def _parties(tmp_path: Path, identity: Identity) -> tuple[ResolvedParty, ...]:
+    """MATTER's one fixed party, routed by the demo settings' routes (issue 23)."""
+    demo = load_settings(ROOT / "config" / "demo.toml")
+    directory = SettingsDirectory(Routing(demo.transfer, tmp_path), demo.transfer)
+    return HandlingResolver(directory, KIOSK_ID[:6]).resolve(MATTER, identity, {}, NOW)
 
 
 def _page() -> CapturedPage:

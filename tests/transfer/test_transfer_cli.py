@@ -152,6 +152,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     out, printed = base / "run", io.StringIO()
     with contextlib.redirect_stdout(printed):
         code = main(["demo", "--headless", "--matter", "GA-HJZM-001",
+                     "--choose", "handling=500103",     # the 户籍地 the applicant picked
                      "--settings", str(_settings(base / "config", base / "unused")),
                      "--out", str(out)])
         settings = _settings(base / "status", out / "data")
@@ -245,20 +246,21 @@ class _Noon(datetime):
 
 
 def test_matter_without_a_route_is_unavailable(tmp_path: Path) -> None:
-    settings = load_settings(_settings(tmp_path, tmp_path / "data", drop_route="500103"))
-    assert "500103" not in settings.transfer.routes
+    """A fixed party's region is known before anyone is identified: no route, no start. The
+    applicant's own regions are checked after the card is read (tests/routing)."""
+    settings = load_settings(_settings(tmp_path, tmp_path / "data", drop_route="110101"))
+    assert "110101" not in settings.transfer.routes
     kiosk = build_kiosk(settings)
     try:
         kiosk.open(_Noon.now())
         availability = {m.code: a for m, a in KioskService(kiosk, _Noon).matters()}
     finally:
         kiosk.close()
-    blocked = availability["GA-HJZM-001"]
+    blocked = availability["SF-GZ-017"]          # fixed: 北京市东城区 北京市长安公证处
     assert not blocked.available and blocked.reason is Reason.NO_ROUTE
     assert blocked.zh and blocked.en
-    routed = [m for m in kiosk.catalogue.matters if m.kiosk_can_take
-              and all(r.code in settings.transfer.routes for r in m.handling_regions)]
-    assert routed and all(availability[m.code].available for m in routed)
+    others = [m for m in kiosk.catalogue.matters if m.kiosk_can_take and m.code != "SF-GZ-017"]
+    assert others and all(availability[m.code].available for m in others)
 
 
 def test_route_key_of_the_wrong_suite_stops_start_up(

@@ -123,8 +123,9 @@ def test_english_guide_reads_as_english(harness: Harness) -> None:
     primary = [str(w.text).split("\n[size=")[0] for w in h.nav.current.walk(restrict=True)
                if isinstance(w, Label) and w.text]
     facts = "\n".join(primary)
-    assert "Yuzhong District, Chongqing (Chongqing Public Security Bureau, Yuzhong Branch)" \
-        in facts
+    # the rule before anyone is identified, not somebody else's district (issue 23)
+    assert "[/b]: the public security of your registered residence" in facts
+    assert "Yuzhong" not in facts
     assert "Electronic, By post" in facts and "7 working days" in facts
     assert "(original, 1 copy, 1–2 pages)" in facts
     assert "(s)" not in facts and "(ies)" not in facts

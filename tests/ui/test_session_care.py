@@ -98,7 +98,7 @@ def test_read_aloud_reads_the_guides_key_facts(harness: Harness) -> None:
     h.tap("read_aloud")
     text = said_since(h, mark)
     assert matter.name in text
-    assert matter.handling_regions[0].department in text
+    assert "户籍所在地" in text          # the rule, not somebody else's district (issue 23)
     assert f"{matter.time_limits.promised_days}个工作日" in text or "当场办结" in text
     assert "不收费" in text or "元" in text
     count = len(h.journey.session.situation.materials)
