@@ -257,3 +257,21 @@ def test_a_citizen_read_still_waiting_does_not_take_the_staff_card(staffed: Harn
     h.tap("retry")
     h.wait(lambda: h.has("next"), "the citizen's own card read")
     assert session.identity is not None and session.identity.id_number != PEOPLE["guide"][1]
+
+
+def test_signing_out_leaves_a_hold_that_was_not_staffs(staffed: Harness,
+                                                       rig: StaffRig) -> None:
+    """A fleet's maintenance_on (the lifecycle's hold) outlives a staff visit, and a
+    cancelled sign-in releases nothing."""
+    h = staffed
+    lifecycle = h.kiosk.lifecycle
+    assert lifecycle.hold(h.ui.service.now())
+    h.ui.service.request_staff_mode()
+    h.wait_screen("staff_signin")
+    h.tap("staff_cancel")
+    h.wait_screen("attract")
+    assert lifecycle.held
+    rig.sign_in(h, "maint")
+    h.tap("staff_sign_out")
+    h.wait_screen("attract")
+    assert lifecycle.held and h.ui.service.state()[0] is KioskState.UNAVAILABLE

@@ -145,7 +145,7 @@ def test_maintenance_stays_on_after_sign_out_until_switched_off(staffed: Harness
     h.tap("staff_sign_out")
     h.wait_screen("attract")
     assert h.ui.service.state()[0] is KioskState.UNAVAILABLE
-    assert not h.find("start").enabled
+    assert not h.find("start").enabled and "暂停服务，维护中" in h.text_on_screen()
     h.screenshot("attract-maintenance")
     rig.sign_in(h, "maint")
     h.tap("menu_staff_maintenance")
