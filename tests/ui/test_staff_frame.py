@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kivy.tests.common import UnitTestTouch
 from staff_rig import PEOPLE, PIN, StaffRig
-from test_journey import MATTER, identify, shot, start_matter
+from test_journey import MATTER, identify, reach_delivery, shot, start_matter
 from ui_harness import ROOT, Harness, open_kiosk
 
 from kiosk.lifecycle import KioskState
@@ -275,3 +275,30 @@ def test_signing_out_leaves_a_hold_that_was_not_staffs(staffed: Harness,
     h.tap("staff_sign_out")
     h.wait_screen("attract")
     assert lifecycle.held and h.ui.service.state()[0] is KioskState.UNAVAILABLE
+
+
+def test_assist_mid_typing_keeps_what_the_citizen_typed(staffed: Harness,
+                                                        rig: StaffRig) -> None:
+    """Staff called in the middle of typing a street: after sign-out the same screen shows
+    the same region, street and keyboard."""
+    h = staffed
+    reach_delivery(h)
+    h.tap("delivery_post_other")
+    while not h.has("region_510000"):
+        h.tap("region_more")
+    h.tap("region_510000")
+    h.tap("region_510800")
+    h.tap("region_510802")
+    h.type_keys("shili")
+    h.tap("candidate_0")
+    h.type_keys("100")
+    before, screen = h.text_on_screen(), h.screen
+    h.tap("call_staff")
+    h.wait(lambda: h.has("staff_sign_in"), "the call dialog")
+    h.tap("staff_sign_in")
+    rig.to_pin(h, "guide")
+    rig.type_pin(h)
+    h.wait_screen("staff_menu")
+    h.tap("staff_sign_out")
+    h.wait_screen(screen)
+    assert h.text_on_screen() == before and "100" in before
