@@ -47,7 +47,7 @@ class Reason(StrEnum):
 
 REASON_TEXT = {
     Reason.OUTSIDE_HOURS: ("不在服务时间内", "Outside service hours"),
-    Reason.MAINTENANCE: ("设备维护中", "Under maintenance"),
+    Reason.MAINTENANCE: ("暂停服务，维护中", "Out of service: maintenance"),
     Reason.HARDWARE: ("设备故障，请联系工作人员", "A device is out of order: please call staff"),
     Reason.CONSUMABLES: ("打印纸已用完，请联系工作人员", "Out of paper: please call staff"),
     Reason.BACKEND: ("系统服务暂不可用", "Back-end service unavailable"),

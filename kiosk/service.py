@@ -82,6 +82,7 @@ class KioskService:
         self.staff = staff
         self.staff_present = False     # staff mode is open: a card on the reader is theirs
         self._staff_holds: set[str] = set()
+        self._held_before = False
         self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         # one subscription for the service's lifetime, not one per session; dropped by close()
@@ -155,12 +156,15 @@ class KioskService:
         False when a citizen's session runs (a hold never cuts one short)."""
         lifecycle, now = self.k.lifecycle, self.now()
         if on:
+            if not self._staff_holds:        # a hold already there (a remote maintenance_on)
+                self._held_before = lifecycle.held      # is not staff's to release
             if why not in self._staff_holds and not lifecycle.hold(now):
                 return False
             self._staff_holds.add(why)
             return True
+        was_held = bool(self._staff_holds)
         self._staff_holds.discard(why)
-        if not self._staff_holds:
+        if was_held and not self._staff_holds and not self._held_before:
             lifecycle.release(now)
         return True
 

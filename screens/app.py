@@ -151,6 +151,8 @@ class KioskApp(App):
         """The screens again on the swapped-in kiosk (the old one is already closed)."""
         if kiosk is self.kiosk:
             return                           # build() already mounted it
+        if self.staff is not None and self.staff.active:
+            self.staff.sign_out("reconfigured")     # its screens go with the old kiosk
         if self.ui is not None and self.nav is not None and self.journey is not None:
             if self.journey.session is not None:
                 # ended, but its session.ended hop has not run yet: wipe it like that would

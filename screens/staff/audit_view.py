@@ -41,7 +41,8 @@ class AuditViewScreen(StaffScreen):
             checked = verify(folder)
             self.intact = True
             self.verdict = (f"审计日志完整：{checked.entries} 条记录，校验通过",
-                            f"The audit log is intact: {checked.entries} entries verified")
+                            f"The audit log is intact: {checked.entries} "
+                            f"entr{'y' if checked.entries == 1 else 'ies'} verified")
         except AuditError as exc:
             self.intact, self.verdict = False, ("审计日志校验失败：" + exc.zh,
                                                 "The audit log does not verify: " + exc.en)

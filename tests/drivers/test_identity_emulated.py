@@ -55,7 +55,8 @@ def _in_background(target: object, *args: object) -> threading.Thread:
 # --- the shipped file ---------------------------------------------------------------------
 def test_shipped_file_has_every_demo_identity(identities: dict[str, Identity]) -> None:
     assert set(identities) == {"resident", "resident_expired", "resident_young", "hmt",
-                               "foreigner", "foreigner_2017", "passport"}
+                               "foreigner", "foreigner_2017", "passport",
+                               "staff_demo"}      # kiosk/staff/demo.py's staff card
 
 
 def test_resident_is_long_term_and_matches_the_brief(identities: dict[str, Identity]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from kivy.tests.common import UnitTestTouch
 from staff_rig import PEOPLE, PIN, StaffRig
-from test_journey import MATTER, identify, start_matter
+from test_journey import MATTER, identify, reach_delivery, shot, start_matter
 from ui_harness import ROOT, Harness, open_kiosk
 
 from kiosk.lifecycle import KioskState
@@ -48,7 +48,7 @@ def test_without_a_roster_staff_mode_says_why(tmp_path: Path,
         h.ui.service.request_staff_mode()
         h.wait(lambda: h.nav.dialog is not None, "the reason")
         assert "名册" in str(h.nav.dialog.message.text) and h.screen == "attract"
-        h.screenshot("no-roster")
+        shot(h, "no-roster")
         h.tap("ok")
         assert h.screen == "attract" and not h.app.staff.active
     finally:
@@ -65,7 +65,7 @@ def test_the_title_hold_opens_sign_in_from_idle(staffed: Harness) -> None:
     touch.touch_up()
     h.pump(2)
     assert h.has("public_notice")           # service mode: the public is told
-    h.screenshot("signin-card")
+    shot(h, "signin-card")
     h.tap("staff_cancel")
     h.wait_screen("attract")
 
@@ -75,11 +75,11 @@ def test_service_mode_signs_in_shows_only_the_roles_functions_and_signs_out(
     h = staffed
     h.ui.service.request_staff_mode()
     rig.to_pin(h, "maint")
-    h.screenshot("signin-pin")
+    shot(h, "signin-pin")
     first = h.nav.current.pad.order
     rig.type_pin(h)
     h.wait_screen("staff_menu")
-    h.screenshot("menu-maintainer")
+    shot(h, "menu-maintainer")
     assert menu_names(h) == {"menu_staff_maintenance"}
     assert h.ui.service.state()[0] is KioskState.UNAVAILABLE        # 暂停服务 to the public
     h.tap("menu_staff_maintenance")
@@ -113,11 +113,11 @@ def test_five_wrong_pins_lock_staff_sign_in(staffed: Harness, rig: StaffRig) -> 
         rig.type_pin(h, "000000")
         assert f"还可尝试 {left} 次" in str(h.find("staff_message").text)
         assert h.has("pin_dots")                   # still at the pad, drawn anew
-    h.screenshot("signin-wrong-pin")
+    shot(h, "signin-wrong-pin")
     rig.type_pin(h, "000000")
     assert "锁定" in str(h.find("staff_message").text) and not h.has("pin_dots")
     assert rig.alerts == ["staff_locked"]
-    h.screenshot("signin-locked")
+    shot(h, "signin-locked")
     h.tap("staff_cancel")
     h.wait_screen("attract")
     h.ui.service.request_staff_mode()               # the right card and PIN: still locked
@@ -167,13 +167,13 @@ def test_assist_over_a_citizen_session_returns_to_the_same_screen(staffed: Harne
     before = h.text_on_screen()
     h.tap("call_staff")
     h.wait(lambda: h.has("staff_sign_in"), "the call dialog")
-    h.screenshot("call-dialog-staff-button")
+    shot(h, "call-dialog-staff-button")
     h.tap("staff_sign_in")
     rig.to_pin(h, "all")
     assert not h.has("public_notice")              # assist: the kiosk is not paused
     rig.type_pin(h)
     h.wait_screen("staff_menu")
-    h.screenshot("menu-assist")
+    shot(h, "menu-assist")
     assert "menu_staff_maintenance" not in menu_names(h)     # service mode only
     assert "menu_staff_exit" not in menu_names(h)
     assert h.ui.service.staff_call() is None        # the member of staff has come
@@ -257,3 +257,48 @@ def test_a_citizen_read_still_waiting_does_not_take_the_staff_card(staffed: Harn
     h.tap("retry")
     h.wait(lambda: h.has("next"), "the citizen's own card read")
     assert session.identity is not None and session.identity.id_number != PEOPLE["guide"][1]
+
+
+def test_signing_out_leaves_a_hold_that_was_not_staffs(staffed: Harness,
+                                                       rig: StaffRig) -> None:
+    """A fleet's maintenance_on (the lifecycle's hold) outlives a staff visit, and a
+    cancelled sign-in releases nothing."""
+    h = staffed
+    lifecycle = h.kiosk.lifecycle
+    assert lifecycle.hold(h.ui.service.now())
+    h.ui.service.request_staff_mode()
+    h.wait_screen("staff_signin")
+    h.tap("staff_cancel")
+    h.wait_screen("attract")
+    assert lifecycle.held
+    rig.sign_in(h, "maint")
+    h.tap("staff_sign_out")
+    h.wait_screen("attract")
+    assert lifecycle.held and h.ui.service.state()[0] is KioskState.UNAVAILABLE
+
+
+def test_assist_mid_typing_keeps_what_the_citizen_typed(staffed: Harness,
+                                                        rig: StaffRig) -> None:
+    """Staff called in the middle of typing a street: after sign-out the same screen shows
+    the same region, street and keyboard."""
+    h = staffed
+    reach_delivery(h)
+    h.tap("delivery_post_other")
+    while not h.has("region_510000"):
+        h.tap("region_more")
+    h.tap("region_510000")
+    h.tap("region_510800")
+    h.tap("region_510802")
+    h.type_keys("shili")
+    h.tap("candidate_0")
+    h.type_keys("100")
+    before, screen = h.text_on_screen(), h.screen
+    h.tap("call_staff")
+    h.wait(lambda: h.has("staff_sign_in"), "the call dialog")
+    h.tap("staff_sign_in")
+    rig.to_pin(h, "guide")
+    rig.type_pin(h)
+    h.wait_screen("staff_menu")
+    h.tap("staff_sign_out")
+    h.wait_screen(screen)
+    assert h.text_on_screen() == before and "100" in before

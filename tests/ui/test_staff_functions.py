@@ -16,6 +16,7 @@ from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
 from PIL import Image
 from staff_rig import StaffRig
+from test_journey import shot
 from ui_harness import ROOT, Harness, open_kiosk
 
 from kiosk.caseno import damm
@@ -81,17 +82,17 @@ def test_reprint_by_number_by_list_and_by_the_receipts_qr(staffed: Harness, rig:
     h.wait_screen("staff_reprint")
     h.tap("way_type")
     h.type_digits(numbers[-3].replace("-", ""))
-    h.screenshot("reprint-typed")
+    shot(h, "reprint-typed")
     h.tap("find_typed")
     assert h.has("reprint_now")
-    h.screenshot("reprint-found")
+    shot(h, "reprint-found")
     h.tap("reprint_now")
     assert "第1次" in str(h.find("reprint_message").text)
     h.tap("way_recent")
     shown = [n for n in h.names() if n.startswith("case_")]
     assert len(shown) == 20 and f"case_{numbers[-1]}" in shown      # the newest 20
     assert f"case_{numbers[0]}" not in shown
-    h.screenshot("reprint-recent")
+    shot(h, "reprint-recent")
     h.tap(f"case_{numbers[-3]}")
     h.tap("reprint_now")
     assert "第2次" in str(h.find("reprint_message").text)
@@ -141,12 +142,12 @@ def test_maintenance_stays_on_after_sign_out_until_switched_off(staffed: Harness
     h.tap("menu_staff_maintenance")
     h.tap("maintenance_toggle")
     assert "已开启" in str(h.find("maintenance_state").text)
-    h.screenshot("maintenance-on")
+    shot(h, "maintenance-on")
     h.tap("staff_sign_out")
     h.wait_screen("attract")
     assert h.ui.service.state()[0] is KioskState.UNAVAILABLE
-    assert not h.find("start").enabled
-    h.screenshot("attract-maintenance")
+    assert not h.find("start").enabled and "暂停服务，维护中" in h.text_on_screen()
+    shot(h, "attract-maintenance")
     rig.sign_in(h, "maint")
     h.tap("menu_staff_maintenance")
     h.tap("maintenance_toggle")
@@ -165,7 +166,7 @@ def test_exit_to_the_desktop_asks_why_and_ends_with_status_77(staffed: Harness,
     rig.sign_in(h, "super")
     h.tap("menu_staff_exit")
     h.wait_screen("staff_exit")
-    h.screenshot("exit-reasons")
+    shot(h, "exit-reasons")
     h.tap("exit_repair")
     assert h.nav.dialog is not None and h.nav.dialog.name == "confirm_exit"
     h.tap("keep")                                      # not yet: nothing happens
@@ -188,7 +189,7 @@ def test_the_audit_view_shows_the_verdict_and_the_newest_entries(staffed: Harnes
     h.wait_screen("staff_audit")
     assert "校验通过" in str(h.find("audit_verdict").text)
     assert "staff.sign_in" in h.text_on_screen()
-    h.screenshot("audit-view")
+    shot(h, "audit-view")
     assert rig.entries()[-1]["action"] == "audit.view"
 
 
@@ -200,15 +201,15 @@ def test_staff_screens_for_the_docs(staffed: Harness, rig: StaffRig) -> None:
     rig.sign_in(h, "all")
     assert menu_names(h) == {"menu_staff_reprint", "menu_staff_maintenance",
                              "menu_staff_audit", "menu_staff_exit"}
-    h.screenshot("menu-every-role")
+    shot(h, "menu-every-role")
     h.tap("menu_staff_reprint")
-    h.screenshot("reprint-scan")
+    shot(h, "reprint-scan")
     h.tap("way_recent")
-    h.screenshot("reprint-newest")
+    shot(h, "reprint-newest")
     h.tap("back")
     h.tap("menu_staff_exit")
     h.tap("exit_update")
-    h.screenshot("exit-confirm")
+    shot(h, "exit-confirm")
     h.tap("keep")
     dialog_gone(h)
     h.tap("staff_sign_out")
