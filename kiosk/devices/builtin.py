@@ -123,12 +123,17 @@ def _speaker_espeak(opts: o.SpeakerOptions, ctx: DeviceContext) -> Any:
         volume=opts.volume, chime=ctx.assets / CHIME)
 
 
+def _matcher_dlib(opts: o.DlibMatcherOptions, ctx: DeviceContext) -> Any:
+    return load_named("drivers.face.dlib_matcher:DlibMatcher")(threshold=opts.threshold)
+
+
 KINDS = (
     Kind(K.IDENTITY_READER, *LABELS[K.IDENTITY_READER], "emulated"),
     Kind(K.DOCUMENT_CAMERA, *LABELS[K.DOCUMENT_CAMERA], "emulated"),
     Kind(K.BARCODE_DECODER, *LABELS[K.BARCODE_DECODER], "cascade", managed=False),
     Kind(K.RECEIPT_PRINTER, *LABELS[K.RECEIPT_PRINTER], "emulated"),
     Kind(K.SPEAKER, *LABELS[K.SPEAKER], "emulated"),
+    Kind(K.FACE_MATCHER, *LABELS[K.FACE_MATCHER], "dlib", managed=False),
 )
 
 BACKENDS = (
@@ -152,6 +157,7 @@ BACKENDS = (
     Backend(K.RECEIPT_PRINTER, "usb", o.UsbPrinterOptions, _printer_usb),
     Backend(K.SPEAKER, "emulated", o.SpeakerOptions, _speaker_emulated),
     Backend(K.SPEAKER, "espeak", o.SpeakerOptions, _speaker_espeak),
+    Backend(K.FACE_MATCHER, "dlib", o.DlibMatcherOptions, _matcher_dlib),
 )
 
 BUILTIN = Registry(KINDS, BACKENDS)

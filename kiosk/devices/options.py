@@ -160,3 +160,12 @@ class SpeakerOptions(Options):
     rate: int = Field(150, gt=0)                  # words per minute
     volume: int = Field(100, ge=0, le=200)
     output: str = "default"                       # the sound device, or a folder under data_dir
+
+
+# -- face matchers (人证核验) ----------------------------------------------------------------
+class DlibMatcherOptions(Options):
+    """The score is 1 − the distance between dlib's descriptors; the default threshold comes
+    from benchmarks/face.py (docs/face.md). A hall may raise it (fewer impostors accepted,
+    more people sent to staff), never below what the measurements support."""
+
+    threshold: float = Field(0.45, gt=0, lt=1)
