@@ -17,7 +17,7 @@ import numpy as np
 from drivers.face import FaceBox
 from drivers.face.dlib_matcher import DlibMatcher
 from drivers.face.image import Rgb
-from drivers.face.liveness import Observation
+from drivers.face.liveness import Observation, Rules
 
 SMALL = (160, 120)      # the change between frames is measured on this thumbnail
 
@@ -48,9 +48,11 @@ def eye_openness(grey: np.ndarray, face: FaceBox) -> float:
 class Observer:
     """One per try: it keeps the previous frame's thumbnail and counts frames."""
 
-    def __init__(self, matcher: DlibMatcher, describe_every: int = 5) -> None:
+    def __init__(self, matcher: DlibMatcher, describe_every: int = 5,
+                 frontal: float = Rules.frontal) -> None:
         self.matcher = matcher
-        self.describe_every = describe_every
+        self.describe_every = describe_every      # frontal frames between two descriptors
+        self.frontal = frontal
         self._previous: np.ndarray | None = None
         self._count = 0
 
@@ -60,11 +62,12 @@ class Observer:
         faces = self.matcher.detect(frame)
         if len(faces) != 1:
             return Observation(t, len(faces), change=change)
-        described = self._count % self.describe_every == 0
-        self._count += 1
-        descriptor = self.matcher.describe(frame).descriptor if described else None
-        return Observation(t, 1, yaw_of(faces[0]), eye_openness(grey, faces[0]), change,
-                           descriptor)
+        yaw, descriptor = yaw_of(faces[0]), None
+        if abs(yaw) <= self.frontal:      # a turned face describes less like its photo
+            if self._count % self.describe_every == 0:
+                descriptor = self.matcher.describe(frame).descriptor
+            self._count += 1
+        return Observation(t, 1, yaw, eye_openness(grey, faces[0]), change, descriptor)
 
     def _change(self, grey: np.ndarray) -> float:
         small = cv2.resize(grey, SMALL, interpolation=cv2.INTER_AREA).astype(np.int16)
