@@ -114,7 +114,16 @@ def test_a_blink_during_a_turn_challenge_is_not_a_wrong_move() -> None:
     assert run((L, B, R), s).passed
 
 
-def test_the_order_is_drawn_afresh() -> None:
+def test_the_order_is_drawn_afresh_and_never_repeats_a_move_at_once() -> None:
     rng = random.Random(7)
-    orders = {draw_challenges(rng) for _ in range(60)}
-    assert len(orders) == 6 and all(sorted(o) == sorted(Challenge) for o in orders)
+    orders = {draw_challenges(rng) for _ in range(600)}
+    assert len(orders) == 24
+    assert all(len(o) == 4 and all(a is not b for a, b in zip(o, o[1:], strict=False))
+               for o in orders)
+
+
+def test_the_same_move_twice_needs_a_return_to_frontal_between() -> None:
+    s = Script().hold(1.0).turn(L).turn(L).blink().turn(R).hold(0.6)
+    assert run((L, L, B, R), s).passed
+    s = Script().hold(1.0).turn(L).blink().turn(R).hold(0.6)
+    assert run((L, L, B, R), s).reason == "wrong_move"     # one turn cannot count twice
