@@ -61,3 +61,17 @@ def test_a_pairs_file_without_the_columns_is_refused(tmp_path: Path) -> None:
 def test_both_ways_of_asking_at_once_are_refused() -> None:
     done = kiosk("face", "verify", "--pairs", "x.csv", "--document", "a.jpg")
     assert done.returncode == 2 and "--pairs" in done.stderr and "请给出" in done.stderr
+
+
+def test_the_emulated_face_camera_films_a_recording_the_replay_backend_plays(
+        tmp_path: Path) -> None:
+    done = kiosk("devices", "emulate", "face", "--present", "photo", "--act", "blink",
+                 "--seconds", "0.5", "--fps", "8", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"frame{i:04d}.png" for i in range(4)]
+
+
+def test_filming_a_scene_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    done = kiosk("devices", "emulate", "face", "--present", "twins", "--out", str(tmp_path))
+    assert done.returncode == 2 and "参数有误" in done.stderr and "--present" in done.stderr
+    assert list(tmp_path.iterdir()) == []

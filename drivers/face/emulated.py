@@ -23,6 +23,7 @@ import numpy as np
 
 from drivers.face.camera import LiveCamera, Rgb
 from drivers.face.liveness import Challenge
+from drivers.fileio import write_file
 
 Scene = Literal["right", "other", "photo", "nobody"]
 SCENES: tuple[str, ...] = get_args(Scene)
@@ -108,6 +109,22 @@ class EmulatedFaceCamera(LiveCamera):
                 return challenge, progress
             self._acts.popleft()
         return None
+
+
+def film(faces: Path, out: Path, *, scene: str, moves: list[str], frozen: bool = False,
+         seconds: float = 5.0, fps: float = 10.0) -> int:
+    """Write ``scene`` acting ``moves`` as ``out/frame0000.png`` … (a recording for the replay
+    backend); ``frozen``: every frame the first one. The number of frames written."""
+    camera = EmulatedFaceCamera(faces, present=scene)
+    for move in moves:
+        camera.act(move)
+    first = camera.render(0.0)
+    count = max(1, round(seconds * fps))
+    for i in range(count):
+        frame = first if frozen else camera.render(i / fps)
+        _, png = cv2.imencode(".png", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        write_file(out / f"frame{i:04d}.png", png.tobytes())
+    return count
 
 
 def _place(path: Path, landmarks: list[list[float]], size: tuple[int, int]) -> _Person:

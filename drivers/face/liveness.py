@@ -1,7 +1,7 @@
 """Liveness by an active challenge: turn the head left, right, blink — four moves in a random
-order, within a time limit — judged from landmarks over the live frames. A pure function of the frames'
-observations (drivers/face/observe.py makes them from pictures), so it is tested on synthetic
-and recorded sequences alike.
+order, within a time limit — judged from landmarks over the live frames. A pure function of the
+frames' observations (drivers/face/observe.py makes them from pictures), so it is tested on
+synthetic and recorded sequences alike.
 
 What it stops and what not (docs/face.md): a printed photo or a still picture cannot turn
 (a flat picture turned keeps the nose between the eyes) or blink; a recorded video does its

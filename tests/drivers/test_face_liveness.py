@@ -3,6 +3,7 @@ a replayed video, a frozen feed and a swap look like to it."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import numpy as np
@@ -118,7 +119,7 @@ def test_the_order_is_drawn_afresh_and_never_repeats_a_move_at_once() -> None:
     rng = random.Random(7)
     orders = {draw_challenges(rng) for _ in range(600)}
     assert len(orders) == 24
-    assert all(len(o) == 4 and all(a is not b for a, b in zip(o, o[1:], strict=False))
+    assert all(len(o) == 4 and all(a is not b for a, b in itertools.pairwise(o))
                for o in orders)
 
 
