@@ -98,7 +98,8 @@ def write_package(out: IO[bytes], *, package_id: str, header: Header,
                                        sha256=_sha(pdf)))
     deadline = received_at + timedelta(hours=deadline_hours)
     manifest = Manifest(
-        schema_version=MANIFEST_VERSION, package_id=package_id, **header.model_dump(),
+        schema_version=MANIFEST_VERSION, package_id=package_id,
+        **header.model_dump(exclude_none=True),      # an absent optional (face_check) stays absent
         materials=entries, documents=documents,
         times=Times(received_at=received_at.isoformat(timespec="seconds"),
                     transfer_deadline=deadline.isoformat(timespec="seconds")),
