@@ -169,3 +169,17 @@ def test_the_opencv_backend_streams_a_video_and_reports_a_missing_camera(
         assert missing.status().state is DeviceState.NO_DEVICE
     finally:
         missing.close()
+
+
+def test_the_registry_builds_each_backend_and_an_unset_emulator_shows_nobody() -> None:
+    from kiosk.devices.builtin import BUILTIN
+    from kiosk.devices.registry import DeviceContext
+    from kiosk.errors import ConfigError
+    context = DeviceContext(assets=FACES.parents[1], data_dir=FACES)
+    assert BUILTIN.make("face_camera", "emulated", {}, context).scene == "nobody"
+    assert BUILTIN.make("face_camera", "replay", {"source": "x"}, context).name
+    assert BUILTIN.make("face_camera", "opencv", {"device": "/dev/video7"}, context).name
+    assert BUILTIN.make("face_matcher", "dlib", {}, context).threshold == 0.5
+    with pytest.raises(ConfigError) as info:
+        BUILTIN.make("face_camera", "emulated", {"present": "twins", "fsp": 3}, context)
+    assert "fsp" in str(info.value.problems)
