@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,16 @@ class FaceCamera(Protocol):
     def latest_frame(self) -> PreviewFrame | None:
         """The newest frame only (never a backlog); None before the first, or while gone."""
         ...
+
+
+@runtime_checkable
+class FaceStage(Protocol):
+    """What a hand does to an emulated face camera: put someone (or a photo, or nobody) in
+    front of it, and have them do a move (``turn_left``, ``turn_right``, ``blink``)."""
+
+    def present(self, scene: str) -> None: ...
+
+    def act(self, challenge: str) -> None: ...
 
 
 class LiveCamera:
