@@ -41,6 +41,7 @@ from benchmarks.timing import report, run_timed, timed_ms  # noqa: E402
 from drivers.face import FaceImageError  # noqa: E402
 from drivers.face.dlib_matcher import DEFAULT_THRESHOLD, DlibMatcher, similarity  # noqa: E402
 from drivers.face.image import Rgb, load_rgb  # noqa: E402
+from drivers.face.observe import Observer  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "london_face_set"
 
@@ -129,11 +130,17 @@ def speed(matcher: DlibMatcher, repeat: int) -> dict[str, Any]:
     matcher.compare(document, live)           # models loaded before timing
     verdict = timed_ms(lambda: matcher.compare(document, live), repeat)
     detector = timed_ms(lambda: matcher.detect_only(live), repeat)
-    v, d = statistics.median(verdict), statistics.median(detector)
+    observer = Observer(matcher, describe_every=10 ** 9)    # one descriptor, then none
+    observer.observe(0.0, live)
+    observe = timed_ms(lambda: observer.observe(0.0, live), repeat)
+    v, d, o = (statistics.median(x) for x in (verdict, detector, observe))
     return {"frame": "640x480", "document": "102x126 JPEG 2000", "repeat": repeat,
             "cores": sorted(os.sched_getaffinity(0)),
             "capture_to_verdict_ms_median": round(v, 1), "detector_alone_ms_median": round(d, 1),
-            "ratio_verdict_to_detector": round(v / d, 2)}
+            "ratio_verdict_to_detector": round(v / d, 2),
+            # a liveness frame without a descriptor: detector, landmarks, eyes, change
+            "liveness_frame_ms_median": round(o, 1),
+            "ratio_liveness_frame_to_detector": round(o / d, 2)}
 
 
 def main() -> int:
