@@ -55,6 +55,7 @@ class FaceMatch:
     score: float
     threshold: float
     method: str
+    liveness: str = ""          # "passed" when a liveness challenge ran ("" when none did)
 
     def as_dict(self) -> dict[str, object]:
         return {"match": self.match, "score": round(self.score, 4),

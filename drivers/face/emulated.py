@@ -152,7 +152,7 @@ def _place(path: Path, landmarks: list[list[float]], size: tuple[int, int]) -> _
 
 def _acted(canvas: Rgb, person: _Person, challenge: Challenge, progress: float) -> Rgb:
     if challenge is Challenge.BLINK:
-        return _lids(canvas, person) if 0.3 <= progress < 0.6 else canvas
+        return _lids(canvas, person) if 0.25 <= progress < 0.65 else canvas
     sign = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
     shift = sign * TURN * person.eye_distance * float(np.sin(np.pi * progress))
     h, w = canvas.shape[:2]
