@@ -103,7 +103,8 @@ class KioskApp(App):
         for screen_class in CITIZEN_SCREENS:
             manager.add_widget(screen_class(ui, nav, journey))
         self.ui, self.nav, self.journey = ui, nav, journey
-        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
+        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer,
+                              kiosk.face_camera)
         if self.demo and hand.available:
             # the strip below the kiosk's area, not over it: it would hide the footer buttons
             column = BoxLayout(orientation="vertical")
