@@ -44,9 +44,9 @@ class _Person:
 class EmulatedFaceCamera(LiveCamera):
     def __init__(self, faces: Path | str, *, person: str = "applicant", other: str = "other",
                  present: str = "nobody", size: tuple[int, int] = (640, 480), fps: float = 15,
-                 seed: int = 22, name: str = "face_camera.emulated") -> None:
+                 seed: int = 22, act_s: float = ACT_S, name: str = "face_camera.emulated") -> None:
         super().__init__(name, fps, self.render)
-        self._size = size
+        self._size, self._act_s = size, act_s     # act_s: seconds a move takes
         marks = json.loads((Path(faces) / "faces.json").read_text(encoding="utf-8"))
         self._people = {key: _place(Path(faces) / f"{key}.jpg", marks[key]["landmarks"], size)
                         for key in (person, other)}
@@ -104,7 +104,7 @@ class EmulatedFaceCamera(LiveCamera):
             if start < 0:
                 self._acts[0] = (challenge, now)
                 start = now
-            progress = (now - start) / ACT_S
+            progress = (now - start) / self._act_s
             if progress < 1.0:
                 return challenge, progress
             self._acts.popleft()
