@@ -13,6 +13,8 @@ from typing import TypeVar
 
 from drivers.barcode import BarcodeDecoder
 from drivers.camera import DocumentCamera
+from drivers.face import FaceMatcher
+from drivers.face.camera import FaceCamera
 from drivers.identity import IdentityReader
 from drivers.printer import ReceiptPrinter
 from drivers.printer.program import PrinterProfile
@@ -131,6 +133,16 @@ class Kiosk:
     @property
     def speaker(self) -> Speaker:
         device: Speaker = self.devices[DeviceKind.SPEAKER]
+        return device
+
+    @property
+    def face_camera(self) -> FaceCamera:
+        device: FaceCamera = self.devices[DeviceKind.FACE_CAMERA]
+        return device
+
+    @property
+    def face_matcher(self) -> FaceMatcher:
+        device: FaceMatcher = self.devices[DeviceKind.FACE_MATCHER]
         return device
 
     @property

@@ -92,6 +92,23 @@ class MatterRef(_Strict):
     situation: SituationRef
 
 
+class FaceCheck(_Strict):
+    """人证核验 at the kiosk (docs/face.md): evidence, not images — no frame, no descriptor.
+    ``method``: the matcher (``dlib-resnet-v1``), a vendor module's name, or ``staff`` for a
+    guide's check by sight; ``liveness``: ``passed`` or the last try's reason (``timeout``,
+    ``wrong_move``, ``still``, ...), ``not_run`` when staff checked; score and threshold are
+    absent when no matcher decided."""
+
+    method: str
+    outcome: Literal["match", "staff_verified", "no_photo"]
+    photo_source: Literal["chip", "card_module", "none"]
+    liveness: str
+    tries: Annotated[int, Field(ge=0, le=3)]
+    score: float | None = None
+    threshold: float | None = None
+    checked_at: DateTime
+
+
 class ManifestApplicant(_Strict):
     card_type: Literal["resident", "hmt_residence", "foreigner_2017", "foreigner_2023", "emrtd"]
     name: str
@@ -104,6 +121,7 @@ class ManifestApplicant(_Strict):
     postcode: str = ""
     email: str = ""
     verified_by: str = ""                   # how identity was checked at the kiosk
+    face_check: FaceCheck | None = None     # absent where the matter asks no 人证核验
 
 
 class DeliveryRef(_Strict):

@@ -101,7 +101,7 @@ def write_package(out: IO[bytes], *, package_id: str, header: Header,
     deadline = received_at + timedelta(hours=deadline_hours)
     manifest = Manifest(
         schema_version=MANIFEST_VERSION, package_id=package_id,
-        **header.model_dump(exclude_none=True),        # an absent optional is never null
+        **header.model_dump(exclude_none=True),   # an absent optional is never null
         materials=entries, documents=documents,
         times=Times(received_at=received_at.isoformat(timespec="seconds"),
                     transfer_deadline=deadline.isoformat(timespec="seconds")),

@@ -126,7 +126,8 @@ class KioskApp(App):
         for staff_class in staff_screens():
             manager.add_widget(staff_class(ui, nav, staff))
         self.ui, self.nav, self.journey, self.staff = ui, nav, journey, staff
-        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
+        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer,
+                              kiosk.face_camera)
         if self.demo and hand.available:
             # the strip below the kiosk's area, not over it: it would hide the footer buttons
             column = BoxLayout(orientation="vertical")

@@ -25,6 +25,7 @@ from typing import Any, get_args
 from drivers.errors import DeviceError
 from drivers.fileio import read_bounded, write_file
 from drivers.identity import MrzKey
+from kiosk.cli import face
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
 from kiosk.devices.registry import DeviceContext, load_named
@@ -56,7 +57,7 @@ def add_parser(sub: Any) -> None:
     ident.add_argument("--json", action="store_true", help="print the identity as JSON")
     ident.set_defaults(func=_identity)
     emulate = devices.add_parser("emulate", help="run a reader emulator by hand")
-    emulate.add_argument("kind", choices=["ga467", "emrtd"])
+    emulate.add_argument("kind", choices=["ga467", "emrtd", "face"])
     emulate.add_argument("--tcp", type=int, help="ga467: serve on 127.0.0.1:PORT, not a pty")
     emulate.add_argument("--vpcd-port", type=int, default=0x8C7B,
                          help="emrtd: vsmartcard-vpcd's port (Debian's is 35963)")
@@ -74,6 +75,7 @@ def add_parser(sub: Any) -> None:
                          help="emrtd: the test CSCA and document signer signing EF.SOD")
     emulate.add_argument("--present", help="place this card at start (a key of --identities)")
     emulate.add_argument("--identities", type=Path, default=IDENTITIES)
+    face.add_emulate_arguments(emulate)
     emulate.set_defaults(func=_emulate)
 
 
@@ -128,6 +130,8 @@ def _build(backend: str, options: dict[str, Any]) -> Any:
 def _emulate(args: argparse.Namespace) -> int:
     if args.kind == "emrtd":
         return _emulate_emrtd(args)
+    if args.kind == "face":
+        return face.emulate(args)
     emulator = "drivers.identity.ga467.emulator"
     identities = load_named("drivers.identity.emulated:load_identities")(args.identities)
     module = load_named(f"{emulator}:Ga467Module")()

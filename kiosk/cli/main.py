@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
-from kiosk.cli import case, devices, doctor, maintenance, outbox, printing, route, scan, staff
+from kiosk.cli import case, devices, doctor, face, maintenance, outbox, printing, route, scan, staff
 from kiosk.entry import run_program
 from kiosk.errors import KioskError
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
@@ -61,6 +61,7 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     printing.add_parser(sub)
     devices.add_parser(sub)
     scan.add_parser(sub)
+    face.add_parser(sub)
     outbox.add_parsers(sub)
     staff.add_parsers(sub)         # kiosk audit verify, kiosk ledger export|show
     case.add_status(sub)           # kiosk status --case N

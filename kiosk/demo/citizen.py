@@ -120,7 +120,8 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
     service = KioskService(kiosk)
     result = Outcome(code, scenario.value)
     matter = service.matter(code)
-    hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
+    hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer,
+                          kiosk.face_camera)
     kiosk.open(service.now())
     if scenario is Scenario.PAPER_OUT:
         hand.set_paper(PaperLevel.OUT)

@@ -2,7 +2,8 @@
 
 Used by the demo panel on screen (``kiosk demo``) and by the scripted citizen
 (:mod:`kiosk.demo.citizen`). It reaches a device only through the protocol an emulator offers
-for it (CardSlot, DocumentPlate, PaperTray); with real devices it has no hand to lend.
+for it (CardSlot, DocumentPlate, PaperTray, FaceStage); with real devices it has no hand to
+lend.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.camera import DocumentPlate
+from drivers.face.camera import FaceStage
 from drivers.identity import CardSlot, Identity
 from drivers.printer import PaperTray
 from drivers.status import PaperLevel
@@ -17,16 +19,18 @@ from drivers.status import PaperLevel
 
 class DemoHand:
     def __init__(self, slot: CardSlot | None, plate: DocumentPlate | None,
-                 tray: PaperTray | None) -> None:
-        self._slot, self._plate, self._tray = slot, plate, tray
+                 tray: PaperTray | None, stage: FaceStage | None = None) -> None:
+        self._slot, self._plate, self._tray, self._stage = slot, plate, tray, stage
         self._pages: dict[str, int] = {}
 
     @classmethod
-    def reach(cls, identity: Any, camera: Any, printer: Any) -> DemoHand:
+    def reach(cls, identity: Any, camera: Any, printer: Any,
+              face_camera: Any = None) -> DemoHand:
         """The hand over these devices: whichever of them are emulators."""
         return cls(identity if isinstance(identity, CardSlot) else None,
                    camera if isinstance(camera, DocumentPlate) else None,
-                   printer if isinstance(printer, PaperTray) else None)
+                   printer if isinstance(printer, PaperTray) else None,
+                   face_camera if isinstance(face_camera, FaceStage) else None)
 
     @property
     def available(self) -> bool:
@@ -55,6 +59,17 @@ class DemoHand:
     def clear_plate(self) -> None:
         if self._plate is not None:
             self._plate.remove()
+
+    def present_face(self, scene: str = "right") -> None:
+        """Who stands at the face camera: "right" (the card's holder), "other", "photo" (a
+        photo of the holder held up) or "nobody"."""
+        if self._stage is not None:
+            self._stage.present(scene)
+
+    def act(self, move: str) -> None:
+        """The person at the face camera does ``move`` (a photo does nothing)."""
+        if self._stage is not None:
+            self._stage.act(move)
 
     def set_paper(self, level: PaperLevel) -> None:
         if self._tray is not None:

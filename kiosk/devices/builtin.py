@@ -123,12 +123,36 @@ def _speaker_espeak(opts: o.SpeakerOptions, ctx: DeviceContext) -> Any:
         volume=opts.volume, chime=ctx.assets / CHIME)
 
 
+def _face_emulated(opts: o.EmulatedFaceCameraOptions, ctx: DeviceContext) -> Any:
+    return load_named("drivers.face.emulated:EmulatedFaceCamera")(
+        ctx.assets / opts.faces, person=opts.person, other=opts.other, present=opts.present,
+        size=opts.size, fps=opts.fps)
+
+
+def _face_opencv(opts: o.OpenCvFaceCameraOptions, ctx: DeviceContext) -> Any:
+    device = opts.device
+    return load_named("drivers.face.opencv_camera:OpenCvFaceCamera")(
+        int(device) if str(device).isdigit() else str(device), size=opts.size, fps=opts.fps,
+        fourcc=opts.fourcc)
+
+
+def _face_replay(opts: o.ReplayFaceCameraOptions, ctx: DeviceContext) -> Any:
+    return load_named("drivers.face.replay:ReplayFaceCamera")(
+        ctx.assets / opts.source, fps=opts.fps, loop=opts.loop)
+
+
+def _matcher_dlib(opts: o.DlibMatcherOptions, ctx: DeviceContext) -> Any:
+    return load_named("drivers.face.dlib_matcher:DlibMatcher")(threshold=opts.threshold)
+
+
 KINDS = (
     Kind(K.IDENTITY_READER, *LABELS[K.IDENTITY_READER], "emulated"),
     Kind(K.DOCUMENT_CAMERA, *LABELS[K.DOCUMENT_CAMERA], "emulated"),
     Kind(K.BARCODE_DECODER, *LABELS[K.BARCODE_DECODER], "cascade", managed=False),
     Kind(K.RECEIPT_PRINTER, *LABELS[K.RECEIPT_PRINTER], "emulated"),
     Kind(K.SPEAKER, *LABELS[K.SPEAKER], "emulated"),
+    Kind(K.FACE_CAMERA, *LABELS[K.FACE_CAMERA], "emulated"),
+    Kind(K.FACE_MATCHER, *LABELS[K.FACE_MATCHER], "dlib", managed=False),
 )
 
 BACKENDS = (
@@ -152,6 +176,10 @@ BACKENDS = (
     Backend(K.RECEIPT_PRINTER, "usb", o.UsbPrinterOptions, _printer_usb),
     Backend(K.SPEAKER, "emulated", o.SpeakerOptions, _speaker_emulated),
     Backend(K.SPEAKER, "espeak", o.SpeakerOptions, _speaker_espeak),
+    Backend(K.FACE_CAMERA, "emulated", o.EmulatedFaceCameraOptions, _face_emulated),
+    Backend(K.FACE_CAMERA, "opencv", o.OpenCvFaceCameraOptions, _face_opencv),
+    Backend(K.FACE_CAMERA, "replay", o.ReplayFaceCameraOptions, _face_replay),
+    Backend(K.FACE_MATCHER, "dlib", o.DlibMatcherOptions, _matcher_dlib),
 )
 
 BUILTIN = Registry(KINDS, BACKENDS)

@@ -160,3 +160,38 @@ class SpeakerOptions(Options):
     rate: int = Field(150, gt=0)                  # words per minute
     volume: int = Field(100, ge=0, le=200)
     output: str = "default"                       # the sound device, or a folder under data_dir
+
+
+# -- face cameras (人证核验) -----------------------------------------------------------------
+class EmulatedFaceCameraOptions(Options):
+    """``present``: who stands in front at start — "nobody" unless the demo says otherwise, so
+    a kiosk whose settings leave the face camera out never passes anyone on an emulator."""
+
+    faces: str = "demo/faces"                     # under paths.assets: <key>.jpg, faces.json
+    person: str = "applicant"
+    other: str = "other"
+    present: Literal["right", "other", "photo", "nobody"] = "nobody"
+    size: Size = (640, 480)
+    fps: float = Field(15, gt=0)
+
+
+class OpenCvFaceCameraOptions(Options):
+    device: int | str = 0                         # an index or a /dev/videoN path
+    size: Size = (640, 480)
+    fps: float = Field(15, gt=0)
+    fourcc: Annotated[str, AfterValidator(_fourcc)] = "MJPG"
+
+
+class ReplayFaceCameraOptions(Options):
+    source: str = "demo/faces/replay"             # a video or images, under paths.assets
+    fps: float = Field(15, gt=0)
+    loop: bool = False
+
+
+# -- face matchers (人证核验) ----------------------------------------------------------------
+class DlibMatcherOptions(Options):
+    """The score is 1 − the distance between dlib's descriptors; the default threshold comes
+    from benchmarks/face.py (docs/face.md): false accepts under 1e-3 for every document photo
+    quality measured. Higher: fewer impostors accepted, more people sent to staff."""
+
+    threshold: float = Field(0.50, gt=0, lt=1)

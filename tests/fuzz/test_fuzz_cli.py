@@ -33,6 +33,7 @@ from intake.cli import main as region_main
 from kiosk.cli import main
 
 Argv = Callable[[Path, Path], list[str]]     # (bad file, tmp folder) → arguments
+FACE = Path(__file__).resolve().parents[2] / "benchmarks/data/london_face_set/smiling/001.jpg"
 
 READERS: dict[str, Argv] = {
     "scan-detect": lambda p, tmp: ["scan", "detect", str(p)],
@@ -46,8 +47,12 @@ READERS: dict[str, Argv] = {
     "print-receipt": lambda p, tmp: ["print", "receipt", "--case-file", str(p),
                                      "--out", str(tmp / "r.bin")],
     "identities": lambda p, tmp: ["devices", "emulate", "ga467", "--identities", str(p)],
+    "face-document": lambda p, tmp: ["face", "verify", "--document", str(p), "--live", str(FACE),
+                                     "--json"],
+    "face-live": lambda p, tmp: ["face", "verify", "--document", str(FACE), "--live", str(p)],
+    "face-pairs": lambda p, tmp: ["face", "verify", "--pairs", str(p), "--json"],
 }
-IMAGE_READERS = {"scan-detect", "scan-rectify", "scan-codes"}
+IMAGE_READERS = {"scan-detect", "scan-rectify", "scan-codes", "face-document", "face-live"}
 
 
 def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:

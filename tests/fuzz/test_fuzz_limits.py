@@ -30,6 +30,7 @@ from fuzz_inputs import (
 )
 
 Case = Callable[[Path], list[str]]
+FACE = Path(__file__).resolve().parents[2] / "benchmarks/data/london_face_set/smiling/001.jpg"
 
 
 def _files(tmp: Path) -> list[str]:
@@ -62,6 +63,12 @@ CASES: dict[str, Case] = {
                                         "/dev/zero"],
     "face-dev-zero": lambda tmp: ["devices", "emulate", "emrtd", "--face", "/dev/zero",
                                   "--vpcd-port", "1"],
+    # kiosk face verify: every dangerous file as the live side of a pair, and as the pairs file
+    "face-verify-pairs": lambda tmp: ["face", "verify", "--json", "--pairs", str(write_text(
+        tmp / "pairs.csv", "document,live\n" + "".join(f"{FACE},{f}\n" for f in _files(tmp))))],
+    "face-verify-bomb": lambda tmp: ["face", "verify", "--document", str(bomb(tmp)),
+                                     "--live", str(FACE)],
+    "face-pairs-dev-zero": lambda tmp: ["face", "verify", "--pairs", "/dev/zero"],
 }
 
 
@@ -99,5 +106,15 @@ def test_scan_gives_each_dangerous_file_its_own_error(
     lines = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(lines) == len(UNBOUNDED) + 1, done.stdout
     codes = {Path(line["image"]).name: line["error"]["code"] for line in lines}
+    assert codes == {"zero": "not_regular", "a-pipe": "not_regular", "sparse.bin": "too_large",
+                     "bomb.png": "unreadable_image"}
+
+
+def test_face_verify_gives_each_dangerous_file_its_own_error(
+        outcomes: dict[str, subprocess.CompletedProcess[str] | str]) -> None:
+    done = outcomes["face-verify-pairs"]
+    assert not isinstance(done, str), done
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    codes = {Path(line["live"]).name: line["error"]["code"] for line in lines}
     assert codes == {"zero": "not_regular", "a-pipe": "not_regular", "sparse.bin": "too_large",
                      "bomb.png": "unreadable_image"}

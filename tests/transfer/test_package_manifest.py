@@ -22,7 +22,8 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # where the model asks for more than the schema says (see the module's docstring)
 STRICTER = {"package_id", "times.received_at", "times.transfer_deadline",
             "assistance.started_at", "assistance.original_checks.at",
-            "assistance.rongque.approved_at", "assistance.rongque.committed_at"}
+            "assistance.rongque.approved_at", "assistance.rongque.committed_at",
+            "applicant.face_check.checked_at"}
 
 
 def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
@@ -57,9 +58,10 @@ PAIRS = list(_pairs(SCHEMA, Manifest))
 
 def test_every_schema_object_has_a_model() -> None:
     assert [at for at, _, _ in PAIRS] == [
-        "", "sender.", "receivers.", "matter.", "matter.situation.", "applicant.", "delivery.",
-        "commitments.", "assistance.", "assistance.agent.", "assistance.original_checks.",
-        "assistance.rongque.", "materials.", "documents.", "times.", "seal."]
+        "", "sender.", "receivers.", "matter.", "matter.situation.", "applicant.",
+        "applicant.face_check.", "delivery.", "commitments.", "assistance.",
+        "assistance.agent.", "assistance.original_checks.", "assistance.rongque.",
+        "materials.", "documents.", "times.", "seal."]
 
 
 @pytest.mark.parametrize(("at", "schema", "model"), PAIRS, ids=[p[0] or "(top)" for p in PAIRS])
@@ -132,3 +134,31 @@ def test_a_long_unknown_key_is_named_briefly(make_keys: Any, make_package: Any) 
     with pytest.raises(Untrusted) as info:
         parse_manifest(json.dumps(manifest).encode())
     assert len(info.value.en) < 1000
+
+
+FACE_CHECK = {"method": "dlib-resnet-v1", "outcome": "match", "photo_source": "chip",
+              "liveness": "passed", "tries": 1, "score": 0.7181, "threshold": 0.5,
+              "checked_at": "2026-12-07T09:30:00"}
+
+
+def test_the_face_check_is_evidence_the_schema_and_the_model_both_take(
+        make_keys: Any, make_package: Any) -> None:
+    import jsonschema
+    manifest = make_package(1, 3, signer=make_keys("x25519-chacha20").signer).manifest
+    manifest["applicant"]["face_check"] = dict(FACE_CHECK)
+    jsonschema.validate(manifest, SCHEMA)
+    assert parse_manifest(json.dumps(manifest).encode())[1].applicant.face_check.score == 0.7181
+    staff = {k: v for k, v in FACE_CHECK.items() if k not in ("score", "threshold")}
+    manifest["applicant"]["face_check"] = {**staff, "method": "staff",
+                                           "outcome": "staff_verified", "liveness": "not_run"}
+    parse_manifest(json.dumps(manifest).encode())
+
+
+@pytest.mark.parametrize(("key", "value"), [("tries", 4), ("outcome", "maybe"),
+                                            ("photo", "base64..."), ("score", None)])
+def test_a_face_check_out_of_bounds_or_carrying_more_is_refused(
+        make_keys: Any, make_package: Any, key: str, value: Any) -> None:
+    manifest = make_package(1, 3, signer=make_keys("x25519-chacha20").signer).manifest
+    manifest["applicant"]["face_check"] = {**FACE_CHECK, key: value}
+    with pytest.raises(Untrusted):
+        parse_manifest(json.dumps(manifest).encode())
