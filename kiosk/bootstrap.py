@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TypeVar
 
 from drivers.barcode import BarcodeDecoder
@@ -27,6 +28,7 @@ from kiosk.devices.manager import DeviceManager
 from kiosk.devices.options import PrinterOptions
 from kiosk.devices.registry import DeviceContext, Registry, load_named
 from kiosk.documents import Renderer
+from kiosk.errors import ConfigError
 from kiosk.evaluation.store import EvaluationStore
 from kiosk.evaluation.upload import EvaluationUploader
 from kiosk.fsutil import owner_only_dir
@@ -39,6 +41,8 @@ from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
 from kiosk.rongque_watch import alert_overdue
+from kiosk.routing.directory import RegionDirectory
+from kiosk.routing.directory_format import MAX_DOCUMENT_BYTES, DirectoryError, parse_directory
 from kiosk.routing.lookup import RegionDirectoryLookup
 from kiosk.routing.resolve import HandlingResolver
 from kiosk.routing.settings_directory import SettingsDirectory, SignedFirst
@@ -54,6 +58,22 @@ DirectorySource = Callable[[], RegionDirectoryLookup | None]
 
 def no_signed_directory() -> RegionDirectoryLookup | None:
     return None
+
+
+def installed_directory(path: Path, suite: str) -> RegionDirectory:
+    """The directory document named by ``transfer.directory_file``, read and checked as the
+    fleet's is (without the fleet's signatures: it is as trusted as the settings naming it)."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise ConfigError(str(path), [f"大于 {MAX_DOCUMENT_BYTES} 字节 / larger than "
+                                          f"{MAX_DOCUMENT_BYTES} bytes"])
+        return RegionDirectory(parse_directory(path.read_bytes()), suite)
+    except OSError as exc:
+        raise ConfigError(str(path), [f"transfer.directory_file: 无法读取 / unreadable: "
+                                      f"{exc.strerror}"]) from exc
+    except DirectoryError as exc:
+        raise ConfigError(str(path), [f"transfer.directory_file: {exc.zh} / {exc.en}"]
+                          ) from exc
 
 
 def printer_profile(options: PrinterOptions) -> PrinterProfile:
@@ -97,6 +117,7 @@ class Kiosk:
             EvaluationUploader(self.evaluations, self.settings.evaluation, self.lifecycle)
             if self.settings.evaluation.endpoint else None)
         # the fleet's signed directory when there is one, else the settings' routes
+        self.courier.routing.directory_endpoint = self._directory_endpoint
         self.handling = HandlingResolver(
             SignedFirst(lambda: self.region_directory(),
                         SettingsDirectory(self.courier.routing, self.settings.transfer)),
@@ -156,6 +177,11 @@ class Kiosk:
         detect = load_named("drivers.camera.track:PageTracker")()
         return CameraFeed(self.camera, detect, clock or time.monotonic,
                           dwell_s=self.settings.session.capture_dwell_s)
+
+    def _directory_endpoint(self, name: str) -> tuple[str, str] | None:
+        """Where the region directory in use sends a route's packages (the uploader's view)."""
+        directory = self.region_directory()
+        return directory.endpoint_of(name) if isinstance(directory, RegionDirectory) else None
 
     def open(self, now: datetime) -> None:
         sweep_interrupted(self.settings.paths.data_dir / SCRATCH_DIR)   # no session runs yet
@@ -237,6 +263,10 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None,
             "en": f"Case {entry.case_number} not delivered to {entry.region} in time"})
 
     courier = Courier.build(settings, overdue)   # first: a bad route key stops start-up here
+    if directory is no_signed_directory and settings.transfer.directory_file is not None:
+        installed = installed_directory(settings.transfer.directory_file,
+                                        settings.transfer.suite)
+        directory = lambda: installed      # noqa: E731  (the same one for every lookup)
     return Kiosk(
         settings=settings,
         catalogue=catalogue,

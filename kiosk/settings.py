@@ -154,6 +154,9 @@ class Transfer(_Section):
     retry_max_s: float = Field(900, gt=0)
     poll_s: float = Field(15, gt=0)               # the uploader's idle check
     routes: dict[str, Route] = {}
+    # A region directory document installed with the settings (as `kiosk-fleet directory
+    # build --out` writes it), for a kiosk outside a fleet; a fleet's signed one wins.
+    directory_file: Path | None = None
 
     @field_validator("routes")
     @classmethod
@@ -279,7 +282,8 @@ class Settings(_Section):
             "key_file": fix_optional(f.key_file)})
         return self.model_copy(update={"paths": paths, "fleet": fleet,
                                        "transfer": self.transfer.model_copy(
-                                           update={"routes": routes})})
+                                           update={"routes": routes, "directory_file":
+                                                   fix_optional(self.transfer.directory_file)})})
 
     def with_data_dir(self, data_dir: Path) -> Settings:
         return self.model_copy(

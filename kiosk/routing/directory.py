@@ -76,6 +76,18 @@ class RegionDirectory:
                            # is the serving entry's (the exchange opens and passes it on)
                            recipient=Recipient(region, key.public))
 
+    def endpoint_of(self, name: str) -> tuple[str, str] | None:
+        """(transport, endpoint) of the entry the outbox calls ``name`` (:func:`route_name`),
+        for the uploader of a package this directory routed; None when it has no such entry
+        (then the package waits for its route to come back, with an alert)."""
+        if name.startswith(EXCHANGE_PREFIX):
+            entry = self.directory.exchanges.get(name[len(EXCHANGE_PREFIX):])
+        else:
+            entry = self.directory.regions.get(name)
+        if entry is None:
+            return None
+        return ("tus" if entry.transport == "tus" else "directory"), entry.endpoint
+
     def newest_valid(self, entry: Entry, at: datetime) -> RegionKey | str:
         """The key to seal with, or why there is none: "revoked" when a key would be in its
         validity but is revoked and no other is valid, else "no_valid_key"."""
@@ -85,6 +97,15 @@ class RegionDirectory:
         if usable:
             return max(usable, key=lambda k: (k.not_before, k.not_after, k.key_id))
         return "revoked" if current else "no_valid_key"
+
+
+EXCHANGE_PREFIX = "exchange-"
+
+
+def route_name(served_by: str) -> str:
+    """The outbox's (and the spool file's) name for a route: a region's 6-digit code, or
+    ``exchange-<name>`` for ``exchange:<name>`` (no colon in a file name)."""
+    return served_by.replace("exchange:", EXCHANGE_PREFIX, 1)
 
 
 def no_route(region: str) -> RegionUnavailable:

@@ -28,6 +28,7 @@ from kiosk.errors import SessionError
 from kiosk.interaction.divisions import Divisions, UnknownDivision
 from kiosk.interaction.place_names import place_name_en
 from kiosk.routing.address import AddressMatch, AddressResolver, AddressUnreadable
+from kiosk.routing.directory import route_name
 from kiosk.routing.lookup import RegionDirectoryLookup, RegionRoute, RegionUnavailable
 from kiosk.transfer.envelope import Recipient
 
@@ -116,8 +117,8 @@ def recipients(parties: tuple[ResolvedParty, ...]) -> list[Recipient]:
     route that delivers it: the outbox's region."""
     out: dict[str, Recipient] = {}
     for p in parties:
-        out.setdefault(p.route.served_by, Recipient(p.route.served_by,
-                                                    p.route.recipient.public_key))
+        name = route_name(p.route.served_by)
+        out.setdefault(name, Recipient(name, p.route.recipient.public_key))
     return list(out.values())
 
 

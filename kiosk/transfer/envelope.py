@@ -93,7 +93,9 @@ HEADER_FIELDS = {
     "package_id": re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
     "kiosk_id": re.compile(r"[0-9]{6}-[0-9]{4}"),
     "key_id": _HEX_KEY_ID,
-    "recipient": re.compile(r"[0-9]{6}"),
+    # a region's code, or an exchange route (kiosk/routing/directory.py route_name): the
+    # exchange opens the package and passes it on to the manifest's receivers
+    "recipient": re.compile(r"[0-9]{6}|exchange-[a-z0-9-]{1,32}"),
     "recipient_key_id": _HEX_KEY_ID,
     "wrapped": re.compile(r"(?:[0-9a-f]{2}){16,512}"),
     "nonce_prefix": re.compile(r"[0-9a-f]{14}"),

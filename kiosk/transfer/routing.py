@@ -4,6 +4,7 @@ there is never a package with nowhere to go."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.errors import ConfigError
@@ -19,7 +20,7 @@ class Routing:
                  ) -> None:
         self._transfer = transfer
         self._data_dir = data_dir
-        self._transports: dict[str, Transport] = {}
+        self._transports: dict[tuple[str, str], Transport] = {}
         problems, recipients = [], {}
         for region, route in transfer.routes.items():
             try:
@@ -30,9 +31,18 @@ class Routing:
             raise ConfigError(settings_path, problems)
         self._recipients: dict[str, Recipient] = recipients
 
+        # the signed region directory's routes (kiosk/bootstrap.py sets it): name →
+        # (transport, endpoint), or None
+        self.directory_endpoint: Callable[[str], tuple[str, str] | None] = lambda name: None
+
     @property
     def regions(self) -> frozenset[str]:
         return frozenset(self._recipients)
+
+    def reaches(self, name: str) -> bool:
+        """Whether a package for route ``name`` can go out now: a route of the settings, or
+        one the region directory in use still lists."""
+        return name in self._recipients or self.directory_endpoint(name) is not None
 
     def missing(self, regions: tuple[str, ...]) -> list[str]:
         return [r for r in regions if r not in self._recipients]
@@ -41,19 +51,31 @@ class Routing:
         return self._recipients[region]
 
     def transport(self, region: str) -> Transport:
-        if region not in self._transports:
-            self._transports[region] = self._make(region)
-        return self._transports[region]
+        """The transport to ``region``'s endpoint, one per endpoint (a directory update that
+        moves a region's endpoint gets a new one)."""
+        where = self._where(region)
+        if where not in self._transports:
+            self._transports[where] = self._make(*where)
+        return self._transports[where]
 
     def close(self) -> None:
         for transport in self._transports.values():
             transport.close()
 
-    def _make(self, region: str) -> Transport:
-        d, route = self._transfer, self._transfer.routes[region]
-        if route.transport == "directory":
+    def _where(self, region: str) -> tuple[str, str]:
+        routes = self._transfer.routes
+        if region in routes:
+            return routes[region].transport, routes[region].endpoint
+        found = self.directory_endpoint(region)
+        if found is None:
+            raise KeyError(region)
+        return found
+
+    def _make(self, kind: str, endpoint: str) -> Transport:
+        d = self._transfer
+        if kind == "directory":
             return DirectoryTransport(self._data_dir / d.directory)
         options = TusOptions(chunk_size=d.chunk_kib * 1024, chunk_seconds=d.chunk_seconds,
                              connect_timeout_s=d.connect_timeout_s,
                              read_timeout_s=d.read_timeout_s)
-        return TusTransport(route.endpoint, options)
+        return TusTransport(endpoint, options)

@@ -89,7 +89,7 @@ class Uploader:
         self.nudge()
 
     def _send(self, entry: OutboxEntry) -> bool:
-        if entry.region not in self.routing.regions:
+        if not self.routing.reaches(entry.region):
             self._failed(entry, "no_route")   # routes changed under a queued package
             return False
         metadata = {"package_id": entry.package_id, "receiver": entry.region,
