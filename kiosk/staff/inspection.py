@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -165,6 +165,32 @@ class InspectionStore:
         for day, _kind, path in self._names():
             if (today - day).days > KEEP_DAYS:
                 path.unlink(missing_ok=True)
+
+
+class Reminder:
+    """The missing-check reminder: :meth:`report` (the heartbeat's ``selftest`` field, asked
+    every beat) raises the ``selftest_missing`` alert once per missing check; :meth:`lines`
+    is the staff menu's line. ``hours`` is asked each time (a new configuration may bring
+    new hours)."""
+
+    def __init__(self, store: InspectionStore, hours: Callable[[], Hours],
+                 clock: Callable[[], datetime],
+                 alert: Callable[[str, dict[str, str]], None]) -> None:
+        self.store, self._hours, self._clock, self._alert = store, hours, clock, alert
+        self._told: set[Missing] = set()
+
+    def lines(self) -> list[tuple[str, str]]:
+        return [(m.zh, m.en) for m in self.store.missing(self._hours(), self._clock())]
+
+    def report(self) -> dict[str, Any]:
+        now = self._clock()
+        done = self.store.report(self._hours(), now)
+        for missing in self.store.missing(self._hours(), now):
+            if missing not in self._told:
+                self._told.add(missing)
+                self._alert("selftest_missing", {**missing.as_dict(), "zh": missing.zh,
+                                                 "en": missing.en})
+        return done
 
 
 def staffed_day(hours: Hours) -> tuple[time, time]:
