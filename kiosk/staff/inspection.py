@@ -124,6 +124,8 @@ class InspectionStore:
         return path
 
     def _names(self) -> list[tuple[date, Kind, Path]]:
+        """Every record's day, kind and file, oldest first (by the time in the name: the
+        kind sits between date and time, so the plain name does not sort)."""
         if not self.folder.is_dir():
             return []
         found = []
@@ -131,8 +133,8 @@ class InspectionStore:
             match = _NAME.fullmatch(path.name)
             if match:
                 day = datetime.strptime(match[1], "%Y%m%d").date()
-                found.append((day, Kind(match[2]), path))
-        return sorted(found, key=lambda f: f[2].name)
+                found.append((match[1] + match[3], day, Kind(match[2]), path))
+        return [(day, kind, path) for _key, day, kind, path in sorted(found)]
 
     def kinds_on(self, day: date) -> set[Kind]:
         return {kind for d, kind, _ in self._names() if d == day}
