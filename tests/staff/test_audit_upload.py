@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from itertools import pairwise
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ def _log(folder: Path, n: int) -> AuditLog:
 def _chained(entries: list[str]) -> bool:
     docs = [json.loads(line) for line in entries]
     return all(d["hash"] == entry_hash(d) for d in docs) and all(
-        b["prev"] == a["hash"] for a, b in zip(docs, docs[1:], strict=False))
+        b["prev"] == a["hash"] for a, b in pairwise(docs))
 
 
 def test_a_long_log_goes_as_its_newest_whole_lines(tmp_path: Path) -> None:
