@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import threading
-from itertools import pairwise
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
