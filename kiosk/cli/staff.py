@@ -140,10 +140,11 @@ def _card(args: argparse.Namespace) -> int:
                          code="no_ledger")
     settings = load_settings(args.settings)
     audit = AuditLog(data / STAFF_FOLDER, settings.kiosk.id)
-    detail: dict[str, Any] = {"via": "shell", "form": str(args.form)[:16]}
-    case: str | None = None
+    detail: dict[str, Any] = {"via": "shell"}     # typed text never goes in: only checked
+    case: str | None = None                         # values (a form's name, a case number)
     try:
         form = parse_form(args.form)
+        detail["form"] = form.value
         ledger = Ledger(data / LEDGER_FILE)
         try:
             row = find_case(ledger, args.case)

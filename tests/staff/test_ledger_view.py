@@ -191,7 +191,8 @@ def test_the_shell_command_writes_the_pdf_and_refuses_with_typed_errors(ledger: 
              (["--case", "12345", "--form", "registration"], "21 位数字"),
              (["--case", case_number(KIOSK, date(2026, 12, 1), 42), "--form", "registration"],
               "台账中没有"),
-             (["--case", right, "--form", "../etc"], "registration")]
+             (["--case", right, "--form", "../etc"], "registration"),
+             (["--case", right, "--form", "\x01 13812345678"], "registration")]
     for args, words in cases:
         refused = _cli(tmp_path, *args, "--out", str(tmp_path / "x.pdf"))
         assert refused.returncode != 0 and words in refused.stderr, refused.stderr
@@ -199,7 +200,8 @@ def test_the_shell_command_writes_the_pdf_and_refuses_with_typed_errors(ledger: 
     assert not (tmp_path / "x.pdf").exists()
     results = [(e["case"], e["after"]["result"]) for e in entries(tmp_path / "staff")]
     assert results == [(right, "done"), (None, "bad_case_number"), (None, "bad_case_number"),
-                       (None, "no_such_case"), (None, "bad_argument")]
+                       (None, "no_such_case"), (None, "bad_argument"), (None, "bad_argument")]
+    assert "13812345678" not in (tmp_path / "staff" / "audit.log").read_text()
 
 
 def test_the_shell_command_outside_a_kiosk_data_folder(tmp_path: Path) -> None:
