@@ -224,7 +224,11 @@ def slip_copies(row: LedgerRow, hall: Hall, sent: list[OutboxEntry],
                 now: datetime) -> list[SlipCopy]:
     matter = hall.matters.get(row.matter_code)
     regions = matter.handling_regions if matter is not None else ()
-    numbers = [n for n in row.transfer_numbers.split(",") if n] or ["—"]
+    numbers = [n for n in row.transfer_numbers.split(",") if n]
+    if not numbers:             # a correction notice's case, or one stopped before transfer
+        raise StaffError(f"受理编号 {row.case_number} 没有转办记录（材料未转送办理地）",
+                         f"case {row.case_number} was never transferred: it has no 转办单",
+                         code="no_transfer")
     slips = []
     for number in numbers:       # XT + sender + receiver division code + … (kiosk/caseno.py)
         region = next((r for r in regions if number[8:14] == r.code), None)
