@@ -24,6 +24,7 @@ from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
+from kiosk.documents.model import LedgerRow
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
@@ -37,6 +38,8 @@ from kiosk.package import MaterialFile, write_package
 from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
+from kiosk.staff import reprint
+from kiosk.staff.authority import StaffAuthority
 from kiosk.tempstore import SCRATCH_DIR, SessionStore
 from kiosk.transfer.outbox import PackageMeta
 
@@ -65,11 +68,15 @@ class Notified:
 
 class KioskService:
     def __init__(self, kiosk: Kiosk, clock: NowSource | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 staff: StaffAuthority | None = None) -> None:
         """``clock``: by default the kiosk's guarded clock (kiosk/ops/clock.py: a jump of the
         PC's clock moves no case date or deadline); ``monotonic``: the screens' clock, on
-        which a staff call's waits run."""
+        which a staff call's waits run; ``staff``: staff sign-in (None: no staff mode here)."""
         self.k = kiosk
+        self.staff = staff
+        self.staff_present = False     # staff mode is open: a card on the reader is theirs
+        self._staff_holds: set[str] = set()
         self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         # one subscription for the service's lifetime, not one per session; dropped by close()
@@ -129,6 +136,66 @@ class KioskService:
     def request_staff_mode(self) -> None:
         self.k.bus.publish("ui.staff_mode_requested", {"kiosk": self.k.settings.kiosk.id})
 
+    # --- staff mode (screens/staff/) -----------------------------------------------------
+    def read_staff_card(self) -> str:
+        """The ID number on the card on the reader (waits like a citizen's read), for
+        staff sign-in only: nothing is kept or logged here."""
+        timeout = self.k.settings.session.read_timeout_s
+        return self.k.run(DeviceKind.IDENTITY_READER,
+                          lambda: self.k.identity.read(timeout, None)).result().id_number
+
+    def staff_hold(self, why: str, on: bool) -> bool:
+        """Stop new sessions for staff (``why``: "service" while signed in from idle,
+        "maintenance" while switched on), or let them start again once no reason is left.
+        False when a citizen's session runs (a hold never cuts one short)."""
+        lifecycle, now = self.k.lifecycle, self.now()
+        if on:
+            if why not in self._staff_holds and not lifecycle.hold(now):
+                return False
+            self._staff_holds.add(why)
+            return True
+        self._staff_holds.discard(why)
+        if not self._staff_holds:
+            lifecycle.release(now)
+        return True
+
+    def staff_held(self, why: str) -> bool:
+        return why in self._staff_holds
+
+    def recent_cases(self) -> list[LedgerRow]:
+        """补打: the newest cases with a receipt (masked, from the ledger)."""
+        return reprint.recent_cases(self.k.ledger)
+
+    def find_case(self, text: str) -> LedgerRow | None:
+        """补打: a case by its number (typed, or read from a receipt's code)."""
+        number = reprint.case_number_in(text)
+        return reprint.reprintable(self.k.ledger, number) if number else None
+
+    def scan_case_code(self) -> str | None:
+        """补打: a still of the document camera, its codes read; the first case number in
+        them (a receipt's QR or CODE128), or None."""
+        timeout = self.k.settings.session.capture_timeout_s
+        page = self.k.run(DeviceKind.DOCUMENT_CAMERA,
+                          lambda: self.k.camera.capture(timeout)).result()
+        for code in self.k.barcode.decode(page.jpeg):
+            number = reprint.case_number_in(code.text)
+            if number is not None:
+                return number
+        return None
+
+    def reprint_receipt(self, row: LedgerRow, staff_name: str) -> tuple[int, bool]:
+        """补打 第N次 of ``row``'s receipt: (N, printed). Counted only when it printed; not
+        held for a refill (the person waiting is told instead)."""
+        counter = reprint.ReprintCounter(self.k.settings.paths.data_dir / "staff")
+        n, now = counter.count(row.case_number) + 1, self.now()
+        blocks = reprint.staff_reprint_blocks(row, submission.office(self.k.settings), now, n,
+                                              staff_name)
+        job = self.k.printing.job(f"staff-reprint-{row.case_number}-{n}", "receipt", blocks)
+        printed = self.k.printing.print(job, hold=False)
+        if printed:
+            counter.record(row.case_number)
+        return n, printed
+
     def matters(self) -> list[tuple[Matter, Availability]]:
         now = self.now()
         self.k.refresh(now)
@@ -178,6 +245,10 @@ class KioskService:
         timeout = self.k.settings.session.read_timeout_s
         identity = self.k.run(DeviceKind.IDENTITY_READER,
                               lambda: self.k.identity.read(timeout, mrz)).result()
+        if self.staff_present:      # a citizen's read still waiting took the staff card
+            raise SessionError("工作人员登录期间未读取您的证件，请重新读取",
+                               "Your card was not read while staff signed in: read it again",
+                               code="staff_card")
         session.identified(identity, self.now().date())
         return identity
 

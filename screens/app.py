@@ -28,6 +28,7 @@ from kiosk.interaction.preferences import Preferences
 from kiosk.interaction.voice import Voice
 from kiosk.paths import FONT
 from kiosk.service import KioskService
+from kiosk.staff.authority import StaffAuthority
 from screens.bridge import UiBridge
 from screens.citizen.attract import AttractScreen
 from screens.citizen.capture import CaptureScreen
@@ -44,12 +45,25 @@ from screens.context import Ui
 from screens.demo_panel import DemoPanel
 from screens.lockdown import lock_window, unlock_window
 from screens.navigator import Navigator
+from screens.staff.journey import StaffJourney
+from screens.staff.menu import StaffMenuScreen
+from screens.staff.signin import StaffSignInScreen
+from screens.staff.table import FUNCTIONS
 from screens.theme import Theme
 
 log = logging.getLogger(__name__)
 CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, CaptureScreen,
            ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen, RatingScreen, DoneScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
+
+
+def staff_screens() -> list[type[Any]]:
+    """Sign-in, menu, and each staff function's screen once (rows may share one)."""
+    classes: list[type[Any]] = [StaffSignInScreen, StaffMenuScreen]
+    for function in FUNCTIONS:
+        if function.screen_class not in classes:
+            classes.append(function.screen_class)
+    return classes
 
 
 def register_font(assets: Path) -> None:
@@ -65,15 +79,19 @@ class KioskApp(App):
     title = "tongban-kiosk 跨域通办自助终端"
 
     def __init__(self, kiosk: Kiosk, demo: bool = False, clock: Any = time.monotonic,
-                 host: KioskHost | None = None, locked: bool = False, **kwargs: Any) -> None:
+                 host: KioskHost | None = None, locked: bool = False,
+                 staff: StaffAuthority | None = None, **kwargs: Any) -> None:
         """``host``: the fleet's KioskHost; the screens follow its configuration swaps.
-        ``locked``: run mode, nothing leaves or inspects the app (screens/lockdown.py)."""
+        ``locked``: run mode, nothing leaves or inspects the app (screens/lockdown.py).
+        ``staff``: staff sign-in (FleetNode.staff); None: staff mode says it is not set up."""
         super().__init__(**kwargs)
         self.kiosk, self.demo, self.clock, self.host = kiosk, demo, clock, host
-        self.locked = locked
+        self.locked, self.staff_authority = locked, staff
+        self.exit_status: int | None = None     # set by staff's 退出到桌面
         self.ui: Ui | None = None
         self.nav: Navigator | None = None
         self.journey: CitizenJourney | None = None
+        self.staff: StaffJourney | None = None
         self._root = FloatLayout()       # outlives swaps: the window keeps one root widget
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -91,7 +109,7 @@ class KioskApp(App):
         """The screens, journey and demo panel for ``kiosk``, into the root, on attract."""
         settings, ui_settings = kiosk.settings, kiosk.settings.ui
         theme = Theme(dpi=ui_settings.screen_dpi, landscape=Window.width > Window.height)
-        ui = Ui(service=KioskService(kiosk, monotonic=self.clock),
+        ui = Ui(service=KioskService(kiosk, monotonic=self.clock, staff=self.staff_authority),
                 tr=Translator(settings.paths.assets / "locale", ui_settings.language),
                 bridge=UiBridge(kiosk.bus), theme=theme,
                 voice=Voice(kiosk.speaker, ui_settings.voice), clock=self.clock,
@@ -102,7 +120,10 @@ class KioskApp(App):
         journey = CitizenJourney(ui, nav)
         for screen_class in CITIZEN_SCREENS:
             manager.add_widget(screen_class(ui, nav, journey))
-        self.ui, self.nav, self.journey = ui, nav, journey
+        staff = StaffJourney(ui, nav, journey, exit_app=self.exit_to_desktop)
+        for staff_class in staff_screens():
+            manager.add_widget(staff_class(ui, nav, staff))
+        self.ui, self.nav, self.journey, self.staff = ui, nav, journey, staff
         hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
         if self.demo and hand.available:
             # the strip below the kiosk's area, not over it: it would hide the footer buttons
@@ -113,6 +134,11 @@ class KioskApp(App):
         else:
             self._root.add_widget(manager)
         manager.current = "attract"
+
+    def exit_to_desktop(self, status: int) -> None:
+        """Staff's 退出到桌面: the app ends and the program exits with ``status``."""
+        self.exit_status = status
+        Clock.schedule_once(lambda _dt: self.stop())
 
     def _applied(self, topic: str, payload: Any) -> None:
         # the agent's thread: widgets may only be touched on Kivy's main thread

@@ -30,12 +30,16 @@ class DemoPanel(BoxLayout):
                              size_hint_x=None, width=theme.mm(24), size_hint_y=1))
         for label, action, name in (("放身份证 Card", self._card, "demo_card"),
                                     ("放材料 Page", self._page, "demo_page"),
-                                    ("拿走 Clear", self._clear, "demo_clear")):
+                                    ("拿走 Clear", self._clear, "demo_clear"),
+                                    ("工作人员卡 Staff", self._staff_card, "demo_staff_card")):
             self.add_widget(KioskButton(theme, label, action, name=name, font=theme.small,
                                          height=theme.target))
 
     def _card(self) -> None:
         self.hand.present_card()
+
+    def _staff_card(self) -> None:
+        self.hand.present_card("staff_demo")      # kiosk/staff/demo.py: PIN 246810
 
     def _page(self) -> None:
         screen = self.nav.current

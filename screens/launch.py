@@ -19,6 +19,7 @@ from kiosk.bootstrap import build_kiosk
 from kiosk.fleet.node import FleetNode
 from kiosk.ops.unattended import start_unattended
 from kiosk.settings import Settings
+from kiosk.staff.demo import local_authority
 
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
@@ -94,13 +95,16 @@ def run(settings: Settings, demo: bool) -> int:
     kiosk.open(datetime.now())
     kiosk.start_polling()
     kiosk.start_uploader()
-    app = KioskApp(kiosk, demo=demo)
+    # no fleet, so no roster: the demo's fictional staff member (kiosk/staff/demo.py)
+    app = KioskApp(kiosk, demo=demo,
+                   staff=local_authority(settings, lambda: kiosk.lifecycle, demo=demo))
     unattended = start_unattended(settings, lambda: kiosk.lifecycle, _stopper(app))
     try:
         app.run()
     finally:
         kiosk.close()
-    return unattended.finish()     # a UPS shut-down: poweroff requested, exit status 76
+    # a UPS shut-down: poweroff requested, exit status 76; staff's exit to the desktop: 77
+    return unattended.finish() or (app.exit_status or 0)
 
 
 def run_fleet(local: Settings, demo: bool) -> int:
@@ -111,12 +115,12 @@ def run_fleet(local: Settings, demo: bool) -> int:
         from screens.app import KioskApp
 
         node.start()
-        app = KioskApp(node.host.kiosk, demo=demo, host=node.host)
+        app = KioskApp(node.host.kiosk, demo=demo, host=node.host, staff=node.staff)
         unattended = start_unattended(local, lambda: node.host.kiosk.lifecycle, _stopper(app))
         app.run()
     finally:
         node.close()
-    return unattended.finish()
+    return unattended.finish() or (app.exit_status or 0)
 
 
 def _stopper(app: Any) -> Callable[[], None]:

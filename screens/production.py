@@ -21,6 +21,7 @@ from kiosk.fleet.node import FleetNode
 from kiosk.lifecycle import LIFECYCLE_TOPIC, KioskState
 from kiosk.ops.unattended import start_unattended
 from kiosk.settings import Settings
+from kiosk.staff.demo import local_authority
 from kiosk.supervision.liveness import Liveness
 from kiosk.supervision.nightly import RESTART_EXIT, restart_due
 from kiosk.supervision.notify import Notifier, watchdog_interval_s
@@ -54,7 +55,9 @@ def run_production(settings: Settings) -> int:
     bus.subscribe(LIFECYCLE_TOPIC, lambda _topic, change: marker.note(
         session=change.get("state") == KioskState.ACTIVE.value))
     app = KioskApp(running.current(), demo=False, locked=True,
-                   host=running.node.host if running.node else None)
+                   host=running.node.host if running.node else None,
+                   staff=running.node.staff if running.node else
+                   local_authority(settings, lambda: running.current().lifecycle))
     supervisor = Supervisor(Notifier(), Liveness(
         lambda: running.current().devices.workers(), time.monotonic,
         threads=BACKGROUND_THREADS), marker, watchdog_interval_s())
@@ -76,7 +79,8 @@ def run_production(settings: Settings) -> int:
         running.close()
     powered_off = unattended.finish()        # EXIT_POWER_OFF after a low-battery shut-down
     marker.end(how[0] if how else CLEAN)
-    return powered_off or (RESTART_EXIT if how else 0)
+    # staff's 退出到桌面 ends with EXIT_TO_DESKTOP (77): systemd does not restart on it
+    return powered_off or (RESTART_EXIT if how else app.exit_status or 0)
 
 
 def _start(settings: Settings) -> Running:

@@ -42,6 +42,16 @@ SETS = {
     "landscape-zh": ["test_landscape_journey"],
     "portrait-en": ["test_english_first"],
     "fleet-swap": ["test_screens_follow_a_swap_applied_after_the_session"],
+    # staff mode (issue 21): tests/ui/test_staff_frame.py and test_staff_functions.py
+    "staff": ["test_without_a_roster_staff_mode_says_why",
+              "test_the_title_hold_opens_sign_in_from_idle",
+              "test_service_mode_signs_in_shows_only_the_roles_functions_and_signs_out",
+              "test_five_wrong_pins_lock_staff_sign_in",
+              "test_staff_screens_for_the_docs",
+              "test_reprint_by_number_by_list_and_by_the_receipts_qr",
+              "test_maintenance_stays_on_after_sign_out_until_switched_off",
+              "test_exit_to_the_desktop_asks_why_and_ends_with_status_77",
+              "test_the_audit_view_shows_the_verdict_and_the_newest_entries"],
 }
 
 

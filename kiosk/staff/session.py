@@ -16,6 +16,10 @@ from kiosk.staff.roles import Action, Role, allowed
 
 IDLE_SIGN_OUT = timedelta(seconds=120)
 SIGN_OUT_ACTION = "staff.sign_out"
+# The app's exit status after a supervisor's 退出到桌面: the systemd unit neither restarts on
+# it nor counts it a failure (RestartPreventExitStatus=, SuccessExitStatus=); 75 is the
+# nightly restart, 76 the UPS shut-down (docs/staff.md).
+EXIT_TO_DESKTOP = 77
 
 
 class Mode(StrEnum):

@@ -75,8 +75,11 @@ class StaffCallView:
         message = t.bi(MESSAGES[call.state], phone=t.service.guide_desk_phone)
         label, kind = ((N_("取消呼叫"), "secondary") if call.state in CANCELLABLE
                        else (N_("知道了"), "primary"))
-        dialog = Dialog(t.theme, NAME, message, [(t.bi(label), "close_call", self._closed,
-                                                  kind)])
+        dialog = Dialog(t.theme, NAME, message, [
+            (t.bi(label), "close_call", self._closed, kind),
+            # the member of staff who came signs in here (screens/staff/journey.py)
+            (t.pair("工作人员登录", "Staff sign-in"), "staff_sign_in",
+             t.service.request_staff_mode, "secondary")])
         changed = self._shown is None or self._shown.state is not call.state
         self._shown, self._dialog = call, dialog
         self.nav.show(dialog)

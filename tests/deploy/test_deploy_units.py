@@ -69,6 +69,19 @@ def test_restarts_are_limited_and_then_the_pause_screen_shows() -> None:
     assert "-m screens.paused" in paused["Service"]["ExecStart"]
 
 
+def test_staff_exit_to_the_desktop_is_neither_restarted_nor_a_failure() -> None:
+    from kiosk.ops.power import EXIT_POWER_OFF
+    from kiosk.staff.session import EXIT_TO_DESKTOP
+    from kiosk.supervision.nightly import RESTART_EXIT
+
+    service = unit("tongban-kiosk.service")["Service"]
+    assert len({RESTART_EXIT, EXIT_POWER_OFF, EXIT_TO_DESKTOP}) == 3
+    prevented = service["RestartPreventExitStatus"].split()
+    assert str(EXIT_TO_DESKTOP) in prevented and str(EXIT_POWER_OFF) in prevented
+    assert service["SuccessExitStatus"].split() == [str(EXIT_TO_DESKTOP)]   # no OnFailure=
+    assert str(RESTART_EXIT) not in prevented
+
+
 def test_the_nightly_job_is_a_oneshot_on_a_timer() -> None:
     job = unit("tongban-kiosk-nightly.service")["Service"]
     assert job["Type"] == "oneshot"

@@ -183,7 +183,8 @@ def test_settings(tmp_path: Path, **session: Any) -> Settings:
 def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
                elder: bool = False, language: str = "zh_CN",
                camera: dict[str, Any] | None = None, demo: bool = False,
-               **session: Any) -> Harness:
+               staff: Any = None, **session: Any) -> Harness:
+    """``staff``: a StaffAuthority for staff mode (tests/ui/staff_rig.py builds one)."""
     settings = test_settings(tmp_path, **session)
     if camera:
         devices = settings.devices
@@ -199,7 +200,7 @@ def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
     kiosk.open(datetime.now())
     try:
         clock = FakeClock()
-        app = KioskApp(kiosk, clock=clock, demo=demo)
+        app = KioskApp(kiosk, clock=clock, demo=demo, staff=staff)
         Window.add_widget(app.build())
         harness = Harness(app, kiosk, clock, artifacts)
         if elder:

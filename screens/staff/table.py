@@ -1,0 +1,44 @@
+"""The staff menu's table: one row per staff function. The menu shows a row only when the
+signed-in roles allow its action (``StaffSession.may``) and the mode is one it works in;
+the app adds each row's screen to the screen manager.
+
+To add a function: write a :class:`screens.staff.frame.StaffScreen` subclass in its own
+module under screens/staff/ (``screen_name`` starting with ``staff_``), and append a row
+here. Rows may share a screen class only if they share its screen name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kiosk.staff.roles import Action
+from kiosk.staff.session import Mode
+from screens.staff.audit_view import AuditViewScreen
+from screens.staff.frame import StaffScreen
+from screens.staff.maintenance import ExitScreen, MaintenanceScreen
+from screens.staff.reprint import ReprintScreen
+
+BOTH = frozenset({Mode.ASSIST, Mode.SERVICE})
+SERVICE_ONLY = frozenset({Mode.SERVICE})
+
+
+@dataclass(frozen=True)
+class StaffFunction:
+    action: Action                   # what StaffSession.may and perform check
+    screen: str                      # its screen's name (``staff_…``)
+    zh: str                          # the menu button's label, Chinese
+    en: str                          # ... and English
+    screen_class: type[StaffScreen]
+    modes: frozenset[Mode] = BOTH    # SERVICE_ONLY: not over a citizen's session
+
+
+FUNCTIONS: tuple[StaffFunction, ...] = (
+    StaffFunction(Action.REPRINT, "staff_reprint", "补打回执", "Reprint a receipt",
+                  ReprintScreen),
+    StaffFunction(Action.MAINTENANCE, "staff_maintenance", "维护模式 开/关",
+                  "Maintenance on / off", MaintenanceScreen, SERVICE_ONLY),
+    StaffFunction(Action.AUDIT_VIEW, "staff_audit", "审计日志", "Audit log", AuditViewScreen),
+    StaffFunction(Action.EXIT_TO_DESKTOP, "staff_exit", "退出到桌面", "Exit to the desktop",
+                  ExitScreen, SERVICE_ONLY),
+    # other staff functions: append rows here
+)
