@@ -46,11 +46,11 @@ class ConsumablesScreen(StaffScreen):
         if self.message[0]:
             box.add_widget(named(self.text(*self.message, colour=theme.palette.ok),
                                  "consumables_message"))
-        big = dict(height=theme.target * 1.6, font=theme.title * 0.8)
+        tall, font = theme.target * 1.6, theme.title * 0.8
         box.add_widget(self.button("已补充纸卷", "Paper refilled", self.refill, "refill",
-                                   kind="primary", **big))
+                                   kind="primary", height=tall, font=font))
         box.add_widget(self.button("已清除卡纸", "Jam cleared", self.clear_jam, "clear_jam",
-                                   **big))
+                                   height=tall, font=font))
         box.add_widget(Text(theme, self.pair("更换耗材", "Part replaced"), bold=True))
         grid = GridLayout(cols=2, spacing=theme.gap * 2, size_hint_y=None)
         grid.bind(minimum_height=grid.setter("height"))

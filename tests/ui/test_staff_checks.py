@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kivy.core.window import Window
+from kivy.uix.modalview import ModalView
 from staff_rig import StaffRig
 from ui_harness import ROOT, Harness, open_kiosk
 
@@ -123,6 +125,7 @@ def test_consumables_refill_refused_then_confirmed_and_a_part_change(staffed: Ha
     assert "仍报告缺纸" in str(h.nav.dialog.message.text)
     h.screenshot("consumables-refused")
     h.tap("ok")
+    dialog_gone(h)
     h.kiosk.printer.refill()                                  # type: ignore[attr-defined]
     h.tap("refill")
     h.wait(lambda: h.has("consumables_message"), "the refill recorded")
@@ -133,6 +136,12 @@ def test_consumables_refill_refused_then_confirmed_and_a_part_change(staffed: Ha
     assert actions(rig, "device.consumables") == [
         ("device.consumables", "failed"), ("device.consumables", "done"),
         ("device.consumables", "done")]
+
+
+def dialog_gone(h: Harness) -> None:
+    """A dialog closes animated: until it is off the window it takes the next touch."""
+    h.wait(lambda: not any(isinstance(w, ModalView) for w in Window.children),
+           "the dialog gone from the window")
 
 
 def add_cases(h: Harness) -> list[str]:
