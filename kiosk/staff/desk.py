@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from kiosk.bootstrap import Kiosk
 
 FORMS_DIR = "forms"
+STATE_ZH = {"online": "在线", "offline": "离线", "busy": "忙", "hardware_error": "故障",
+            "user_error": "需处理（舱盖或卡纸）", "no_device": "未连接"}
 
 
 class StaffDesk:
@@ -81,7 +83,8 @@ class StaffDesk:
         status = self.kiosk.printer.status()
         paper = status.paper.value if status.paper is not None else "unknown"
         zh = {"full": "纸充足", "low": "纸将用完", "out": "缺纸"}.get(paper, "无纸量传感器")
-        return (f"打印机：{status.state.value}，{zh}",
+        state = STATE_ZH.get(status.state.value, status.state.value)
+        return (f"打印机：{state}，{zh}",
                 f"printer: {status.state.value}, paper {paper}")
 
     # --- 台账 ------------------------------------------------------------------------------
