@@ -63,7 +63,10 @@ class SelfTestScreen(StaffScreen):
             self._next()
 
     def _next(self) -> None:
-        if not self.queue or not self.staff.signed_in:
+        if not self.staff.signed_in:
+            self.running, self.queue = None, []
+            return
+        if not self.queue:
             self.running = None
             self.render()
             return
@@ -76,10 +79,14 @@ class SelfTestScreen(StaffScreen):
                            lambda error: self._failed(name, error))
 
     def _done(self, name: str, result: Check | list[Check]) -> None:
+        if self.running != name:          # signed out (the screen was wiped) meanwhile
+            return
         self.results[name] = result if isinstance(result, list) else [result]
         self._next()
 
     def _failed(self, name: str, error: BaseException) -> None:
+        if self.running != name:
+            return
         zh, en = error_text(error)
         self.results[name] = [Check(name, FAIL, zh, en)]
         self._next()

@@ -190,3 +190,17 @@ def test_ledger_filter_preview_and_save(staffed: Harness, rig: StaffRig) -> None
     assert views[-2:] == [(numbers[1], "preview"), (numbers[1], "pdf")]
     assert all(e["after"]["result"] == "done" for e in rig.entries()
                if e["action"] == "ledger.view")
+
+
+def test_signing_out_mid_check_leaves_nothing_behind(staffed: Harness, rig: StaffRig) -> None:
+    h = staffed
+    rig.sign_in(h, "maint")
+    h.tap("menu_staff_selftest")
+    h.tap("start_all")                   # no target on the plate: the camera row waits
+    h.wait(lambda: "正在检查" in h.find("result_document_camera").text, "the camera row")
+    h.tap("staff_sign_out")
+    h.wait_screen("attract")
+    h.wait(lambda: h.ui.bridge.pending == 0, "the running check to end")
+    h.pump(5)
+    assert h.screen == "attract" and InspectionStore(rig.folder).recent() == []
+    assert actions(rig, "device.") == []
