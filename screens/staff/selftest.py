@@ -27,6 +27,8 @@ ROWS = (("identity_reader", "身份证阅读器", "ID card reader"),
         ("clock", "系统时间", "Clock"),
         ("disk", "存储空间", "Disk space"),
         ("outbox", "待发送材料", "Outbox backlog"))
+VERDICT_TEXT = {OK: ("全部正常", "all good"), "warn": ("有警告项", "with warnings"),
+                FAIL: ("有不合格项", "with failures")}
 
 
 class SelfTestScreen(StaffScreen):
@@ -98,8 +100,9 @@ class SelfTestScreen(StaffScreen):
         made = attempt(self, lambda: desk(self).record_inspection(self.session, kind, checks,
                                                                   started))
         if made is not None:
-            self.message = (f"已保存{KIND_TEXT[kind][0]}记录（{made.verdict}）",
-                            f"{KIND_TEXT[kind][1]} recorded ({made.verdict})")
+            zh, en = VERDICT_TEXT.get(made.verdict, (made.verdict, made.verdict))
+            self.message = (f"已保存{KIND_TEXT[kind][0]}记录：{_mark_of(made.verdict)} {zh}",
+                            f"{KIND_TEXT[kind][1]} recorded: {en}")
             self.results, self.started_at = {}, None
             self.render()
 
@@ -160,8 +163,9 @@ class SelfTestScreen(StaffScreen):
         records = desk(self).inspections.recent(5)
         for record in records:
             zh, en = KIND_TEXT[record.kind]
+            verdict = VERDICT_TEXT.get(record.verdict, (record.verdict,))[0]
             line = (f"{record.finished_at:%m-%d %H:%M} {zh} / {en} · {record.staff_id} · "
-                    f"{_mark_of(record.verdict)} {record.verdict}")
+                    f"{_mark_of(record.verdict)} {verdict}")
             box.add_widget(named(Text(theme, escape(line), size=theme.small),
                                  f"record_{record.finished_at:%H%M%S}"))
         if not records:
