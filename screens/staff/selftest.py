@@ -27,6 +27,7 @@ ROWS = (("identity_reader", "身份证阅读器", "ID card reader"),
         ("clock", "系统时间", "Clock"),
         ("disk", "存储空间", "Disk space"),
         ("outbox", "待发送材料", "Outbox backlog"))
+TARGET_LABEL = "日检测试卡"         # assets/demo/pages/index.toml: the printed target
 VERDICT_TEXT = {OK: ("全部正常", "all good"), "warn": ("有警告项", "with warnings"),
                 FAIL: ("有不合格项", "with failures")}
 
@@ -35,6 +36,7 @@ class SelfTestScreen(StaffScreen):
     screen_name = "staff_selftest"
     title = ("设备日检", "Daily self-test")
     action = Action.SELF_TEST
+    plate_label = TARGET_LABEL      # what the demo strip's 放材料 lays on an emulated camera
 
     def wipe_state(self) -> None:
         self.kind: Kind | None = None

@@ -204,3 +204,19 @@ def test_signing_out_mid_check_leaves_nothing_behind(staffed: Harness, rig: Staf
     h.pump(5)
     assert h.screen == "attract" and InspectionStore(rig.folder).recent() == []
     assert actions(rig, "device.") == []
+
+
+def test_the_demo_strip_lays_the_target_on_the_selftest_screen(tmp_path: Path,
+                                                                rig: StaffRig) -> None:
+    h = open_kiosk(tmp_path, ARTIFACTS / "demo-target", staff=rig.authority, demo=True)
+    try:
+        rig.sign_in(h, "maint")
+        h.tap("menu_staff_selftest")
+        strip = next(w for w in h.widgets() if getattr(w, "name", "") == "demo_page")
+        h.touch_at(*strip.to_window(*strip.center))
+        h.tap("check_document_camera")
+        h.wait(lambda: h.find("check_document_camera").enabled and
+               h.find("result_document_camera").text[:1] in "✓×!", "the camera row")
+        assert h.find("result_document_camera").text.startswith("✓")
+    finally:
+        h.close()
