@@ -1,7 +1,8 @@
 """``kiosk fleet …``: the operator's commands (init, build, diff, publish, delegate,
 timestamp, rotate-key, status, command); a city's own ``init --city`` and
 ``publish --as-city`` (fleetops/delegation.py); the hall console's ``calls list`` and
-``calls ack`` (fleetops/calls.py); the hall's staff roster (fleetops/staff.py)."""
+``calls ack`` (fleetops/calls.py); the hall's staff roster (fleetops/staff.py); the signed
+region directory (fleetops/directory.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fleetops import calls, staff
+from fleetops import calls, directory, staff
 from fleetops.delegation import (
     delegate,
     new_city_key,
@@ -79,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     cmd.add_argument("--wait", type=float, default=10.0)
     calls.add_parser(fleet)
     staff.add_parser(fleet)                 # kiosk-fleet staff add|change|revoke|list
+    directory.add_parser(fleet)             # kiosk-fleet directory build|publish|revoke
     return parser
 
 

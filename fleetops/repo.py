@@ -312,8 +312,10 @@ class Repository:
         found = [_bundle_version(top)]
         for role in ("targets", *self.delegated_roles()):
             if self._versions(role):
+                # bundles only: the region directory's targets count their own versions
                 found += [int(i.custom.get("version", 0))
-                          for i in self.load(role).signed.targets.values()]
+                          for path, i in self.load(role).signed.targets.items()
+                          if path.startswith("kiosks/")]
         return max(found)
 
     def listed(self) -> dict[str, int]:
@@ -324,6 +326,8 @@ class Repository:
             if self._versions(role):
                 delegated = delegations.get(role)
                 for path, info in self.load(role).signed.targets.items():
+                    if not path.startswith("kiosks/"):
+                        continue                # the region directory's own targets
                     if delegated is None or delegated.is_delegated_path(path):
                         found[path.split("/")[1]] = int(info.custom.get("version", 0))
         return found

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from drivers.barcode import Barcode
 from drivers.camera import PageQuality
 from drivers.identity import Identity
+from kiosk.assist import AssistRecord
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import AcceptedItem, Problem
 from kiosk.documents.model import Applicant
@@ -53,6 +54,8 @@ class Application:
     delivery: DeliveryOption
     materials: tuple[CapturedMaterial, ...]
     commitments: tuple[str, ...]            # 容缺 requirement ids the applicant signed for
+    assist: AssistRecord | None = None      # staff mode: who assisted, originals, 容缺
+    mandate: tuple[StoredPage, ...] = ()    # 代办: the 委托书's pages
 
     def __repr__(self) -> str:  # why: holds the applicant's identity; never in a log line
         return f"Application(matter={self.matter.code}, <redacted>)"
@@ -85,6 +88,7 @@ class Correction:
     contact: Contact | None
     items: tuple[AcceptedItem, ...]         # what was handed in and accepted
     problems: tuple[Problem, ...]           # every item missing or wrong, all at once
+    assist: AssistRecord | None = None      # the staff member names the notice's 经办人
 
     def __repr__(self) -> str:
         return f"Correction(matter={self.matter.code}, <redacted>)"

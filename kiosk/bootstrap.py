@@ -25,6 +25,8 @@ from kiosk.devices.manager import DeviceManager
 from kiosk.devices.options import PrinterOptions
 from kiosk.devices.registry import DeviceContext, Registry, load_named
 from kiosk.documents import Renderer
+from kiosk.evaluation.store import EvaluationStore
+from kiosk.evaluation.upload import EvaluationUploader
 from kiosk.fsutil import owner_only_dir
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import Ledger
@@ -34,6 +36,8 @@ from kiosk.ops.disk import DiskGuard, apply_floor
 from kiosk.paths import FONT
 from kiosk.printing import PrintService
 from kiosk.recovery import close_interrupted_cases, reprint_owed_receipts
+from kiosk.rongque_watch import alert_overdue
+from kiosk.routing.lookup import RegionDirectoryLookup
 from kiosk.settings import Settings
 from kiosk.submission import office
 from kiosk.tempstore import SCRATCH_DIR, sweep_interrupted
@@ -41,6 +45,11 @@ from kiosk.transfer.courier import Courier
 from kiosk.transfer.outbox import Outbox, OutboxEntry
 
 T = TypeVar("T")
+DirectorySource = Callable[[], RegionDirectoryLookup | None]
+
+
+def no_signed_directory() -> RegionDirectoryLookup | None:
+    return None
 
 
 def printer_profile(options: PrinterOptions) -> PrinterProfile:
@@ -68,11 +77,20 @@ class Kiosk:
     printing: PrintService = field(init=False)
     disk: DiskGuard = field(init=False)       # the disk floor and the commit reserve
     clock: GuardedClock = field(init=False)   # case numbers and deadlines: no jumps
+    evaluations: EvaluationStore = field(init=False)   # 好差评 kept until delivered
+    evaluation_upload: EvaluationUploader | None = field(init=False)   # None: no endpoint
     _stop_polling: threading.Event = field(default_factory=threading.Event)
+    # the fleet's signed region directory in use, or None (then the settings' routes answer);
+    # asked per application: a directory update arrives without rebuilding the kiosk
+    region_directory: DirectorySource = no_signed_directory
 
     def __post_init__(self) -> None:
         self.disk = DiskGuard(self.settings.paths.data_dir, self.settings.resources)
         self.clock = GuardedClock(self.settings.clock, self.lifecycle)
+        self.evaluations = EvaluationStore(self.settings.paths.data_dir / "evaluation.sqlite")
+        self.evaluation_upload = (
+            EvaluationUploader(self.evaluations, self.settings.evaluation, self.lifecycle)
+            if self.settings.evaluation.endpoint else None)
         options = self.devices.specs[DeviceKind.RECEIPT_PRINTER].options
         assert isinstance(options, PrinterOptions)   # every printer backend's options are
         logo = options.logo
@@ -133,11 +151,18 @@ class Kiosk:
         """Deliver the outbox on a daemon thread, every ``transfer.poll_s`` and after each
         commit."""
         self.courier.uploader.run(self.settings.transfer.poll_s)
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.run()
+
+    def wake_evaluation_upload(self) -> None:
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.wake()
 
     def refresh(self, now: datetime) -> None:
         """Read every device's status into the lifecycle (start-up, idle polls, tests), and
         the disk against its floor."""
         apply_floor(self.disk, self.lifecycle, now)
+        alert_overdue(self.ledger, self.lifecycle, now.date())   # 容缺 items past deadline
         for kind, status in self.devices.statuses().items():
             self.lifecycle.device_status(kind, status, now)
             if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:
@@ -165,14 +190,19 @@ class Kiosk:
         self.devices.close()
         self.ledger.close()
         self.courier.close()
+        if self.evaluation_upload is not None:
+            self.evaluation_upload.close()
+        self.evaluations.close()
         self.lifecycle.stop()
 
 
 def build_kiosk(settings: Settings, bus: EventBus | None = None,
-                registry: Registry = BUILTIN) -> Kiosk:
+                registry: Registry = BUILTIN,
+                directory: DirectorySource = no_signed_directory) -> Kiosk:
     """``bus``: the one to keep when a new configuration replaces a running kiosk (its
     subscribers — the screens, the heartbeat — carry on). ``registry``: the device backends
-    (tests extend it with devices of their own)."""
+    (tests extend it with devices of their own). ``directory``: the fleet's signed region
+    directory (kiosk/fleet/directory.py), when the kiosk is in a fleet."""
     catalogue = load_catalogue(settings.paths.catalogue)
     data = settings.paths.data_dir
     owner_only_dir(data)   # and what is already in it: ledger, outbox, log, printed images
@@ -197,4 +227,5 @@ def build_kiosk(settings: Settings, bus: EventBus | None = None,
         ledger=Ledger(data / "ledger.sqlite"),
         courier=courier,
         renderer=Renderer(settings.paths.assets / FONT),
+        region_directory=directory,
     )

@@ -58,13 +58,16 @@ class CheckResult:
 
 
 def check(situation: Situation, captured: Mapping[str, Sequence[PageQuality]],
-          commitments: Set[str] = frozenset()) -> CheckResult:
+          commitments: Set[str] = frozenset(), approved: Set[str] = frozenset()) -> CheckResult:
     """``captured`` maps a material id to its pages' quality; ``commitments`` holds the ids
-    of 容缺 requirements the applicant has signed a commitment for."""
+    of 容缺 requirements the applicant has signed a commitment for; ``approved`` the ids of
+    可容缺 (``rongque``) requirements a window staff member approved (both are needed)."""
     problems: list[Problem] = []
     items: list[AcceptedItem] = []
     for req in situation.materials:
-        outcome = _check_requirement(req, captured, commitments)
+        deferrable = req.necessity is Necessity.DEFERRABLE or (
+            req.rongque is not None and req.id in approved)
+        outcome = _check_requirement(req, captured, commitments if deferrable else frozenset())
         if isinstance(outcome, AcceptedItem):
             items.append(outcome)
         elif outcome is not None:
@@ -79,7 +82,7 @@ def _check_requirement(req: Requirement, captured: Mapping[str, Sequence[PageQua
     if not present:
         if req.necessity is Necessity.OPTIONAL:
             return None
-        if req.necessity is Necessity.DEFERRABLE and req.id in commitments:
+        if req.id in commitments:     # only a deferrable requirement's id reaches here
             return AcceptedItem(req.id, req.options[0], 0, deferred=True)
         return [_missing(req)]
     first_problems: list[Problem] | None = None
@@ -101,6 +104,9 @@ def _missing(req: Requirement) -> Problem:
     if req.necessity is Necessity.DEFERRABLE:
         zh += "（可签署容缺承诺后先行受理）"
         en += " (may be deferred by signing a commitment)"
+    elif req.rongque is not None:
+        zh += "（可请窗口工作人员审批容缺受理）"
+        en += " (a window staff member may accept it as 容缺)"
     return Problem(ProblemKind.MISSING, req.id, zh, en)
 
 

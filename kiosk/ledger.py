@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +15,15 @@ from kiosk.fsutil import private_file
 
 _COLUMNS = [f.name for f in fields(LedgerRow)]
 OPEN_STATE = "受理中"        # the number is taken, the case not yet committed (see open_case)
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A 容缺 item a case owes: the material and its 补交 deadline."""
+
+    requirement_id: str
+    material: str
+    deadline: date
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -35,6 +44,15 @@ class Ledger:
         cols = ", ".join(f"{c} TEXT" if c != "count" else "count INTEGER" for c in _COLUMNS)
         self._conn.execute(f"CREATE TABLE IF NOT EXISTS ledger ({cols}, "
                            "PRIMARY KEY (case_number))")
+        # every state a case has been in, in order (the ledger row holds only the newest)
+        self._conn.execute("CREATE TABLE IF NOT EXISTS ledger_states (case_number TEXT, "
+                           "seq INTEGER, state TEXT, time TEXT, "
+                           "PRIMARY KEY (case_number, seq))")
+        # 容缺 items owed by a case (staff mode): the deadline watch reads this table
+        self._conn.execute("CREATE TABLE IF NOT EXISTS rongque (case_number TEXT, "
+                           "requirement_id TEXT, material TEXT, deadline TEXT, "
+                           "supplied_at TEXT, alerted_on TEXT, "
+                           "PRIMARY KEY (case_number, requirement_id))")
 
     def close(self) -> None:
         self._conn.close()
@@ -63,9 +81,40 @@ class Ledger:
             self._write(record, "INSERT")
         return number, transfers
 
-    def record(self, row: LedgerRow) -> None:
-        """Write ``row``, replacing the row of its case number (受理中 → its outcome)."""
-        self._write(row, "INSERT OR REPLACE")
+    def record(self, row: LedgerRow, owed: tuple[Owed, ...] = ()) -> None:
+        """Write ``row``, replacing the row of its case number (受理中 → its outcome), with
+        the 容缺 items the case owes (in one transaction)."""
+        with _transaction(self._conn):
+            self._write(row, "INSERT OR REPLACE")
+            for item in owed:
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO rongque VALUES (?, ?, ?, ?, NULL, NULL)",
+                    (row.case_number, item.requirement_id, item.material,
+                     item.deadline.isoformat()))
+
+    def overdue(self, today: date) -> list[tuple[str, Owed]]:
+        """容缺 items past their deadline, not supplied, not yet alerted ``today``."""
+        cur = self._conn.execute(
+            "SELECT case_number, requirement_id, material, deadline FROM rongque "
+            "WHERE supplied_at IS NULL AND deadline < ? AND (alerted_on IS NULL OR "
+            "alerted_on < ?) ORDER BY deadline, case_number", (today.isoformat(),) * 2)
+        return [(case, Owed(rid, material, date.fromisoformat(deadline)))
+                for case, rid, material, deadline in cur.fetchall()]
+
+    def owed(self, case_number: str) -> list[Owed]:
+        cur = self._conn.execute("SELECT requirement_id, material, deadline FROM rongque "
+                                 "WHERE case_number = ? AND supplied_at IS NULL",
+                                 (case_number,))
+        return [Owed(r, m, date.fromisoformat(d)) for r, m, d in cur.fetchall()]
+
+    def forget_owed(self, case_number: str) -> None:
+        """The case never went out (受理中断): it owes nothing."""
+        self._conn.execute("DELETE FROM rongque WHERE case_number = ?", (case_number,))
+
+    def mark_alerted(self, case_number: str, requirement_id: str, today: date) -> None:
+        self._conn.execute("UPDATE rongque SET alerted_on = ? WHERE case_number = ? AND "
+                           "requirement_id = ?", (today.isoformat(), case_number,
+                                                  requirement_id))
 
     def _write(self, row: LedgerRow, verb: str) -> None:
         values = asdict(row)
@@ -73,6 +122,28 @@ class Ledger:
         marks = ", ".join("?" for _ in _COLUMNS)
         self._conn.execute(f"{verb} INTO ledger VALUES ({marks})",
                            [values[c] for c in _COLUMNS])
+        self._add_state(row.case_number, row.state, row.time)
+
+    def _add_state(self, case_number: str, state: str, at: datetime) -> None:
+        """Append ``state`` to the case's history unless it is already the newest."""
+        last = self._conn.execute(
+            "SELECT seq, state FROM ledger_states WHERE case_number = ? "
+            "ORDER BY seq DESC LIMIT 1", (case_number,)).fetchone()
+        if last is not None and last[1] == state:
+            return
+        self._conn.execute("INSERT INTO ledger_states VALUES (?, ?, ?, ?)",
+                           (case_number, 1 if last is None else last[0] + 1, state,
+                            at.isoformat(timespec="seconds")))
+
+    def states(self, case_number: str) -> list[tuple[str, datetime]]:
+        """The case's states, oldest first (a ledger from before the history was kept: its
+        one state at the row's time)."""
+        cur = self._conn.execute("SELECT state, time FROM ledger_states WHERE case_number = ? "
+                                 "ORDER BY seq", (case_number,))
+        found = [(state, datetime.fromisoformat(at)) for state, at in cur.fetchall()]
+        if not found and (row := self.find(case_number)) is not None:
+            found = [(row.state, row.time)]
+        return found
 
     def rows(self, limit: int = 100) -> list[LedgerRow]:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "
@@ -92,9 +163,14 @@ class Ledger:
                                  (state,))
         return [_row(record) for record in cur.fetchall()]
 
-    def set_state(self, case_number: str, state: str, note: str) -> None:
-        self._conn.execute("UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
-                           (state, note, case_number))
+    def set_state(self, case_number: str, state: str, note: str,
+                  at: datetime | None = None) -> None:
+        with _transaction(self._conn):
+            changed = self._conn.execute(
+                "UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
+                (state, note, case_number)).rowcount
+            if changed:
+                self._add_state(case_number, state, at or datetime.now())
 
     def find(self, case_number: str) -> LedgerRow | None:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "

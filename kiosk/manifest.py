@@ -116,6 +116,50 @@ class Commitment(_Strict):
     text: str
 
 
+class AgentRef(_Strict):
+    """代办: the agent's card, read at the kiosk like the applicant's."""
+
+    card_type: Literal["resident", "hmt_residence", "foreigner_2017", "foreigner_2023", "emrtd"]
+    name: str
+    id_number: str
+    verified_by: str = ""
+
+
+class OriginalCheckRef(_Strict):
+    """原件核验: who compared which material's original with its scan, and when."""
+
+    requirement_id: str
+    staff_id: str
+    staff_name: str
+    at: DateTime
+    note: str = ""
+
+
+class RongqueRef(_Strict):
+    """容缺受理: who approved it, the 补交 deadline, the attestation and the commitment."""
+
+    requirement_id: str
+    staff_id: str
+    staff_name: str
+    approved_at: DateTime
+    deadline: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    attestation: str
+    committed_at: DateTime
+
+
+class Assistance(_Strict):
+    """A case a hall staff member assisted (帮办) or an agent applied for (代办)."""
+
+    kind: Literal["帮办", "代办"]
+    ref: Annotated[str, StringConstraints(pattern=r"^[a-z]{10}$")]   # as in the audit log
+    staff_id: str
+    staff_name: str
+    started_at: DateTime
+    agent: AgentRef | None = None
+    original_checks: list[OriginalCheckRef] = []
+    rongque: list[RongqueRef] = []
+
+
 class MaterialEntry(_Strict):
     sequence: Annotated[int, Field(ge=1)]
     requirement_id: str
@@ -162,6 +206,7 @@ class Header(_Strict):
     applicant: ManifestApplicant
     delivery: DeliveryRef
     commitments: list[Commitment] = []
+    assistance: Assistance | None = None      # staff mode (issue 21); absent when unassisted
 
 
 class Manifest(Header):
@@ -177,7 +222,7 @@ class Manifest(Header):
         fields = ("schema_version", "package_id", *Header.model_fields, "materials",
                   "documents", "times", "seal")
         data = self.model_dump(mode="json", exclude_none=True)
-        return json.dumps({f: data[f] for f in fields}, ensure_ascii=False,
+        return json.dumps({f: data[f] for f in fields if f in data}, ensure_ascii=False,
                           indent=2).encode()
 
 

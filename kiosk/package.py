@@ -57,6 +57,8 @@ class MaterialFile:
     pages: int
     pdf: bytes | None          # None for a 容缺 item deferred by commitment
     deferred: bool = False
+    original_checked: bool = False     # 原件核验 by hall staff: evidence grade B
+    category: str = "申请材料"          # or 代办委托书 (the agent's 委托书, staff mode)
 
 
 def build_package(**kwargs: Any) -> tuple[bytes, dict[str, Any]]:
@@ -77,12 +79,12 @@ def write_package(out: IO[bytes], *, package_id: str, header: Header,
     for m in materials:
         entry = MaterialEntry(
             sequence=m.sequence, requirement_id=m.requirement_id, material_id=m.material_id,
-            name=m.name, category="申请材料",
+            name=m.name, category=m.category,
             # a str from the catalogue's enum: the model checks it is one of three at run time
             original_or_copy=cast(OriginalOrCopy, m.original_or_copy),
             pages=m.pages, deferred=m.deferred,
-            # evidence grade C: scanned at a kiosk; a window still checks the original
-            evidence_grade="D" if m.deferred else "C")
+            # C: scanned at a kiosk, the original still to be checked; B: staff checked it
+            evidence_grade="D" if m.deferred else "B" if m.original_checked else "C")
         if m.pdf is not None:
             name = f"materials/{m.sequence:02d}-{m.material_id}.pdf"
             files[name] = m.pdf
@@ -98,7 +100,8 @@ def write_package(out: IO[bytes], *, package_id: str, header: Header,
                                        sha256=_sha(pdf)))
     deadline = received_at + timedelta(hours=deadline_hours)
     manifest = Manifest(
-        schema_version=MANIFEST_VERSION, package_id=package_id, **header.model_dump(),
+        schema_version=MANIFEST_VERSION, package_id=package_id,
+        **header.model_dump(exclude_none=True),        # an absent optional is never null
         materials=entries, documents=documents,
         times=Times(received_at=received_at.isoformat(timespec="seconds"),
                     transfer_deadline=deadline.isoformat(timespec="seconds")),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from kiosk.assist import RONGQUE_STATE
 from kiosk.documents.forms import reprint_blocks
 from kiosk.documents.model import Office
 from kiosk.ledger import OPEN_STATE, Ledger
@@ -50,11 +51,14 @@ def close_interrupted_cases(outbox: Outbox, ledger: Ledger, now: datetime) -> li
     committed = {e.package_id for e in outbox.entries()}
     note = f"设备中断，未出回执，材料未保存（{now:%Y-%m-%d %H:%M} 重启时发现）"
     closed = []
-    for row in ledger.in_state(OPEN_STATE) + ledger.in_state(COMMITTED_STATE):
+    # a 容缺待补 row is written before its commit too (kiosk/service.py)
+    for row in (ledger.in_state(OPEN_STATE) + ledger.in_state(COMMITTED_STATE)
+                + ledger.in_state(RONGQUE_STATE)):
         if row.package_id and row.package_id in committed:
             if row.state == OPEN_STATE:   # committed, but the state never followed
                 ledger.set_state(row.case_number, COMMITTED_STATE, row.note)
             continue
         ledger.set_state(row.case_number, INTERRUPTED_STATE, note)
+        ledger.forget_owed(row.case_number)       # no package: no 容缺 item to chase
         closed.append(row.case_number)
     return closed

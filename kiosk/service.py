@@ -9,6 +9,7 @@ always has a package behind it.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
@@ -27,15 +28,15 @@ from kiosk.documents import forms
 from kiosk.documents.model import LedgerRow
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
+from kiosk.evaluation.record import evaluation
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
 from kiosk.hours import hours_text, opening_text
 from kiosk.interaction.camera_feed import CameraFeed
-from kiosk.ledger import OPEN_STATE
+from kiosk.ledger import OPEN_STATE, Owed
 from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal, Suite
 from kiosk.ops.clock import NowSource
 from kiosk.package import MaterialFile, write_package
-from kiosk.recovery import COMMITTED_STATE
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
 from kiosk.staff import reprint
@@ -46,6 +47,7 @@ from kiosk.transfer.outbox import PackageMeta
 
 __all__ = ["Identity", "KioskService", "MrzKey", "Notified", "Submitted"]
 log = logging.getLogger(__name__)
+MANDATE_ID, MANDATE_NAME, MANDATE_CATEGORY = "agent_mandate", "授权委托书", "代办委托书"
 
 
 @dataclass(frozen=True)
@@ -213,8 +215,29 @@ class KioskService:
         s = self.k.settings.session
         session = Session(self.k.bus, SessionStore(self.k.settings.paths.data_dir / SCRATCH_DIR),
                           time.monotonic, s.idle_timeout_s, s.idle_warning_s)
+        session.on_rated = self._keep_rating
         log.info("session %s started", session.id)
         return session
+
+    def _keep_rating(self, session: Session) -> None:
+        """On disk the moment the citizen taps (kiosk/evaluation): a crash or an outage
+        before the upload loses nothing. A failure here is the hall's problem, not the
+        citizen's: alerted, never raised into the rating screen."""
+        if session.matter is None or session.rating is None:
+            return
+        kiosk, now = self.k.settings.kiosk, self.now()
+        number = session.case_number or session.notice_number
+        outcome = ("received" if session.case_number else
+                   "notice" if session.notice_number else "none")
+        item = evaluation(kiosk, session.matter, session.rating, number, outcome, now,
+                          rating_id=f"{kiosk.id}-{session.id}")
+        try:
+            self.k.evaluations.keep(item, now)
+        except sqlite3.Error as exc:
+            log.error("rating %s could not be kept: %s", item.rating_id, exc)
+            self.k.lifecycle.alert("evaluation_not_kept", {"rating": item.rating_id})
+            return
+        self.k.wake_evaluation_upload()
 
     def _session_ended(self, topic: str, payload: Any) -> None:
         self.k.lifecycle.end_session(self.now())
@@ -292,9 +315,12 @@ class KioskService:
         slips = {region: k.renderer.pdf(forms.slip_blocks(slip), title="申请材料转办单")
                  for region, slip in submission.transfer_slips(app, kiosk, office, numbers,
                                                                now).items()}
-        # 已代收待流转 before the commit: a crash before it leaves a row recovery marks 受理中断
+        # 已代收待流转 (or 容缺待补) before the commit: a crash before it leaves a row recovery
+        # marks 受理中断
         k.ledger.record(submission.ledger_row(app, kiosk, case_no, numbers.transfer_numbers,
-                                              COMMITTED_STATE, now, package_id))
+                                              submission.committed_state(app), now, package_id),
+                        tuple(Owed(a.requirement_id, a.material_name, a.deadline)
+                              for a in submission.approved_rongque(app)))
         materials = self._material_files(app, session.page_image)
         self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)
         session.submitted(case_no, numbers.transfer_numbers[0])
@@ -324,6 +350,7 @@ class KioskService:
         blocks = forms.notice_blocks(submission.notice(correction, submission.office(k.settings),
                                                        number, now))
         session.notice_issued()
+        session.notice_number = number
         k.ledger.record(submission.ledger_row(correction, kiosk, number, (), "一次性告知补正",
                                               now))
         # Not held for a refill like a receipt: the citizen has left by then, and the next
@@ -383,11 +410,19 @@ class KioskService:
                         image: Callable[[StoredPage], bytes]) -> list[MaterialFile]:
         """One PDF per material, from the sealed page images (``image`` reads one back)."""
         files = []
+        checked = app.assist.original if app.assist else (lambda _rid: None)
         for m in app.materials:
             item = m.item
             pdf = images_to_pdf([(image(p), p.width, p.height, p.dpi) for p in m.pages],
                                 title=item.material.name) if m.pages else None
             files.append(MaterialFile(m.sequence, item.requirement_id, item.material.id,
                                       item.material.name, item.material.original.value,
-                                      len(m.pages), pdf, item.deferred))
+                                      len(m.pages), pdf, item.deferred,
+                                      checked(item.requirement_id) is not None))
+        if app.mandate:       # 代办: the agent's 委托书, handed over and seen by staff
+            pdf = images_to_pdf([(image(p), p.width, p.height, p.dpi) for p in app.mandate],
+                                title=MANDATE_NAME)
+            files.append(MaterialFile(len(files) + 1, MANDATE_ID, MANDATE_ID, MANDATE_NAME,
+                                      "原件", len(app.mandate), pdf, False, True,
+                                      MANDATE_CATEGORY))
         return files

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from enum import StrEnum
 
 from drivers.camera import CapturedPage
 from drivers.identity import Identity
 from kiosk.application import Application, CapturedMaterial, Contact, Correction, StoredPage
+from kiosk.assist import AssistKind, AssistRecord
 from kiosk.bus import EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
@@ -77,6 +79,7 @@ class Session:
         self.step = Step.CHOOSE_MATTER
         self.end_reason: EndReason | None = None
         self.rating: RatingRecord | None = None     # not applicant data: kept after the end
+        self.on_rated: Callable[[Session], None] | None = None   # keeps it (kiosk/evaluation)
         self._clear_applicant()
 
     # --- the applicant's data: everything here is wiped at the end -----------------------
@@ -90,13 +93,17 @@ class Session:
         self.delivery: DeliveryOption | None = None
         self.contact: Contact | None = None
         self.case_number: str | None = None
+        self.notice_number: str | None = None           # the 补正告知 given instead of a case
         self.transfer_number: str | None = None
         self.application: Application | None = None     # frozen at confirm
+        self.assist: AssistRecord | None = None   # staff mode's part (kiosk/staff/casework.py)
+        self.mandate: list[StoredPage] = []       # 代办: the 委托书's pages
 
     def applicant_data_present(self) -> bool:
         """True while anything about the applicant is held (used by tests and diagnostics)."""
         return any((self.matter, self.identity, self.pages, self.commitments, self.result,
-                    self.contact, self.case_number, self.application)) \
+                    self.contact, self.case_number, self.application, self.assist,
+                    self.mandate)) \
             or not self._store.wiped
 
     # --- steps ---------------------------------------------------------------------------
@@ -170,6 +177,28 @@ class Session:
         self.touch()
         self.commitments.add(requirement_id)
 
+    def commit_rongque(self, requirement_id: str, at: datetime) -> None:
+        """The applicant taps 承诺 for a 容缺 item a window staff member approved."""
+        approval = self.assist.approval(requirement_id) if self.assist else None
+        if self.assist is None or approval is None:
+            raise SessionError("该材料未经工作人员审批容缺受理，不能承诺后补",
+                               "No staff approval of 容缺 for this material", code="not_approved")
+        self.assist = self.assist.with_approval(replace(approval, committed_at=at))
+        self.commit_deferral(requirement_id)
+
+    def add_mandate_page(self, page: CapturedPage) -> int:
+        """代办: a page of the 委托书 from the document camera (sealed like a material's)."""
+        if self.assist is None or self.assist.kind is not AssistKind.PROXY:
+            raise SessionError("只有代办时才采集委托书", "A 委托书 is taken for a 代办 only",
+                               code="not_proxy")
+        if self.step not in (Step.CAPTURE, Step.REVIEW):
+            raise SessionError("当前步骤不能进行此操作", f"No 委托书 at step {self.step}",
+                               code="bad_step")
+        self.touch()
+        self.mandate.append(StoredPage(self._store.put(page.jpeg), page.width, page.height,
+                                       page.dpi, page.quality, page.barcodes))
+        return len(self.mandate)
+
     def review(self) -> CheckResult:
         self._go(Step.REVIEW)
         return self.recheck()
@@ -180,7 +209,8 @@ class Session:
         self.touch()
         situation = self._require_situation()
         quality = {mid: [p.quality for p in pages] for mid, pages in self.pages.items()}
-        self.result = check(situation, quality, self.commitments)
+        approved = self.assist.approved_ids() if self.assist else frozenset()
+        self.result = check(situation, quality, self.commitments, approved)
         return self.result
 
     def back_to_review(self) -> None:
@@ -209,7 +239,7 @@ class Session:
         if self.result is None or self.result.accepted or self.identity is None:
             raise SessionError("没有需要补正的材料", "Nothing to correct", code="no_notice")
         return Correction(self._require_matter(), self.identity, self.contact,
-                          self.result.items, self.result.problems)
+                          self.result.items, self.result.problems, self.assist)
 
     def submitted(self, case_number: str, transfer_number: str) -> None:
         self._go(Step.SUBMITTED)
@@ -229,6 +259,7 @@ class Session:
                                code="already_rated")
         self._go(Step.RATING)
         self.rating = RatingRecord(rating)
+        self._rated()
 
     def explain_rating(self, reasons: tuple[RatingReason, ...], comment: str = "",
                        staff_may_contact: bool | None = None) -> None:
@@ -239,6 +270,11 @@ class Session:
                                "Only a dissatisfied rating takes reasons", code="bad_step")
         self.touch()
         self.rating = self.rating.explained(reasons, comment, staff_may_contact)
+        self._rated()
+
+    def _rated(self) -> None:
+        if self.on_rated is not None:
+            self.on_rated(self)
 
     def finish(self) -> None:
         if self.step not in (Step.RECEIPT, Step.NOTICE, Step.RATING):
@@ -277,7 +313,8 @@ class Session:
             CapturedMaterial(seq, item, tuple(self.pages.get(item.material.id, ())))
             for seq, item in enumerate(self.result.items, start=1))
         return Application(self._require_matter(), self._require_situation(), self.identity,
-                           contact, delivery, materials, tuple(sorted(self.commitments)))
+                           contact, delivery, materials, tuple(sorted(self.commitments)),
+                           self.assist, tuple(self.mandate))
 
     def _go(self, step: Step) -> None:
         if step not in NEXT[self.step]:

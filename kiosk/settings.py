@@ -204,6 +204,26 @@ class Hall(_Section):
     phone: str = ""                               # the guide desk's; "" = kiosk.phone
 
 
+class EvaluationSettings(_Section):
+    """The hall's 好差评 interface (kiosk/evaluation). Ratings are always kept; with no
+    endpoint they wait on the kiosk until one is configured."""
+
+    endpoint: str = ""                            # http(s)://… ; "" = keep only
+    codes: Literal["gbt39046", "reversed"] = "gbt39046"   # the endpoint's code tables
+    channel_code: str = Field("", max_length=16)  # the endpoint's code for a self-service kiosk
+    timeout_s: float = Field(10, gt=0)
+    retry_min_s: float = Field(30, gt=0)
+    retry_max_s: float = Field(3600, gt=0)
+    poll_s: float = Field(60, gt=0)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not re.match(r"^https?://[^\s]+$", value):
+            raise ValueError("evaluation.endpoint must be \"http(s)://...\" or empty")
+        return value
+
+
 class Paths(_Section):
     data_dir: Path = Path("/var/lib/tongban-kiosk")
     catalogue: Path = Path("catalogue.yaml")
@@ -221,6 +241,7 @@ class Settings(_Section):
     ui: UiSettings = UiSettings()
     fleet: Fleet = Fleet()
     hall: Hall = Hall()
+    evaluation: EvaluationSettings = EvaluationSettings()
     resources: Resources = Resources()     # kiosk/ops_settings.py: disk, logs, clock, UPS
     clock: ClockSettings = ClockSettings()
     power: Power = Power()

@@ -4,11 +4,18 @@ no session)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from kiosk.application import Application, Correction
-from kiosk.catalogue.model import DeliveryOption, Matter
+from kiosk.assist import (
+    ORIGINAL_CHECKED,
+    ORIGINAL_PENDING,
+    RONGQUE_STATE,
+    AssistRecord,
+    RongqueApproval,
+)
+from kiosk.catalogue.model import DeliveryOption, Matter, OriginalOrCopy
 from kiosk.checker import AcceptedItem
 from kiosk.documents.forms import region_department
 from kiosk.documents.model import (
@@ -20,17 +27,25 @@ from kiosk.documents.model import (
     TransferSlip,
 )
 from kiosk.manifest import (
+    AgentRef,
+    Assistance,
     Commitment,
     DeliveryRef,
     Header,
     ManifestApplicant,
     MatterRef,
+    OriginalCheckRef,
     Receiver,
+    RongqueRef,
     Sender,
     SituationRef,
 )
 from kiosk.privacy import mask_name, mask_phone
+from kiosk.recovery import COMMITTED_STATE
 from kiosk.settings import KioskIdentity, Settings
+
+PENDING_REMARK = ("标“原件待核验”的材料为自助扫描件，原件须经工作人员或属地办理部门核验，"
+                  "请妥善保管原件，按通知出示。")
 
 
 @dataclass(frozen=True)
@@ -44,28 +59,70 @@ def office(settings: Settings) -> Office:
     return Office(k.department, k.phone, k.staff_label, k.id, k.address)
 
 
-def material_lines(items: tuple[AcceptedItem, ...]) -> tuple[MaterialLine, ...]:
+def material_lines(items: tuple[AcceptedItem, ...],
+                   assist: AssistRecord | None = None) -> tuple[MaterialLine, ...]:
     return tuple(
         MaterialLine(i.material.name, i.material.count, i.pages, i.material.original.value,
-                     "容缺，承诺后补" if i.deferred else "")
+                     _material_note(i, assist))
         for i in items)
+
+
+def _material_note(item: AcceptedItem, assist: AssistRecord | None) -> str:
+    """容缺 (with its deadline when staff approved it), or whether the original was checked
+    (seed 004: the receipt states the scan's consistency with the original)."""
+    approval = assist.approval(item.requirement_id) if assist else None
+    if item.deferred:
+        return f"容缺，限{_day(approval.deadline)}前补交" if approval else "容缺，承诺后补"
+    if item.material.original is OriginalOrCopy.COPY or not item.pages:
+        return ""
+    checked = assist is not None and assist.original(item.requirement_id) is not None
+    return ORIGINAL_CHECKED if checked else ORIGINAL_PENDING
+
+
+def _day(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def assisted_office(office: Office, assist: AssistRecord | None) -> Office:
+    """The receipt's 受理人 and the notice's 经办人: the staff member who assisted, if any."""
+    return replace(office, staff=assist.staff_label()) if assist else office
+
+
+def _remarks(app: Application, lines: tuple[MaterialLine, ...]) -> tuple[str, ...]:
+    out = []
+    agent = app.assist.agent if app.assist else None
+    if agent is not None:
+        mandate = "授权委托书已扫描随件转送" if app.mandate else "未提供授权委托书"
+        out.append(f"代办：代办人{agent.name}（证件已读卡核验），{mandate}。")
+    if any(m.note == ORIGINAL_PENDING for m in lines):
+        out.append(PENDING_REMARK)
+    return tuple(out)
 
 
 def receipt(app: Application, office: Office, numbers: Numbers, at: datetime) -> Receipt:
     matter = app.matter
     pickup = app.delivery is DeliveryOption.PICKUP
+    office = assisted_office(office, app.assist)
+    lines = material_lines(app.items, app.assist)
     return Receipt(
         case_number=numbers.case_number, transfer_numbers=numbers.transfer_numbers,
         received_at=at, matter_name=matter.name, situation_name=app.situation.name,
         scope_label=matter.scope.label,
         handling=tuple(region_department(r.name, r.department) for r in matter.handling_regions),
         forward_within_days=matter.forward_within_days, applicant=app.applicant,
-        office=office, materials=material_lines(app.items),
+        office=office, materials=lines,
         legal_days=matter.time_limits.legal_days, promised_days=matter.time_limits.promised_days,
         fees=matter.fees.text, consultation_phone=matter.consultation_phone,
         complaint_phone=matter.complaint_phone, delivery=app.delivery.value,
         delivery_address=office.address if pickup else app.applicant.address,
-        deferred=tuple(i.material.name for i in app.items if i.deferred))
+        deferred=tuple(_deferred(app, i) for i in app.items if i.deferred),
+        remarks=_remarks(app, lines))
+
+
+def _deferred(app: Application, item: AcceptedItem) -> str:
+    approval = app.assist.approval(item.requirement_id) if app.assist else None
+    return (f"{item.material.name}（{_day(approval.deadline)}前）" if approval
+            else item.material.name)
 
 
 def transfer_slips(app: Application, kiosk: KioskIdentity, office: Office, numbers: Numbers,
@@ -75,8 +132,9 @@ def transfer_slips(app: Application, kiosk: KioskIdentity, office: Office, numbe
             transfer_number=number, case_number=numbers.case_number,
             matter_name=app.matter.name, handling_department=region.department,
             sender_org_code=kiosk.org_code, receiver_region=f"{region.code} {region.name}",
-            materials=material_lines(app.items), applicant=app.applicant, confirmed_at=at,
-            office=office, sent_at=at)
+            materials=material_lines(app.items, app.assist), applicant=app.applicant,
+            confirmed_at=at, office=assisted_office(office, app.assist), sent_at=at,
+            agent=app.assist.agent.name if app.assist and app.assist.agent else "")
         for region, number in zip(app.matter.handling_regions, numbers.transfer_numbers,
                                   strict=True)
     }
@@ -88,7 +146,8 @@ def notice(correction: Correction, office: Office, number: str,
         number=number, received_on=at.date(), matter_name=correction.matter.name,
         applicant_name=correction.identity.name,
         submitted=tuple(i.material.name for i in correction.items if not i.deferred),
-        items=tuple(p.zh for p in correction.problems), office=office, issued_on=at.date())
+        items=tuple(p.zh for p in correction.problems),
+        office=assisted_office(office, correction.assist), issued_on=at.date())
 
 
 def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) -> Header:
@@ -112,9 +171,60 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
             postcode=a.postcode, email=a.email, verified_by="id_card_read"),
         delivery=DeliveryRef(method=app.delivery.value, address=a.address),
         commitments=[
-            Commitment(requirement_id=rid,
-                       text=app.situation.requirement(rid).commitment or "")
-            for rid in app.commitments])
+            Commitment(requirement_id=rid, text=_commitment_text(app, rid))
+            for rid in app.commitments],
+        **_present(assistance=assistance(app)))
+
+
+def _present(**optional: Assistance | None) -> dict[str, Assistance]:
+    """An optional manifest key is absent, never null (the manifest refuses null)."""
+    return {k: v for k, v in optional.items() if v is not None}
+
+
+def _commitment_text(app: Application, requirement_id: str) -> str:
+    req = app.situation.requirement(requirement_id)
+    return req.commitment or (req.rongque.commitment if req.rongque else "")
+
+
+def assistance(app: Application) -> Assistance | None:
+    """The manifest's record of staff mode: who assisted, the agent, 原件核验 and 容缺."""
+    assist = app.assist
+    if assist is None:
+        return None
+    agent = assist.agent
+    agent_ref = {"agent": AgentRef(card_type=agent.card_type.value, name=agent.name,
+                                   id_number=agent.id_number, verified_by="id_card_read")
+                 } if agent else {}
+    return Assistance(
+        kind=assist.kind.value, ref=assist.ref, staff_id=assist.staff_id,
+        staff_name=assist.staff_name,
+        started_at=_iso(assist.started_at), **agent_ref,
+        original_checks=[OriginalCheckRef(requirement_id=o.requirement_id, staff_id=o.staff_id,
+                                          staff_name=o.staff_name, at=_iso(o.at), note=o.note)
+                         for o in assist.originals],
+        rongque=[RongqueRef(requirement_id=r.requirement_id, staff_id=r.staff_id,
+                            staff_name=r.staff_name, approved_at=_iso(r.at),
+                            deadline=r.deadline.isoformat(), attestation=r.attestation,
+                            committed_at=_iso(r.committed_at or r.at))
+                 for r in approved_rongque(app)])
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
+
+
+def approved_rongque(app: Application) -> tuple[RongqueApproval, ...]:
+    """The staff-approved 容缺 items the application was accepted without (an approval whose
+    material was scanned after all is not one)."""
+    if app.assist is None:
+        return ()
+    found = (app.assist.approval(i.requirement_id) for i in app.items if i.deferred)
+    return tuple(a for a in found if a is not None and a.committed_at is not None)
+
+
+def committed_state(app: Application) -> str:
+    """The ledger state once committed: 容缺待补 while a 容缺 item approved by staff is owed."""
+    return RONGQUE_STATE if approved_rongque(app) else COMMITTED_STATE
 
 
 def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: str,
@@ -122,11 +232,27 @@ def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: 
                package_id: str = "") -> LedgerRow:
     matter: Matter = subject.matter
     phone = subject.contact.phone if subject.contact else ""
+    assist = subject.assist
     return LedgerRow(
         case_number=number, time=at, department=matter.department, matter_code=matter.code,
         matter_name=matter.name, count=subject.copies, case_type=matter.case_type.value,
         applicant_masked=mask_name(subject.identity.name),
         phone_masked=mask_phone(phone) if phone else "", window=kiosk.id,
-        staff=kiosk.staff_label, state=state, scope=matter.scope.label,
-        regions="、".join(r.name for r in matter.handling_regions),
-        transfer_numbers=",".join(transfers), package_id=package_id)
+        staff=assist.staff_name if assist else kiosk.staff_label, state=state,
+        scope=matter.scope.label, regions="、".join(r.name for r in matter.handling_regions),
+        transfer_numbers=",".join(transfers), package_id=package_id,
+        note=ledger_note(subject))
+
+
+def ledger_note(subject: Application | Correction) -> str:
+    """备注 of an assisted case: 帮办/代办, originals checked, each 容缺 item and its deadline."""
+    assist = subject.assist
+    if assist is None:
+        return ""
+    parts = [f"{assist.kind.value}（{assist.staff_name}，审计记录 {assist.ref}）"]
+    if assist.originals:
+        parts.append(f"原件已核验{len(assist.originals)}项")
+    if isinstance(subject, Application):
+        parts += [f"容缺：{r.material_name}，限{r.deadline.isoformat()}补交"
+                  for r in approved_rongque(subject)]
+    return "；".join(parts)

@@ -109,14 +109,27 @@ class Material(Strict):
     note: str = ""
 
 
+class Rongque(Strict):
+    """可容缺 with a window's approval (容缺受理, seed 002 §三(一)4): a window staff member may
+    accept the case without this required material, on the applicant's commitment to supply
+    it by a deadline. Unlike ``necessity: 容缺`` the applicant cannot defer it alone."""
+
+    supply_within_days: int = Field(ge=1, le=60)   # the 补交 deadline offered (calendar days)
+    commitment: str = Field(min_length=4)          # what the applicant promises, in full
+
+
 class _Requirement(Strict):
     necessity: Necessity = Necessity.REQUIRED
     commitment: str | None = None             # 容缺: what the applicant promises to supply
+    rongque: Rongque | None = None            # 可容缺 on a window's approval (staff mode)
 
     @model_validator(mode="after")
     def _commitment_for_deferrable(self) -> _Requirement:
         if self.necessity is Necessity.DEFERRABLE and not self.commitment:
             raise ValueError("a 容缺 requirement needs a `commitment` text")
+        if self.rongque is not None and self.necessity is not Necessity.REQUIRED:
+            raise ValueError("`rongque` (容缺 on a window's approval) is for a 必要 requirement "
+                             f"only; this one is {self.necessity.value}")
         return self
 
 
@@ -125,7 +138,7 @@ class SingleRequirement(_Requirement, Material):
 
     @property
     def options(self) -> tuple[Material, ...]:
-        return (Material(**self.model_dump(exclude={"necessity", "commitment"})),)
+        return (Material(**self.model_dump(exclude={"necessity", "commitment", "rongque"})),)
 
     @property
     def label(self) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.catalogue import load_catalogue
-from kiosk.cli import devices, doctor, maintenance, outbox, printing, scan, staff
+from kiosk.cli import case, devices, doctor, maintenance, outbox, printing, scan, staff
 from kiosk.entry import run_program
 from kiosk.errors import KioskError
 from kiosk.paths import DEFAULT_CATALOGUE, DEMO_SETTINGS, REPO
@@ -37,7 +37,7 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--matter", help="matter code (see `kiosk catalogue list`)")
     demo.add_argument("--situation", help="situation code (default: the first)")
     demo.add_argument("--scenario", default="complete",
-                      choices=["complete", "missing", "expired-id", "paper-out"])
+                      choices=["complete", "missing", "expired-id", "paper-out", "assisted"])
     demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
     demo.set_defaults(func=_demo, app=app)
 
@@ -59,7 +59,8 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     devices.add_parser(sub)
     scan.add_parser(sub)
     outbox.add_parsers(sub)
-    staff.add_parsers(sub)         # kiosk audit verify, kiosk ledger export
+    staff.add_parsers(sub)         # kiosk audit verify, kiosk ledger export|show
+    case.add_status(sub)           # kiosk status --case N
     doctor.add_parser(sub)
 
     conf = sub.add_parser("config", help="settings").add_subparsers(required=True)
@@ -80,8 +81,12 @@ def _demo(args: argparse.Namespace) -> int:
               file=sys.stderr)
     from kiosk.demo.citizen import Scenario, run
 
-    matter = args.matter or _first_takeable(settings)
-    outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out)
+    if args.scenario == Scenario.ASSISTED:    # a guide signs in mid-session (issue 21)
+        from kiosk.demo import assisted
+        outcome = assisted.run(settings, args.matter, args.situation, args.out)
+    else:
+        matter = args.matter or _first_takeable(settings)
+        outcome = run(settings, matter, args.situation, Scenario(args.scenario), args.out)
     print(outcome.to_json())
     ok = outcome.outcome in ("accepted", "correction_notice", "not_at_kiosk")
     expected_refusal = args.scenario in ("expired-id", "paper-out")

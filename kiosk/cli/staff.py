@@ -17,6 +17,7 @@ from typing import Any
 
 from drivers.fileio import check_writable, write_file
 from kiosk.catalogue import load_catalogue
+from kiosk.cli import case
 from kiosk.documents import Renderer
 from kiosk.errors import BilingualError
 from kiosk.ledger import Ledger
@@ -43,6 +44,7 @@ def add_parsers(sub: Any) -> None:
     check.set_defaults(func=_verify)
 
     ledger = sub.add_parser("ledger", help="the 台账").add_subparsers(required=True)
+    case.add_show(ledger)          # kiosk ledger show --case N [--json]
     export = ledger.add_parser("export", help="export the 台账 (masked) as CSV or XLSX")
     _where(export)
     export.add_argument("--layout", required=True, help="appendix-c | guangyuan")

@@ -41,6 +41,7 @@ class Scenario(StrEnum):
     MISSING = "missing"
     EXPIRED_ID = "expired-id"
     PAPER_OUT = "paper-out"
+    ASSISTED = "assisted"          # a guide steps in (kiosk/demo/assisted.py)
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Outcome:
     delivered: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     reason: dict[str, str] | None = None
+    staff: str | None = None       # assisted: the staff id (never the name: this is printed)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, ensure_ascii=False)
@@ -120,7 +122,7 @@ def _run(kiosk: Kiosk, code: str, situation: str | None, scenario: Scenario,
         _capture_all(service, hand, session, scenario)
         checked = session.review()
         if checked.accepted:
-            _accept(service, session, matter, result, out)
+            accept(service, session, matter, result, out)
         else:
             notified = service.notify(session)
             (out / "notice.png").write_bytes(notified.notice_png)
@@ -154,7 +156,7 @@ def _capture_all(service: KioskService, hand: DemoHand, session: Session,
         hand.clear_plate()
 
 
-def _accept(service: KioskService, session: Session, matter: Matter, result: Outcome,
+def accept(service: KioskService, session: Session, matter: Matter, result: Outcome,
             out: Path) -> None:
     assert session.identity is not None
     delivery = (DeliveryOption.POST if DeliveryOption.POST in matter.delivery_options

@@ -156,6 +156,7 @@ def _receipt_note(r: Receipt) -> str:
     note = STATUTORY
     if r.deferred:
         note += f"容缺受理：申请人已承诺补交{'、'.join(r.deferred)}。"
+    note += "".join(r.remarks)
     return note + "凭本通知书编号可在任一“跨域通办”窗口或自助终端查询办理进度。"
 
 
@@ -205,6 +206,9 @@ def slip_blocks(s: TransferSlip) -> list[Block]:
     commitment = COMMITMENT.format(dept=s.handling_department, matter=s.matter_name)
     signed = (f"申请人（签名或盖章）：{a.name}（已于{_t(s.confirmed_at)}在自助终端通过身份证件核验"
               "并确认本承诺）")
+    if s.agent:      # 代办: the agent confirmed, under the applicant's 委托书
+        signed = (f"申请人：{a.name}；代办人：{s.agent}（受申请人委托，已于{_t(s.confirmed_at)}"
+                  "在自助终端通过身份证件核验并代为确认本承诺，授权委托书随件转送）")
     rows += [
         (Cell("申请人承诺", label=True), Cell(f"{commitment}\n{signed}", span=4)),
         (Cell("联系电话", label=True), Cell(a.phone, span=4)),

@@ -60,6 +60,7 @@ class Receipt:
     delivery_address: str
     deferred: tuple[str, ...] = () # 容缺 items the applicant committed to supply
     tracking_url: str = ""
+    remarks: tuple[str, ...] = ()  # more 备注 sentences (代办, originals still to be checked)
 
     @property
     def total_copies(self) -> int:
@@ -95,6 +96,7 @@ class TransferSlip:
     confirmed_at: datetime         # when the applicant confirmed the commitment at the kiosk
     office: Office
     sent_at: datetime
+    agent: str = ""                # 代办: the agent who confirmed for the applicant
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from kiosk.fleet.bundle import Bundle
 from kiosk.fleet.client import ConfigClient
+from kiosk.fleet.directory import DirectoryChannel
 from kiosk.fleet.errors import FleetError
 from kiosk.fleet.host import KioskHost
 from kiosk.fleet.store import ConfigStore
@@ -42,6 +43,7 @@ class FleetAgent:
         self.last_check: str = "never"
         self.maintenance = False            # set by command; kept across swaps
         self._thread: threading.Thread | None = None
+        self.directory: DirectoryChannel | None = None   # the region directory's own target
         host.bus.subscribe("session.ended", lambda _t, _p: self._wake.set())
 
     # --- the loop --------------------------------------------------------------------------
@@ -72,6 +74,8 @@ class FleetAgent:
         """Check for a new bundle, stage it, apply whatever is staged if idle."""
         with self._lock:
             self._check()
+            if self.directory is not None:
+                self.directory.refresh(self.client, self.host.kiosk.lifecycle.alert)
             self._apply_pending()
         self.host.bus.publish(CONFIG_TOPIC, self.config_report())
 
@@ -153,6 +157,7 @@ class FleetAgent:
                 "error": {"code": refused["code"], "version": refused["version"],
                           "at": refused["at"]} if refused else None,
                 "last_check": self.last_check,
+                "directory": self.directory.report() if self.directory else None,
                 "checked_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

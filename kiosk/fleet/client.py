@@ -32,6 +32,8 @@ class ConfigClient:
         self._metadata_dir = state_dir / "tuf"
         self._targets_dir = state_dir / "downloads"
         self.fetcher = fetcher or ConditionalFetcher()
+        self._refreshed: Updater | None = None    # this round's, for other targets
+        self._refresh_error: FleetError | None = None
         try:
             self._root = root.read_bytes()
         except OSError as exc:
@@ -40,9 +42,9 @@ class ConfigClient:
 
     def check(self, current: int | None) -> Bundle | None:
         """A bundle newer than ``current``, verified and opened; None when there is none."""
+        self._refreshed = self._refresh_error = None       # a new round
         try:
-            updater = self._updater()
-            updater.refresh()
+            updater = self._refresh()
             info = updater.get_targetinfo(target_path(self.kiosk_id))
             if info is None:
                 raise FleetError("配置库中没有本机的配置包",
@@ -69,6 +71,48 @@ class ConfigClient:
                              f"bundle says version {bundle.version}, metadata {listed}",
                              code="tampered")
         return bundle
+
+    def target(self, path: str, newer_than: int | None) -> tuple[int, bytes] | None:
+        """Another signed target of the fleet (the region directory): its signed
+        ``custom.version`` and verified bytes when newer than ``newer_than``; None when not
+        listed or not newer. Uses the metadata :meth:`check` refreshed this round."""
+        try:
+            updater = self._refresh()
+            info = updater.get_targetinfo(path)
+            if info is None:
+                return None
+            listed = info.custom.get("version")
+            if not isinstance(listed, int):
+                raise FleetError(f"{path} 版本缺失", f"{path}: target lacks custom.version",
+                                 code="invalid")
+            if newer_than is not None and listed < newer_than:
+                raise FleetError(f"配置库提供的 {path} 版本 {listed} 比本机的 {newer_than} 旧",
+                                 f"repository offers {path} version {listed}, older than "
+                                 f"the {newer_than} in use", code="rollback")
+            if newer_than is not None and listed == newer_than:
+                return None
+            found = updater.find_cached_target(info) or updater.download_target(info)
+            return listed, Path(found).read_bytes()
+        except FleetError:
+            raise
+        except Exception as exc:   # why: every library failure becomes one typed refusal
+            raise refusal(exc) from exc
+
+    def _refresh(self) -> Updater:
+        """This round's verified metadata, refreshed once: a refresh that failed fails the
+        round's other targets with the same refusal (an offline kiosk waits once per poll)."""
+        if self._refreshed is not None:
+            return self._refreshed
+        if self._refresh_error is not None:
+            raise self._refresh_error
+        try:
+            updater = self._updater()
+            updater.refresh()
+        except Exception as exc:   # why: every library failure becomes one typed refusal
+            self._refresh_error = refusal(exc)
+            raise self._refresh_error from exc
+        self._refreshed = updater
+        return updater
 
     def _updater(self) -> Updater:
         for folder in (self._metadata_dir, self._targets_dir):

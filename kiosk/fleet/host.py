@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from drivers.status import DeviceState
-from kiosk.bootstrap import Kiosk, build_kiosk
+from kiosk.bootstrap import DirectorySource, Kiosk, build_kiosk, no_signed_directory
 from kiosk.bus import EventBus
 from kiosk.errors import KioskError
 from kiosk.fleet.errors import FleetError
@@ -28,10 +28,13 @@ APPLIED_TOPIC = "fleet.applied"      # payload: {"kiosk": Kiosk}, new or restore
 
 class KioskHost:
     def __init__(self, settings: Settings, *, bus: EventBus | None = None,
-                 clock: Callable[[], datetime] = datetime.now, background: bool = True) -> None:
+                 clock: Callable[[], datetime] = datetime.now, background: bool = True,
+                 directory: DirectorySource = no_signed_directory) -> None:
         """``background``: start the status poll and the uploader threads (a test driving
-        the kiosk by hand passes False)."""
+        the kiosk by hand passes False). ``directory``: every kiosk built here asks it for
+        the signed region directory."""
         self.bus = bus or EventBus()
+        self._directory = directory
         self._clock = clock
         self._background = background
         self.lock = threading.RLock()    # held while swapping; readers of .kiosk take it too
@@ -76,7 +79,7 @@ class KioskHost:
         self.kiosk.close()
 
     def _start(self, settings: Settings) -> Kiosk:
-        kiosk = build_kiosk(settings, bus=self.bus)
+        kiosk = build_kiosk(settings, bus=self.bus, directory=self._directory)
         kiosk.open(self._clock())
         if self._background:
             kiosk.start_polling(self._clock)

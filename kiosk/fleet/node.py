@@ -9,6 +9,7 @@ from datetime import datetime
 
 from kiosk.fleet.agent import FleetAgent, running_settings
 from kiosk.fleet.client import ConfigClient
+from kiosk.fleet.directory import DirectoryChannel
 from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.fleet.host import KioskHost
 from kiosk.fleet.staffmode import selftest_reminder, staff_authority
@@ -23,6 +24,7 @@ class FleetNode:
     agent: FleetAgent | None
     heartbeat: Heartbeat | None
     staff: StaffAuthority | None = None      # staff sign-in (unavailable without a roster)
+    directory: DirectoryChannel | None = None   # the signed region directory's channel
 
     @classmethod
     def build(cls, local: Settings, *, background: bool = True,
@@ -35,17 +37,21 @@ class FleetNode:
             return cls(host, None, None, staff_authority(local, host, None, clock))
         store = ConfigStore(local.paths.data_dir / "fleet")
         settings, _version = running_settings(local, store)
-        host = KioskHost(settings, background=background, clock=clock)
+        directory = DirectoryChannel(store.folder / "directory", fleet=fleet.name,
+                                     suite=lambda: host.kiosk.settings.transfer.suite)
+        host = KioskHost(settings, background=background, clock=clock,
+                         directory=directory.current)
         client = ConfigClient(fleet=fleet.name, kiosk_id=local.kiosk.id,
                               repository=fleet.repository, root=fleet.root,
                               state_dir=store.folder)
         agent = FleetAgent(local, host, client, store, clock)
+        agent.directory = directory
         heartbeat = Heartbeat(fleet, local.kiosk.id, agent) if fleet.broker else None
         staff = staff_authority(local, host, store, clock)
         if heartbeat is not None:
             heartbeat.staff_report = staff.report
             heartbeat.selftest_report = selftest_reminder(local, host, clock).report
-        return cls(host, agent, heartbeat, staff)
+        return cls(host, agent, heartbeat, staff, directory)
 
     def start(self) -> None:
         if self.agent is not None:

@@ -13,16 +13,20 @@ from dataclasses import dataclass
 
 from kiosk.staff.roles import Action
 from kiosk.staff.session import Mode
+from screens.staff.agent import AgentScreen
 from screens.staff.audit_view import AuditViewScreen
 from screens.staff.consumables import ConsumablesScreen
 from screens.staff.frame import StaffScreen
 from screens.staff.ledger import LedgerScreen
 from screens.staff.maintenance import ExitScreen, MaintenanceScreen
+from screens.staff.originals import OriginalsScreen
 from screens.staff.reprint import ReprintScreen
+from screens.staff.rongque import RongqueScreen
 from screens.staff.selftest import SelfTestScreen
 
 BOTH = frozenset({Mode.ASSIST, Mode.SERVICE})
 SERVICE_ONLY = frozenset({Mode.SERVICE})
+ASSIST_ONLY = frozenset({Mode.ASSIST})      # on a citizen's case
 
 
 @dataclass(frozen=True)
@@ -52,5 +56,11 @@ FUNCTIONS: tuple[StaffFunction, ...] = (
                   ConsumablesScreen),
     StaffFunction(Action.LEDGER_VIEW, "staff_ledger", "台账查询", "Ledger", LedgerScreen,
                   SERVICE_ONLY),
+    StaffFunction(Action.VERIFY_ORIGINAL, "staff_originals", "原件核验", "Check the originals",
+                  OriginalsScreen, ASSIST_ONLY),
+    StaffFunction(Action.APPROVE_RONGQUE, "staff_rongque", "容缺受理",
+                  "Accept with a material to follow", RongqueScreen, ASSIST_ONLY),
+    StaffFunction(Action.ASSIST, "staff_agent", "帮办 / 代办", "Assisted or by an agent",
+                  AgentScreen, ASSIST_ONLY),
     # other staff functions: append rows here
 )
