@@ -1,20 +1,21 @@
 """The 台账 export of 10,000 ledger rows (issue 21's closing note), as a ratio to the floor:
 writing the same rows' cells with the csv module, in the same run.
 
-    .venv/bin/python benchmarks/ledger_export.py [--rows N] [--repeat N]
+    .venv/bin/python benchmarks/ledger_export.py [--rows N] [--repeat N] [--out FILE]
 
 - baseline_csv_ms: ``csv.writer`` over the same rows already in memory (every field of the
   ledger row), to a file — no query, no masking, no formula guard, no BOM: the floor;
 - read: the ledger query alone (``Ledger.between`` to a list), for the breakdown;
 - <layout>_<format>: ``export_ledger`` whole (query, masking, formula guard, encoding, the
-  file written). ``_ratio`` = its time / the baseline's, the median over pairs run in turn.
+  file written). ``_ratio`` = its time / the baseline's, the median over pairs run in turn;
+- view: the staff screen's 台账 view of the same range (kiosk/staff/ledger_view.py: the
+  query, the filter, masking, the newest 200 kept), for comparison with the export.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import sys
 import tempfile
@@ -27,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.timing import median_ms, timed_ms  # noqa: E402
+from benchmarks.timing import median_ms, report, run_timed, timed_ms  # noqa: E402
 from kiosk.documents.model import LedgerRow  # noqa: E402
 from kiosk.ledger import Ledger  # noqa: E402
 from kiosk.staff.ledger_export import Format, Layout, export_ledger  # noqa: E402
+from kiosk.staff.ledger_view import Filter, view  # noqa: E402
 
 FIRST = date(2026, 11, 1)
 PER_DAY = 1000
@@ -80,7 +82,8 @@ def _contenders(ledger: Ledger, folder: Path, last: date) -> dict[str, Callable[
     """Each measured against the baseline in alternation (a pair per repeat, the median of
     the pairs' ratios): the machine's load changes less within a pair than across a run."""
     out: dict[str, Callable[[], object]] = {
-        "read": lambda: list(ledger.between(FIRST, last))}
+        "read": lambda: list(ledger.between(FIRST, last)),
+        "view": lambda: view(ledger, Filter(FIRST, last))}
     for layout in Layout:
         for fmt in Format:
             out[f"{layout.value}_{fmt.value}"] = partial(
@@ -88,14 +91,14 @@ def _contenders(ledger: Ledger, folder: Path, last: date) -> dict[str, Callable[
     return out
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args()
-    print(json.dumps({"ledger_export": run(args.rows, args.repeat)}, ensure_ascii=False,
-                     indent=1))
+    return report({"ledger_export": run(args.rows, args.repeat)}, args.out)
 
 
 if __name__ == "__main__":
-    main()
+    run_timed(main)

@@ -43,6 +43,7 @@ from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
 from kiosk.staff import reprint
 from kiosk.staff.authority import StaffAuthority
+from kiosk.staff.desk import StaffDesk
 from kiosk.tempstore import SCRATCH_DIR, SessionStore
 from kiosk.transfer.commit import seal_into_outbox
 from kiosk.transfer.outbox import PackageMeta
@@ -170,6 +171,10 @@ class KioskService:
 
     def staff_held(self, why: str) -> bool:
         return why in self._staff_holds
+
+    def staff_desk(self) -> StaffDesk:
+        """日检, consumables and the 台账 for the staff screens (kiosk/staff/desk.py)."""
+        return StaffDesk(self.k, lambda: self.now())
 
     def recent_cases(self) -> list[LedgerRow]:
         """补打: the newest cases with a receipt (masked, from the ledger)."""

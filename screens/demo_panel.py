@@ -46,6 +46,8 @@ class DemoPanel(BoxLayout):
         material_id = getattr(screen, "current", "")
         if material_id:
             self.hand.place_page(screen.material(material_id).name)
+        elif getattr(screen, "plate_label", ""):     # the 日检 screen: its printed target
+            self.hand.place(screen.plate_label, 1)
 
     def _clear(self) -> None:
         self.hand.clear_plate()

@@ -1,33 +1,39 @@
-"""``kiosk audit verify`` and ``kiosk ledger export``: the staff audit log's check and the 台账
-export from the shell.
+"""``kiosk audit verify``, ``kiosk ledger export`` and ``kiosk ledger card``: the staff audit
+log's check, the 台账 export and a case's 审批流程登记卡 / 转办单 from the shell.
 
 From the shell nobody is signed in: the export is audited with an empty staff id and
 ``via: shell`` (whoever has a shell on the kiosk PC can read the data folder anyway), and
 only the masked form exists (kiosk/staff/ledger_export.py says why). Every export attempt
 in a kiosk's data folder (one with a ledger) — done, refused or failed, bad arguments
-included — leaves one audit entry.
+included — leaves one audit entry; so does every card asked for there.
 """
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.fileio import check_writable, write_file
+from kiosk.catalogue import load_catalogue
 from kiosk.cli import case
+from kiosk.documents import Renderer
 from kiosk.errors import BilingualError
 from kiosk.ledger import Ledger
-from kiosk.paths import DEMO_SETTINGS
-from kiosk.settings import load_settings
+from kiosk.paths import DEMO_SETTINGS, FONT
+from kiosk.settings import Settings, load_settings
 from kiosk.staff.audit import AuditLog
 from kiosk.staff.errors import StaffError
 from kiosk.staff.ledger_export import Exported, Format, Layout, export_ledger
+from kiosk.staff.ledger_view import FORM_TITLES, Hall, card_pdf, find_case, parse_form
 from kiosk.staff.roles import Action
 from kiosk.staff.verify import verify
+from kiosk.transfer.outbox import Outbox, OutboxEntry
 
 LEDGER_FILE = "ledger.sqlite"
 STAFF_FOLDER = "staff"
+OUTBOX_FOLDER = "outbox"          # kiosk/transfer/courier.py
 
 
 def add_parsers(sub: Any) -> None:
@@ -49,6 +55,13 @@ def add_parsers(sub: Any) -> None:
     export.add_argument("--unmasked", action="store_true",
                         help="refused: the kiosk keeps masked data only")
     export.set_defaults(func=_export)
+
+    card = ledger.add_parser("card", help="a case's 审批流程登记卡 or 申请材料转办单 as PDF")
+    _where(card)
+    card.add_argument("--case", required=True, metavar="NUMBER", help="受理编号")
+    card.add_argument("--form", required=True, help="registration | transfer")
+    card.add_argument("--out", type=Path, required=True)
+    card.set_defaults(func=_card)
 
 
 def _where(p: argparse.ArgumentParser) -> None:
@@ -120,3 +133,51 @@ def _date(value: str, flag: str) -> date:
     except ValueError:
         raise StaffError(f"{flag} 的日期无效（应为 YYYY-MM-DD）",
                          f"{flag}: not a date (YYYY-MM-DD)", code="bad_date") from None
+
+
+def _card(args: argparse.Namespace) -> int:
+    data = _data_dir(args)
+    if not (data / LEDGER_FILE).is_file():      # not a kiosk's data folder: nothing audited
+        raise StaffError(f"{data} 中没有台账数据库", f"no ledger ({LEDGER_FILE}) in {data}",
+                         code="no_ledger")
+    settings = load_settings(args.settings)
+    audit = AuditLog(data / STAFF_FOLDER, settings.kiosk.id)
+    detail: dict[str, Any] = {"via": "shell"}     # typed text never goes in: only checked
+    case: str | None = None                         # values (a form's name, a case number)
+    try:
+        form = parse_form(args.form)
+        detail["form"] = form.value
+        ledger = Ledger(data / LEDGER_FILE)
+        try:
+            row = find_case(ledger, args.case)
+        finally:
+            ledger.close()
+        case = row.case_number
+        check_writable(args.out)
+        pdf = card_pdf(Renderer(settings.paths.assets / FONT), form, row, _hall(settings),
+                       _deliveries(data, case), datetime.now().astimezone())
+        write_file(args.out, pdf)
+    except BilingualError as exc:
+        audit.append("", Action.LEDGER_VIEW.value, case=case,
+                     after={**detail, "result": exc.code[:40]})
+        raise
+    audit.append("", Action.LEDGER_VIEW.value, case=case, after={**detail, "result": "done"})
+    print(f"OK: {FORM_TITLES[form]} {case} → {args.out}（已脱敏 / masked）")
+    return 0
+
+
+def _hall(settings: Settings) -> Hall:
+    catalogue = load_catalogue(settings.paths.catalogue)
+    return Hall(settings.kiosk.id, settings.kiosk.department,
+                {m.code: m for m in catalogue.matters})
+
+
+def _deliveries(data: Path, case: str) -> list[OutboxEntry]:
+    """The case's outbox entries, when this data folder has an outbox (read, not made)."""
+    if not (data / OUTBOX_FOLDER / "outbox.sqlite").is_file():
+        return []
+    outbox = Outbox(data / OUTBOX_FOLDER)
+    try:
+        return [e for e in outbox.entries() if e.case_number == case]
+    finally:
+        outbox.close()

@@ -33,6 +33,7 @@ from kiosk.fleet.staffcall import CALL_EVENT
 from kiosk.fleet.status import OutboxHealth, build_status, disk_free_mb, offline_status
 from kiosk.lifecycle import HEALTH_TOPIC, LIFECYCLE_TOPIC
 from kiosk.settings import Fleet
+from kiosk.staff.audit_upload import STAFF_DIR, audit_for_diagnostics
 
 log = logging.getLogger(__name__)
 EMERGENCY_TOPIC = "staff.emergency_open"
@@ -58,6 +59,8 @@ class Heartbeat:
         # staff mode's report (kiosk/staff/authority.py StaffAuthority.report), if composed
         self.staff_report: Callable[[], dict[str, Any]] | None = None
         self.restart: dict[str, str | bool] | None = None   # how the last run ended
+        # the 日检 reminder's report (kiosk/staff/inspection.py Reminder.report), if composed
+        self.selftest_report: Callable[[], dict[str, Any]] | None = None
         bus = agent.host.bus
         for topic in (LIFECYCLE_TOPIC, HEALTH_TOPIC, CONFIG_TOPIC, "fleet.applied"):
             bus.subscribe(topic, lambda _t, _p: self._changed.set())
@@ -128,7 +131,8 @@ class Heartbeat:
                               disk_mb=disk_free_mb(kiosk.settings.paths.data_dir),
                               alerts=alerts, at=now, call=self.call, restart=self.restart,
                               ops={"disk": kiosk.disk.report(),
-                                   "clock": kiosk.clock.report().as_dict()})
+                                   "clock": kiosk.clock.report().as_dict()},
+                              selftest=self.selftest_report() if self.selftest_report else None)
         if self.staff_report is not None:
             status["staff"] = self.staff_report()
         return status
@@ -194,7 +198,8 @@ class Heartbeat:
 
     def diagnostics(self) -> dict[str, Any]:
         """Status plus the configuration in use, as hall staff would read it: backends, hours,
-        routes (region → transport and endpoint). No keys, no personal data."""
+        routes (region → transport and endpoint); and the staff audit log (anchor, check,
+        newest entries: kiosk/staff/audit_upload.py). No keys, no personal data."""
         kiosk = self.agent.host.kiosk
         settings = kiosk.settings
         return {"status": self.status(),
@@ -206,7 +211,8 @@ class Heartbeat:
                 "outbox": self.agent.host.kiosk.outbox.counts(),
                 "matters": len(self.agent.host.kiosk.catalogue.matters),
                 "devices": {kind: status.detail for kind, status in
-                            kiosk.devices.statuses().items()}}
+                            kiosk.devices.statuses().items()},
+                "audit": audit_for_diagnostics(settings.paths.data_dir / STAFF_DIR)}
 
     def _ack(self, command_id: str | None, ok: bool, code: str, zh: str, en: str) -> None:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]

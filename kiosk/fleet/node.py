@@ -12,7 +12,7 @@ from kiosk.fleet.client import ConfigClient
 from kiosk.fleet.directory import DirectoryChannel
 from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.fleet.host import KioskHost
-from kiosk.fleet.staffmode import staff_authority
+from kiosk.fleet.staffmode import selftest_reminder, staff_authority
 from kiosk.fleet.store import ConfigStore
 from kiosk.settings import Settings
 from kiosk.staff.authority import StaffAuthority
@@ -50,6 +50,7 @@ class FleetNode:
         staff = staff_authority(local, host, store, clock)
         if heartbeat is not None:
             heartbeat.staff_report = staff.report
+            heartbeat.selftest_report = selftest_reminder(local, host, clock).report
         return cls(host, agent, heartbeat, staff, directory)
 
     def start(self) -> None:

@@ -18,6 +18,7 @@ from kiosk.settings import Settings
 from kiosk.staff.audit import AuditLog
 from kiosk.staff.authority import StaffAuthority
 from kiosk.staff.errors import StaffError
+from kiosk.staff.inspection import InspectionStore, Reminder
 from kiosk.staff.roster import ROSTER_FILE, SECRET_FILE, Roster, load_roster, read_secret
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,15 @@ def staff_authority(local: Settings, host: KioskHost, store: ConfigStore | None,
         on_alert=lambda code, detail: host.kiosk.lifecycle.alert(code, detail))
     host.bus.subscribe(EMERGENCY_TOPIC, authority.on_emergency_event)
     return authority
+
+
+def selftest_reminder(local: Settings, host: KioskHost,
+                      clock: Callable[[], datetime]) -> Reminder:
+    """The 日检 reminder on this kiosk's records, with the hours of the configuration it
+    runs and its alerts to the lifecycle (the heartbeat counts them)."""
+    return Reminder(InspectionStore(local.paths.data_dir / STAFF_DIR),
+                    lambda: host.kiosk.settings.hours, clock,
+                    lambda code, detail: host.kiosk.lifecycle.alert(code, detail))
 
 
 def _roster_of(store: ConfigStore | None) -> Callable[[], Roster | None]:

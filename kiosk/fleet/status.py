@@ -49,11 +49,13 @@ def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: s
                  alerts: dict[str, int], at: datetime | None = None,
                  call: dict[str, Any] | None = None,
                  restart: dict[str, str | bool] | None = None,
-                 ops: dict[str, Any] | None = None) -> dict[str, Any]:
+                 ops: dict[str, Any] | None = None,
+                 selftest: dict[str, Any] | None = None) -> dict[str, Any]:
     """The retained status document (``config``: see ``agent.FleetAgent.config_report``;
     ``call``: the open staff call's id, step and state, see ``staffcall.StaffCall``;
     ``restart``: how the run before this one ended, see kiosk.supervision.runmarker;
-    ``ops``: the PC's disk floor and reserve, and its clock, see kiosk/ops)."""
+    ``ops``: the PC's disk floor and reserve, and its clock, see kiosk/ops; ``selftest``:
+    the last 日检 and the checks missing, see kiosk/staff/inspection.py)."""
     return {
         "schema": STATUS_SCHEMA,
         "kiosk": kiosk_id,
@@ -71,6 +73,7 @@ def build_status(*, kiosk_id: str, config: dict[str, Any], state: str, reason: s
         "call": call,
         "restart": restart,
         "ops": ops or {},
+        "selftest": selftest,
     }
 
 

@@ -5,7 +5,8 @@ Each step is reported, none stops the others: log rotation (a hook the ops work 
 purging delivered ciphertext past ``transfer.retention_days``, the device check (devices are
 opened here only when the app is not running: it holds them, and its nightly restart reads
 them all again), and the diagnostics, written under ``paths.data_dir/diagnostics`` and
-published to the fleet's broker when there is one. No personal data in any of it.
+published to the fleet's broker when there is one, with the staff audit log's anchor, check
+and newest entries (kiosk/staff/audit_upload.py). No personal data in any of it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from kiosk.fleet.status import app_version, device_entry, disk_free_mb
 from kiosk.fsutil import write_atomic
 from kiosk.ops.logs import rotate_logs
 from kiosk.settings import Settings
+from kiosk.staff.audit_upload import STAFF_DIR, audit_for_diagnostics
 from kiosk.supervision.runmarker import RunMarker
 from kiosk.transfer.courier import Courier
 
@@ -46,7 +48,8 @@ def nightly(settings: Settings, now: datetime | None = None,
         ("purge", lambda: purge_delivered(settings, now)),
         ("devices", lambda: check_devices(settings)),
         ("previous_run", lambda: RunMarker(settings.paths.data_dir).previous().as_dict()),
-        ("disk_free_mb", lambda: disk_free_mb(settings.paths.data_dir))]
+        ("disk_free_mb", lambda: disk_free_mb(settings.paths.data_dir)),
+        ("audit", lambda: audit_for_diagnostics(settings.paths.data_dir / STAFF_DIR))]
     for name, step in steps:
         try:
             report[name] = step()

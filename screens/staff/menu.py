@@ -7,7 +7,8 @@ from __future__ import annotations
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from screens.staff.frame import StaffScreen
+from screens.staff.checks_common import desk
+from screens.staff.frame import StaffScreen, named
 from screens.staff.journey import MENU
 from screens.staff.table import FUNCTIONS, StaffFunction
 
@@ -26,6 +27,9 @@ class StaffMenuScreen(StaffScreen):
     def staff_body(self) -> Widget:
         theme = self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap * 2, padding=(0, theme.gap))
+        for n, (zh, en) in enumerate(desk(self).reminder_lines()):   # the hall's 日检 rule
+            box.add_widget(named(self.text("⚠ " + zh, en, colour=theme.palette.warning),
+                                 f"menu_reminder_{n}"))
         functions = allowed_functions(self)
         for function in functions:
             box.add_widget(self.button(function.zh, function.en,

@@ -15,11 +15,14 @@ from kiosk.staff.roles import Action
 from kiosk.staff.session import Mode
 from screens.staff.agent import AgentScreen
 from screens.staff.audit_view import AuditViewScreen
+from screens.staff.consumables import ConsumablesScreen
 from screens.staff.frame import StaffScreen
+from screens.staff.ledger import LedgerScreen
 from screens.staff.maintenance import ExitScreen, MaintenanceScreen
 from screens.staff.originals import OriginalsScreen
 from screens.staff.reprint import ReprintScreen
 from screens.staff.rongque import RongqueScreen
+from screens.staff.selftest import SelfTestScreen
 
 BOTH = frozenset({Mode.ASSIST, Mode.SERVICE})
 SERVICE_ONLY = frozenset({Mode.SERVICE})
@@ -44,6 +47,15 @@ FUNCTIONS: tuple[StaffFunction, ...] = (
     StaffFunction(Action.AUDIT_VIEW, "staff_audit", "审计日志", "Audit log", AuditViewScreen),
     StaffFunction(Action.EXIT_TO_DESKTOP, "staff_exit", "退出到桌面", "Exit to the desktop",
                   ExitScreen, SERVICE_ONLY),
+    # 日检 prints a strip and takes the camera: not over a citizen's session; a refill is
+    # (the citizen may be waiting for their receipt); the 台账 shows other people's cases
+    # (masked): not with a citizen at the screen
+    StaffFunction(Action.SELF_TEST, "staff_selftest", "设备日检", "Daily self-test",
+                  SelfTestScreen, SERVICE_ONLY),
+    StaffFunction(Action.CONSUMABLES, "staff_consumables", "耗材管理", "Consumables",
+                  ConsumablesScreen),
+    StaffFunction(Action.LEDGER_VIEW, "staff_ledger", "台账查询", "Ledger", LedgerScreen,
+                  SERVICE_ONLY),
     StaffFunction(Action.VERIFY_ORIGINAL, "staff_originals", "原件核验", "Check the originals",
                   OriginalsScreen, ASSIST_ONLY),
     StaffFunction(Action.APPROVE_RONGQUE, "staff_rongque", "容缺受理",

@@ -105,6 +105,8 @@ def test_publish_v2_reaches_three_halls_through_the_pointer(
     assert set(status["outbox"]) == {"depth", "oldest_age_s", "overdue"}
     assert status["app_version"] and status["disk_free_mb"] > 0
     assert status["ops"]["disk"]["reserve_held"] and status["ops"]["clock"]["jumps"] == 0
+    assert status["selftest"]["last"] is None                 # no 日检 recorded on a new kiosk
+    assert isinstance(status["selftest"]["missing"], list)
     watcher.close()
 
 
@@ -122,6 +124,9 @@ def test_commands_acknowledged_and_forgeries_refused(kiosks: Kiosks, operator: O
     watcher.until(lambda latest: latest["510802-0001"]["reason"] == "maintenance")
     ack = send_command(broker.url, FLEET, "510802-0001", "upload_diagnostics", key, WAIT)
     assert ack["ok"]
+    with watcher._changed:          # the staff audit log goes with the diagnostics
+        assert watcher._changed.wait_for(lambda: any(b'"audit":{"anchor"' in p
+                                                     for p in watcher.payloads), WAIT)
     ack = send_command(broker.url, FLEET, "510802-0001", "maintenance_off", key, WAIT)
     watcher.until(lambda latest: latest["510802-0001"]["state"] == "available")
     ack = send_command(broker.url, FLEET, "510802-0001", "refresh_config", key, WAIT)

@@ -80,7 +80,8 @@ def test_service_mode_signs_in_shows_only_the_roles_functions_and_signs_out(
     rig.type_pin(h)
     h.wait_screen("staff_menu")
     shot(h, "menu-maintainer")
-    assert menu_names(h) == {"menu_staff_maintenance"}
+    assert menu_names(h) == {"menu_staff_maintenance", "menu_staff_selftest",
+                             "menu_staff_consumables"}
     assert h.ui.service.state()[0] is KioskState.UNAVAILABLE        # 暂停服务 to the public
     h.tap("menu_staff_maintenance")
     h.wait_screen("staff_maintenance")
@@ -96,7 +97,7 @@ def test_service_mode_signs_in_shows_only_the_roles_functions_and_signs_out(
     orders = {tuple(first), tuple(h.nav.current.pad.order)}
     rig.type_pin(h)
     h.wait_screen("staff_menu")
-    assert menu_names(h) == {"menu_staff_audit", "menu_staff_exit"}
+    assert menu_names(h) == {"menu_staff_audit", "menu_staff_exit", "menu_staff_ledger"}
     assert len(orders) == 2 or first == sorted(first)  # equal only by a 1 in 3.6 M chance
     h.tap("menu_sign_out")
     h.wait_screen("attract")

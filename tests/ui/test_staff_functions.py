@@ -200,7 +200,8 @@ def test_staff_screens_for_the_docs(staffed: Harness, rig: StaffRig) -> None:
     add_cases(h, 3)
     rig.sign_in(h, "all")
     assert menu_names(h) == {"menu_staff_reprint", "menu_staff_maintenance",
-                             "menu_staff_audit", "menu_staff_exit"}
+                             "menu_staff_audit", "menu_staff_exit", "menu_staff_selftest",
+                             "menu_staff_consumables", "menu_staff_ledger"}
     shot(h, "menu-every-role")
     h.tap("menu_staff_reprint")
     shot(h, "reprint-scan")
