@@ -223,7 +223,9 @@ def _transfer_stage(row: LedgerRow, sent: list[OutboxEntry], staff: str) -> Stag
 def slip_copies(row: LedgerRow, hall: Hall, sent: list[OutboxEntry],
                 now: datetime) -> list[SlipCopy]:
     matter = hall.matters.get(row.matter_code)
-    regions = matter.handling_regions if matter is not None else ()
+    # a fixed party names its region here; the applicant's own (issue 23) only in the row
+    regions = tuple(p.region for p in matter.handling if p.region is not None) \
+        if matter is not None else ()
     numbers = [n for n in row.transfer_numbers.split(",") if n]
     if not numbers:             # a correction notice's case, or one stopped before transfer
         raise StaffError(f"受理编号 {row.case_number} 没有转办记录（材料未转送办理地）",
@@ -232,8 +234,10 @@ def slip_copies(row: LedgerRow, hall: Hall, sent: list[OutboxEntry],
     slips = []
     for number in numbers:       # XT + sender + receiver division code + … (kiosk/caseno.py)
         region = next((r for r in regions if number[8:14] == r.code), None)
-        delivered = [d.delivered_at for d in sent if region is not None
-                     and d.region == region.code and d.delivered_at is not None]
+        # the outbox names the route that carried it (the region's, its city's, an
+        # exchange's): with one receiver, its deliveries are this slip's
+        delivered = [d.delivered_at for d in sent if d.delivered_at is not None
+                     and (d.region == number[8:14] or len(numbers) == 1)]
         slips.append(SlipCopy(
             number, row.case_number, row.matter_name,
             f"{region.code} {region.name}" if region else row.regions,

@@ -150,8 +150,7 @@ def add_cases(h: Harness) -> list[str]:
     numbers = []
     for seq in range(1, 6):
         number = case_number(KIOSK, today, seq)
-        transfers = ",".join(transfer_number(KIOSK, r.code, today, seq)
-                             for r in matter.handling_regions)
+        transfers = transfer_number(KIOSK, "500103", today, seq)   # the applicant's region
         h.kiosk.ledger.record(LedgerRow(
             case_number=number, time=datetime.combine(today, datetime.min.time())
             + timedelta(minutes=seq), department=matter.department, matter_code=matter.code,
