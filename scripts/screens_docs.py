@@ -58,7 +58,8 @@ SETS = {
               "test_selftest_walk_records_the_inspection_and_clears_the_reminder",
               "test_a_failing_row_says_why_and_a_row_can_be_checked_again",
               "test_consumables_refill_refused_then_confirmed_and_a_part_change",
-              "test_ledger_filter_preview_and_save"],
+              "test_ledger_filter_preview_and_save",
+              "test_the_ledger_is_exported_from_the_screen_in_the_seed_columns"],
     # the applicant's handling region (issue 23): tests/ui/test_region_step.py
     "portrait-zh-region": ["test_joint_matter_two_parties_one_tap",
                            "test_property_is_picked_province_city_county",

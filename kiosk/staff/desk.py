@@ -20,6 +20,7 @@ from kiosk.staff import selftest
 from kiosk.staff.audit_upload import STAFF_DIR
 from kiosk.staff.consumables import Consumables, Item, Record
 from kiosk.staff.inspection import Inspection, InspectionStore, Kind
+from kiosk.staff.ledger_export import Exported, Format, Layout, export_ledger
 from kiosk.staff.ledger_view import (
     FORM_TITLES,
     Filter,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from kiosk.bootstrap import Kiosk
 
 FORMS_DIR = "forms"
+EXPORTS_DIR = "exports"
 STATE_ZH = {"online": "在线", "offline": "离线", "busy": "忙", "hardware_error": "故障",
             "user_error": "需处理（舱盖或卡纸）", "no_device": "未连接"}
 
@@ -122,5 +124,23 @@ class StaffDesk:
         session.perform(Action.LEDGER_VIEW, run, case=row.case_number)
         return path
 
+    def export(self, session: StaffSession, flt: Filter, layout: Layout) -> Exported:
+        """The 台账 of the filter's dates in ``layout`` as XLSX (masked, the seed's columns),
+        in ``<data_dir>/staff/exports/`` (owner-only): one ``ledger.export`` audit entry.
+        The whole period, as the seed tables are kept: the state and scope filters only
+        narrow the screen's list."""
+        path = (self.folder / EXPORTS_DIR /
+                f"ledger-{layout.value}-{flt.first:%Y%m%d}-{flt.last:%Y%m%d}.xlsx")
+        done: list[Exported] = []
 
-__all__ = ["FORM_TITLES", "Filter", "Form", "Item", "Kind", "StaffDesk"]
+        def run() -> dict[str, str | int]:
+            owner_only_dir(path.parent)
+            done.append(export_ledger(self.kiosk.ledger, layout, Format.XLSX, flt.first,
+                                      flt.last, path))
+            return {"layout": layout.value, "format": "xlsx", "from": flt.first.isoformat(),
+                    "to": flt.last.isoformat(), "rows": min(done[0].rows, 99_999)}
+        session.perform(Action.LEDGER_EXPORT, run)
+        return done[0]
+
+
+__all__ = ["FORM_TITLES", "Filter", "Form", "Item", "Kind", "Layout", "StaffDesk"]

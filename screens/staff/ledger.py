@@ -16,7 +16,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from kiosk.staff.desk import FORM_TITLES, Filter, Form
+from kiosk.staff.desk import FORM_TITLES, Filter, Form, Layout
 from kiosk.staff.ledger_view import ViewPage, ViewRow
 from kiosk.staff.roles import Action
 from screens.staff.checks_common import attempt, desk
@@ -102,6 +102,16 @@ class LedgerScreen(StaffScreen):
                             f"saved as PDF: {path} (no A4 printer here: copy it to print)")
         self.render()
 
+    def export(self, layout: Layout) -> None:
+        first, last = period_range(self.period, desk(self).clock().date())
+        done = attempt(self, lambda: desk(self).export(self.session,
+                                                       Filter(first, last, None, None), layout))
+        if done is not None:
+            self.message = (f"已导出 {done.rows} 件（脱敏，整段期间）：{done.path}",
+                            f"exported {done.rows} cases (masked, the whole period): "
+                            f"{done.path}")
+        self.render()
+
     def back_to_case(self) -> None:
         self.form, self.preview, self.message = None, None, ("", "")
         self.render()
@@ -129,8 +139,23 @@ class LedgerScreen(StaffScreen):
             box.add_widget(named(self.text(f"共 {page.total} 件（最新的在前）",
                                            f"{page.total} cases (newest first)", bold=True),
                                  "ledger_count"))
+        if self.case is None and self.message[0]:
+            box.add_widget(named(self.text(*self.message, colour=theme.palette.ok),
+                                 "ledger_message"))
         box.add_widget(self._case_panel() if self.case is not None else self._list())
+        if self.case is None and self.session.may(Action.LEDGER_EXPORT):
+            box.add_widget(self._exports())
         return box
+
+    def _exports(self) -> Widget:
+        """导出 in each seed's columns (XLSX; CSV from the shell: kiosk ledger export)."""
+        row = BoxLayout(spacing=self.ui.theme.gap)
+        for layout, zh, en in ((Layout.APPENDIX_C, "导出台账（附录C格式）", "Export (appendix C)"),
+                               (Layout.GUANGYUAN, "导出台账（附件3格式）",
+                                "Export (attachment 3)")):
+            row.add_widget(self.button(zh, en, lambda v=layout: self.export(v),
+                                       f"export_{layout.value}"))
+        return fit_row(row)
 
     def _choices(self, what: str, options: list[tuple[str | None, str, str]],
                  chosen: str | None, choose: Callable[[str | None], None]) -> Widget:

@@ -219,3 +219,28 @@ def test_the_demo_strip_lays_the_target_on_the_selftest_screen(tmp_path: Path,
         assert h.find("result_document_camera").text.startswith("✓")
     finally:
         h.close()
+
+
+def test_the_ledger_is_exported_from_the_screen_in_the_seed_columns(staffed: Harness,
+                                                                    rig: StaffRig) -> None:
+    from openpyxl import load_workbook
+
+    from kiosk.staff.ledger_export import HEADERS, Layout
+
+    h = staffed
+    add_cases(h)
+    rig.sign_in(h, "guide")
+    h.tap("menu_staff_ledger")
+    h.wait_screen("staff_ledger")
+    h.tap("export_appendix-c")
+    h.wait(lambda: h.has("ledger_message"), "the export's message")
+    h.screenshot("ledger-exported")
+    [saved] = (rig.folder / "exports").glob("ledger-appendix-c-*.xlsx")
+    assert str(saved) in h.find("ledger_message").text and "5 件" in h.find("ledger_message").text
+    sheet = load_workbook(saved, read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == HEADERS[Layout.APPENDIX_C] and len(rows) == 6
+    flat = " ".join(str(c) for r in rows for c in r)
+    assert "欧**华" in flat and "欧阳明华" not in flat and "13812345678" not in flat
+    assert actions(rig, "ledger.export") == [("ledger.export", "done")]
+    assert rig.verify_cli(rig.folder.parent).returncode == 0
