@@ -56,7 +56,10 @@ def _in_background(target: object, *args: object) -> threading.Thread:
 def test_shipped_file_has_every_demo_identity(identities: dict[str, Identity]) -> None:
     assert set(identities) == {"resident", "resident_expired", "resident_young", "hmt",
                                "foreigner", "foreigner_2017", "passport",
-                               "staff_demo"}      # kiosk/staff/demo.py's staff card
+                               "staff_demo",      # kiosk/staff/demo.py's staff card
+                               # issue 23: applicants from several provinces (docs/routing.md)
+                               "resident_chongqing", "resident_neimenggu", "resident_guangdong",
+                               "resident_shandong", "resident_old_address", "resident_cangxi"}
 
 
 def test_resident_is_long_term_and_matches_the_brief(identities: dict[str, Identity]) -> None:
