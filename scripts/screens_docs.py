@@ -47,6 +47,7 @@ SETS = {
               "test_the_title_hold_opens_sign_in_from_idle",
               "test_service_mode_signs_in_shows_only_the_roles_functions_and_signs_out",
               "test_five_wrong_pins_lock_staff_sign_in",
+              "test_a_remote_emergency_opening_signs_in_once_past_a_lock",
               "test_staff_screens_for_the_docs",
               "test_reprint_by_number_by_list_and_by_the_receipts_qr",
               "test_maintenance_stays_on_after_sign_out_until_switched_off",

@@ -185,6 +185,14 @@ class StaffAuthority:
         except (StaffError, KeyError, ValueError) as exc:
             log.warning("emergency opening refused: %s", getattr(exc, "code", "malformed"))
 
+    def pending_emergency(self) -> str | None:
+        """The staff id a ``staff_open`` command granted an opening to, while it is valid
+        (the sign-in screen offers it; nothing is audited until it is used)."""
+        state = self._emergency()
+        until = _aware(state.get("expires"))
+        staff = state.get("staff")
+        return str(staff) if staff and until is not None and until > self._now() else None
+
     def open_emergency(self, staff_id: str, mode: Mode) -> SignInResult:
         state = self._emergency()
         expires = state.get("expires")

@@ -109,6 +109,18 @@ class StaffSignInScreen(StaffScreen):
             return
         self._refused(result)
 
+    def open_emergency(self, staff_id: str) -> None:
+        """The opening a signed ``staff_open`` fleet command granted (no card, no PIN, past
+        a lock): once, for the staff id it names."""
+        authority, mode = self.ui.service.staff, self.staff.mode
+        if authority is None or mode is None:
+            return
+        result = authority.open_emergency(staff_id, mode)
+        if isinstance(result, SignedIn):
+            self.staff.signed_in_as(result.session)
+            return
+        self._refused(result)
+
     def _refused(self, refused: Refused) -> None:
         if refused.code == "wrong_pin":
             left = refused.attempts_left or 0
@@ -150,6 +162,12 @@ class StaffSignInScreen(StaffScreen):
                 else theme.palette.problem
             box.add_widget(named(self.text(*self.message, colour=colour, halign="center"),
                                  "staff_message"))
+        authority = self.ui.service.staff
+        granted = authority.pending_emergency() if authority is not None else None
+        if granted is not None and self.state != "pin":
+            box.add_widget(self.button(
+                f"远程紧急开启（工号 {granted}）", f"Emergency opening granted for {granted}",
+                lambda: self.open_emergency(granted), "staff_emergency", kind="primary"))
         if self.state == "pin":
             self._dots = named(Text(theme, " ".join("○" * PIN_LENGTH), size=theme.title,
                                     halign="center"), "pin_dots")

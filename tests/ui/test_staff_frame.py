@@ -303,3 +303,32 @@ def test_assist_mid_typing_keeps_what_the_citizen_typed(staffed: Harness,
     h.tap("staff_sign_out")
     h.wait_screen(screen)
     assert h.text_on_screen() == before and "100" in before
+
+
+def test_a_remote_emergency_opening_signs_in_once_past_a_lock(staffed: Harness,
+                                                              rig: StaffRig) -> None:
+    """A signed staff_open command (kiosk/fleet: verified before it reaches the authority)
+    grants g001 one opening: the sign-in screen offers it even while sign-in is locked."""
+    h = staffed
+    h.ui.service.request_staff_mode()
+    rig.to_pin(h, "guide")
+    for _ in range(5):
+        rig.type_pin(h, "000000")
+    assert "锁定" in str(h.find("staff_message").text) and not h.has("staff_emergency")
+    h.tap("staff_cancel")
+    h.wait_screen("attract")
+    rig.authority.grant_emergency("g001", "cmd-0001", rig.clock())
+    h.ui.service.request_staff_mode()
+    h.wait_screen("staff_signin")
+    shot(h, "signin-emergency")
+    h.tap("staff_emergency")
+    h.wait_screen("staff_menu")
+    assert h.app.staff.session is not None and h.app.staff.session.staff_id == "g001"
+    h.tap("staff_sign_out")
+    h.wait_screen("attract")
+    h.ui.service.request_staff_mode()                # used: not offered again
+    h.wait_screen("staff_signin")
+    assert not h.has("staff_emergency")
+    opened = [e["after"]["result"] for e in rig.entries()
+              if e["action"] == "staff.emergency_open"]
+    assert opened == ["granted", "opened"]
