@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from staff_rig import StaffRig
 from ui_harness import Harness, open_kiosk
 
 ARTIFACTS = Path(os.environ.get("UI_ARTIFACTS", Path(__file__).resolve().parents[2]
@@ -31,6 +32,22 @@ def harness(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Harness]
     marker = request.node.get_closest_marker("kiosk")
     options = dict(marker.kwargs) if marker else {}
     h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, **options)
+    try:
+        yield h
+    finally:
+        h.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> StaffRig:
+    """Staff mode's roster, clock and audit log (tests/ui/staff_rig.py)."""
+    return StaffRig(tmp_path)
+
+
+@pytest.fixture
+def staffed(tmp_path: Path, rig: StaffRig, request: pytest.FixtureRequest) -> Iterator[Harness]:
+    """The kiosk with ``rig``'s staff authority: staff mode can be signed into."""
+    h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, staff=rig.authority)
     try:
         yield h
     finally:

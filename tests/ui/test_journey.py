@@ -45,6 +45,9 @@ def identify(h: Harness) -> None:
     h.wait(lambda: h.has("next"), "the card to be read")
     shot(h, "identify-read")
     h.tap("next")
+    h.wait(lambda: h.screen in ("capture", "region"), "the capture or the region step")
+    if h.screen == "region":          # a party the card does not settle (issue 23): its
+        h.tap("region_confirm")       # proposal confirmed in the one tap
     h.wait_screen("capture")
 
 

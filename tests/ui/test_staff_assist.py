@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from staff_rig import StaffRig
 from test_journey import identify, shot
-from ui_harness import ROOT, Harness, open_kiosk
+from ui_harness import ROOT, Harness
 
 from drivers.camera import CapturedPage, PageQuality
 from kiosk.assist import AssistKind
@@ -25,20 +23,6 @@ from kiosk.catalogue.model import Necessity
 ARTIFACTS = Path(os.environ.get("UI_ARTIFACTS", ROOT / "artifacts" / "screens"))
 MATTER, RONGQUE = "GA-HKQY-003", "spouse_household_register"     # 夫妻投靠, 可容缺
 PAGES = ("application_form.png", "id_card_copy.png", "hukou_page.png")
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> StaffRig:
-    return StaffRig(tmp_path)
-
-
-@pytest.fixture
-def staffed(tmp_path: Path, rig: StaffRig, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, staff=rig.authority)
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 def to_capture(h: Harness) -> None:

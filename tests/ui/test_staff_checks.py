@@ -7,11 +7,9 @@ as PDF where the screen says."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
 from staff_rig import StaffRig
@@ -25,20 +23,6 @@ from kiosk.staff.inspection import Inspection, InspectionStore, Kind
 
 ARTIFACTS = Path(os.environ.get("UI_ARTIFACTS", ROOT / "artifacts" / "screens"))
 KIOSK = "510802-0001"
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> StaffRig:
-    return StaffRig(tmp_path)
-
-
-@pytest.fixture
-def staffed(tmp_path: Path, rig: StaffRig, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, staff=rig.authority)
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 def actions(rig: StaffRig, prefix: str) -> list[tuple[str, str]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,20 +19,6 @@ from kiosk.lifecycle import KioskState
 from screens.staff.table import FUNCTIONS
 
 ARTIFACTS = Path(os.environ.get("UI_ARTIFACTS", ROOT / "artifacts" / "screens"))
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> StaffRig:
-    return StaffRig(tmp_path)
-
-
-@pytest.fixture
-def staffed(tmp_path: Path, rig: StaffRig, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, staff=rig.authority)
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 def menu_names(h: Harness) -> set[str]:

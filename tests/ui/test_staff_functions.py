@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from kivy.core.window import Window
 from kivy.uix.modalview import ModalView
 from PIL import Image
 from staff_rig import StaffRig
 from test_journey import shot
-from ui_harness import ROOT, Harness, open_kiosk
+from ui_harness import ROOT, Harness
 
 from kiosk.caseno import damm
 from kiosk.documents.forms import reprint_blocks
@@ -27,20 +25,6 @@ from kiosk.staff.session import EXIT_TO_DESKTOP
 from kiosk.submission import office
 
 ARTIFACTS = Path(os.environ.get("UI_ARTIFACTS", ROOT / "artifacts" / "screens"))
-
-
-@pytest.fixture
-def rig(tmp_path: Path) -> StaffRig:
-    return StaffRig(tmp_path)
-
-
-@pytest.fixture
-def staffed(tmp_path: Path, rig: StaffRig, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    h = open_kiosk(tmp_path, ARTIFACTS / request.node.name, staff=rig.authority)
-    try:
-        yield h
-    finally:
-        h.close()
 
 
 def case_number(seq: int) -> str:
