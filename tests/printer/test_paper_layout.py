@@ -158,11 +158,13 @@ def test_guide_slip_form_lists_the_materials_too(tmp_path: Path) -> None:
 
 def test_region_is_named_once_on_the_receipt(tmp_path: Path,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    summary = _demo(capsys, tmp_path, "YB-YDJY-011")   # handled by 呼和浩特市医疗保障局
+    summary = _demo(capsys, tmp_path, "YB-YDJY-011")   # 参保地: the applicant's (issue 23)
     assert summary["outcome"] == "accepted"
+    [party] = summary["parties"]
     lines = (tmp_path / "paper" / "job-0001.txt").read_text(encoding="utf-8").splitlines()
     printed = "".join(line.strip() for line in lines)
-    assert "呼和浩特市医疗保障局" in printed and "呼和浩特市呼和浩特市" not in printed
+    assert party["department"] in printed
+    assert party["region_name"] * 2 not in printed and "东城区东城区" not in printed
     assert _paper_faults(lines, 48) == []
 
 

@@ -43,15 +43,16 @@ def _audit(out: Path) -> list[dict[str, object]]:
 
 
 def _manifests(out: Path, summary: dict[str, object]) -> list[dict[str, object]]:
-    matter = CATALOGUE.matter(str(summary["matter"]))
     data = out / "data"
     kiosk_key = DeviceKeys(data / "keys", "510802-0001").key("x25519-chacha20")
     opened = []
-    for region in (r.code for r in matter.handling_regions):
-        package = open_package(data / "region" / region / f"{summary['package_id']}.tbk",
-                               REGION_KEYS / f"region-{region}-x25519-chacha20.key",
-                               Registry([kiosk_key]), out / "opened" / region)
+    # one sealed copy per route the applicant's parties resolved to (issue 23)
+    for sealed in sorted((data / "region").glob(f"*/{summary['package_id']}.tbk")):
+        route = sealed.parent.name
+        package = open_package(sealed, REGION_KEYS / f"region-{route}-x25519-chacha20.key",
+                               Registry([kiosk_key]), out / "opened" / route)
         opened.append(package.manifest)
+    assert opened, "no package delivered"
     return opened
 
 

@@ -62,9 +62,9 @@ def test_a_proxy_case_reaches_the_region_with_the_agent_and_the_mandate(tmp_path
     finally:
         kiosk.close()
     data = tmp_path / "data"
-    region = matter.handling_regions[0].code
-    opened = open_package(data / "region" / region / f"{submitted.package_id}.tbk",
-                          REGION_KEYS / f"region-{region}-x25519-chacha20.key",
+    [sealed] = (data / "region").glob(f"*/{submitted.package_id}.tbk")   # its one route
+    route = sealed.parent.name
+    opened = open_package(sealed, REGION_KEYS / f"region-{route}-x25519-chacha20.key",
                           Registry([DeviceKeys(data / "keys", "510802-0001")
                                     .key("x25519-chacha20")]), tmp_path / "opened")
     manifest = opened.manifest
