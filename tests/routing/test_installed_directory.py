@@ -32,9 +32,10 @@ def test_the_installed_demo_document_is_the_table_built() -> None:
 
 
 def _settings_with_directory(tmp_path: Path) -> Path:
-    """The demo settings with the installed directory, its relative paths made absolute."""
+    """The demo settings with the installed directory, the repository's paths made absolute
+    (the printer's paper stays where the run puts it, never in the checkout)."""
     text = (REPO / "config" / "demo.toml").read_text(encoding="utf-8")
-    text = text.replace('"../', f'"{REPO}/').replace(
+    text = text.replace('"../assets', f'"{REPO}/assets').replace(
         'catalogue = "catalogue.yaml"', f'catalogue = "{REPO}/config/catalogue.yaml"')
     text = text.replace("[transfer]\n", f'[transfer]\ndirectory_file = "{DOCUMENT}"\n', 1)
     path = tmp_path / "demo-with-directory.toml"
