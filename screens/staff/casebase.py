@@ -16,11 +16,9 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.assist import AssistKind
-from kiosk.errors import BilingualError
 from kiosk.session import Session, Step
 from kiosk.staff import casework
-from kiosk.staff.errors import StaffError
-from screens.base import error_text
+from screens.staff.checks_common import attempt
 from screens.staff.frame import StaffScreen, named
 
 CASE_STEPS = (Step.CAPTURE, Step.REVIEW)     # materials scanned, application not confirmed
@@ -59,15 +57,6 @@ class CaseScreen(StaffScreen):
         return box
 
     def act(self, call: Callable[[], object]) -> bool:
-        """Run a casework function; show its refusal (the frame's way) and say False."""
-        try:
-            call()
-            return True
-        except StaffError as exc:
-            if exc.code in ("idle", "signed_out"):
-                self.staff.signed_out_elsewhere()
-            else:
-                self.nav.show_error(exc.zh, exc.en)
-        except BilingualError as exc:
-            self.nav.show_error(*error_text(exc))
-        return False
+        """Run a casework function; show its refusal (the staff screens' one way) and say
+        False."""
+        return attempt(self, lambda: (call(), True)[1]) is not None
