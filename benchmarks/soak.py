@@ -12,8 +12,8 @@ about ten times faster. Figures, each against the same process
 after the warm-up sessions (``--warm-up``, default 50). Why 50: in the app the first sessions
 load fonts, textures and catalogue caches, and the software renderer (Mesa llvmpipe, what
 this headless machine draws with) fills its caches of compiled shader variants and draw
-state for about 30-40 sessions — measured 2026-12-07: RSS 977 MB after session 1, 1,178
-after 10, 1,310 after 30, then 1,315 / 1,319 / 1,312 / 1,307 at 40-55; memray put the
+state, slowly, for about 150 sessions — measured 2026-12-07: RSS 977 MB after session 1, 1,178
+after 10, 1,310 after 30 and 60, 1,407 at 150, then 1,375-1,408 to 220; memray put the
 growth in C allocations under glDrawElements, while Python's own heap (tracemalloc), its
 object count and the service-only soak stayed flat. Every session's breakdown up to the
 warm-up is in the output, so the growth before it stays visible:
