@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from kiosk.assist import AssistKind
-from kiosk.bootstrap import Kiosk, build_kiosk
+from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Catalogue, Necessity
-from kiosk.demo.citizen import Outcome, Scenario, accept, demo_logging
+from kiosk.demo.citizen import Outcome, Scenario, accept, demo_kiosk
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import BilingualError
 from kiosk.fsutil import owner_only_dir
@@ -48,17 +48,10 @@ def demo_authority(kiosk: Kiosk, service: KioskService) -> StaffAuthority:
 
 def run(settings: Settings, matter_code: str | None, situation: str | None,
         out: Path) -> Outcome:
-    out.mkdir(parents=True, exist_ok=True)
-    settings = settings.with_data_dir(out / "data")
-    owner_only_dir(settings.paths.data_dir)
-    with demo_logging(settings.paths.data_dir / "kiosk.log"):
-        kiosk = build_kiosk(settings)
-        try:
-            if matter_code is None:
-                matter_code, situation = first_with_rongque(kiosk.catalogue)
-            return _run(kiosk, matter_code, situation, out)
-        finally:
-            kiosk.close()
+    with demo_kiosk(settings, out) as kiosk:
+        if matter_code is None:
+            matter_code, situation = first_with_rongque(kiosk.catalogue)
+        return _run(kiosk, matter_code, situation, out)
 
 
 def _run(kiosk: Kiosk, code: str, situation: str | None, out: Path) -> Outcome:

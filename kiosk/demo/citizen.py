@@ -102,6 +102,13 @@ class Applicant:
 
 def run(settings: Settings, matter_code: str, situation: str | None, scenario: Scenario,
         out: Path, applicant: Applicant | None = None) -> Outcome:
+    with demo_kiosk(settings, out) as kiosk:
+        return _run(kiosk, matter_code, situation, scenario, out, applicant or Applicant())
+
+
+@contextmanager
+def demo_kiosk(settings: Settings, out: Path) -> Iterator[Kiosk]:
+    """A demo run's kiosk, logging to its own file, closed at the end."""
     out.mkdir(parents=True, exist_ok=True)
     # the kiosk's own data apart from the demo's artefacts (receipt images, printed paper),
     # which carry the applicant's name as paper does: out/data must hold none of it
@@ -110,7 +117,7 @@ def run(settings: Settings, matter_code: str, situation: str | None, scenario: S
     with demo_logging(settings.paths.data_dir / "kiosk.log"):
         kiosk = build_kiosk(settings)
         try:
-            return _run(kiosk, matter_code, situation, scenario, out, applicant or Applicant())
+            yield kiosk
         finally:
             kiosk.close()
 
