@@ -16,6 +16,7 @@ from drivers.barcode import BarcodeDecoder
 from drivers.camera import DocumentCamera
 from drivers.face import FaceMatcher
 from drivers.face.camera import FaceCamera
+from drivers.fileio import FileRefused, read_bounded
 from drivers.identity import IdentityReader
 from drivers.printer import ReceiptPrinter
 from drivers.printer.program import PrinterProfile
@@ -64,14 +65,8 @@ def installed_directory(path: Path, suite: str) -> RegionDirectory:
     """The directory document named by ``transfer.directory_file``, read and checked as the
     fleet's is (without the fleet's signatures: it is as trusted as the settings naming it)."""
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise ConfigError(str(path), [f"大于 {MAX_DOCUMENT_BYTES} 字节 / larger than "
-                                          f"{MAX_DOCUMENT_BYTES} bytes"])
-        return RegionDirectory(parse_directory(path.read_bytes()), suite)
-    except OSError as exc:
-        raise ConfigError(str(path), [f"transfer.directory_file: 无法读取 / unreadable: "
-                                      f"{exc.strerror}"]) from exc
-    except DirectoryError as exc:
+        return RegionDirectory(parse_directory(read_bounded(path, MAX_DOCUMENT_BYTES)), suite)
+    except (FileRefused, DirectoryError) as exc:
         raise ConfigError(str(path), [f"transfer.directory_file: {exc.zh} / {exc.en}"]
                           ) from exc
 

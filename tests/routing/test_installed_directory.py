@@ -85,6 +85,9 @@ def test_a_bad_installed_document_is_a_config_error(tmp_path: Path, content: byt
     assert says in str(info.value.problems)
 
 
-def test_a_missing_installed_document_is_a_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError):
-        installed_directory(tmp_path / "none.json", "x25519-chacha20")
+@pytest.mark.parametrize("name", ["none.json", "../../etc", "/dev/zero", "."])
+def test_a_missing_or_irregular_installed_document_is_a_config_error(tmp_path: Path,
+                                                                      name: str) -> None:
+    with pytest.raises(ConfigError) as info:      # never read into memory, never a traceback
+        installed_directory(tmp_path / name, "x25519-chacha20")
+    assert "transfer.directory_file" in str(info.value.problems)
