@@ -84,9 +84,11 @@ def _bad_db(path: Path, why: str) -> RegionDbError:
                          f"The region's database cannot be used: {path} ({why})")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """The database at ``path`` (made 0600 if new), its schema in place. Autocommit: every
-    change goes through :func:`transaction`."""
+def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
+    """The database at ``path`` (made 0600 if new and ``create``), its schema in place.
+    Autocommit: every change goes through :func:`transaction`."""
+    if not create and not path.is_file():
+        raise _bad_db(path, "不存在 / no such file")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = sqlite3.connect(private_file(path), isolation_level=None, timeout=30)

@@ -34,8 +34,10 @@ class StatusSigner:
     key: KeyFile
 
     @classmethod
-    def load(cls, path: Path, region: str) -> StatusSigner:
+    def load(cls, path: Path, region: str | None = None) -> StatusSigner:
+        """The key at ``path``, checked to be a private signing key (of ``region``)."""
         key = load(path)
+        region = key.owner if region is None else region
         if key.private is None or key.role is not Role.SIGN:
             raise KeyFileError(f"{path} 不是办理地的状态签名私钥",
                                f"{path} is not a region's private status signing key",
