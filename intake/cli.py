@@ -1,10 +1,10 @@
 """``kiosk-region …``: the handling region's program — its key pairs (``keygen``, with
 ``--status`` the key its status events are signed with), opening one package (``open``:
-verify, decrypt, check every file, unpack), taking in every completed upload (``intake``)
-and the back office's case actions (``staff``, ``case``: cli_cases.py). Runs at the region
-(or the provincial gateway), never on a kiosk; it shares the package format, the status
-event format and the crypto suites with the kiosk's side in kiosk/transfer/ and
-kiosk/casestatus/."""
+verify, decrypt, check every file, unpack), taking in every completed upload (``intake``),
+the back office's case actions (``staff``, ``case``: cli_cases.py) and sending status events
+back (``publish``, ``feed``: cli_status.py). Runs at the region (or the provincial gateway),
+never on a kiosk; it shares the package format, the status event format and the crypto
+suites with the kiosk's side in kiosk/transfer/ and kiosk/casestatus/."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import re
 import time
 from pathlib import Path
 
-from intake import cli_cases
+from intake import cli_cases, cli_status
 from intake.db import connect
 from intake.opening import load_region_key, open_package
 from intake.receive import Intake, intake_lock, report_line, run_pass
@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     opener.set_defaults(func=_region_open)
     _intake_parser(reg)
     cli_cases.add_parsers(reg)
+    cli_status.add_parsers(reg)
     return parser
 
 
