@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from drivers.fileio import shown
 from kiosk.errors import KioskError
 from kiosk.fsutil import private_file
 
@@ -80,8 +81,8 @@ class RegionDbError(KioskError):
 
 
 def _bad_db(path: Path, why: str) -> RegionDbError:
-    return RegionDbError(f"办理地数据库无法使用：{path}（{why}）",
-                         f"The region's database cannot be used: {path} ({why})")
+    return RegionDbError(f"办理地数据库无法使用：{shown(path)}（{why}）",
+                         f"The region's database cannot be used: {shown(path)} ({why})")
 
 
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
@@ -100,7 +101,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA foreign_keys=ON")
-        _check_owner(conn, path)
+        _check_owner(conn, path, create)
         conn.executescript("BEGIN IMMEDIATE;" + _TABLES + _TRIGGERS
                            + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');"
                            "COMMIT;")
@@ -115,10 +116,11 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
-def _check_owner(conn: sqlite3.Connection, path: Path) -> None:
-    """An existing database must be ours, at our schema (not the kiosk's ledger, say)."""
+def _check_owner(conn: sqlite3.Connection, path: Path, create: bool) -> None:
+    """An existing database must be ours, at our schema (not the kiosk's ledger, say); an
+    empty one is made ours only where ``create`` allows it."""
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if not tables:
+    if not tables and create:
         return
     if "meta" not in tables:
         raise _bad_db(path, "不是办理地数据库 / not a region database")

@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.fileio import shown
 from intake.db import transaction
 from intake.opening import Opened, RegionError, open_package
 from intake.statusout import StatusSigner, advance, current_state
@@ -195,8 +196,8 @@ def intake_lock(db: Path) -> Iterator[None]:
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise RegionError(f"无法创建锁文件 {lock}：{exc.strerror or exc}",
-                          f"Cannot create the lock file {lock}: {exc.strerror or exc}",
+        raise RegionError(f"无法创建锁文件 {shown(lock)}：{exc.strerror or exc}",
+                          f"Cannot create the lock file {shown(lock)}: {exc.strerror or exc}",
                           code="bad_out") from None
     try:
         try:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from drivers.fileio import shown
 from kiosk.casestatus.event import ZH, CaseState, StatusEvent, may_follow, sign
 from kiosk.errors import KioskError
 from kiosk.transfer.keys import KeyFile, KeyFileError, load
@@ -39,8 +40,8 @@ class StatusSigner:
         key = load(path)
         region = key.owner if region is None else region
         if key.private is None or key.role is not Role.SIGN:
-            raise KeyFileError(f"{path} 不是办理地的状态签名私钥",
-                               f"{path} is not a region's private status signing key",
+            raise KeyFileError(f"{shown(path)} 不是办理地的状态签名私钥",
+                               f"{shown(path)} is not a region's private status signing key",
                                code="bad_key")
         if key.owner != region:
             raise KeyFileError(f"状态签名密钥属于 {key.owner}，而不是办理地 {region}",

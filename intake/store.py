@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.fileio import FileRefused, read_bounded
+from drivers.fileio import FileRefused, read_bounded, shown
 from kiosk.errors import KioskError
 
 MAX_INFO_BYTES = 64 << 10         # an info file is a few hundred bytes
@@ -46,8 +46,8 @@ class Upload:
 def completed(store: Path) -> list[Upload]:
     """Every completed upload in ``store``, in a stable order (by source)."""
     if not store.is_dir():
-        raise StoreError(f"上传存储文件夹不存在：{store}",
-                         f"The upload store is not a folder: {store}")
+        raise StoreError(f"上传存储文件夹不存在：{shown(store)}",
+                         f"The upload store is not a folder: {shown(store)}")
     found = list(_delivered(store)) + list(_file_store(store))
     return sorted(found, key=lambda u: u.source)
 
@@ -77,8 +77,8 @@ def _names(folder: Path) -> list[str]:
     except FileNotFoundError:
         return []
     except OSError as exc:
-        raise StoreError(f"无法读取上传存储文件夹 {folder}：{exc.strerror or exc}",
-                         f"Cannot read the upload store {folder}: {exc.strerror or exc}"
+        raise StoreError(f"无法读取上传存储文件夹 {shown(folder)}：{exc.strerror or exc}",
+                         f"Cannot read the upload store {shown(folder)}: {exc.strerror or exc}"
                          ) from None
 
 
