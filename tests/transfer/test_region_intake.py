@@ -148,3 +148,37 @@ def test_an_upload_through_the_real_tus_server_becomes_a_case(region: Region) ->
     assert _intake(region)["cases"] == 1
     assert region.rows("SELECT source FROM packages") == [
         (f"delivered/{package_id}.{region.keys.region.owner}",)]
+
+
+def test_watch_takes_each_upload_once_as_it_completes(region: Region) -> None:
+    import queue
+    import subprocess
+    import sys
+
+    from region_rig import ROOT
+
+    from rigs.pipes import drain
+
+    (region.store / "uploads").mkdir(parents=True)
+    child = subprocess.Popen([sys.executable, "-m", "intake", *region.intake_argv(),
+                              "--watch", "0.2"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    lines: queue.Queue[str | None] = queue.Queue()
+    drain(child.stdout, lines.put, lambda: lines.put(None), name="intake-watch")
+    try:
+        assert "pass" in json.loads(lines.get(timeout=60) or "{}")      # the first pass
+        package_id, data, _ = region.sealed(11)
+        region.put(data[:500], "late", package_id=package_id, size=len(data))
+        assert "pass" in json.loads(lines.get(timeout=60) or "{}")      # not yet complete
+        region.put(data, "late", package_id=package_id)
+        while (line := lines.get(timeout=60)) is not None:
+            if json.loads(line).get("outcome") == "cases":
+                break
+        assert line is not None and json.loads(line)["package_id"] == package_id
+        assert json.loads(lines.get(timeout=60) or "{}")["pass"]["cases"] == 1
+        for _ in range(3):                                               # and only once
+            assert json.loads(lines.get(timeout=60) or "{}")["pass"]["cases"] == 0
+    finally:
+        child.terminate()
+        child.communicate(timeout=10)
+    assert region.rows("SELECT COUNT(*) FROM packages") == [(1,)]

@@ -147,3 +147,33 @@ def test_a_puback_that_refuses_marks_nothing_sent(region: Region, tmp_path: Path
         refusing.stop()
     assert code == 2 and "拒收" in err and "refused 3" in err
     assert region.rows("SELECT COUNT(*) FROM outgoing WHERE sent_at IS NULL") == [(3,)]
+
+
+def test_a_running_publisher_sends_events_as_they_are_written(
+        region: Region, broker: MosquittoBroker) -> None:
+    import subprocess
+    import sys
+
+    from region_rig import ROOT
+
+    kiosk = _Kiosk(broker)
+    kiosk.connect(subscribe=True)
+    child = subprocess.Popen([sys.executable, "-m", "intake", "publish", "--db",
+                              str(region.db), "--broker", f"127.0.0.1:{broker.port}",
+                              "--root", ROOT_TOPIC], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, cwd=ROOT)
+    try:
+        assert len(kiosk.received(3)) == 3
+        package_id, data, _ = region.sealed(4)
+        region.put(data, "u4", package_id=package_id)
+        assert region_cli(region.intake_argv()).returncode == 0
+        [fourth] = kiosk.received(1)
+        [(wire,)] = region.rows("SELECT wire FROM outgoing ORDER BY id DESC LIMIT 1")
+        assert fourth.payload == bytes(wire)
+    finally:
+        child.terminate()
+        child.communicate(timeout=10)
+        kiosk.disconnect()
+    code, _, err = _publish(region, broker.port)     # whatever a stop cut short, then none
+    assert code == 0, err
+    assert region.rows("SELECT COUNT(*) FROM outgoing WHERE sent_at IS NULL") == [(0,)]
