@@ -31,7 +31,7 @@ def test_kill_9_during_intake_loses_and_duplicates_nothing(
             region.put(data, "", layout="delivered", package_id=package_id)
         ids.add(package_id)
     rng = random.Random(24)
-    kills = 0
+    kills = mid_open = 0
     for _ in range(MAX_RUNS):
         child = subprocess.Popen([sys.executable, "-m", "intake", *region.intake_argv()],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -48,6 +48,8 @@ def test_kill_9_during_intake_loses_and_duplicates_nothing(
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.communicate()
+        if region.cases.is_dir() and any(region.cases.glob(".opening-*")):
+            mid_open += 1                       # killed inside open_package
         if child.returncode == 0:               # a whole pass ran: done
             break
         assert child.returncode == -signal.SIGKILL, child.stderr
@@ -56,7 +58,7 @@ def test_kill_9_during_intake_loses_and_duplicates_nothing(
     assert final.returncode == 0, final.stderr
     assert json.loads(final.stdout.splitlines()[-1])["pass"]["cases"] == 0
     assert kills >= 5, f"only {kills} kills landed"
-    print(f"kill -9 runs: {kills} kills")
+    print(f"kill -9 runs: {kills} kills, {mid_open} inside a package's opening")
     cases = region.rows("SELECT package_id FROM packages")
     assert sorted(r[0] for r in cases) == sorted(ids)                  # none lost, none twice
     assert len(region.rows("SELECT * FROM cases")) == PACKAGES
