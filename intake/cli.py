@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from intake import cli_cases, cli_status
@@ -64,6 +65,8 @@ def _intake_parser(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> 
                       help="the region's status signing key (keygen --status)")
     take.add_argument("--cases", type=Path, help="where packages are unpacked "
                       "(default: cases/ beside the database)")
+    take.add_argument("--retry-refused", action="store_true",
+                      help="try refused uploads again (say, a kiosk registered since)")
     take.add_argument("--watch", type=float, metavar="SECONDS", nargs="?", const=5.0,
                       help="keep looking, every SECONDS (default 5)")
     take.set_defaults(func=_region_intake)
@@ -100,11 +103,12 @@ def _region_intake(args: argparse.Namespace) -> int:
     registry = Registry.from_path(args.kiosks)
     conn = connect(args.db)
     intake = Intake(conn, args.store, args.key, registry, signer,
-                    args.cases or args.db.parent / "cases")
+                    args.cases or args.db.parent / "cases", args.retry_refused)
     with intake_lock(args.db):
         while True:
             result = run_pass(intake, report_line)
             print(json.dumps({"pass": vars(result)}), flush=True)
             if args.watch is None:
                 return 0
+            intake = replace(intake, retry_refused=False)     # once is enough
             time.sleep(max(args.watch, 0.2))

@@ -46,6 +46,7 @@ class Intake:
     registry: Registry
     signer: StatusSigner
     cases: Path                        # where packages are unpacked, one folder each
+    retry_refused: bool = False        # e.g. a kiosk registered after its first upload
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
 
 
@@ -66,10 +67,9 @@ def run_pass(intake: Intake, report: Callable[[dict[str, Any]], None] = lambda _
     data: ids, numbers and codes)."""
     result = PassResult()
     _sweep_staging(intake.cases)
-    done = {r[0] for r in intake.conn.execute("SELECT source FROM uploads")}
-    for upload in completed(intake.store):
-        if upload.source in done:
-            continue
+    skip = "WHERE outcome != 'refused'" if intake.retry_refused else ""
+    done = {r[0] for r in intake.conn.execute(f"SELECT source FROM uploads {skip}")}
+    for upload in completed(intake.store, done):
         line = _take(intake, upload)
         if line is not None:
             result.add(line["outcome"])
@@ -170,7 +170,8 @@ def _transfer(intake: Intake, receiver: dict[str, Any], number: str, kiosk_id: s
 
 def _upload_row(conn: sqlite3.Connection, upload: Upload, outcome: str,
                 package_id: str | None, code: str | None, at: str) -> None:
-    conn.execute("INSERT INTO uploads VALUES (?, ?, ?, ?, ?)",
+    # REPLACE: only a refused upload tried again (--retry-refused) has a row already
+    conn.execute("INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?)",
                  (upload.source, outcome, package_id, code, at))
 
 

@@ -21,7 +21,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,28 +43,32 @@ class Upload:
     path: Path
 
 
-def completed(store: Path) -> list[Upload]:
-    """Every completed upload in ``store``, in a stable order (by source)."""
+def completed(store: Path, done: Collection[str] = ()) -> list[Upload]:
+    """Every completed upload in ``store`` but those in ``done`` (not even their info file
+    is read again), in a stable order (by source)."""
     if not store.is_dir():
         raise StoreError(f"上传存储文件夹不存在：{shown(store)}",
                          f"The upload store is not a folder: {shown(store)}")
-    found = list(_delivered(store)) + list(_file_store(store))
+    found = list(_delivered(store, done)) + list(_file_store(store, done))
     return sorted(found, key=lambda u: u.source)
 
 
-def _delivered(store: Path) -> Iterator[Upload]:
+def _delivered(store: Path, done: Collection[str]) -> Iterator[Upload]:
     folder = store / "delivered"
     for name in _names(folder):
+        if f"delivered/{name}" in done:
+            continue
         if _DELIVERED.fullmatch(name) and _regular_size(folder / name) is not None:
             yield Upload(f"delivered/{name}", folder / name)
 
 
-def _file_store(store: Path) -> Iterator[Upload]:
+def _file_store(store: Path, done: Collection[str]) -> Iterator[Upload]:
     folder = store / "uploads" if (store / "uploads").is_dir() else store
     prefix = "uploads/" if folder != store else ""
     for name in _names(folder):
         upload_id = name.removesuffix(".json")
-        if name == upload_id or not _UPLOAD_ID.fullmatch(upload_id):
+        if name == upload_id or not _UPLOAD_ID.fullmatch(upload_id) \
+                or f"{prefix}{upload_id}" in done:
             continue
         size = _regular_size(folder / upload_id)
         if size is not None and size == _declared_size(folder / name):

@@ -182,3 +182,27 @@ def test_watch_takes_each_upload_once_as_it_completes(region: Region) -> None:
         child.terminate()
         child.communicate(timeout=10)
     assert region.rows("SELECT COUNT(*) FROM packages") == [(1,)]
+
+
+def test_retry_refused_takes_a_package_once_its_kiosk_is_registered(
+        region: Region, make_keys: Fixture) -> None:
+    import shutil
+
+    late = make_keys("x25519-chacha20", kiosk_id="510802-0007")
+    built = region.make_package(1, 12, signer=late.signer)
+    sealed = region.seal_to_file(built.data, late.signer, region.keys.recipient,
+                                 built.package_id, region.root / "late.tbk")
+    region.put(sealed.read_bytes(), "late", package_id=built.package_id)
+    assert _intake(region)["refused"] == 1
+    registered = region.root / "registered"
+    registered.mkdir()
+    shutil.copy(region.keys.kiosk_pub, registered / "a.pub")
+    shutil.copy(late.kiosk_pub, registered / "b.pub")
+    argv = region.intake_argv()
+    argv[argv.index("--kiosks") + 1] = str(registered)
+    done = region_cli(argv)                          # registered, but not asked to retry
+    assert json.loads(done.stdout.splitlines()[-1])["pass"]["cases"] == 0
+    done = region_cli([*argv, "--retry-refused"])
+    assert json.loads(done.stdout.splitlines()[-1])["pass"]["cases"] == 1, done.stderr
+    assert region.rows("SELECT outcome, code FROM uploads") == [("case", None)]
+    assert region.rows("SELECT kiosk_id FROM outgoing") == [("510802-0007",)]
