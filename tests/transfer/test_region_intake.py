@@ -162,7 +162,7 @@ def test_watch_takes_each_upload_once_as_it_completes(region: Region) -> None:
     (region.store / "uploads").mkdir(parents=True)
     child = subprocess.Popen([sys.executable, "-m", "intake", *region.intake_argv(),
                               "--watch", "0.2"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                             stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     lines: queue.Queue[str | None] = queue.Queue()
     drain(child.stdout, lines.put, lambda: lines.put(None), name="intake-watch")
     try:
@@ -180,7 +180,7 @@ def test_watch_takes_each_upload_once_as_it_completes(region: Region) -> None:
             assert json.loads(lines.get(timeout=60) or "{}")["pass"]["cases"] == 0
     finally:
         child.terminate()
-        child.communicate(timeout=10)
+        child.wait(timeout=10)         # stdout is the drain thread's to close
     assert region.rows("SELECT COUNT(*) FROM packages") == [(1,)]
 
 
