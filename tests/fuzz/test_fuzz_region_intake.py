@@ -159,3 +159,20 @@ def test_any_request_path_gets_a_plain_status_never_a_500(path: str, feed: int) 
     assert reply.status in (200, 400, 404, 414)
     if reply.status != 200:
         assert body == b""
+
+
+@pytest.mark.parametrize("kind", sorted(GENERIC))
+def test_a_bad_certificate_or_key_for_the_feed_is_refused(
+        kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "region.db"
+    connect(db).close()
+    bad = str(GENERIC[kind](tmp_path))
+    _refused(["feed", "--db", str(db), "--listen", "127.0.0.1:0", "--cert", bad, "--key", bad],
+             capsys)
+
+
+def test_a_certificate_without_its_key_is_refused(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "region.db"
+    connect(db).close()
+    _refused(["feed", "--db", str(db), "--listen", "127.0.0.1:0", "--cert", str(db)], capsys)

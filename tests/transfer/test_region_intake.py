@@ -206,3 +206,21 @@ def test_retry_refused_takes_a_package_once_its_kiosk_is_registered(
     assert json.loads(done.stdout.splitlines()[-1])["pass"]["cases"] == 1, done.stderr
     assert region.rows("SELECT outcome, code FROM uploads") == [("case", None)]
     assert region.rows("SELECT kiosk_id FROM outgoing") == [("510802-0007",)]
+
+
+def test_no_personal_data_in_what_intake_prints_or_keeps_in_its_database(
+        region: Region, applicant: dict[str, str]) -> None:
+    package_id, data, _ = region.sealed(13)
+    region.put(data, "pd", package_id=package_id)
+    done = region_cli(region.intake_argv())
+    assert done.returncode == 0
+    shown = region_cli(["case", "show", "--db", str(region.db),
+                        region.rows("SELECT transfer_number FROM transfers")[0][0]])
+    database = b"".join(p.read_bytes() for p in region.root.glob("region.db*"))
+    for value in applicant.values():
+        for text in (done.stdout, done.stderr, shown.stdout, shown.stderr):
+            assert value not in text
+        assert value.encode() not in database
+    # the control: the applicant is in the unpacked manifest, where the department reads it
+    manifest = (region.cases / package_id / "manifest.json").read_text(encoding="utf-8")
+    assert applicant["name"] in manifest
