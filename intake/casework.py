@@ -76,6 +76,14 @@ def move(conn: sqlite3.Connection, signer: StatusSigner, staff_id: str, pin: str
          state: CaseState, details: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Sign in, then move the case on: state, signed event and audit row together."""
     sign_in(conn, staff_id, pin, now)
+    return move_signed_in(conn, signer, staff_id, ref, state, details, now)
+
+
+def move_signed_in(conn: sqlite3.Connection, signer: StatusSigner, staff_id: str, ref: str,
+                   state: CaseState, details: dict[str, Any], now: datetime
+                   ) -> dict[str, Any]:
+    """The move for a staff member already signed in (the web office's session): the one
+    audited path both the command line and the web page take."""
     transfer = transfer_for(conn, ref)
     check_details(state, details)
     with transaction(conn):
@@ -90,12 +98,15 @@ def move(conn: sqlite3.Connection, signer: StatusSigner, staff_id: str, pin: str
             "state": state.value, "from": before[0] if before else None}
 
 
-def list_cases(conn: sqlite3.Connection, state: CaseState | None = None
-               ) -> list[dict[str, Any]]:
+def list_cases(conn: sqlite3.Connection, state: CaseState | None = None, *,
+               limit: int = -1, offset: int = 0) -> list[dict[str, Any]]:
+    """The cases (in ``state``), oldest change first; ``limit``/``offset`` page them."""
     sql = ("SELECT t.transfer_number, t.case_number, t.kiosk_id, t.state, t.updated_at, "
            "c.matter_name FROM transfers t JOIN cases c USING (case_number)")
+    params: tuple[Any, ...] = (state.value,) if state else ()
     rows = conn.execute(sql + (" WHERE t.state=?" if state else "") + " ORDER BY "
-                        "t.updated_at, t.transfer_number", (state.value,) if state else ())
+                        "t.updated_at, t.transfer_number LIMIT ? OFFSET ?",
+                        (*params, limit, offset))
     keys = ("transfer_number", "case_number", "kiosk_id", "state", "updated_at", "matter")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
@@ -118,9 +129,9 @@ def show(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
                for s, st, t, sent in conn.execute(
                    "SELECT seq, state, created_at, sent_at FROM outgoing "
                    "WHERE transfer_number=? ORDER BY seq", (transfer,))]
-    audit = [{"at": a, "staff_id": who, "from": f, "to": t}
-             for a, who, f, t in conn.execute(
-                 "SELECT at, staff_id, from_state, to_state FROM audit "
+    audit = [{"at": a, "staff_id": who, "from": f, "to": t, "details": json.loads(d)}
+             for a, who, f, t, d in conn.execute(
+                 "SELECT at, staff_id, from_state, to_state, details FROM audit "
                  "WHERE transfer_number=? ORDER BY id", (transfer,))]
     return {"transfer_number": transfer, "case_number": number, "kiosk_id": kiosk_id,
             "department": department, "state": state, "packages": packages,

@@ -2,7 +2,8 @@
 ``--status`` the key its status events are signed with), opening one package (``open``:
 verify, decrypt, check every file, unpack), taking in every completed upload (``intake``),
 the back office's case actions (``staff``, ``case``: cli_cases.py) and sending status events
-back (``publish``, ``feed``: cli_status.py). Runs at the region (or the provincial gateway),
+back (``publish``, ``feed``: cli_status.py), and the back office's web page (``office``:
+cli_office.py). Runs at the region (or the provincial gateway),
 never on a kiosk; it shares the package format, the status event format and the crypto
 suites with the kiosk's side in kiosk/transfer/ and kiosk/casestatus/."""
 
@@ -15,7 +16,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from intake import cli_cases, cli_status
+from intake import cli_cases, cli_office, cli_status
 from intake.db import connect
 from intake.opening import load_region_key, open_package
 from intake.receive import Intake, intake_lock, report_line, run_pass
@@ -51,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     _intake_parser(reg)
     cli_cases.add_parsers(reg)
     cli_status.add_parsers(reg)
+    cli_office.add_parsers(reg)
     return parser
 
 

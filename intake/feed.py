@@ -44,12 +44,7 @@ class FeedServer(ThreadingHTTPServer):
         self.known = known       # registered kiosks, or None: any kiosk with events
 
     def use_tls(self, cert: Path, key: Path) -> None:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(cert, key)
-        # the handshake waits for the handler's thread (and its timeout), not accept()'s
-        self.socket = context.wrap_socket(self.socket, server_side=True,
-                                          do_handshake_on_connect=False)
+        use_tls(self, cert, key)
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass        # a client that hangs up or fails the TLS handshake is not our error
@@ -68,6 +63,17 @@ class FeedServer(ThreadingHTTPServer):
         finally:
             conn.close()
         return [bytes(r[0]) for r in rows], int(total)
+
+
+def use_tls(server: ThreadingHTTPServer, cert: Path, key: Path) -> None:
+    """TLS 1.2+ on ``server``'s socket (the back office's server uses it too); the handler's
+    ``setup`` runs the handshake (see FeedHandler.setup)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    # the handshake waits for the handler's thread (and its timeout), not accept()'s
+    server.socket = context.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
 
 
 class FeedHandler(BaseHTTPRequestHandler):
@@ -129,7 +135,7 @@ class FeedHandler(BaseHTTPRequestHandler):
         pass        # the access log would list kiosks and case traffic: nothing is kept
 
 
-def serve(server: FeedServer, stop: threading.Event | None = None) -> None:
+def serve(server: ThreadingHTTPServer, stop: threading.Event | None = None) -> None:
     """Serve until ``stop`` is set (or for ever)."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                               daemon=True)

@@ -93,6 +93,21 @@ def sign_in(conn: sqlite3.Connection, staff_id: str, pin: str, now: datetime) ->
     return str(row[0])
 
 
+def record(conn: sqlite3.Connection, now: datetime, staff_id: str, action: str) -> None:
+    """An audit row of the staff member's own (the web office's sign-in and sign-out)."""
+    with transaction(conn):
+        _audit(conn, now, staff_id, action)
+
+
+def pin_stamp(conn: sqlite3.Connection, staff_id: str) -> str | None:
+    """What a web session is bound to: a digest of the stored PIN hash, or None when the
+    staff member is gone or locked out (a PIN reset or a lock-out ends their sessions)."""
+    row = conn.execute("SELECT pin_hash FROM staff WHERE staff_id=?", (staff_id,)).fetchone()
+    if row is None or _failures(conn, staff_id) >= MAX_FAILURES:
+        return None
+    return hashlib.sha256(row[0].encode()).hexdigest()
+
+
 def _failures(conn: sqlite3.Connection, staff_id: str) -> int:
     """Failed sign-ins since the staff member's last successful action or PIN reset."""
     last_good = conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit WHERE staff_id=? AND "
