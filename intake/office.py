@@ -271,6 +271,15 @@ class OfficeHandler(BaseHTTPRequestHandler):
             line += "; Max-Age=0"
         return line + ("; Secure" if self.server.secure else "")
 
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """http.server's own refusals (a bad request line, too many or too long headers,
+        a method it has no handler for) as our page; an unknown method is 405, not 501."""
+        code = 405 if code == 501 else code
+        self.close_connection = True
+        self._send(code, page("请求有误", "Bad request", error_box(
+            f"请求无法处理（{code}）", f"The request cannot be handled ({code})")))
+
     def log_message(self, format: str, *args: object) -> None:
         pass        # the access log would list case numbers: nothing is kept
 
