@@ -1,5 +1,5 @@
 """``kiosk-region staff add`` and ``kiosk-region case list|show|move``: the back office's
-actions on the command line (the web page is still to come). A PIN is read from the
+actions on the command line (the web page, ``office``, calls the same functions). A PIN is read from the
 terminal, or one line of standard input — never from the command line, where ``ps`` and the
 shell's history would keep it."""
 
