@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import pytest
 
 from intake import staff
+from intake.cli import main
 from intake.db import connect, transaction
 from intake.office import OfficeServer
 from intake.office_pages import PAGE_SIZE
@@ -176,3 +177,20 @@ def test_over_tls_the_cookie_is_secure(tmp_path: Path) -> None:
     finally:
         rig.server.shutdown()
         rig.server.server_close()
+
+
+@pytest.mark.parametrize("extra", [["--listen", "nowhere"], ["--listen", "127.0.0.1:99999"],
+                                   ["--listen", "127.0.0.1:0", "--cert", "c.pem"],
+                                   ["--listen", "127.0.0.1:0", "--idle-minutes", "0"],
+                                   ["--listen", "127.0.0.1:0", "--status-key", "region.db"]])
+def test_bad_office_arguments_are_a_bilingual_refusal(
+        extra: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    rig = _start(tmp_path)
+    rig.server.server_close()
+    monkeypatch.chdir(tmp_path)
+    argv = ["office", "--db", str(rig.db), "--status-key", str(tmp_path / "status.key"),
+            *extra]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert " / " in err and "Traceback" not in err
