@@ -1,7 +1,7 @@
 """``kiosk-region staff add`` and ``kiosk-region case list|show|move``: the back office's
-actions on the command line (the web page, ``office``, calls the same functions). A PIN is read from the
-terminal, or one line of standard input — never from the command line, where ``ps`` and the
-shell's history would keep it."""
+actions on the command line (the web page, ``office``, calls the same functions). A PIN is
+read from the terminal, or one line of standard input — never from the command line, where
+``ps`` and the shell's history would keep it."""
 
 from __future__ import annotations
 
