@@ -99,7 +99,7 @@ class Receiver:
         self._fresh(event)
         self._verified(event, signature)
         dropped: list[tuple[_Rejected, bytes]] = []
-        with self.store.ledger.changing() as conn:
+        with self.store.changing() as conn:
             result = self._ordered(conn, event, signature, raw, dropped)
         for why, held in dropped:       # alerted after the commit (its own transaction)
             self._reject(why, held)
@@ -187,7 +187,7 @@ class Receiver:
     def _reject(self, why: _Rejected, raw: bytes) -> None:
         region, transfer = _names(raw)
         log.warning("status event rejected: %s (%s)", why.reason.value, why.en)
-        with self.store.ledger.changing() as conn:
+        with self.store.changing() as conn:
             self.store.count(conn, f"rejected_{why.reason.value}")
         self.alerts.alert(ALERT, {
             "reason": why.reason.value, "region": region, "transfer_number": transfer,

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -55,12 +58,25 @@ class StatusStore:
 
     def __init__(self, ledger_path: Path) -> None:
         self.ledger = Ledger(ledger_path)
-        with self.ledger.changing() as conn:
+        self.lock = threading.RLock()
+        with self.changing() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
 
     def close(self) -> None:
         self.ledger.close()
+
+    @contextmanager
+    def changing(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction on the ledger's file; one thread at a time (the MQTT thread,
+        the feed poller and the status poll share this connection)."""
+        with self.lock, self.ledger.changing() as conn:
+            yield conn
+
+    def find_transfers(self, case_number: str) -> list[str]:
+        with self.lock:
+            row = self.ledger.find(case_number)
+        return [t for t in (row.transfer_numbers.split(",") if row else []) if t]
 
     # --- inside a transaction (conn from Ledger.changing) ------------------------------
     @staticmethod
@@ -116,36 +132,54 @@ class StatusStore:
 
     # --- reads and small writes of their own -------------------------------------------
     def counts(self) -> dict[str, int]:
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             rows = conn.execute("SELECT name, value FROM status_counts").fetchall()
         return {str(name): int(value) for name, value in rows}
 
     def held(self) -> int:
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             return int(conn.execute("SELECT COUNT(*) FROM status_held").fetchone()[0])
 
     def events_of(self, case_number: str) -> list[Applied]:
         """The case's applied events, in the order they were applied."""
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             rows = conn.execute(f"SELECT {_APPLIED} FROM status_events WHERE case_number = ? "
                                 "ORDER BY applied_at, transfer_number, seq",
                                 (case_number,)).fetchall()
         return [_applied(row) for row in rows]
 
+    def latest(self, states: tuple[CaseState, ...]) -> list[Applied]:
+        """Transfers whose newest applied event is in one of ``states``."""
+        marks = ", ".join("?" for _ in states)
+        with self.changing() as conn:
+            rows = conn.execute(
+                f"SELECT {_APPLIED} FROM status_events e WHERE state IN ({marks}) AND seq = "
+                "(SELECT MAX(seq) FROM status_events WHERE transfer_number = "
+                "e.transfer_number)", [s.value for s in states]).fetchall()
+        return [_applied(row) for row in rows]
+
+    def heard_from(self, transfer_numbers: list[str]) -> set[str]:
+        """Those of ``transfer_numbers`` with at least one applied event."""
+        marks = ", ".join("?" for _ in transfer_numbers)
+        with self.changing() as conn:
+            rows = conn.execute(f"SELECT DISTINCT transfer_number FROM status_events WHERE "
+                                f"transfer_number IN ({marks})", transfer_numbers).fetchall()
+        return {str(row[0]) for row in rows}
+
     def feed_position(self, name: str) -> tuple[int, str]:
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             row = conn.execute("SELECT next, etag FROM status_feed WHERE name = ?",
                                (name,)).fetchone()
         return (0, "") if row is None else (int(row[0]), str(row[1]))
 
     def set_feed_position(self, name: str, next_line: int, etag: str) -> None:
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             conn.execute("INSERT OR REPLACE INTO status_feed VALUES (?, ?, ?)",
                          (name, next_line, etag))
 
     def first_alert(self, transfer_number: str, kind: str) -> bool:
         """True once per (transfer, kind): an overdue alert is raised once, not every poll."""
-        with self.ledger.changing() as conn:
+        with self.changing() as conn:
             return conn.execute("INSERT OR IGNORE INTO status_alerted VALUES (?, ?)",
                                 (transfer_number, kind)).rowcount == 1
 

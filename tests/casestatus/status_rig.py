@@ -88,7 +88,8 @@ class Rig:
         transfers = [transfer_number(KIOSK, r, day, seq) for r in regions]
         ledger = Ledger(self.ledger_path)
         ledger.record(LedgerRow(
-            case_number=number, time=datetime(2026, 12, 1, 9, seq), department="利州区政务服务中心",
+            case_number=number, time=datetime(2026, 12, 1, 9) + timedelta(minutes=seq),
+            department="利州区政务服务中心",
             matter_code="M1", matter_name="事项", count=1, case_type="承诺件",
             applicant_masked="张*", phone_masked="138****0000", window=KIOSK, staff="自助终端",
             state="已代收待流转", scope="跨省通办", regions="广元市利州区",
