@@ -20,8 +20,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from kiosk.casestatus.wire import status_topic
-from kiosk.fleet.broker import make_client, topic_root
+from kiosk.casestatus.wire import status_root, status_topic
+from kiosk.fleet.broker import make_client
 from kiosk.settings import Fleet
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class StatusSubscriber:
         """``apply``: the running kiosk's receiver (``Receiver.apply``); it decides durably
         before it returns."""
         self.fleet, self.apply = fleet, apply
-        self.topic = status_topic(topic_root(fleet.name), kiosk_id)
+        self.topic = status_topic(status_root(fleet.name), kiosk_id)
         self.session_expiry_s = session_expiry_s
         self.received = 0                   # messages decided on (tests, diagnostics)
         self._client = make_client(fleet, f"kiosk-{kiosk_id}-status")

@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from status_rig import KIOSK, STORY, Rig
 
 from kiosk.casestatus.event import ZH
-from kiosk.casestatus.wire import status_topic
+from kiosk.casestatus.wire import status_root, status_topic
 from kiosk.fleet.broker import topic_root
 from kiosk.fleet.status_events import StatusSubscriber
 from kiosk.settings import Fleet
@@ -60,7 +60,7 @@ def test_a_week_offline_catches_up_in_order(rig: Rig, broker: MosquittoBroker) -
     subscriber.stop()
     cases = [rig.send_case(seq=n) for n in range(1, CASES + 1)]
     publisher = _publisher(broker)
-    topic = status_topic(topic_root(fleet.name), KIOSK)
+    topic = status_topic(status_root(fleet.name), KIOSK)
     week_ago = rig.now - timedelta(days=7)
     for step, state in enumerate(STORY, start=1):   # in the region's order, cases interleaved
         for n, case in enumerate(cases):
@@ -92,7 +92,7 @@ def test_a_redelivered_message_is_applied_once(rig: Rig, broker: MosquittoBroker
         case = rig.send_case()
         raw = rig.event(case, 1, STORY[0])
         publisher = _publisher(broker)
-        topic = status_topic(topic_root(fleet.name), KIOSK)
+        topic = status_topic(status_root(fleet.name), KIOSK)
         for _ in range(3):
             publisher.publish(topic, raw, qos=1).wait_for_publish(10)
         _until(lambda: subscriber.received == 3)
@@ -102,3 +102,12 @@ def test_a_redelivered_message_is_applied_once(rig: Rig, broker: MosquittoBroker
         subscriber.stop()
     assert rig.states(case) == ["已代收待流转", ZH[STORY[0]]]
     assert rig.store.counts() == {"applied": 1, "duplicate": 2}
+
+
+def test_status_events_do_not_share_the_heartbeats_topic(rig: Rig) -> None:
+    """The heartbeat keeps the kiosk's retained health status at tongban/<fleet>/kiosk/<id>/
+    status: events there would be that document (refused as malformed, an alert each)."""
+    fleet = Fleet(name="demo", repository="http://127.0.0.1:9/", broker="mqtt://127.0.0.1:9")
+    subscriber = StatusSubscriber(fleet, KIOSK, rig.receiver.apply, 3600)
+    assert subscriber.topic != f"{topic_root(fleet.name)}/kiosk/{KIOSK}/status"  # heartbeat's
+    assert subscriber.topic == f"tongban/demo/case-status/kiosk/{KIOSK}/status"
