@@ -62,6 +62,12 @@ class CaseStatusService:
             self.pull()
             self._stop.wait(self.settings.casestatus.poll_s)
 
+    def report(self) -> dict[str, object]:
+        """For the fleet heartbeat: what came in (counts by outcome and refusal reason), what
+        waits for a gap, and which transports are on. No case or transfer numbers."""
+        return {"active": self.active, "feeds": len(self.feeds), "held": self.store.held(),
+                "counts": dict(sorted(self.store.counts().items()))}
+
     def overdue(self, outbox: Outbox) -> int:
         if not self.active:
             return 0

@@ -87,3 +87,25 @@ def test_a_result_not_collected_after_the_configured_days_alerts(rig: Rig,
     rig.alerts.raised.clear()
     assert _overdue(rig, outbox) == []
     outbox.close()
+
+
+def test_the_heartbeat_report_counts_outcomes_without_numbers(tmp_path: Path) -> None:
+    from kiosk.casestatus.service import CaseStatusService
+    from kiosk.paths import REPO
+    from kiosk.settings import load_settings
+
+    settings = load_settings(REPO / "config" / "demo.toml").with_data_dir(tmp_path / "data")
+    rig = Rig(tmp_path / "rig")
+    service = CaseStatusService(settings, rig.store, rig.directory, rig.alerts,
+                                now=lambda: rig.now)
+    case = rig.send_case()
+    service.receiver.apply(rig.event(case, 1, CaseState.RECEIVED))
+    service.receiver.apply(rig.event(case, 1, CaseState.RECEIVED))
+    service.receiver.apply(rig.event(case, 3, CaseState.CORRECTION_REQUIRED))
+    service.receiver.apply(b"{}")
+    report = service.report()
+    assert report == {"active": False, "feeds": 0, "held": 1,
+                      "counts": {"applied": 1, "duplicate": 1, "held": 1,
+                                 "rejected_malformed": 1}}
+    assert case not in repr(report) and "XT" not in repr(report)
+    rig.close()
