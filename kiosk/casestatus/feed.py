@@ -11,6 +11,7 @@ refused and the position stays.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import httpx
 
@@ -45,17 +46,20 @@ class FeedClient:
     def close(self) -> None:
         self._client.close()
 
-    def pull(self) -> int:
-        """Pull until the feed has nothing new (bounded); the lines taken in."""
+    def pull(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Pull until the feed has nothing new (bounded) or ``stopping()``; the lines taken
+        in."""
         total = 0
         for _ in range(MAX_ROUNDS):
-            taken = self.pull_once()
+            if stopping():
+                break
+            taken = self.pull_once(stopping)
             total += taken
             if taken < MAX_FEED_LINES:
                 break
         return total
 
-    def pull_once(self) -> int:
+    def pull_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
         start, etag = self.store.feed_position(self.name)
         headers = {"If-None-Match": etag} if etag else {}
         try:
@@ -74,10 +78,15 @@ class FeedClient:
         if len(lines) > MAX_FEED_LINES or following != start + len(lines):
             raise _bad("位置与内容不符", f"X-Feed-Next {following} does not follow from "
                        f"{start} and {len(lines)} lines")
+        taken = 0
         for line in lines:
+            if stopping():        # the kiosk is closing: keep what was applied, no ETag
+                self.store.set_feed_position(self.name, start + taken, "")
+                return taken
             self.receiver.apply(line)
+            taken += 1
         self.store.set_feed_position(self.name, following, new_etag)
-        return len(lines)
+        return taken
 
 
 def _bounded(reply: httpx.Response) -> bytes:

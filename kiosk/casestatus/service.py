@@ -52,7 +52,7 @@ class CaseStatusService:
         taken = 0
         for feed in self.feeds:
             try:
-                taken += feed.pull()
+                taken += feed.pull(self._stop.is_set)   # a stop waits for one reply at most
             except FeedError as exc:
                 log.warning("%s: %s", feed.url, exc.en)
         return taken

@@ -139,3 +139,21 @@ def test_an_unreachable_feed_is_a_typed_error(rig: Rig) -> None:
         client.pull()
     client.close()
     assert any("\u4e00" <= ch <= "\u9fff" for ch in caught.value.zh)
+
+
+def test_a_stop_mid_reply_keeps_what_was_applied(rig: Rig, served: tuple[Feed, str]) -> None:
+    feed, base = served
+    case = rig.send_case()
+    feed.lines = [rig.event(case, step, s) for step, s in enumerate(STORY, start=1)]
+    client = _client(rig, base)
+    seen = []
+
+    def stopping() -> bool:        # asked before each line: stop after three
+        seen.append(1)
+        return len(seen) > 4       # once before the reply, then once per line
+    assert client.pull(stopping) == 3
+    assert rig.store.feed_position(client.name) == (3, "")
+    assert client.pull() == len(STORY) - 3
+    client.close()
+    assert rig.states(case) == ["已代收待流转", *(ZH[s] for s in STORY)]
+    assert rig.store.counts().get("duplicate", 0) == 0
