@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from status_rig import STORY, Rig, directory_with
@@ -23,6 +24,13 @@ def _run(rig: Rig) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, str(WORKER), str(rig.folder),
                              rig.now.isoformat()], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
+
+
+def _wait_for(condition: Callable[[], bool], limit_s: float = 120) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, "the worker made no progress"
+        time.sleep(0.005)
 
 
 def _applied(rig: Rig) -> int:
@@ -45,15 +53,20 @@ def test_kill_9_applies_nothing_twice_and_loses_nothing(rig: Rig) -> None:
     (rig.folder / "events.jsonl").write_bytes(b"\n".join(lines[i] for i in order) + b"\n")
     (rig.folder / "directory.json").write_bytes(directory_with(rig.signers))
     rig.close()                                 # the worker is the only writer
-    progress = []
+    progress = [0]
     for _ in range(KILLS):
         worker = _run(rig)
-        time.sleep(rng.uniform(0.2, 1.5))
+        # kill once it is applying (not while Python starts): a few more events, then the
+        # kill at a random moment — between or inside commits
+        _wait_for(lambda w=worker: _applied(rig) > progress[-1] or w.poll() is not None)
+        time.sleep(rng.uniform(0, 0.05))
         worker.kill()
         worker.wait()
         progress.append(_applied(rig))
+        if progress[-1] == len(lines):
+            break
     # the kills landed in the middle (else this test would prove nothing)
-    assert any(0 < done < len(lines) for done in progress), progress
+    assert sum(0 < done < len(lines) for done in progress) >= 3, progress
     finished = _run(rig)
     _, err = finished.communicate(timeout=600)
     assert finished.returncode == 0, err.decode()
