@@ -15,20 +15,22 @@ from types import FrameType
 from intake.db import connect
 from intake.feed import FeedServer, serve
 from intake.publisher import Publisher
+from kiosk.casestatus.wire import status_root
 from kiosk.entry import BilingualArgumentParser
 from kiosk.errors import KioskError
 from kiosk.transfer.keys import load
 from kiosk.transfer.suites import Role
 
 _HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9.:-]{1,253}|\[[0-9A-Fa-f:]+\]):(?P<port>\d{1,5})")
-_TOPIC_ROOT = re.compile(r"[A-Za-z0-9_-]{1,32}(/[A-Za-z0-9_-]{1,32}){0,3}")
+_FLEET = re.compile(r"[A-Za-z0-9_-]{1,32}")     # one topic level: no '/', '+' or '#'
 
 
 def add_parsers(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> None:
     pub = reg.add_parser("publish", help="send unsent status events over MQTT 5 (QoS 1)")
     pub.add_argument("--db", type=Path, required=True)
     pub.add_argument("--broker", required=True, metavar="HOST:PORT")
-    pub.add_argument("--root", required=True, help="topic root, e.g. tongban")
+    pub.add_argument("--fleet", required=True,
+                     help="the receiving kiosks' fleet name: events go to its case-status topics")
     pub.add_argument("--client-id", help="MQTT client id (default: region-publisher-<pid>)")
     pub.add_argument("--once", action="store_true",
                      help="send what is unsent, wait for every PUBACK, and stop")
@@ -56,13 +58,13 @@ def host_port(text: str, what: str) -> tuple[str, int]:
 
 def _publish(args: argparse.Namespace) -> int:
     host, port = host_port(args.broker, "--broker")
-    if not _TOPIC_ROOT.fullmatch(args.root):
-        raise KioskError(f"主题根应为 1–4 段字母数字：{args.root[:60]!r}",
-                         f"--root must be 1-4 segments of letters and digits: "
-                         f"{args.root[:60]!r}", code="bad_topic_root")
+    if not _FLEET.fullmatch(args.fleet):
+        raise KioskError(f"车队名应为 1–32 个字母、数字、- 或 _：{args.fleet[:60]!r}",
+                         f"--fleet must be 1-32 letters, digits, - or _: {args.fleet[:60]!r}",
+                         code="bad_fleet")
     conn = connect(args.db, create=False)
     client_id = args.client_id or f"region-publisher-{threading.get_native_id()}"
-    publisher = Publisher(conn, host, port, args.root, client_id,
+    publisher = Publisher(conn, host, port, status_root(args.fleet), client_id,
                           lambda: datetime.now().astimezone())
     sent = publisher.run(once=args.once, timeout=args.timeout)
     print(f"sent {sent}")

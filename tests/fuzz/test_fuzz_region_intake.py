@@ -44,7 +44,7 @@ def test_a_bad_database_is_refused(kind: str, command: str, tmp_path: Path,
     bad = GENERIC[kind](tmp_path)
     argv = {"case-list": ["case", "list"],
             "case-show": ["case", "show", "XT" + "0" * 28],
-            "publish": ["publish", "--broker", "127.0.0.1:1", "--root", "t", "--once",
+            "publish": ["publish", "--broker", "127.0.0.1:1", "--fleet", "t", "--once",
                         "--timeout", "1"],
             "feed": ["feed", "--listen", "127.0.0.1:0"]}[command]
     _refused([*argv, "--db", str(bad)], capsys)

@@ -16,12 +16,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from region_rig import Fixture, Region, make_region, region_cli
 
-from kiosk.casestatus.wire import status_topic
+from kiosk.casestatus.wire import status_root, status_topic
 from rigs.mqtt_rig import MosquittoBroker, mosquitto_available
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto")]
-ROOT_TOPIC = "tongban"
+FLEET = "demo"
+ROOT_TOPIC = status_root(FLEET)     # what the kiosk of that fleet subscribes under
 KIOSK = "510802-0001"
 WAIT = 20.0
 
@@ -80,7 +81,7 @@ class _Kiosk:
 
 def _publish(region: Region, port: int, *extra: str) -> tuple[int, str, str]:
     done = region_cli(["publish", "--db", str(region.db), "--broker", f"127.0.0.1:{port}",
-                       "--root", ROOT_TOPIC, "--once", *extra])
+                       "--fleet", FLEET, "--once", *extra])
     return done.returncode, done.stdout, done.stderr
 
 
@@ -126,9 +127,9 @@ def test_with_the_broker_down_nothing_is_marked_and_the_next_run_sends_it(
 
 
 @pytest.mark.parametrize("argv", [["--broker", "127.0.0.1"], ["--broker", "host:99999"],
-                                  ["--root", "a/#"], ["--root", "../x"]])
+                                  ["--fleet", "a/#"], ["--fleet", "../x"], ["--fleet", ""]])
 def test_bad_publish_arguments_are_refused(region: Region, argv: list[str]) -> None:
-    base = {"--broker": "127.0.0.1:1883", "--root": ROOT_TOPIC}
+    base = {"--broker": "127.0.0.1:1883", "--fleet": FLEET}
     base[argv[0]] = argv[1]
     done = region_cli(["publish", "--db", str(region.db), "--once",
                        *[x for kv in base.items() for x in kv]])
@@ -160,7 +161,7 @@ def test_a_running_publisher_sends_events_as_they_are_written(
     kiosk.connect(subscribe=True)
     child = subprocess.Popen([sys.executable, "-m", "intake", "publish", "--db",
                               str(region.db), "--broker", f"127.0.0.1:{broker.port}",
-                              "--root", ROOT_TOPIC], stdout=subprocess.DEVNULL,
+                              "--fleet", FLEET], stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, cwd=ROOT)
     try:
         assert len(kiosk.received(3)) == 3
