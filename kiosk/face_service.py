@@ -35,6 +35,10 @@ class FaceService:
     def enabled(self) -> bool:
         return self.k.settings.face.enabled
 
+    @property
+    def tries(self) -> int:
+        return self.k.settings.face.tries
+
     def needs_staff(self, session: Session) -> bool:
         return face_step.needs_staff(session.face, self.k.settings.face)
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from drivers.errors import DeviceError
 from drivers.face import FaceImageError, FaceMatch, FaceVerifier
+from drivers.face.liveness import FAILURES, PROMPTS
 from drivers.identity import CardType, Identity
 
 if TYPE_CHECKING:
@@ -45,6 +46,22 @@ class FaceResult(StrEnum):
 
 
 CLEARED = frozenset({FaceResult.PASS, FaceResult.STAFF_VERIFIED})
+Pair = tuple[str, str]      # (Chinese, English)
+FACE_THE_CAMERA: Pair = ("请正对摄像头", "Face the camera")
+MOVE_PROMPTS: dict[str, Pair] = {move.value: words for move, words in PROMPTS.items()}
+TO_STAFF: Pair = ("请联系工作人员核验", "Please ask a member of staff to verify you")
+RESULT_TEXT: dict[FaceResult, Pair] = {
+    FaceResult.PASS: ("核验通过，是本人", "Verified: you are the holder of the document"),
+    FaceResult.MISMATCH: ("人脸与证件照片不一致，请重试",
+                          "Your face does not match the document's photo: please try again"),
+    FaceResult.NO_PHOTO: ("证件中没有可比对的照片，请联系工作人员当面核验",
+                          "The document holds no photo to compare with: a member of staff "
+                          "will verify you in person"),
+    FaceResult.SKIPPED: ("人脸摄像头暂不可用，请联系工作人员核验",
+                         "The face camera is not available: a member of staff will verify you"),
+    FaceResult.STAFF_VERIFIED: ("工作人员已核验，请点下一步",
+                                "Verified by a member of staff: tap Next"),
+}
 TO_STAFF_AT_ONCE = frozenset({FaceResult.NO_PHOTO, FaceResult.SKIPPED})
 
 
@@ -79,6 +96,13 @@ class FaceCheck:
         if self.staff_id:
             out["staff_id"] = self.staff_id
         return out
+
+
+def result_text(check: FaceCheck) -> Pair:
+    """What the citizen is told of a check (Chinese first): a failed challenge says why."""
+    if check.result is FaceResult.SPOOF:
+        return FAILURES.get(check.liveness, FAILURES["incomplete"])
+    return RESULT_TEXT[check.result]
 
 
 def photo_source(identity: Identity) -> str:

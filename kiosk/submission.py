@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from kiosk.application import Application, Correction
 from kiosk.assist import (
@@ -172,7 +173,7 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
             id_number=ident.id_number, document_number=ident.document_number,
             nationality=ident.nationality, phone=a.phone, address=a.address,
             postcode=a.postcode, email=a.email, verified_by="id_card_read",
-            face_check=face_evidence(app)),
+            **_present(face_check=face_evidence(app))),
         delivery=DeliveryRef(method=app.delivery.value, address=a.address),
         commitments=[
             Commitment(requirement_id=rid, text=_commitment_text(app, rid))
@@ -180,7 +181,7 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
         **_present(assistance=assistance(app)))
 
 
-def _present(**optional: Assistance | None) -> dict[str, Assistance]:
+def _present(**optional: Assistance | FaceCheck | None) -> dict[str, Any]:
     """An optional manifest key is absent, never null (the manifest refuses null)."""
     return {k: v for k, v in optional.items() if v is not None}
 

@@ -28,7 +28,7 @@ from kiosk.face_step import FaceResult, after_try, needs_staff, staff_verified
 from kiosk.service import KioskService
 from kiosk.session import Session
 from kiosk.settings import FaceSettings, load_settings
-from kiosk.submission import _face_note, face_evidence
+from kiosk.submission import Numbers, _face_note, face_evidence, ledger_note, manifest_header
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "config" / "demo.toml"
@@ -96,6 +96,43 @@ def test_the_manifest_and_the_ledger_note_say_how_the_person_was_checked() -> No
     assert face_evidence(_App(None)) is None    # type: ignore[arg-type]
     assert _face_note(passed) == "人证核验通过（0.71，第1次）"
     assert "工作人员核验" in _face_note(staff_verified(passed, CARD, "G001", AT))
+
+
+@pytest.mark.parametrize("face", ["none", "pass", "staff"])
+def test_the_frozen_application_carries_the_check_into_the_manifest(
+        tmp_path: Path, face: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session confirmed on the demo kiosk (no face step, a pass, staff by sight): the
+    manifest header is valid each way, with face_check absent (never null) when not asked."""
+    monkeypatch.syspath_prepend(str(ROOT / "tests" / "ops"))
+    from ops_citizen import confirmed_session
+
+    kiosk = build_kiosk(load_settings(DEMO).with_data_dir(tmp_path / "data"))
+    kiosk.open(datetime.now())
+    try:
+        service = KioskService(kiosk)
+        hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer)
+        original = Session.identified
+
+        def identified_and_checked(session: Session, identity: object, today: object) -> None:
+            original(session, identity, today)                      # type: ignore[arg-type]
+            if face != "none":
+                session.begin_face()
+                check = after_try(None, CARD, AT, MATCH, None)
+                session.record_face(check if face == "pass"
+                                    else staff_verified(check, CARD, "g001", AT))
+        monkeypatch.setattr(Session, "identified", identified_and_checked)
+        session = confirmed_session(service, hand)
+        assert session.application is not None
+        numbers = Numbers("510802-2026-000001-0001-0", ("XT" + "0" * 28,))
+        header = manifest_header(session.application, kiosk.settings.kiosk, numbers)
+        dumped = header.model_dump(mode="json", exclude_none=True)["applicant"]
+        expected = {"none": None, "pass": "match", "staff": "staff_verified"}[face]
+        assert dumped.get("face_check", {}).get("outcome") == expected
+        note = ledger_note(session.application)
+        assert ("人证核验" in note) == (face != "none")
+        session.cancel()
+    finally:
+        kiosk.close()
 
 
 PAGE = CapturedPage(b"\xff\xd8page", 100, 100, 300, PageQuality(True, 0.9, 0.9, ()), ())
