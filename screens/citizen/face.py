@@ -43,16 +43,25 @@ class FacePreview(Picture):
     """The live picture with the oval guide over it (drawn even before the first frame)."""
 
     def __init__(self, theme: Any, **kwargs: Any) -> None:
+        self._oval: Line | None = None
         super().__init__(**kwargs)
         with self.canvas.after:
             Color(*theme.palette.primary)
             self._oval = Line(width=theme.mm(1.2))
-        self.bind(pos=self._place_oval, size=self._place_oval)
 
-    def _place_oval(self, *_: Any) -> None:
-        h = self.height * 0.78
-        w = min(h * 0.75, self.width * 0.8)
-        self._oval.ellipse = (self.center_x - w / 2, self.center_y - h / 2, w, h)
+    def _redraw(self, *_: Any) -> None:
+        """The oval inside the picture once there is one (a face fills most of its height),
+        else inside the widget: where the face should be."""
+        super()._redraw()
+        if self._oval is None:
+            return
+        x, y, w, h = self.image_box()
+        if not w:
+            x, y, w, h = self.x, self.y, self.width, self.height * 0.8
+            y += self.height * 0.1
+        oval_h = h * 0.9
+        oval_w = min(oval_h * 0.72, w * 0.9)
+        self._oval.ellipse = (x + (w - oval_w) / 2, y + (h - oval_h) / 2, oval_w, oval_h)
 
 
 def after_card(nav: Any) -> str:
