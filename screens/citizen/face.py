@@ -81,6 +81,8 @@ class FaceScreen(CitizenScreen):
         ui.bridge.subscribe(PROMPT_TOPIC, self._prompted)
 
     def wipe_state(self) -> None:
+        if getattr(self, "_ticker", None) is not None:
+            self._ticker.cancel()             # a session ended mid-try: the preview stops
         self.running = False
         self.prompt: tuple[str, str] = FACE_THE_CAMERA
         self.error: tuple[str, str] | None = None

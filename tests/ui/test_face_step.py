@@ -184,3 +184,17 @@ def test_a_card_with_no_photo_goes_to_staff_who_may_end_the_session(
     assert h.journey.session is None
     refused = [e for e in rig.entries() if e["action"] == "case.verify_face"]
     assert refused and refused[0]["after"]["face"] == "refused"
+
+
+def test_a_citizen_who_cancels_mid_try_leaves_no_preview_running(face_kiosk: Any) -> None:
+    from kivy.clock import Clock
+
+    h = face_kiosk(**QUICK)
+    to_face(h, scene="photo")
+    screen = h.nav.current
+    assert screen.running
+    h.journey.cancel()
+    h.wait_screen("attract")
+    assert not [e for e in Clock.get_events() if e.get_callback() == screen._update]
+    h.wait(lambda: h.ui.bridge.pending == 0, "the abandoned try to end")
+    assert h.journey.session is None and h.nav.dialog is None
