@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from kiosk.application import Application, Correction
 from kiosk.assist import (
@@ -176,7 +177,7 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
         **_present(assistance=assistance(app)))
 
 
-def _present(**optional: Assistance | None) -> dict[str, Assistance]:
+def _present(**optional: Assistance | None) -> dict[str, Any]:
     """An optional manifest key is absent, never null (the manifest refuses null)."""
     return {k: v for k, v in optional.items() if v is not None}
 
