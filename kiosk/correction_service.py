@@ -122,6 +122,7 @@ class Corrections:
         if printed:
             k.outbox.receipt_printed(package_id)
         k.courier.uploader.nudge()
+        session.wipe()              # the pages are in the sealed package now
         return CorrectionSubmitted(case.case_number, case.version, package_id,
                                    k.renderer.png(blocks), job.escpos or b"", printed)
 

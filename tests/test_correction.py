@@ -181,6 +181,7 @@ def test_the_follow_up_package_is_version_2_of_the_same_case(hall: Hall) -> None
     done = hall.service.corrections.submit(session)
     assert (done.case_number, done.version, done.printed) == (hall.case, 2, True)
     assert hall.state() == SUBMITTED_STATE
+    assert list((hall.folder / "data" / "tmp").iterdir()) == [], "scratch not wiped"
     paper = "".join(p.read_text(encoding="utf-8") for p in hall.folder.rglob("paper/*.txt")
                     if "补正" in p.read_text(encoding="utf-8"))
     assert "补正材料已提交" in paper and hall.case in paper and "第2版" in paper
@@ -234,3 +235,20 @@ def _opened(hall: Hall, package_id: str) -> dict[str, Any]:
                           Registry([kiosk_key]), hall.folder / "opened" / package_id)
     jsonschema.validate(opened.manifest, json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     return dict(opened.manifest)
+
+
+def test_a_second_request_gets_version_3(hall: Hall) -> None:
+    hall.ask(items=[ITEMS[0]])
+    first = _started(hall)
+    _capture_all(hall, first)
+    hall.service.corrections.submit(first)
+    assert hall.event(CaseState.CORRECTION_RECEIVED, version="2") is Outcome.APPLIED
+    assert hall.event(CaseState.CORRECTION_REQUIRED, items=[ITEMS[1]],
+                      deadline="2099-01-01") is Outcome.APPLIED
+    second = _started(hall)
+    assert [i.text for i in second.case.items] == [ITEMS[1]]
+    assert second.case.notice_number == ""          # this request gave none
+    _capture_all(hall, second)
+    done = hall.service.corrections.submit(second)
+    manifest = _opened(hall, done.package_id)
+    assert done.version == 3 and manifest["version"] == 3 and "notice_number" not in manifest
