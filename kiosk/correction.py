@@ -112,7 +112,7 @@ def find_case(store: StatusStore, case_number: str,
     if row.state != WAITING_STATE or not asking:
         raise SessionError(f"该办件目前不需要补正（当前状态：{row.state}）",
                            "The case is not waiting for a correction", code="not_waiting")
-    deadline = _deadline(asking)
+    deadline = deadline_of(asking)
     if deadline is not None and deadline < today:
         raise SessionError(f"补正期限已过（{deadline.isoformat()}），请联系窗口工作人员",
                            "The correction deadline has passed: please see the staff",
@@ -129,7 +129,7 @@ def _asking(store: StatusStore, case_number: str) -> list[Applied]:
     return [e for e in newest.values() if e.state is CaseState.CORRECTION_REQUIRED]
 
 
-def _deadline(asking: list[Applied]) -> date | None:
+def deadline_of(asking: list[Applied]) -> date | None:
     """The earliest deadline of the asking regions (None: none was given)."""
     days = []
     for event in asking:

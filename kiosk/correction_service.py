@@ -61,7 +61,7 @@ class Corrections:
         matter = self.k.catalogue.matter(row.matter_code)
         case = CorrectionCase(
             case_number, matter, tuple(sorted(e.transfer_number for e in asking)),
-            correction.requested_items(matter, asking), correction._deadline(asking),
+            correction.requested_items(matter, asking), correction.deadline_of(asking),
             next((str(e.details.get("notice_number", "")) for e in asking
                   if e.details.get("notice_number")), ""),
             correction.case_version(self.store, case_number), row.package_id)
