@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+DEMO_NAME, DEMO_ID = "张明华", "110101195803121237"   # assets/demo/identities.toml: resident
 STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正",
           "补正材料已接收", "已办结", "结果已寄出", "结果已到窗口待领取", "已领取"]
 
@@ -69,3 +70,11 @@ def test_the_region_holds_two_versions_and_eight_signed_events(
         assert conn.execute("SELECT COUNT(*) FROM packages").fetchone() == (2,)
         assert conn.execute("SELECT COUNT(*) FROM outgoing").fetchone() == (8,)
         assert conn.execute("SELECT state FROM transfers").fetchall() == [("collected",)]
+
+
+def test_no_personal_data_on_the_output_or_in_the_kiosk_log(demo: tuple[Path, str]) -> None:
+    out, stdout = demo
+    log = (out / "data" / "kiosk.log").read_text(encoding="utf-8")
+    assert "status" in log or "session" in log                # the log is really written
+    for text in (stdout, log):
+        assert DEMO_NAME not in text and DEMO_ID not in text and "13800138000" not in text
