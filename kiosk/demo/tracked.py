@@ -9,8 +9,9 @@ as ``kiosk status`` prints it.
 
 How things travel is the caller's (:class:`Carriage`): the demo copies what the kiosk's
 directory route wrote into the region's upload store (no tus server in the product) and
-pulls the region's events from ``kiosk-region feed`` with the kiosk's own feed client; the
-end-to-end test uses the tus server and Mosquitto instead.
+sends the region's events over a Mosquitto of its own when the machine has one
+(kiosk/demo/mqtt_leg.py), else pulls them from ``kiosk-region feed`` with the kiosk's own
+feed client; the end-to-end test uses the tus server and Mosquitto.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from kiosk.catalogue.model import DeliveryOption
 from kiosk.demo.citizen import DEMO_PHONE, Scenario, _capture_all, _settle, demo_kiosk
 from kiosk.demo.followup import send_followup
 from kiosk.demo.hand import DemoHand
+from kiosk.demo.mqtt_leg import MqttLeg, local_mosquitto, mosquitto_binary, subscribed
 from kiosk.demo.region_side import RegionSide
 from kiosk.service import KioskService
 from kiosk.session import Contact, Rating, Session
@@ -37,6 +39,7 @@ from kiosk.transfer.keys import DeviceKeys, write_public
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_REGIONS = REPO / "assets" / "demo" / "regions"
+FLEET = "demo"
 # (state, `case move` details, what it means in Chinese, in English)
 MOVES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("decided", ("--result", "准予许可"), "办理地办结：准予许可", "decided: granted"),
@@ -163,12 +166,18 @@ def copy_directory_route(kiosk: Kiosk, service: KioskService, store: Path) -> No
 
 
 def run(settings: Settings, matter_code: str, out: Path,
-        say: Callable[[str, str], None]) -> Tracked:
-    """The headless demo: directory route → region store, events by the pull feed."""
+        say: Callable[[str, str], None], mqtt: bool) -> Tracked:
+    """The headless demo: directory route → region store; events over a local Mosquitto
+    (``mqtt``) or else the pull feed."""
     settings = settings.model_copy(update={"transfer": settings.transfer.model_copy(
         update={"directory_file": DEMO_REGIONS / "directory.json"})})
     regions = out / "regions"
-    with demo_kiosk(settings, out) as kiosk, ExitStack() as stack:
+    with ExitStack() as stack:
+        if mqtt:
+            url = stack.enter_context(local_mosquitto(out / "broker"))
+            settings = settings.model_copy(update={"fleet": settings.fleet.model_copy(
+                update={"name": FLEET, "broker": url})})
+        kiosk = stack.enter_context(demo_kiosk(settings, out))
         kiosks = out / "registered-kiosks"
         kiosks.mkdir(parents=True, exist_ok=True)
         export_kiosk_key(kiosk, kiosks)
@@ -182,9 +191,14 @@ def run(settings: Settings, matter_code: str, out: Path,
                     status.receiver, status.store, kiosk.settings.casestatus.timeout_s)))
             return feeds[region.root.name].pull()
 
+        bring: Callable[[Kiosk, RegionSide], int] = pull
+        if mqtt:
+            subscriber = subscribed(kiosk)
+            stack.callback(subscriber.stop)
+            bring = MqttLeg(subscriber, settings.fleet.broker, FLEET)
         make = demo_region(regions, kiosks, settings.transfer.suite)
         return story(kiosk, matter_code, make,
-                     Carriage(lambda k, s: copy_directory_route(k, s, regions), pull), say)
+                     Carriage(lambda k, s: copy_directory_route(k, s, regions), bring), say)
 
 
 def export_kiosk_key(kiosk: Kiosk, folder: Path) -> Path:
@@ -204,10 +218,13 @@ def demo(settings: Settings, matter_code: str, out: Path) -> int:
     def say(zh: str, en: str) -> None:
         print(f"{next(count)}. {zh} / {en}", flush=True)
 
-    print("演示：受理之后的办件跟踪（办理地程序为本机子进程，状态消息经拉取订阅源送回）/ "
-          "Demo: the case after the receipt (the region's program runs here as a child "
-          "process; its status events come back over the pull feed)", flush=True)
-    done = run(settings, matter_code, out, say)
+    mqtt = mosquitto_binary() is not None
+    way = ("经本机 Mosquitto（MQTT 5）", "over a local Mosquitto (MQTT 5)") if mqtt else (
+        "经拉取订阅源（本机未装 Mosquitto）", "over the pull feed (no Mosquitto here)")
+    print(f"演示：受理之后的办件跟踪（办理地程序为本机子进程，状态消息{way[0]}送回）/ "
+          f"Demo: the case after the receipt (the region's program runs here as a child "
+          f"process; its status events come back {way[1]})", flush=True)
+    done = run(settings, matter_code, out, say, mqtt)
     print(f"本机收到并应用状态消息 {done.events} 条 / status events applied: {done.events}")
     print(kiosk_status(done.case_number, out / "data"), end="")
     return 0

@@ -14,6 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.demo import tracked
+from kiosk.demo.mqtt_leg import mosquitto_binary
+from kiosk.ledger import Ledger
+from kiosk.settings import load_settings
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NAME, DEMO_ID = "张明华", "110101195803121237"   # assets/demo/identities.toml: resident
 STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正",
@@ -34,6 +39,7 @@ def _case(stdout: str) -> str:
     return stdout.split("受理编号 / Case ")[1].split()[0]
 
 
+@pytest.mark.skipif(mosquitto_binary() is None, reason="needs mosquitto")
 def test_each_step_is_printed_in_both_languages_in_order(demo: tuple[Path, str]) -> None:
     _, stdout = demo
     steps = [line for line in stdout.splitlines() if line[:2].rstrip(".").isdigit()]
@@ -42,6 +48,7 @@ def test_each_step_is_printed_in_both_languages_in_order(demo: tuple[Path, str])
     for words in ("补正", "办结", "3 号窗口", "已领取"):
         assert words in stdout
     assert "status events applied: 8" in stdout        # received … collected
+    assert "over a local Mosquitto (MQTT 5)" in stdout   # the machine has it (see skip)
 
 
 def test_the_timeline_is_kiosk_status_and_the_ledger_follows_each_state(
@@ -78,3 +85,20 @@ def test_no_personal_data_on_the_output_or_in_the_kiosk_log(demo: tuple[Path, st
     assert "status" in log or "session" in log                # the log is really written
     for text in (stdout, log):
         assert DEMO_NAME not in text and DEMO_ID not in text and "13800138000" not in text
+
+
+def test_without_a_broker_the_events_come_by_the_pull_feed(tmp_path: Path) -> None:
+    """The demo's other way back (a machine without Mosquitto): `kiosk-region feed` and the
+    kiosk's feed client, run in-process with ``mqtt=False``."""
+    settings = load_settings(ROOT / "config" / "demo.toml")
+    said: list[str] = []
+    done = tracked.run(settings, "RS-YLZY-007", tmp_path, lambda zh, en: said.append(zh),
+                       mqtt=False)
+    assert done.events == 8 and len(said) == 9 and len(done.packages) == 2
+    assert not (tmp_path / "broker").exists()                 # no broker was started
+    ledger = Ledger(tmp_path / "data" / "ledger.sqlite")
+    try:
+        states = [state for state, _ in ledger.states(done.case_number)]
+    finally:
+        ledger.close()
+    assert [s for s in states if s != "已送达办理地"] == STATES

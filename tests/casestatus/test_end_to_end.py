@@ -24,6 +24,7 @@ from kiosk.bootstrap import Kiosk
 from kiosk.casestatus.feed import FeedClient
 from kiosk.catalogue import load_catalogue
 from kiosk.demo.citizen import demo_kiosk
+from kiosk.demo.mqtt_leg import MqttLeg, subscribed
 from kiosk.demo.region_side import RegionSide
 from kiosk.demo.tracked import (
     DEMO_REGIONS,
@@ -32,7 +33,6 @@ from kiosk.demo.tracked import (
     export_kiosk_key,
     story,
 )
-from kiosk.fleet.status_events import StatusSubscriber
 from kiosk.service import KioskService
 from kiosk.settings import load_settings
 from kiosk.transfer.outbox import State
@@ -78,25 +78,20 @@ def _until(done: object, what: str) -> None:
 class _Bring:
     """The region's new events to the kiosk: MQTT, except the second step (the pull feed)."""
 
-    def __init__(self, subscriber: StatusSubscriber, broker: MosquittoBroker) -> None:
-        self.subscriber, self.broker, self.calls = subscriber, broker, 0
+    def __init__(self, mqtt: MqttLeg) -> None:
+        self.mqtt, self.calls = mqtt, 0
 
     def __call__(self, kiosk: Kiosk, region: RegionSide) -> int:
         self.calls += 1
-        if self.calls == 2:
-            status = kiosk.case_status
-            with region.feed() as base:
-                feed = FeedClient(base, kiosk.settings.kiosk.id, status.receiver,
-                                  status.store, 30)
-                try:
-                    return feed.pull()
-                finally:
-                    feed.close()
-        before = self.subscriber.received
-        sent = int(region.publish(f"127.0.0.1:{self.broker.port}", FLEET).split()[-1])
-        _until(lambda: self.subscriber.received >= before + sent,
-               f"{sent} published events never reached the kiosk's subscriber")
-        return sent
+        if self.calls != 2:
+            return self.mqtt(kiosk, region)
+        status = kiosk.case_status
+        with region.feed() as base:
+            feed = FeedClient(base, kiosk.settings.kiosk.id, status.receiver, status.store, 30)
+            try:
+                return feed.pull()
+            finally:
+                feed.close()
 
 
 def _deliver(kiosk: Kiosk, service: KioskService) -> None:
@@ -123,11 +118,7 @@ def test_the_case_after_the_receipt_end_to_end(tmp_path: Path,
             "fleet": settings.fleet.model_copy(update={"name": FLEET, "broker": broker.url})})
         out = tmp_path / "kiosk"
         with demo_kiosk(settings, out) as kiosk:
-            subscriber = StatusSubscriber(kiosk.settings.fleet, kiosk.settings.kiosk.id,
-                                          kiosk.case_status.receiver.apply, 3600)
-            subscriber.start()
-            _until(subscriber.connected, "the kiosk's subscriber did not connect")
-            time.sleep(0.5)                              # its SUBACK (no callback to wait on)
+            subscriber = subscribed(kiosk)       # kiosk/fleet/status_events.py, connected
             keys = tmp_path / "registered"
             keys.mkdir()
             export_kiosk_key(kiosk, keys)
@@ -139,7 +130,7 @@ def test_the_case_after_the_receipt_end_to_end(tmp_path: Path,
 
             try:
                 done = story(kiosk, _first_takeable(), region_for,
-                             Carriage(_deliver, _Bring(subscriber, broker)),
+                             Carriage(_deliver, _Bring(MqttLeg(subscriber, broker.url, FLEET))),
                              lambda zh, en: None)
             finally:
                 subscriber.stop()
