@@ -37,7 +37,8 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--matter", help="matter code (see `kiosk catalogue list`)")
     demo.add_argument("--situation", help="situation code (default: the first)")
     demo.add_argument("--scenario", default="complete",
-                      choices=["complete", "missing", "expired-id", "paper-out", "assisted"])
+                      choices=["complete", "missing", "expired-id", "paper-out", "assisted",
+                               "tracked"])
     demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
     demo.add_argument("--identity", type=Path,
                       help="the applicant's card: one identity, as in assets/demo/identities.toml")
@@ -86,6 +87,9 @@ def _demo(args: argparse.Namespace) -> int:
               file=sys.stderr)
     from kiosk.demo.citizen import Applicant, Scenario, run
 
+    if args.scenario == "tracked":              # the case after the receipt (issue 24)
+        from kiosk.demo import tracked
+        return tracked.demo(settings, args.matter or _first_takeable(settings), args.out)
     if args.scenario == Scenario.ASSISTED:    # a guide signs in mid-session (issue 21)
         from kiosk.demo import assisted
         outcome = assisted.run(settings, args.matter, args.situation, args.out)
