@@ -2,7 +2,7 @@
 
 A citizen's case is sent from the demo kiosk; the handling region (``kiosk-region`` as a child
 process, kiosk/demo/region_side.py) takes it in, and its staff move it on: 受理 → 补正 (a
-follow-up package for the same case, kiosk/demo/followup.py) → 办结 → 寄到窗口 → 到窗口 →
+follow-up package for the same case, the kiosk's own 补正 session) → 办结 → 寄到窗口 → 到窗口 →
 领取. After each step the region's signed status events come back to the kiosk and its ledger
 follows. Each step is printed in Chinese with English beside; the run ends with the timeline
 as ``kiosk status`` prints it.
@@ -28,7 +28,6 @@ from kiosk.bootstrap import Kiosk
 from kiosk.casestatus.feed import FeedClient
 from kiosk.catalogue.model import DeliveryOption
 from kiosk.demo.citizen import DEMO_PHONE, Scenario, _capture_all, _settle, demo_kiosk
-from kiosk.demo.followup import send_followup
 from kiosk.demo.hand import DemoHand
 from kiosk.demo.mqtt_leg import MqttLeg, local_mosquitto, mosquitto_binary, subscribed
 from kiosk.demo.region_side import RegionSide
@@ -89,6 +88,21 @@ def confirmed_session(service: KioskService, kiosk: Kiosk, matter_code: str) -> 
     return session
 
 
+def correct(service: KioskService, kiosk: Kiosk, case_number: str) -> str:
+    """The applicant comes back for the 补正: the kiosk's own correction session (the same
+    card, a page for each item asked for, the follow-up package sealed into the outbox).
+    Returns the follow-up package's id."""
+    hand = DemoHand.reach(kiosk.identity, kiosk.camera, kiosk.printer, kiosk.face_camera)
+    session = service.start_correction(case_number)
+    hand.present_card("resident")
+    service.corrections.identify(session)
+    for item in session.case.items:
+        hand.place(item.name, 1)
+        service.corrections.capture(session, item.item_id)
+        hand.clear_plate()
+    return service.corrections.submit(session).package_id
+
+
 def receiving_region(transfer_number: str) -> str:
     """``XT`` + the sending hall's code + the **receiving** region's code + …"""
     return transfer_number[8:14]
@@ -122,9 +136,7 @@ def story(kiosk: Kiosk, matter_code: str, region_for: Callable[[str], RegionSide
     region.move(done.transfer_number, "correction_required", (
         "--item", "户口簿首页复印件", "--deadline", "2027-01-05"))
     step("办理地要求补正：户口簿首页复印件", "correction required: household register page")
-    follow = send_followup(service, confirmed_session(service, kiosk, matter_code),
-                           done.case_number, submitted.transfer_numbers)
-    done.packages.append(follow)
+    done.packages.append(correct(service, kiosk, done.case_number))
     carriage.deliver(kiosk, service)
     region.intake()
     step("补正材料已送达办理地（同一受理编号，第 2 版）",

@@ -21,7 +21,7 @@ from kiosk.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_NAME, DEMO_ID = "张明华", "110101195803121237"   # assets/demo/identities.toml: resident
-STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正",
+STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正", "补正已提交",
           "补正材料已接收", "已办结", "结果已寄出", "结果已到窗口待领取", "已领取"]
 
 

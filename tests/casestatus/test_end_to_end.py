@@ -42,8 +42,8 @@ from rigs.tus_rig import TusServer, node_available
 ROOT = Path(__file__).resolve().parents[2]
 FLEET = "demo"
 WAIT_S = 120.0          # a bound for a loaded machine, not a measured time
-STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正", "补正材料已接收",
-          "已办结", "结果已寄出", "结果已到窗口待领取", "已领取"]
+STATES = ["受理中", "已代收待流转", "办理地已接收", "已受理", "需补正", "补正已提交",
+          "补正材料已接收", "已办结", "结果已寄出", "结果已到窗口待领取", "已领取"]
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not mosquitto_available(), reason="needs mosquitto"),
