@@ -69,6 +69,10 @@ class AttractScreen(CitizenScreen):
         box.add_widget(KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
                                     name="start", enabled=available, height=theme.target * 2.2,
                                     font=theme.title))
+        box.add_widget(KioskButton(   # 进度查询 (screens/citizen/progress.py): a receipt or a card
+            theme, ui.pair("进度查询", "Check progress"), self.journey.progress,
+            name="progress", enabled=available, height=theme.target * 1.6,
+            font=theme.title * 0.9))
         box.add_widget(Spacer())
         read_aloud, voice = self.tools()[2:]        # 朗读 and voice, as on every screen
         if not theme.landscape:                     # portrait: a row of their own
