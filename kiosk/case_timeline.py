@@ -121,15 +121,18 @@ def detail_line(state: str, details: Mapping[str, Any]) -> tuple[str, str]:
     return zh[:DETAIL_MAX], en[:DETAIL_MAX]
 
 
-def pickup(details: Mapping[str, Any], hall_hours: str) -> tuple[str, str]:
-    """Where and when a result waiting at the window is collected (the hall's own hours when
-    the event gave none)."""
-    window = _text(details.get("window")) or "本大厅综合窗口"
-    window_en = _text(details.get("window")) or "this hall's service window"
-    hours = _text(details.get("hours")) or hall_hours
+def pickup(details: Mapping[str, Any]) -> tuple[str, str]:
+    """Where and when a result waiting at the window is collected, as the region said it
+    (the kiosk's own hours are not the window's: without them, the hall's hours are meant)."""
+    window = _text(details.get("window"))
+    hours = _text(details.get("hours"))
     until = _text(details.get("collect_until"))
-    zh = f"请到 {window} 领取结果，办理时间 {hours}" + (f"，请于 {until} 前领取" if until else "")
-    en = f"Collect it at {window_en}, open {hours}" + (f", by {until}" if until else "")
+    zh = (f"请到 {window or '本大厅综合窗口'} 领取结果，"
+          + (f"办理时间 {hours}" if hours else "请在大厅工作时间内领取")
+          + (f"，请于 {until} 前领取" if until else ""))
+    en = (f"Collect it at {window or 'the service window of this hall'}, "
+          + (f"open {hours}" if hours else "during the hall's opening hours")
+          + (f", by {until}" if until else ""))
     return zh[:DETAIL_MAX * 2], en[:DETAIL_MAX * 2]
 
 

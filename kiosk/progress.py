@@ -27,7 +27,6 @@ from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.model import LedgerRow
 from kiosk.errors import KioskError
 from kiosk.evaluation.record import Evaluation
-from kiosk.hours import hours_text
 from kiosk.rating import Rating
 
 CODE_MAX = 64            # characters of a scanned code looked at: a case number is 25
@@ -52,6 +51,7 @@ class CaseLine:
 
     number: str
     matter_name: str
+    matter_name_en: str
     received_at: datetime
     state: str
 
@@ -60,6 +60,7 @@ class CaseLine:
 class CaseView:
     number: str
     matter_name: str
+    matter_name_en: str
     applicant_masked: str
     received_at: datetime
     state: str                          # the newest
@@ -129,7 +130,8 @@ class ProgressDesk:
             raise ProgressError("本机没有查到您的办件。其他终端或窗口受理的，请到人工窗口查询",
                                 "No case of yours was found on this kiosk. For one received "
                                 "elsewhere, please ask at a window", code="no_cases")
-        return [CaseLine(r.case_number, r.matter_name, r.time, r.state) for r in rows]
+        return [CaseLine(r.case_number, r.matter_name, self._name_en(r), r.time, r.state)
+                for r in rows]
 
     def view(self, number: str) -> CaseView:
         row = self.k.ledger.find(number)
@@ -138,12 +140,19 @@ class ProgressDesk:
         details = self.details.details(number) if self.details is not None else {}
         steps = tuple(timeline(self.k.ledger, number, self.k.outbox, details))
         state = row.state
-        waiting = pickup(details.get(PICKUP, {}), hours_text(self.k.settings.hours)) \
-            if state == PICKUP else None
+        waiting = pickup(details.get(PICKUP, {})) if state == PICKUP else None
         second = [e for e in self._ratings(number) if e.round == SECOND]
         decided = any(s.state in DECIDED for s in steps)
-        return CaseView(number, row.matter_name, row.applicant_masked, row.time, state, steps,
+        return CaseView(number, row.matter_name, self._name_en(row), row.applicant_masked,
+                        row.time, state, steps,
                         waiting, second[0].level if second else None, decided and not second)
+
+    def _name_en(self, row: LedgerRow) -> str:
+        """The matter's English name from the catalogue (the ledger keeps the Chinese)."""
+        try:
+            return self.k.catalogue.matter(row.matter_code).name_en or row.matter_name
+        except KeyError:
+            return row.matter_name
 
     def _unknown(self, number: str) -> ProgressError:
         here = self.k.settings.kiosk.id.replace("-", "")

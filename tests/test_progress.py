@@ -189,3 +189,14 @@ def test_a_submission_keeps_the_keyed_hash_and_never_the_number(tmp_path: Path) 
     assert case.package_id
     for path in data.glob("ledger.sqlite*"):
         assert ID_NUMBER.encode() not in path.read_bytes()
+
+
+def test_a_pickup_without_the_regions_details_names_no_invented_hours(kiosk: Kiosk) -> None:
+    case = number(7)
+    kiosk.ledger.record(row(case))
+    kiosk.ledger.set_state(case, "结果已到窗口待领取", "")
+    view = ProgressDesk(kiosk, datetime.now).view(case)
+    assert view.pickup is not None
+    zh, en = view.pickup
+    assert "本大厅综合窗口" in zh and "大厅工作时间" in zh and "24小时" not in zh
+    assert "opening hours" in en

@@ -15,12 +15,12 @@ from typing import Any
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from kiosk.interaction.speech import Speech, speakable, spell
+from kiosk.interaction.speech import Speech, card_reminder, speakable, spell
 from kiosk.progress import CaseLine, CaseView, state_words
 from kiosk.rating import Rating
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
-from screens.citizen.identify import CardAnimation
+from screens.citizen.identify import CardAnimation, card_banner
 from screens.citizen.rating import FACES
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
@@ -69,6 +69,7 @@ class ProgressScreen(CitizenScreen):
         self.cases: list[CaseLine] = []
         self.view: CaseView | None = None
         self.thanked = False
+        self.card_read = False      # the card was read: remind the citizen to take it back
         self.token = 0              # a late answer to an abandoned scan or read is ignored
 
     def p(self, key: str, **values: Any) -> str:
@@ -126,17 +127,21 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(named(Text(theme, "× " + self.ui.pair(*self.message),
                                   size=theme.title * 0.85, colour=theme.palette.problem,
                                   halign="center"), "progress_message"))
+        if self.card_read:
+            box.add_widget(card_banner(self.ui, card_reminder()))
         box.add_widget(Widget())
         return box
 
     def _list_body(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        if self.card_read:
+            box.add_widget(card_banner(self.ui, card_reminder()))
         box.add_widget(Text(theme, self.p("choose_case"), bold=True))
         for line in self.cases:
             zh, en = state_words(line.state)
             label = ui.pair(f"{line.matter_name}　{line.received_at:%Y-%m-%d}　{zh}",
-                            f"{line.matter_name}, {line.received_at:%Y-%m-%d}: {en}")
+                            f"{line.matter_name_en}, {line.received_at:%Y-%m-%d}: {en}")
             box.add_widget(KioskButton(theme, label, lambda n=line.number: self.open_case(n),
                                         kind="choice", name=f"case_{line.number}",
                                         height=theme.target * 1.4))
@@ -146,9 +151,11 @@ class ProgressScreen(CitizenScreen):
         view, ui, theme = self.view, self.ui, self.ui.theme
         assert view is not None
         box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        if self.card_read:
+            box.add_widget(card_banner(ui, card_reminder()))
         box.add_widget(named(Text(theme, self.p("case", n=view.number), bold=True,
                                   size=theme.title * 0.85), "case_number"))
-        box.add_widget(Text(theme, ui.pair(view.matter_name, view.matter_name)
+        box.add_widget(Text(theme, ui.pair(view.matter_name, view.matter_name_en)
                             + "\n" + self.p("applicant", name=escape(view.applicant_masked),
                                             t=f"{view.received_at:%Y-%m-%d %H:%M}"),
                             colour=theme.palette.muted))
@@ -159,7 +166,7 @@ class ProgressScreen(CitizenScreen):
             panel = named(Panel(theme, outline=theme.palette.ok), "pickup")
             fit_height(panel)
             panel.add_widget(Text(theme, self.p("pickup"), bold=True))
-            panel.add_widget(Text(theme, ui.pair(*view.pickup), size=theme.body * 1.1))
+            panel.add_widget(Text(theme, ui.pair(*view.pickup), size=theme.title * 0.8))
             box.add_widget(panel)
         box.add_widget(self._steps(view))
         box.add_widget(self._rating_part(view))
@@ -208,6 +215,8 @@ class ProgressScreen(CitizenScreen):
             buttons.append(KioskButton(theme, self.p("back"), self._back, name="back",
                                        size_hint_x=0.4))
         if self.state == "failed":
+            buttons.append(KioskButton(theme, self.p("back"), self._back, name="back",
+                                       size_hint_x=0.4))
             again = self.scan if self.way == "qr" else self.read_card
             key = "retry_qr" if self.way == "qr" else "by_card"
             buttons.append(KioskButton(theme, self.p(key), again, kind="primary",
@@ -221,7 +230,9 @@ class ProgressScreen(CitizenScreen):
         if self.state == "case" and self.view is not None:
             return case_speech(self.view)
         if self.state == "failed":
-            return Speech(*self.message)
+            return Speech(*self.message) + (card_reminder() if self.card_read else Speech("", ""))
+        if self.state == "list" and self.card_read:
+            return card_reminder() + Speech(*TEXTS["choose_case"])
         key = {"choose": "how", "scanning": "qr_hint", "reading": "card_hint",
                "list": "choose_case", "rate": "rate_title"}[self.state]
         return Speech(*TEXTS[key])
@@ -254,7 +265,7 @@ class ProgressScreen(CitizenScreen):
         self._show(speak=True)
 
     def _listed(self, cases: list[CaseLine]) -> None:
-        self.cases = cases
+        self.cases, self.card_read = cases, True
         if len(cases) == 1:
             self.open_case(cases[0].number)
             return
@@ -263,6 +274,7 @@ class ProgressScreen(CitizenScreen):
 
     def _failed(self, error: BaseException) -> None:
         self.state, self.message = "failed", error_text(error)
+        self.card_read = self.way == "card" and getattr(error, "code", "") == "no_cases"
         self._show(speak=True)
 
     def _ask_rating(self) -> None:
@@ -278,7 +290,7 @@ class ProgressScreen(CitizenScreen):
                   self._found)
 
     def _back(self) -> None:
-        self.state = "case" if self.state == "rate" else "list"
+        self.state = {"rate": "case", "failed": "choose"}.get(self.state, "list")
         self._show()
 
     def _show(self, speak: bool = False) -> None:

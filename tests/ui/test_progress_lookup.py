@@ -119,6 +119,7 @@ def test_an_id_card_lists_the_persons_cases_here(harness: Harness) -> None:
     h.wait(lambda: h.has(f"case_{number(1)}"), "the person's cases")
     shot(h, "progress-by-card-list")
     assert h.has(f"case_{number(2)}") and not h.has(f"case_{number(3)}")
+    assert "请取回您的身份证" in h.find("card_reminder").children[0].text   # not needed now
     no_personal_data(h)
     h.tap(f"case_{number(2)}")
     h.wait(lambda: h.has("case_state"), "the case")
