@@ -102,7 +102,7 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(KioskButton(theme, self.p("by_card"), self.read_card, kind="primary",
                                     name="by_card", height=theme.target * 2,
                                     font=theme.title * 0.9))
-        box.add_widget(Text(theme, self.p("elsewhere"), halign="center", size=theme.small,
+        box.add_widget(Text(theme, self.p("elsewhere"), halign="center",
                             colour=theme.palette.muted))
         box.add_widget(Widget())
         return box
@@ -140,7 +140,7 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(Text(theme, self.p("choose_case"), bold=True))
         for line in self.cases:
             zh, en = state_words(line.state)
-            label = ui.pair(f"{line.matter_name}　{line.received_at:%Y-%m-%d}　{zh}",
+            label = ui.pair(f"{line.matter_name}　{line.received_at:%Y-%m-%d}\n{zh}",
                             f"{line.matter_name_en}, {line.received_at:%Y-%m-%d}: {en}")
             box.add_widget(KioskButton(theme, label, lambda n=line.number: self.open_case(n),
                                         kind="choice", name=f"case_{line.number}",
@@ -168,8 +168,8 @@ class ProgressScreen(CitizenScreen):
             panel.add_widget(Text(theme, self.p("pickup"), bold=True))
             panel.add_widget(Text(theme, ui.pair(*view.pickup), size=theme.title * 0.8))
             box.add_widget(panel)
+        box.add_widget(self._rating_part(view))      # above the steps: no scrolling to find it
         box.add_widget(self._steps(view))
-        box.add_widget(self._rating_part(view))
         return self.scroll(box)
 
     def _steps(self, view: CaseView) -> Widget:
