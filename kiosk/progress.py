@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -27,7 +27,7 @@ from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.model import LedgerRow
 from kiosk.errors import KioskError
 from kiosk.evaluation.record import Evaluation
-from kiosk.rating import Rating
+from kiosk.rating import Rating, RatingReason
 
 CODE_MAX = 64            # characters of a scanned code looked at: a case number is 25
 _DASHED = re.compile(r"\d{6}-\d{4}-\d{6}-\d{4}-\d")
@@ -182,6 +182,20 @@ class ProgressDesk:
         self.k.evaluations.keep(self._evaluation(row, level, now), now)
         self.k.wake_evaluation_upload()
         return self.view(number)
+
+    def explain(self, number: str, reasons: tuple[RatingReason, ...],
+                staff_may_contact: bool | None) -> None:
+        """Why a bad second rating was given, and whether staff may call back: the same
+        rating id, so it replaces the unsent record or follows the sent one (the store)."""
+        second = [e for e in self._ratings(number) if e.round == SECOND]
+        if not second or not second[0].rating.is_bad:
+            raise ProgressError("只有不满意的评价需要说明原因",
+                                "Only a dissatisfied rating takes reasons", code="bad_step")
+        now = self.now()
+        self.k.evaluations.keep(replace(
+            second[0], reasons=tuple(RatingReason(r).value for r in dict.fromkeys(reasons)),
+            staff_may_contact=staff_may_contact), now)
+        self.k.wake_evaluation_upload()
 
     def _evaluation(self, row: LedgerRow, level: Rating, now: datetime) -> Evaluation:
         kiosk = self.k.settings.kiosk

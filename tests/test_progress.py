@@ -200,3 +200,18 @@ def test_a_pickup_without_the_regions_details_names_no_invented_hours(kiosk: Kio
     zh, en = view.pickup
     assert "本大厅综合窗口" in zh and "大厅工作时间" in zh and "24小时" not in zh
     assert "opening hours" in en
+
+
+def test_only_a_bad_second_rating_takes_reasons(kiosk: Kiosk) -> None:
+    from kiosk.rating import RatingReason
+    good, bad = number(8), number(9)
+    desk = ProgressDesk(kiosk, datetime.now)
+    for case, level in ((good, Rating.VERY_SATISFIED), (bad, Rating.VERY_DISSATISFIED)):
+        kiosk.ledger.record(row(case))
+        kiosk.ledger.set_state(case, "已办结", "")
+        desk.rate(case, level)
+    with pytest.raises(ProgressError):
+        desk.explain(good, (RatingReason.TOO_SLOW,), True)
+    desk.explain(bad, (RatingReason.TOO_SLOW, RatingReason.TOO_SLOW, RatingReason.NO_HELP), False)
+    (kept,) = kiosk.evaluations.for_number(bad)
+    assert kept.reasons == ("too_slow", "no_help") and kept.staff_may_contact is False

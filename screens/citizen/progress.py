@@ -17,11 +17,11 @@ from kivy.uix.widget import Widget
 
 from kiosk.interaction.speech import Speech, card_reminder, speakable, spell
 from kiosk.progress import CaseLine, CaseView, state_words
-from kiosk.rating import Rating
+from kiosk.rating import Rating, RatingReason
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
 from screens.citizen.identify import CardAnimation, card_banner
-from screens.citizen.rating import FACES
+from screens.citizen.rating import FACES, REASONS
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 # the screen's own words, in both languages (shown with ui.pair: Chinese first in Chinese)
@@ -43,6 +43,12 @@ TEXTS = {
     "rate_title": ("请为办理结果评价（办结后评价）", "Rate the result of your case"),
     "rated": ("您已评价：{level}，谢谢！", "You rated it: {level}. Thank you!"),
     "thanks": ("谢谢您的评价", "Thank you for your rating"),
+    "why": ("请告诉我们哪里不满意（可多选）", "Please tell us what was wrong (any number)"),
+    "contact": ("是否同意工作人员联系您？", "May staff contact you about it?"),
+    "yes": ("是，可以联系我", "Yes, contact me"),
+    "no": ("否，不用联系", "No, thank you"),
+    "submit": ("提交评价", "Submit"),
+    "skip": ("不说明，结束", "Skip"),
     "home": ("返回首页", "Home"),
     "back": ("上一步", "Back"),
     "retry_qr": ("重新扫描", "Scan again"),
@@ -70,6 +76,8 @@ class ProgressScreen(CitizenScreen):
         self.view: CaseView | None = None
         self.thanked = False
         self.card_read = False      # the card was read: remind the citizen to take it back
+        self.reasons: list[RatingReason] = []    # a bad second rating: why, and call back?
+        self.contact: bool | None = None
         self.token = 0              # a late answer to an abandoned scan or read is ignored
 
     def p(self, key: str, **values: Any) -> str:
@@ -87,7 +95,7 @@ class ProgressScreen(CitizenScreen):
     def body(self) -> Widget:
         return {"choose": self._choose_body, "scanning": self._waiting_body,
                 "reading": self._waiting_body, "list": self._list_body,
-                "case": self._case_body, "rate": self._rate_body,
+                "case": self._case_body, "rate": self._rate_body, "why": self._why_body,
                 "failed": self._failed_body}[self.state]()
 
     def _choose_body(self) -> Widget:
@@ -208,8 +216,30 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(Widget())
         return box
 
+    def _why_body(self) -> Widget:
+        ui, theme = self.ui, self.ui.theme
+        box = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        box.add_widget(Text(theme, self.p("why"), bold=True))
+        for reason in RatingReason:
+            chosen = reason in self.reasons
+            box.add_widget(KioskButton(theme, ("✓ " if chosen else "") + ui.bi(REASONS[reason]),
+                                        lambda r=reason: self._toggle(r), kind="choice",
+                                        selected=chosen, name=f"reason_{reason.value}"))
+        box.add_widget(Text(theme, self.p("contact"), bold=True))
+        for answer, key in ((True, "yes"), (False, "no")):
+            chosen = self.contact is answer
+            box.add_widget(KioskButton(theme, ("✓ " if chosen else "") + self.p(key),
+                                        lambda a=answer: self._answer_contact(a),
+                                        kind="choice", selected=chosen, name=f"contact_{key}"))
+        return self.scroll(box)
+
     def footer(self) -> list[Widget]:
         theme = self.ui.theme
+        if self.state == "why":
+            return [KioskButton(theme, self.p("skip"), self._why_done, name="skip",
+                                size_hint_x=0.4),
+                    KioskButton(theme, self.p("submit"), self._explain, kind="primary",
+                                name="submit_rating")]
         buttons: list[Widget] = []
         if self.state in ("case", "rate") and (self.cases or self.state == "rate"):
             buttons.append(KioskButton(theme, self.p("back"), self._back, name="back",
@@ -234,7 +264,7 @@ class ProgressScreen(CitizenScreen):
         if self.state == "list" and self.card_read:
             return card_reminder() + Speech(*TEXTS["choose_case"])
         key = {"choose": "how", "scanning": "qr_hint", "reading": "card_hint",
-               "list": "choose_case", "rate": "rate_title"}[self.state]
+               "list": "choose_case", "rate": "rate_title", "why": "why"}[self.state]
         return Speech(*TEXTS[key])
 
     # --- actions -------------------------------------------------------------------------
@@ -286,8 +316,36 @@ class ProgressScreen(CitizenScreen):
         if view is None:
             return
         self.thanked = True
-        self._ask("case", lambda: self.ui.service.progress.rate(view.number, rating),
-                  self._found)
+        then = self._ask_why if rating.is_bad else self._found
+        self._ask("case", lambda: self.ui.service.progress.rate(view.number, rating), then)
+
+    def _ask_why(self, view: CaseView) -> None:
+        self.view, self.state = view, "why"
+        self._show(speak=True)
+
+    def _toggle(self, reason: RatingReason) -> None:
+        if reason in self.reasons:
+            self.reasons.remove(reason)
+        else:
+            self.reasons.append(reason)
+        self._show()
+
+    def _answer_contact(self, contact: bool) -> None:
+        self.contact = contact
+        self._show()
+
+    def _explain(self) -> None:
+        view = self.view
+        if view is None:
+            return
+        reasons, contact = tuple(self.reasons), self.contact
+        self._ask("case", lambda: self.ui.service.progress.explain(view.number, reasons,
+                                                                    contact),
+                  lambda _none: self._why_done())
+
+    def _why_done(self) -> None:
+        self.state = "case"
+        self._show()
 
     def _back(self) -> None:
         self.state = {"rate": "case", "failed": "choose"}.get(self.state, "list")

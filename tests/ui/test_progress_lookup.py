@@ -198,3 +198,24 @@ def test_idle_ends_the_lookup_and_wipes_what_it_showed(harness: Harness) -> None
     shown = "\n".join(str(getattr(w, "text", "")) for s in h.nav.manager.screens
                       for w in s.walk(restrict=True))
     assert row.case_number not in shown and "3号综合窗口" not in shown
+
+
+def test_a_bad_second_rating_asks_why_and_whether_to_call_back(harness: Harness) -> None:
+    h = harness
+    row = add_case(h, 1, ("已受理", "已办结"))
+    lay_receipt(h, row)
+    by_qr(h)
+    h.tap("rate_second")
+    h.wait(lambda: h.has("rate_dissatisfied"), "the five levels")
+    h.tap("rate_dissatisfied")
+    h.wait(lambda: h.has("reason_too_slow"), "why")
+    shot(h, "progress-rate-why")
+    kept = h.kiosk.evaluations.for_number(row.case_number)
+    assert [(e.round, e.level, e.reasons) for e in kept] == [(2, "不满意", ())]   # at the tap
+    h.tap("reason_too_slow")
+    h.tap("contact_yes")
+    h.tap("submit_rating")
+    h.wait(lambda: h.has("rated"), "back on the case")
+    (kept_now,) = h.kiosk.evaluations.for_number(row.case_number)
+    assert kept_now.reasons == ("too_slow",) and kept_now.staff_may_contact is True
+    assert kept_now.rating_id == kept[0].rating_id
