@@ -215,3 +215,48 @@ def test_only_a_bad_second_rating_takes_reasons(kiosk: Kiosk) -> None:
     desk.explain(bad, (RatingReason.TOO_SLOW, RatingReason.TOO_SLOW, RatingReason.NO_HELP), False)
     (kept,) = kiosk.evaluations.for_number(bad)
     assert kept.reasons == ("too_slow", "no_help") and kept.staff_may_contact is False
+
+
+def test_the_second_rating_reaches_the_evaluation_endpoint_as_round_two(tmp_path: Path) -> None:
+    """The existing uploader's thread, woken by the rating, to a real loopback endpoint."""
+    import json
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from kiosk.settings import EvaluationSettings
+
+    bodies: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = load_settings(DEMO).with_data_dir(tmp_path / "data")
+    url = f"http://127.0.0.1:{server.server_address[1]}/ratings"
+    k = build_kiosk(settings.model_copy(update={"evaluation": EvaluationSettings(endpoint=url)}))
+    k.open(datetime.now())
+    k.start_uploader()
+    try:
+        case = number(10)
+        k.ledger.record(row(case))
+        k.ledger.set_state(case, "已办结", "")
+        ProgressDesk(k, datetime.now).rate(case, Rating.BASICALLY_SATISFIED)
+        deadline = time.monotonic() + 60        # a bound on waiting, not a speed assertion
+        while not bodies and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        k.close()
+        server.shutdown()
+        server.server_close()
+    (body,) = bodies
+    assert body["round"] == 2 and body["caseNumber"] == case
+    assert body["satisfaction"] == "3" and body["channel"] == "政务大厅自助终端"
