@@ -100,9 +100,9 @@ class ProgressDesk:
     def by_code(self, text: str) -> CaseView:
         number = case_in_code(text)
         if number is None:
-            raise ProgressError("这不是本大厅受理回执上的二维码，请扫描回执右下方的二维码",
+            raise ProgressError("这不是本大厅受理回执上的二维码，请扫描回执下方的二维码",
                                 "This is not the QR code of a receipt from this hall: scan "
-                                "the code on your receipt", code="foreign_code")
+                                "the code at the bottom of your receipt", code="foreign_code")
         return self.view(number)
 
     def scan(self) -> CaseView:
