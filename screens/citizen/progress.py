@@ -261,10 +261,15 @@ class ProgressScreen(CitizenScreen):
             return case_speech(self.view)
         if self.state == "failed":
             return Speech(*self.message) + (card_reminder() if self.card_read else Speech("", ""))
+        if self.state == "why":           # every choice, as the first rating's screen says them
+            heard = Speech(*TEXTS["why"])
+            for reason in RatingReason:
+                heard += self.ui.speech(REASONS[reason])
+            return heard + Speech(*TEXTS["contact"])
         if self.state == "list" and self.card_read:
             return card_reminder() + Speech(*TEXTS["choose_case"])
         key = {"choose": "how", "scanning": "qr_hint", "reading": "card_hint",
-               "list": "choose_case", "rate": "rate_title", "why": "why"}[self.state]
+               "list": "choose_case", "rate": "rate_title"}[self.state]
         return Speech(*TEXTS[key])
 
     # --- actions -------------------------------------------------------------------------

@@ -210,6 +210,8 @@ def test_a_bad_second_rating_asks_why_and_whether_to_call_back(harness: Harness)
     h.tap("rate_dissatisfied")
     h.wait(lambda: h.has("reason_too_slow"), "why")
     shot(h, "progress-rate-why")
+    h.wait(lambda: any("办理时间太长" in t for t, _ in h.kiosk.speaker.spoken),  # type: ignore[attr-defined]
+           "every reason said")
     kept = h.kiosk.evaluations.for_number(row.case_number)
     assert [(e.round, e.level, e.reasons) for e in kept] == [(2, "不满意", ())]   # at the tap
     h.tap("reason_too_slow")
