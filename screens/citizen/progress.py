@@ -176,9 +176,18 @@ class ProgressScreen(CitizenScreen):
             panel.add_widget(Text(theme, self.p("pickup"), bold=True))
             panel.add_widget(Text(theme, ui.pair(*view.pickup), size=theme.title * 0.8))
             box.add_widget(panel)
-        box.add_widget(self._rating_part(view))      # above the steps: no scrolling to find it
-        box.add_widget(self._steps(view))
-        return self.scroll(box)
+        if not theme.landscape:
+            box.add_widget(self._rating_part(view))  # above the steps: no scrolling to find it
+            box.add_widget(self._steps(view))
+            return self.scroll(box)
+        # landscape: too little height for one column; the rating and steps beside the case
+        row = BoxLayout(spacing=theme.gap * 3)
+        steps = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)
+        steps.add_widget(self._rating_part(view))
+        steps.add_widget(self._steps(view))
+        row.add_widget(self.scroll(box))
+        row.add_widget(self.scroll(steps))
+        return row
 
     def _steps(self, view: CaseView) -> Widget:
         ui, theme = self.ui, self.ui.theme

@@ -6,6 +6,9 @@ will move them."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -221,3 +224,38 @@ def test_a_bad_second_rating_asks_why_and_whether_to_call_back(harness: Harness)
     (kept_now,) = h.kiosk.evaluations.for_number(row.case_number)
     assert kept_now.reasons == ("too_slow",) and kept_now.staff_may_contact is True
     assert kept_now.rating_id == kept[0].rating_id
+
+
+LANDSCAPE = os.environ.get("UI_WINDOW") == "1920x1080"
+
+
+@pytest.mark.skipif(not LANDSCAPE, reason="runs in its own landscape window (see below)")
+@pytest.mark.kiosk(orientation="landscape")
+def test_landscape_lookup(harness: Harness) -> None:
+    """Landscape: the rating and the steps beside the case (one column has no room)."""
+    h = harness
+    row = add_case(h, 1, ("已受理", "已办结", "结果已寄出", "结果已到窗口待领取"))
+    h.ui.service.progress.details = Given({row.case_number: ALL_DETAILS})
+    open_lookup(h)
+    shot(h, "landscape-choose")
+    lay_receipt(h, row)
+    h.tap("by_qr")
+    h.wait(lambda: h.has("case_state"), "the case")
+    shot(h, "landscape-case")
+    h.tap("rate_second")                       # on screen without scrolling
+    h.wait(lambda: h.has("rate_dissatisfied"), "the five levels")
+    h.tap("rate_dissatisfied")
+    h.wait(lambda: h.has("reason_too_slow"), "why")
+    shot(h, "landscape-why")
+
+
+@pytest.mark.skipif(LANDSCAPE, reason="the parent of the landscape run")
+def test_landscape_layout() -> None:
+    """The 1920×1080 layout, in a child pytest whose window is created landscape."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{__file__}::test_landscape_lookup"],
+        env={**os.environ, "UI_WINDOW": "1920x1080"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
