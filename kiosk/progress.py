@@ -85,8 +85,10 @@ def case_in_code(text: str) -> str | None:
 
 class ProgressDesk:
     def __init__(self, kiosk: Kiosk, now: Callable[[], datetime],
-                 details: CaseDetails | None = None) -> None:
-        self.k, self.now = kiosk, now
+                 details: CaseDetails | None = None,
+                 staff_present: Callable[[], bool] = lambda: False) -> None:
+        """``staff_present``: staff mode is open, so a card on the reader is theirs."""
+        self.k, self.now, self.staff_present = kiosk, now, staff_present
         self.details = details          # None until the status events' store is plugged in
         self._secret: bytes | None = None
 
@@ -123,6 +125,10 @@ class ProgressDesk:
         timeout = self.k.settings.session.read_timeout_s
         identity = self.k.run(DeviceKind.IDENTITY_READER,
                               lambda: self.k.identity.read(timeout, mrz)).result()
+        if self.staff_present():    # a citizen's read still waiting took the staff card
+            raise ProgressError("工作人员登录期间未读取您的证件，请重新读取",
+                                "Your card was not read while staff signed in: read it again",
+                                code="staff_card")
         key = self.applicant_key(identity)
         del identity
         rows = [r for r in self.k.ledger.cases_of(key) if r.package_id] if key else []

@@ -87,7 +87,8 @@ class KioskService:
         self._held_before = False
         self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
-        self.progress = ProgressDesk(kiosk, self.now)      # 进度查询 (kiosk/progress.py)
+        self.progress = ProgressDesk(kiosk, self.now,      # 进度查询 (kiosk/progress.py)
+                                     staff_present=lambda: self.staff_present)
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
         self._unsubscribe = kiosk.bus.subscribe("session.ended", self._session_ended)

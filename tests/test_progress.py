@@ -260,3 +260,10 @@ def test_the_second_rating_reaches_the_evaluation_endpoint_as_round_two(tmp_path
     (body,) = bodies
     assert body["round"] == 2 and body["caseNumber"] == case
     assert body["satisfaction"] == "3" and body["channel"] == "政务大厅自助终端"
+
+
+def test_a_card_read_while_staff_signed_in_is_not_the_citizens(kiosk: Kiosk) -> None:
+    kiosk.identity.present("resident")          # type: ignore[attr-defined]
+    with pytest.raises(ProgressError) as staff:
+        ProgressDesk(kiosk, datetime.now, staff_present=lambda: True).cases_of_card()
+    assert staff.value.code == "staff_card"
