@@ -21,6 +21,14 @@ selector (paho's external-loop hooks), not one paho thread each; connections are
   console; broker CPU seconds, CPU % of one core, resident memory (final and peak).
 - ratios: steady CPU ÷ idle CPU (null if the idle broker used no measurable CPU), loaded RSS
   ÷ idle RSS, and the resident memory each connected kiosk adds.
+- status_events (docs/case-status.md): each kiosk also holds its QoS 1 subscription to its
+  case status topic; one region client sends ``--status-events`` signed events (a real
+  ``accepted`` event's bytes) round-robin to the connected kiosks as fast as the broker takes
+  them: broker CPU per event delivered, and that scaled to ``--events-per-day`` per kiosk
+  (200: a busy hall's cases × their steps) as CPU seconds a day and % of one core. Then
+  ``--offline`` kiosks with persistent sessions (clean start off, a session expiry) go away
+  and get a day of events each: the broker memory each queued event holds, and the catch-up
+  when they come back.
 
 Plain MQTT without a password file and without persistence: TLS (production's mqtts) adds
 per-connection memory and per-message crypto that this does not measure.
@@ -59,7 +67,10 @@ from paho.mqtt.reasoncodes import ReasonCode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.fleet_status_events import status_phase  # noqa: E402
 from benchmarks.timing import report, run_timed  # noqa: E402
+from kiosk.casestatus.wire import status_root  # noqa: E402
+from kiosk.casestatus.wire import status_topic as wire_topic  # noqa: E402
 from kiosk.fleet.status import offline_status, sample_status  # noqa: E402
 from rigs.mqtt_rig import MosquittoBroker, mosquitto_available  # noqa: E402
 
@@ -87,6 +98,11 @@ def _compact(document: dict[str, Any]) -> bytes:
 
 def status_topic(kiosk_id: str) -> str:
     return f"tongban/kiosk/{kiosk_id}/status"
+
+
+def event_topic(kiosk_id: str) -> str:
+    """The kiosk's case status events (kiosk/casestatus/wire.py), apart from its status."""
+    return wire_topic(status_root("bench"), kiosk_id)
 
 
 def raise_open_files(needed: int) -> tuple[int, int]:
@@ -170,6 +186,7 @@ class _Counters:
     console_got: int = 0             # status messages the console received, retained or live
     console_live: int = 0            # … of them, not retained: heartbeats passed on
     disconnects: int = 0
+    events_got: int = 0              # case status events the kiosks received
     steady_mids: dict[Client, set[int]] = field(default_factory=dict)
 
 
@@ -201,7 +218,8 @@ class _Fleet:
             if reason.is_failure:
                 kiosk.refused = reason.getName()
                 return
-            client.subscribe([(CONFIG_TOPIC, 1), (f"tongban/kiosk/{kiosk_id}/cmd", 1)])
+            client.subscribe([(CONFIG_TOPIC, 1), (f"tongban/kiosk/{kiosk_id}/cmd", 1),
+                              (event_topic(kiosk_id), 1)])
             self.heartbeat(kiosk)
 
         def on_subscribe(client: Client, userdata: Any, mid: int, codes: list[ReasonCode],
@@ -216,9 +234,13 @@ class _Fleet:
                 mids.discard(mid)
                 self.count.acked += 1
 
+        def on_event(client: Client, userdata: Any, message: MQTTMessage) -> None:
+            self.count.events_got += 1
+
         client.on_connect = on_connect
         client.on_subscribe = on_subscribe
         client.on_publish = on_publish
+        client.on_message = on_event
         return kiosk
 
     def _console(self, index: int) -> Client:
@@ -352,7 +374,8 @@ class _Cpu:
                 "cpu_pct_of_core": round(self.best_s / self.window_s * 100, 3)}
 
 
-def bench(n: int, period: float, duration: float, rate: float, consoles: int) -> dict[str, Any]:
+def bench(n: int, period: float, duration: float, rate: float, consoles: int,
+          status_args: dict[str, int]) -> dict[str, Any]:
     soft, hard = raise_open_files(n + consoles + 64)
     sample = kiosk_ids(1)[0]
     with MosquittoBroker() as broker:
@@ -414,6 +437,7 @@ def bench(n: int, period: float, duration: float, rate: float, consoles: int) ->
                        >= fleet.count.sent * len(fleet.consoles))
         delivered = fleet.count.console_live - live0
         disconnects = fleet.count.disconnects
+        events = status_phase(fleet, broker, meter, status_args)
         fleet.close()
 
     sent = fleet.count.sent
@@ -451,6 +475,7 @@ def bench(n: int, period: float, duration: float, rate: float, consoles: int) ->
                    "rss_loaded_vs_idle": _ratio(loaded_rss, idle_rss),
                    "rss_kib_per_kiosk": (round((loaded_rss - idle_rss) / connected / 1024, 2)
                                          if connected else None)},
+        "status_events": events,
     }
 
 
@@ -462,6 +487,11 @@ def main() -> int:
                    help="seconds of steady state (and of the idle baseline)")
     p.add_argument("--connect-rate", type=float, default=200.0, help="connections per second")
     p.add_argument("--consoles", type=int, default=1, help="operator consoles (status readers)")
+    p.add_argument("--status-events", type=int, default=5000,
+                   help="case status events sent in the burst (0: no status phase)")
+    p.add_argument("--events-per-day", type=int, default=200, help="per kiosk, for the scale")
+    p.add_argument("--offline", type=int, default=100,
+                   help="kiosks away for a day of events (persistent sessions)")
     p.add_argument("--json-out", "--out", dest="out", type=Path,
                    help="also write the JSON here")
     args = p.parse_args()
@@ -473,7 +503,9 @@ def main() -> int:
     results = {"machine_note": "2 cores, loopback, broker and simulator on the same machine; "
                                "ratios and per-kiosk figures are what carries over",
                **bench(args.kiosks, args.period, args.duration, args.connect_rate,
-                       args.consoles)}
+                       args.consoles, {"events": args.status_events,
+                                       "per_day": args.events_per_day,
+                                       "offline": args.offline})}
     return report(results, args.out)
 
 

@@ -33,6 +33,10 @@ MAX_TABLE_BYTES = 4 << 20
 MAX_ROWS = MAX_REGIONS * 4
 CSV_COLUMNS = ("code", "name", "transport", "endpoint", "phone", "department", "departments",
                "provinces", "key_file", "not_before", "not_after")
+_WANTED = {Role.ENCRYPT: ("应为办理地加密公钥（.pub）",
+                         "must be a region's public encryption key (.pub)"),
+           Role.SIGN: ("应为办理地状态签名公钥（.pub）",
+                       "must be a region's public status signing key (.pub)")}
 _ROUTE = ("name", "transport", "endpoint", "phone", "department", "departments", "provinces")
 
 
@@ -174,7 +178,7 @@ def _pairs(text: str, where: str) -> dict[str, str]:
 
 
 def _entry(row: dict[str, Any], where: str, folder: Path, code: str) -> dict[str, Any]:
-    allowed = {"code", "keys", *_ROUTE}
+    allowed = {"code", "keys", "status_keys", *_ROUTE}
     unknown = sorted(set(row) - allowed)
     if unknown:
         raise TableError(where, f"未知字段 {unknown[0][:40]}", f"unknown field "
@@ -189,12 +193,19 @@ def _entry(row: dict[str, Any], where: str, folder: Path, code: str) -> dict[str
              "endpoint": row.get("endpoint", ""), "phone": row.get("phone", ""),
              "departments": {"": row.get("department"), **departments},
              "keys": [_key(k, f"{where} keys[{i}]", folder, code) for i, k in enumerate(keys)]}
+    status_keys = row.get("status_keys", [])
+    if not isinstance(status_keys, list):
+        raise TableError(where, "status_keys 应为数组", "status_keys must be an array")
+    if status_keys:      # the region's signing keys for case status events (optional)
+        entry["status_keys"] = [_key(k, f"{where} status_keys[{i}]", folder, code, Role.SIGN)
+                                for i, k in enumerate(status_keys)]
     if code.startswith("exchange:"):
         entry["provinces"] = row.get("provinces", [])
     return entry
 
 
-def _key(item: object, where: str, folder: Path, code: str) -> dict[str, Any]:
+def _key(item: object, where: str, folder: Path, code: str,
+         role: Role = Role.ENCRYPT) -> dict[str, Any]:
     if not isinstance(item, dict) or set(item) - {"file", "not_before", "not_after"}:
         raise TableError(where, "应为 {file, not_before, not_after}", "must be "
                          "{file, not_before, not_after}")
@@ -205,9 +216,8 @@ def _key(item: object, where: str, folder: Path, code: str) -> dict[str, Any]:
         raise TableError(where, exc.zh, exc.en) from None
     except KeyFileError as exc:
         raise TableError(where, exc.zh, exc.en) from None
-    if key.role is not Role.ENCRYPT or key.private is not None:
-        raise TableError(where, "应为办理地加密公钥（.pub）", "must be a region's public "
-                         "encryption key (.pub)")
+    if key.role is not role or key.private is not None:
+        raise TableError(where, *_WANTED[role])
     if not code.startswith("exchange:") and key.owner != code:
         raise TableError(where, f"这是 {key.owner[:20]} 的密钥", f"the key of "
                          f"{key.owner[:20]}, not of {code}")

@@ -37,7 +37,7 @@ from kiosk.transfer.keys import KeyFile, KeyFileError, Registry, load
 from kiosk.transfer.suites import Role
 from kiosk.untrusted import Limits, Untrusted
 
-__all__ = ["MAX_PLAINTEXT_BYTES", "Opened", "RegionError", "open_package"]
+__all__ = ["MAX_PLAINTEXT_BYTES", "Opened", "RegionError", "load_region_key", "open_package"]
 T = TypeVar("T")
 
 
@@ -84,6 +84,11 @@ def open_package(package: Path, region_key: Path, registry: Registry, out: Path,
             shutil.rmtree(staging, ignore_errors=True)
     return Opened(header.package_id, header.kiosk_id, header.suite, folder, manifest,
                   tuple(sorted(listed_files(model))))
+
+
+def load_region_key(path: Path) -> KeyFile:
+    """The region's private (decryption) key, or KeyFileError."""
+    return _region_key(path)
 
 
 def _region_key(path: Path) -> KeyFile:

@@ -22,6 +22,8 @@ from drivers.printer import ReceiptPrinter
 from drivers.printer.program import PrinterProfile
 from drivers.speaker import Speaker
 from kiosk.bus import EventBus
+from kiosk.casestatus.service import CaseStatusService
+from kiosk.casestatus.store import StatusStore
 from kiosk.catalogue import Catalogue, load_catalogue
 from kiosk.devices.builtin import BUILTIN
 from kiosk.devices.kinds import DeviceKind
@@ -99,6 +101,7 @@ class Kiosk:
     evaluations: EvaluationStore = field(init=False)   # 好差评 kept until delivered
     evaluation_upload: EvaluationUploader | None = field(init=False)   # None: no endpoint
     handling: HandlingResolver = field(init=False)   # each applicant's handling regions
+    case_status: CaseStatusService = field(init=False)   # signed status events coming back
     _stop_polling: threading.Event = field(default_factory=threading.Event)
     # the fleet's signed region directory in use, or None (then the settings' routes answer);
     # asked per application: a directory update arrives without rebuilding the kiosk
@@ -111,6 +114,10 @@ class Kiosk:
         self.evaluation_upload = (
             EvaluationUploader(self.evaluations, self.settings.evaluation, self.lifecycle)
             if self.settings.evaluation.endpoint else None)
+        # status events from the handling regions: started with the uploader
+        self.case_status = CaseStatusService(
+            self.settings, StatusStore(self.ledger.path), lambda: self.region_directory(),
+            self.lifecycle)
         # the fleet's signed directory when there is one, else the settings' routes
         self.courier.routing.directory_endpoint = self._directory_endpoint
         self.handling = HandlingResolver(
@@ -194,6 +201,7 @@ class Kiosk:
         self.courier.uploader.run(self.settings.transfer.poll_s)
         if self.evaluation_upload is not None:
             self.evaluation_upload.run()
+        self.case_status.start()     # and take in the regions' status events (MQTT, feeds)
 
     def wake_evaluation_upload(self) -> None:
         if self.evaluation_upload is not None:
@@ -204,6 +212,7 @@ class Kiosk:
         the disk against its floor."""
         apply_floor(self.disk, self.lifecycle, now)
         alert_overdue(self.ledger, self.lifecycle, now.date())   # 容缺 items past deadline
+        self.case_status.overdue(self.outbox)   # no 接收, 补正 late, result not collected
         for kind, status in self.devices.statuses().items():
             self.lifecycle.device_status(kind, status, now)
             if kind is DeviceKind.RECEIPT_PRINTER and status.usable and self.printing.pending:
@@ -228,6 +237,8 @@ class Kiosk:
 
     def close(self) -> None:
         self._stop_polling.set()
+        self.case_status.stop()
+        self.case_status.store.close()
         self.devices.close()
         self.ledger.close()
         self.courier.close()

@@ -176,11 +176,25 @@ class Ledger:
     def set_state(self, case_number: str, state: str, note: str,
                   at: datetime | None = None) -> None:
         with _transaction(self._conn):
-            changed = self._conn.execute(
-                "UPDATE ledger SET state = ?, note = ? WHERE case_number = ?",
-                (state, note, case_number)).rowcount
-            if changed:
-                self._add_state(case_number, state, at or datetime.now())
+            self.move(case_number, state, note, at or datetime.now())
+
+    @contextmanager
+    def changing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction on the ledger's file, for a part that keeps its own tables
+        there and must change them together with a case's state (kiosk/casestatus/store.py):
+        use :meth:`move` inside it, never :meth:`set_state`."""
+        with _transaction(self._conn):
+            yield self._conn
+
+    def move(self, case_number: str, state: str, note: str | None, at: datetime) -> bool:
+        """Inside a transaction: the case's new state (``note`` None keeps the note); False
+        when the ledger has no such case."""
+        changed = self._conn.execute(
+            "UPDATE ledger SET state = ?, note = COALESCE(?, note) WHERE case_number = ?",
+            (state, note, case_number)).rowcount
+        if changed:
+            self._add_state(case_number, state, at)
+        return bool(changed)
 
     def cases_of(self, applicant_key: str, limit: int = 50) -> list[LedgerRow]:
         """The cases recorded with ``applicant_key``, newest first (进度查询 by ID card)."""

@@ -227,6 +227,28 @@ class EvaluationSettings(_Section):
         return value
 
 
+class CaseStatus(_Section):
+    """Signed case status events back from the handling regions (kiosk/casestatus,
+    docs/case-status.md): over the fleet broker (``fleet.broker``) when there is one, and/or
+    pulled from HTTPS feeds for halls without a broker."""
+
+    mqtt: bool = True                             # subscribe on fleet.broker (if set)
+    session_expiry_s: int = Field(14 * 86400, gt=0)   # the broker keeps our events this long
+    feeds: list[str] = Field(default_factory=list, max_length=16)   # https://… feed bases
+    poll_s: float = Field(300, gt=0)
+    timeout_s: float = Field(10, gt=0)
+    max_age_days: int = Field(30, gt=0)           # an event older than this is stale
+    collect_days: int = Field(14, gt=0)           # result at the window not collected: alert
+
+    @field_validator("feeds")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not re.match(r"^https?://[^\s/]+[^\s]*$", url):
+                raise ValueError("casestatus.feeds must be http(s):// URLs")
+        return value
+
+
 class Paths(_Section):
     data_dir: Path = Path("/var/lib/tongban-kiosk")
     catalogue: Path = Path("catalogue.yaml")
@@ -245,6 +267,7 @@ class Settings(_Section):
     fleet: Fleet = Fleet()
     hall: Hall = Hall()
     evaluation: EvaluationSettings = EvaluationSettings()
+    casestatus: CaseStatus = CaseStatus()
     resources: Resources = Resources()     # kiosk/ops_settings.py: disk, logs, clock, UPS
     clock: ClockSettings = ClockSettings()
     power: Power = Power()

@@ -149,6 +149,14 @@ class KioskButton(KinsokuLabel, Button):
         background, foreground = self._colours[0] if enabled else self._colours[1]
         self._fill.rgba, self.color = background, foreground
 
+    def set_selected(self, selected: bool) -> None:
+        """A choice chip kept from one render to the next shows whether it is chosen now."""
+        pal = self.theme.palette
+        self._colours = ((pal.primary, pal.on_primary) if selected else (pal.surface, pal.text),
+                         self._colours[1])
+        self._edge.width = 2.0 if (self.theme.elder or selected) else 1.0
+        self.set_enabled(self.enabled)
+
     def on_state(self, _widget: Any, state: str) -> None:   # pressed feedback: darken
         self._fill.a = 0.7 if state == "down" else 1.0
 

@@ -12,10 +12,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # poppler-utils, which the PDF tests read receipts back with (pdftoppm, pdftotext, pdffonts);
 # for the unattended kiosk's tests (issue 26): xvfb and xdotool (the real app on an X server,
 # keys that must not leave it), nut-server (a real upsd with the dummy-ups driver; not started
-# as a service), systemd and udev (systemd-analyze verify of the units, the udev rules).
+# as a service), systemd and udev (systemd-analyze verify of the units, the udev rules);
+# chromium, the real headless browser the region's back office page is tested in (Playwright
+# drives Debian's build: no browser is downloaded).
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential libzbar0 pcscd libpcsclite1
               libpcsclite-dev swig vsmartcard-vpcd libmtdev1 libgl1 libusb-1.0-0 espeak-ng
-              mosquitto poppler-utils xvfb xdotool nut-server systemd udev)
+              mosquitto poppler-utils xvfb xdotool nut-server systemd udev chromium)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

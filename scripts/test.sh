@@ -9,4 +9,8 @@ BIN="$ROOT/.venv/bin"
 echo "== ruff"; "$BIN/ruff" check kiosk drivers screens fleetops intake rigs tests benchmarks scripts assets/demo
 echo "== mypy"; "$BIN/mypy"
 echo "== import-linter"; "$BIN/lint-imports"
-echo "== pytest"; "$BIN/pytest" "$@"
+# Named tests run in one process as asked; the whole suite (options only) runs in two lanes.
+for arg in "$@"; do
+  if [[ "$arg" != -* ]]; then echo "== pytest"; exec "$BIN/pytest" "$@"; fi
+done
+echo "== pytest (two lanes: scripts/pytest_lanes.sh)"; exec bash scripts/pytest_lanes.sh "$BIN" "$@"

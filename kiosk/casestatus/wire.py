@@ -16,6 +16,13 @@ FEED_MEDIA_TYPE = "application/x-ndjson"
 MAX_FEED_LINES = 500          # per reply: a kiosk a week behind pulls a few times
 
 
+def status_root(fleet: str) -> str:
+    """The ``root`` both ends give :func:`status_topic`: a subtree of its own. The fleet's
+    root (``tongban/<fleet>``) would put status events on ``tongban/<fleet>/kiosk/<id>/status``,
+    where the heartbeat keeps the kiosk's retained health status (kiosk/fleet/heartbeat.py)."""
+    return f"tongban/{fleet}/case-status"
+
+
 def status_topic(root: str, kiosk_id: str) -> str:
     return f"{root}/kiosk/{kiosk_id}/status"
 

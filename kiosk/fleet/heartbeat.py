@@ -135,6 +135,7 @@ class Heartbeat:
                               selftest=self.selftest_report() if self.selftest_report else None)
         if self.staff_report is not None:
             status["staff"] = self.staff_report()
+        status["casestatus"] = kiosk.case_status.report()   # status events from the regions
         return status
 
     def publish_status(self) -> None:

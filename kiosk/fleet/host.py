@@ -78,6 +78,11 @@ class KioskHost:
     def close(self) -> None:
         self.kiosk.close()
 
+    def apply_status_event(self, raw: bytes) -> object:
+        """A case status event for the running kiosk (not one being closed by a swap)."""
+        with self.lock:
+            return self.kiosk.case_status.receiver.apply(raw)
+
     def _start(self, settings: Settings) -> Kiosk:
         kiosk = build_kiosk(settings, bus=self.bus, directory=self._directory)
         kiosk.open(self._clock())

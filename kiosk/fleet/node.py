@@ -13,6 +13,7 @@ from kiosk.fleet.directory import DirectoryChannel
 from kiosk.fleet.heartbeat import Heartbeat
 from kiosk.fleet.host import KioskHost
 from kiosk.fleet.staffmode import selftest_reminder, staff_authority
+from kiosk.fleet.status_events import StatusSubscriber
 from kiosk.fleet.store import ConfigStore
 from kiosk.settings import Settings
 from kiosk.staff.authority import StaffAuthority
@@ -25,6 +26,7 @@ class FleetNode:
     heartbeat: Heartbeat | None
     staff: StaffAuthority | None = None      # staff sign-in (unavailable without a roster)
     directory: DirectoryChannel | None = None   # the signed region directory's channel
+    status_events: StatusSubscriber | None = None   # case status events from the regions
 
     @classmethod
     def build(cls, local: Settings, *, background: bool = True,
@@ -51,15 +53,22 @@ class FleetNode:
         if heartbeat is not None:
             heartbeat.staff_report = staff.report
             heartbeat.selftest_report = selftest_reminder(local, host, clock).report
-        return cls(host, agent, heartbeat, staff, directory)
+        status = (StatusSubscriber(fleet, local.kiosk.id, host.apply_status_event,
+                                   local.casestatus.session_expiry_s)
+                  if fleet.broker and local.casestatus.mqtt else None)
+        return cls(host, agent, heartbeat, staff, directory, status)
 
     def start(self) -> None:
         if self.agent is not None:
             self.agent.run()
         if self.heartbeat is not None:
             self.heartbeat.start()
+        if self.status_events is not None:
+            self.status_events.start()
 
     def close(self) -> None:
+        if self.status_events is not None:
+            self.status_events.stop()
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.agent is not None:

@@ -37,7 +37,8 @@ CATEGORY = re.compile(r"[a-z_]{1,32}")
 EXCHANGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 KEY_ID = re.compile(r"[0-9a-f]{16}")
 PHONE = re.compile(r"[0-9+()\- ]{0,32}")
-_ENTRY_FIELDS = {"name", "transport", "endpoint", "phone", "departments", "keys"}
+_ENTRY_FIELDS = {"name", "transport", "endpoint", "phone", "departments", "keys",
+                 "status_keys"}
 _KEY_FIELDS = {"suite", "key_id", "public", "not_before", "not_after"}
 _REVOKED_FIELDS = {"key_id", "since", "reason"}
 
@@ -70,6 +71,8 @@ class Entry:
     departments: dict[str, str]   # category → department; "" → the default
     keys: tuple[RegionKey, ...]
     provinces: tuple[str, ...] = ()   # exchanges: the 2-digit provinces served; () = all
+    # the region's signing keys for the case status events it sends back (kiosk/casestatus)
+    status_keys: tuple[RegionKey, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ def _entry(value: object, where: str, code: str) -> Entry:
                  transport=str(transport), endpoint=endpoint, phone=phone,
                  departments=_departments(doc.get("departments"), f"{where}.departments"),
                  keys=_keys(doc.get("keys", []), f"{where}.keys"),
+                 status_keys=_keys(doc.get("status_keys", []), f"{where}.status_keys",
+                                   Role.SIGN),
                  provinces=_provinces(doc.get("provinces", []), f"{where}.provinces"))
 
 
@@ -201,24 +206,24 @@ def _departments(value: object, where: str) -> dict[str, str]:
     return out
 
 
-def _keys(value: object, where: str) -> tuple[RegionKey, ...]:
+def _keys(value: object, where: str, role: Role = Role.ENCRYPT) -> tuple[RegionKey, ...]:
     if not isinstance(value, list) or len(value) > MAX_KEYS:
         raise _Bad(where, f"应为至多 {MAX_KEYS} 个密钥的列表", f"must be a list of at most "
                    f"{MAX_KEYS} keys")
-    keys = tuple(_key(item, f"{where}[{i}]") for i, item in enumerate(value))
+    keys = tuple(_key(item, f"{where}[{i}]", role) for i, item in enumerate(value))
     if len({k.key_id for k in keys}) != len(keys):
         raise _Bad(where, "同一密钥出现两次", "a key occurs twice")
     return keys
 
 
-def _key(value: object, where: str) -> RegionKey:
+def _key(value: object, where: str, role: Role) -> RegionKey:
     doc = _fields(value, _KEY_FIELDS, where)
     name = doc.get("suite")
     if name not in SUITE_NAMES:
         raise _Bad(f"{where}.suite", "未知的密码套件", f"must be one of {', '.join(SUITE_NAMES)}")
     try:
         public = bytes.fromhex(_text(doc.get("public"), f"{where}.public", 256))
-        suite(str(name)).check_public(public, Role.ENCRYPT)
+        suite(str(name)).check_public(public, role)
     except (ValueError, CryptoError):
         raise _Bad(f"{where}.public", "公钥无效", "not a valid public key of its suite") from None
     if doc.get("key_id") != key_id(public):

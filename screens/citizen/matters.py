@@ -56,6 +56,7 @@ class MattersScreen(CitizenScreen):
         self.vocabulary = Vocabulary(self.index.vocabulary())   # offered before the dictionary
         self._kept_keyboard: tuple[Any, PinyinKeyboard] | None = None
         self._buttons: dict[str, KioskButton] = {}     # the matters' buttons, kept
+        self._chip_buttons: dict[tuple[str, str], KioskButton] = {}   # the filters', kept
         self.wipe_state()
 
     def wipe_state(self) -> None:
@@ -120,7 +121,7 @@ class MattersScreen(CitizenScreen):
         return keyboard
 
     def kept_widgets(self) -> list[Widget]:
-        kept = [*super().kept_widgets(), *self._buttons.values()]
+        kept = [*super().kept_widgets(), *self._buttons.values(), *self._chip_buttons.values()]
         return kept + ([self._kept_keyboard[1]] if self._kept_keyboard is not None else [])
 
     def render(self) -> None:
@@ -164,14 +165,29 @@ class MattersScreen(CitizenScreen):
         stack = StackLayout(size_hint_y=None, spacing=theme.gap)
         font = theme.button * 0.9
         for label, name, selected, action in choices:
-            # as wide as the label as drawn (an English word is half a Chinese one per letter)
-            width = text_width(label.split("\n")[0], DEFAULT_FONT, font) + theme.gap * 2
-            stack.add_widget(KioskButton(theme, label, action, kind="choice", selected=selected,
-                                          name=f"{group}_{name}", size_hint_x=None,
-                                          width=min(max(width + theme.mm(4), theme.target),
-                                                    theme.mm(90)), font=font))
+            stack.add_widget(self._chip(group, name, label, selected, action, font))
         stack.bind(minimum_height=stack.setter("height"))
         return stack
+
+    def _chip(self, group: str, name: str, label: str, selected: bool, action: Any,
+              font: float) -> KioskButton:
+        """A filter's button, built once per look and label and kept (each render built all
+        of them anew: ~40 % of a tap on 开始办理); only whether it is chosen changes."""
+        theme = self.ui.theme
+        chip = self._chip_buttons.get((group, name))
+        if chip is not None and chip.theme == theme and chip.text == label:
+            if chip.parent is not None:
+                chip.parent.remove_widget(chip)
+            chip.set_selected(selected)     # its action: the same label does the same thing
+            return chip
+        # as wide as the label as drawn (an English word is half a Chinese one per letter)
+        width = text_width(label.split("\n")[0], DEFAULT_FONT, font) + theme.gap * 2
+        chip = KioskButton(theme, label, action, kind="choice", selected=selected,
+                           name=f"{group}_{name}", size_hint_x=None,
+                           width=min(max(width + theme.mm(4), theme.target), theme.mm(90)),
+                           font=font)
+        self._chip_buttons[(group, name)] = chip
+        return chip
 
     def _scope_choices(self) -> list[tuple[str, str, bool, Any]]:
         ui = self.ui

@@ -1,0 +1,104 @@
+"""Status events pulled over HTTPS, for halls without a broker (shape: kiosk/casestatus/wire.py).
+
+``GET <base>/status-feed/<kiosk>?from=N`` with ``If-None-Match`` the last ETag: 304 when
+nothing is new; else at most ``MAX_FEED_LINES`` wire events as JSON Lines and
+``X-Feed-Next`` = N + lines. The reply is read bounded (lines × the event's own cap), each
+line goes to the receiver, and the position is then stored durably: a kill in between pulls
+the same lines again, which apply as duplicates. A feed that lies about its position is
+refused and the position stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import httpx
+
+from kiosk.casestatus.event import MAX_EVENT_BYTES
+from kiosk.casestatus.receiver import Receiver
+from kiosk.casestatus.store import StatusStore
+from kiosk.casestatus.wire import FEED_NEXT_HEADER, MAX_FEED_LINES, feed_path
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+MAX_REPLY_BYTES = MAX_FEED_LINES * (MAX_EVENT_BYTES + 1)
+MAX_ROUNDS = 50                 # per pull: 25,000 events, a month of a busy hall
+
+
+class FeedError(KioskError):
+    code = "status_feed"
+
+
+def _bad(zh: str, en: str) -> FeedError:
+    return FeedError(f"办件状态订阅源出错：{zh}", f"Case status feed: {en}")
+
+
+class FeedClient:
+    def __init__(self, base: str, kiosk_id: str, receiver: Receiver, store: StatusStore,
+                 timeout_s: float, transport: httpx.BaseTransport | None = None) -> None:
+        self.url = base.rstrip("/") + feed_path(kiosk_id)
+        self.name = f"feed:{self.url}"
+        self.receiver, self.store = receiver, store
+        self._client = httpx.Client(timeout=httpx.Timeout(timeout_s), transport=transport,
+                                    follow_redirects=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def pull(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        """Pull until the feed has nothing new (bounded) or ``stopping()``; the lines taken
+        in."""
+        total = 0
+        for _ in range(MAX_ROUNDS):
+            if stopping():
+                break
+            taken = self.pull_once(stopping)
+            total += taken
+            if taken < MAX_FEED_LINES:
+                break
+        return total
+
+    def pull_once(self, stopping: Callable[[], bool] = lambda: False) -> int:
+        start, etag = self.store.feed_position(self.name)
+        headers = {"If-None-Match": etag} if etag else {}
+        try:
+            with self._client.stream("GET", self.url, params={"from": start},
+                                     headers=headers) as reply:
+                if reply.status_code == 304:
+                    return 0
+                if reply.status_code != 200:
+                    raise _bad(f"HTTP {reply.status_code}", f"HTTP {reply.status_code}")
+                body = _bounded(reply)
+                following = _next(reply.headers.get(FEED_NEXT_HEADER))
+                new_etag = reply.headers.get("ETag", "")[:200]
+        except httpx.HTTPError as exc:
+            raise _bad("无法连接", f"unreachable ({type(exc).__name__})") from None
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) > MAX_FEED_LINES or following != start + len(lines):
+            raise _bad("位置与内容不符", f"X-Feed-Next {following} does not follow from "
+                       f"{start} and {len(lines)} lines")
+        taken = 0
+        for line in lines:
+            if stopping():        # the kiosk is closing: keep what was applied, no ETag
+                self.store.set_feed_position(self.name, start + taken, "")
+                return taken
+            self.receiver.apply(line)
+            taken += 1
+        self.store.set_feed_position(self.name, following, new_etag)
+        return taken
+
+
+def _bounded(reply: httpx.Response) -> bytes:
+    body = bytearray()
+    for chunk in reply.iter_bytes():
+        body += chunk
+        if len(body) > MAX_REPLY_BYTES:
+            raise _bad("回复过大", f"reply larger than {MAX_REPLY_BYTES} bytes")
+    return bytes(body)
+
+
+def _next(value: str | None) -> int:
+    if value is None or not value.isdigit() or len(value) > 12:
+        raise _bad(f"缺少 {FEED_NEXT_HEADER}", f"no valid {FEED_NEXT_HEADER}")
+    return int(value)
