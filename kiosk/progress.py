@@ -23,6 +23,8 @@ from kiosk.applicant_key import applicant_key, load_secret
 from kiosk.bootstrap import Kiosk
 from kiosk.case_timeline import DECIDED, MEANING, PICKUP, Details, Step, pickup, timeline
 from kiosk.caseno import is_valid_case_number
+from kiosk.casestatus.event import ZH
+from kiosk.casestatus.store import StatusStore
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.model import LedgerRow
 from kiosk.errors import KioskError
@@ -43,6 +45,18 @@ class CaseDetails(Protocol):
     """Where the handling regions' details of each state are kept (the status events' store)."""
 
     def details(self, case_number: str) -> Details: ...
+
+
+class StoredDetails:
+    """The details of each state, from the status events applied to the ledger
+    (kiosk/casestatus/store.py); a state reached twice shows its newest event's."""
+
+    def __init__(self, store: StatusStore) -> None:
+        self.store = store
+
+    def details(self, case_number: str) -> Details:
+        return {ZH[applied.state]: applied.details for applied in
+                self.store.events_of(case_number)}
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,9 @@ class ProgressDesk:
                  staff_present: Callable[[], bool] = lambda: False) -> None:
         """``staff_present``: staff mode is open, so a card on the reader is theirs."""
         self.k, self.now, self.staff_present = kiosk, now, staff_present
-        self.details = details          # None until the status events' store is plugged in
+        # the regions' details of each state: the status events' store by default
+        self.details = details if details is not None else StoredDetails(
+            kiosk.case_status.store)
         self._secret: bytes | None = None
 
     def applicant_key(self, identity: Identity) -> str:

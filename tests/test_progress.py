@@ -267,3 +267,34 @@ def test_a_card_read_while_staff_signed_in_is_not_the_citizens(kiosk: Kiosk) -> 
     with pytest.raises(ProgressError) as staff:
         ProgressDesk(kiosk, datetime.now, staff_present=lambda: True).cases_of_card()
     assert staff.value.code == "staff_card"
+
+
+def test_the_details_come_from_the_status_events_applied(kiosk: Kiosk) -> None:
+    """The receiver's store (kiosk/casestatus/store.py) is the default source of details."""
+    from kiosk.casestatus.event import CaseState, StatusEvent
+
+    case = number(11)
+    kiosk.ledger.record(row(case))
+    store = kiosk.case_status.store
+    moves = ((CaseState.RECEIVED, "办理地已接收", {}),
+             (CaseState.ACCEPTED, "已受理",
+              {"document_number": "SL-7", "promised_by": "2026-12-21"}),
+             (CaseState.DECIDED, "已办结", {}),
+             (CaseState.DISPATCHED, "结果已寄出", {"tracking_number": "SF123", "carrier": "顺丰",
+                                               "destination": "window", "window": "3号窗口"}),
+             (CaseState.ARRIVED_AT_WINDOW, "结果已到窗口待领取",
+              {"window": "3号窗口", "collect_until": "2027-01-06"}))
+    for seq, (state, zh, details) in enumerate(moves, start=1):
+        at = (START + timedelta(hours=seq)).astimezone()
+        event = StatusEvent(region="440305", transfer_number="XT510802440305202612070001" "0001",
+                            case_number=case, seq=seq, state=state, time=at,
+                            suite="x25519-chacha20", key_id="0123456789abcdef",
+                            details=details)
+        with store.changing() as conn:
+            store.add(conn, event, b"", at.replace(tzinfo=None))
+        kiosk.ledger.set_state(case, zh, "", at.replace(tzinfo=None))
+    view = ProgressDesk(kiosk, datetime.now).view(case)
+    lines = {s.state: s.detail_zh for s in view.steps}
+    assert "SL-7" in lines["已受理"] and "SF123" in lines["结果已寄出"]
+    assert view.pickup is not None
+    assert "3号窗口" in view.pickup[0] and "2027-01-06" in view.pickup[0]
