@@ -14,6 +14,7 @@ from kiosk.assist import AssistRecord
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import AcceptedItem, Problem
 from kiosk.documents.model import Applicant
+from kiosk.face_step import FaceCheck
 from kiosk.routing.resolve import ResolvedParty
 
 
@@ -58,6 +59,7 @@ class Application:
     assist: AssistRecord | None = None      # staff mode: who assisted, originals, 容缺
     mandate: tuple[StoredPage, ...] = ()    # 代办: the 委托书's pages
     parties: tuple[ResolvedParty, ...] = ()  # the handling regions, resolved for this applicant
+    face: FaceCheck | None = None           # 人证核验 (kiosk/face_step.py); None: not asked
 
     def __repr__(self) -> str:  # why: holds the applicant's identity; never in a log line
         return f"Application(matter={self.matter.code}, <redacted>)"

@@ -30,6 +30,7 @@ from kiosk.documents.model import LedgerRow
 from kiosk.documents.render import images_to_pdf
 from kiosk.errors import SessionError
 from kiosk.evaluation.record import evaluation
+from kiosk.face_service import FaceService
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
 from kiosk.hours import hours_text, opening_text
 from kiosk.interaction.camera_feed import CameraFeed
@@ -89,6 +90,7 @@ class KioskService:
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
         self.progress = ProgressDesk(kiosk, self.now,      # 进度查询 (kiosk/progress.py)
                                      staff_present=lambda: self.staff_present)
+        self.face = FaceService(kiosk, self.now)      # 人证核验 after the card read
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
         self._unsubscribe = kiosk.bus.subscribe("session.ended", self._session_ended)

@@ -23,6 +23,7 @@ from kiosk.bus import EventBus
 from kiosk.catalogue.model import DeliveryOption, Matter, Situation
 from kiosk.checker import CheckResult, check
 from kiosk.errors import SessionError
+from kiosk.face_step import FaceCheck
 from kiosk.rating import Rating, RatingReason, RatingRecord
 from kiosk.routing.resolve import ResolvedParty
 from kiosk.tempstore import SessionStore
@@ -100,12 +101,14 @@ class Session:
         self.assist: AssistRecord | None = None   # staff mode's part (kiosk/staff/casework.py)
         self.mandate: list[StoredPage] = []       # 代办: the 委托书's pages
         self.parties: tuple[ResolvedParty, ...] = ()     # handling regions, settled per applicant
+        self.face: FaceCheck | None = None        # 人证核验's evidence (kiosk/face_step.py)
+        self.face_pending = False                 # begun and not cleared: nothing is taken
 
     def applicant_data_present(self) -> bool:
         """True while anything about the applicant is held (used by tests and diagnostics)."""
         return any((self.matter, self.identity, self.pages, self.commitments, self.result,
                     self.contact, self.case_number, self.application, self.assist,
-                    self.mandate)) \
+                    self.mandate, self.face)) \
             or not self._store.wiped
 
     # --- steps ---------------------------------------------------------------------------
@@ -152,9 +155,28 @@ class Session:
         self.touch()
         self.parties = parties
 
+    def begin_face(self) -> None:
+        """人证核验 starts (after the card read, before any material): until it is cleared
+        (a pass, or staff by sight) no page is taken."""
+        self._expect(Step.CAPTURE)
+        if self.pages:
+            raise SessionError("材料已开始拍摄，不能再进行人证核验",
+                               "Documents are already being taken", code="bad_step")
+        self.touch()
+        self.face_pending = self.face is None or not self.face.cleared
+
+    def record_face(self, check: FaceCheck) -> None:
+        self._expect(Step.CAPTURE)
+        self.touch()
+        self.face = check
+        self.face_pending = not check.cleared
+
     def add_page(self, material_id: str, page: CapturedPage) -> int:
         """Keep a captured page (sealed on disk); return its number within the material."""
         self._expect(Step.CAPTURE)
+        if self.face_pending:
+            raise SessionError("请先完成人证核验", "Finish the face check first",
+                               code="face_pending")
         self.touch()
         ref = self._store.put(page.jpeg)
         stored = StoredPage(ref, page.width, page.height, page.dpi, page.quality, page.barcodes)
@@ -213,6 +235,9 @@ class Session:
         return len(self.mandate)
 
     def review(self) -> CheckResult:
+        if self.face_pending:
+            raise SessionError("请先完成人证核验", "Finish the face check first",
+                               code="face_pending")
         self._go(Step.REVIEW)
         return self.recheck()
 
@@ -328,7 +353,7 @@ class Session:
             for seq, item in enumerate(self.result.items, start=1))
         return Application(self._require_matter(), self._require_situation(), self.identity,
                            contact, delivery, materials, tuple(sorted(self.commitments)),
-                           self.assist, tuple(self.mandate), self.parties)
+                           self.assist, tuple(self.mandate), self.parties, self.face)
 
     def _go(self, step: Step) -> None:
         if step not in NEXT[self.step]:

@@ -95,6 +95,16 @@ class SessionSettings(_Section):
     capture_dwell_s: float = Field(1.5, ge=0)     # a good page held this still → auto-capture
 
 
+class FaceSettings(_Section):
+    """人证核验 in the citizen's journey (docs/face.md). ``enabled``: the step runs after the
+    card read (a kiosk with a face camera); the matcher's threshold is the face_matcher
+    device's own option."""
+
+    enabled: bool = False
+    tries: int = Field(3, ge=1, le=3)             # the manifest records at most 3
+    time_limit_s: float = Field(15, ge=2, le=60)  # one try's liveness challenge
+
+
 class DeviceConfig(_Section):
     """One device as written: ``backend`` and its ``options``, checked against the device
     registry's typed model for that backend when the settings load."""
@@ -260,6 +270,7 @@ class Settings(_Section):
     kiosk: KioskIdentity
     hours: Hours = Hours()
     session: SessionSettings = SessionSettings()
+    face: FaceSettings = FaceSettings()
     devices: Devices = Devices()
     transfer: Transfer = Transfer()
     paths: Paths = Paths()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from kiosk.application import Application, Correction
 from kiosk.assist import (
@@ -26,11 +27,14 @@ from kiosk.documents.model import (
     Receipt,
     TransferSlip,
 )
+from kiosk.face_step import FaceCheck as FaceStepCheck
+from kiosk.face_step import FaceResult
 from kiosk.manifest import (
     AgentRef,
     Assistance,
     Commitment,
     DeliveryRef,
+    FaceCheck,
     Header,
     ManifestApplicant,
     MatterRef,
@@ -168,7 +172,8 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
             card_type=ident.card_type.value, name=ident.name, name_en=ident.name_en,
             id_number=ident.id_number, document_number=ident.document_number,
             nationality=ident.nationality, phone=a.phone, address=a.address,
-            postcode=a.postcode, email=a.email, verified_by="id_card_read"),
+            postcode=a.postcode, email=a.email, verified_by="id_card_read",
+            **_present(face_check=face_evidence(app))),
         delivery=DeliveryRef(method=app.delivery.value, address=a.address),
         commitments=[
             Commitment(requirement_id=rid, text=_commitment_text(app, rid))
@@ -176,9 +181,22 @@ def manifest_header(app: Application, kiosk: KioskIdentity, numbers: Numbers) ->
         **_present(assistance=assistance(app)))
 
 
-def _present(**optional: Assistance | None) -> dict[str, Assistance]:
+def _present(**optional: Assistance | FaceCheck | None) -> dict[str, Any]:
     """An optional manifest key is absent, never null (the manifest refuses null)."""
     return {k: v for k, v in optional.items() if v is not None}
+
+
+def face_evidence(app: Application) -> FaceCheck | None:
+    """人证核验's record: a pass (the matcher's score and threshold) or staff's check by sight
+    (method ``staff``; who it was is in the audit log and ``assistance``). None: not asked."""
+    face = app.face
+    if face is None or not face.cleared:
+        return None
+    matched = face.result is FaceResult.PASS
+    scored = {"score": face.score, "threshold": face.threshold} if matched else {}
+    return FaceCheck(method=face.method, outcome="match" if matched else "staff_verified",
+                     photo_source=face.photo_source, liveness=face.liveness,   # type: ignore[arg-type]
+                     tries=min(face.tries, 3), checked_at=_iso(face.at), **scored)
 
 
 def _commitment_text(app: Application, requirement_id: str) -> str:
@@ -251,14 +269,25 @@ def ledger_row(subject: Application | Correction, kiosk: KioskIdentity, number: 
 
 
 def ledger_note(subject: Application | Correction) -> str:
-    """备注 of an assisted case: 帮办/代办, originals checked, each 容缺 item and its deadline."""
+    """备注: 人证核验's outcome; of an assisted case 帮办/代办, originals checked, each 容缺
+    item and its deadline."""
+    face = _face_note(subject.face) if isinstance(subject, Application) else ""
     assist = subject.assist
     if assist is None:
-        return ""
+        return face
     parts = [f"{assist.kind.value}（{assist.staff_name}，审计记录 {assist.ref}）"]
+    parts += [face] if face else []
     if assist.originals:
         parts.append(f"原件已核验{len(assist.originals)}项")
     if isinstance(subject, Application):
         parts += [f"容缺：{r.material_name}，限{r.deadline.isoformat()}补交"
                   for r in approved_rongque(subject)]
     return "；".join(parts)
+
+
+def _face_note(face: FaceStepCheck | None) -> str:
+    if face is None or not face.cleared:
+        return ""
+    if face.result is FaceResult.PASS:
+        return f"人证核验通过（{face.score or 0:.2f}，第{face.tries}次）"
+    return f"人证核验：工作人员核验（{face.staff_id}）"

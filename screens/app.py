@@ -34,6 +34,7 @@ from screens.citizen.attract import AttractScreen
 from screens.citizen.capture import CaptureScreen
 from screens.citizen.confirm import ConfirmScreen
 from screens.citizen.delivery import DeliveryScreen
+from screens.citizen.face import FaceScreen
 from screens.citizen.guide import GuideScreen
 from screens.citizen.identify import IdentifyScreen
 from screens.citizen.journey import CitizenJourney
@@ -54,8 +55,8 @@ from screens.staff.table import FUNCTIONS
 from screens.theme import Theme
 
 log = logging.getLogger(__name__)
-CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, RegionScreen,
-           CaptureScreen, ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen,
+CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, FaceScreen,
+           RegionScreen, CaptureScreen, ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen,
            RatingScreen, DoneScreen, ProgressScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
@@ -134,6 +135,7 @@ class KioskApp(App):
             column = BoxLayout(orientation="vertical")
             column.add_widget(manager)
             column.add_widget(DemoPanel(ui, nav, hand))
+            hand.follow_prompts(kiosk.bus)   # the demo's person does the moves asked for
             self._root.add_widget(column)
         else:
             self._root.add_widget(manager)

@@ -14,6 +14,8 @@ from screens.context import Ui
 from screens.navigator import Navigator
 from screens.widgets import KioskButton, Text
 
+FACE_SCENES = {"right": "本人", "other": "他人", "photo": "照片", "nobody": "无人"}
+
 
 class DemoPanel(BoxLayout):
     def __init__(self, ui: Ui, nav: Navigator, hand: DemoHand, **kwargs: Any) -> None:
@@ -34,6 +36,22 @@ class DemoPanel(BoxLayout):
                                     ("工作人员卡 Staff", self._staff_card, "demo_staff_card")):
             self.add_widget(KioskButton(theme, label, action, name=name, font=theme.small,
                                          height=theme.target))
+        if hand.face_scene:       # who stands at the emulated face camera, tap for the next
+            self.face_button = KioskButton(theme, self._face_label(), self._next_face,
+                                           name="demo_face", font=theme.small,
+                                           height=theme.target)
+            self.add_widget(self.face_button)
+
+    def _face_label(self) -> str:
+        return "人脸 Face: " + FACE_SCENES.get(self.hand.face_scene, self.hand.face_scene)
+
+    def _next_face(self) -> None:
+        """本人 → 他人 → 照片 → 无人: the right face, a wrong one, a photo (spoof), nobody."""
+        order = list(FACE_SCENES)
+        now = self.hand.face_scene
+        self.hand.present_face(order[(order.index(now) + 1) % len(order)]
+                               if now in order else "right")
+        self.face_button.text = self._face_label()
 
     def _card(self) -> None:
         self.hand.present_card()

@@ -67,6 +67,12 @@ SETS = {
                            "test_an_old_address_is_asked_not_guessed",
                            "test_no_route_makes_the_matter_unavailable_with_phone_and_slip",
                            "test_the_step_in_english"],
+    # 人证核验 (issue 22): tests/ui/test_face_step.py
+    "portrait-zh-face": ["test_the_cards_holder_passes_and_goes_on_to_the_materials",
+                         "test_someone_else_is_told_the_face_does_not_match_and_may_try_again",
+                         "test_three_failures_call_staff_and_the_session_waits",
+                         "test_staff_verify_by_sight_and_the_applicant_goes_on",
+                         "test_a_card_with_no_photo_goes_to_staff_who_may_end_the_session"],
 }
 
 

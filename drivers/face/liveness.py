@@ -35,6 +35,21 @@ PROMPTS = {Challenge.TURN_LEFT: ("请向左转头", "Turn your head to the left"
            Challenge.TURN_RIGHT: ("请向右转头", "Turn your head to the right"),
            Challenge.BLINK: ("请眨眨眼", "Blink your eyes")}
 
+# Why a try failed, as the citizen is told (Chinese first); keys are Verdict reasons.
+FAILURES = {
+    "timeout": ("未在规定时间内完成动作，请重试",
+                "The moves were not done in time: please try again"),
+    "incomplete": ("未完成全部动作，请重试", "Not every move was done: please try again"),
+    "wrong_move": ("动作与提示不符，请按提示操作", "A move did not follow the prompt"),
+    "still": ("画面静止，请本人正对摄像头",
+              "The picture did not move: please face the camera yourself"),
+    "face_changed": ("核验过程中人脸发生了变化", "The face changed during the check"),
+    "face_lost": ("人脸离开了画面，请保持在框内",
+                  "The face left the picture: please stay in the frame"),
+    "several_faces": ("画面中有多张人脸，请确保只有本人",
+                      "More than one face: only the applicant, please"),
+}
+
 
 @dataclass(frozen=True, repr=False)
 class Observation:

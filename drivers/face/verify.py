@@ -19,26 +19,20 @@ from drivers.face import FaceMatch
 from drivers.face.camera import FaceCamera
 from drivers.face.dlib_matcher import METHOD, DlibMatcher, similarity
 from drivers.face.image import Rgb
-from drivers.face.liveness import Challenge, Observation, Rules, Verdict, draw_challenges, judge
+from drivers.face.liveness import (
+    FAILURES,
+    Challenge,
+    Observation,
+    Rules,
+    Verdict,
+    draw_challenges,
+    judge,
+)
 from drivers.face.observe import Observer
 from drivers.status import DeviceState
 
 Prompt = Callable[[Challenge | None], None]
 
-# Why a try failed, as the citizen is told (Chinese first); keys are liveness.Verdict reasons.
-FAILURES = {
-    "timeout": ("未在规定时间内完成动作，请重试",
-                "The moves were not done in time: please try again"),
-    "incomplete": ("未完成全部动作，请重试", "Not every move was done: please try again"),
-    "wrong_move": ("动作与提示不符，请按提示操作", "A move did not follow the prompt"),
-    "still": ("画面静止，请本人正对摄像头",
-              "The picture did not move: please face the camera yourself"),
-    "face_changed": ("核验过程中人脸发生了变化", "The face changed during the check"),
-    "face_lost": ("人脸离开了画面，请保持在框内",
-                  "The face left the picture: please stay in the frame"),
-    "several_faces": ("画面中有多张人脸，请确保只有本人",
-                      "More than one face: only the applicant, please"),
-}
 
 
 class LivenessFailed(DeviceError):

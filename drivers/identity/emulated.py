@@ -33,7 +33,8 @@ IdentityFault = Literal["card_removed_mid_read", "read_failed", "module_fault", 
 _TEXT_FIELDS = ("name", "name_en", "sex", "nation_code", "nation", "address", "issuer",
                 "document_number", "nationality")
 _DATE_FIELDS = ("birth_date", "valid_from", "valid_to")
-_KNOWN_FIELDS = frozenset({"card_type", "id_number", *_TEXT_FIELDS, *_DATE_FIELDS})
+_KNOWN_FIELDS = frozenset({"card_type", "id_number", "photo", *_TEXT_FIELDS, *_DATE_FIELDS})
+MAX_PHOTO_BYTES = 64 << 10       # a chip's photo is a few kilobytes
 
 
 MAX_IDENTITIES_BYTES = 1 << 20   # the demo's cards are a few kilobytes
@@ -64,11 +65,11 @@ def load_identities(path: Path) -> dict[str, Identity]:
     for key, table in tables.items():
         if not isinstance(table, dict):
             raise BadIdentityData(key, "应为表", "expected a table")
-        identities[key] = _parse_identity(key, table)
+        identities[key] = _parse_identity(key, table, path.parent)
     return identities
 
 
-def _parse_identity(key: str, table: dict[str, Any]) -> Identity:
+def _parse_identity(key: str, table: dict[str, Any], folder: Path | None = None) -> Identity:
     unknown = sorted(set(table) - _KNOWN_FIELDS)
     if unknown:
         raise BadIdentityData(key, f"未知字段 {unknown}", f"unknown fields {unknown}")
@@ -90,10 +91,28 @@ def _parse_identity(key: str, table: dict[str, Any]) -> Identity:
         birth_date=birth,
         valid_from=_date(key, table, "valid_from"),
         valid_to=_date(key, table, "valid_to"),
+        **_photo(key, table, folder),
         **text,
     )
     _check_number(key, identity)
     return identity
+
+
+def _photo(key: str, table: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """``photo``: the card's photo, a JPEG beside the identities file (人证核验 compares the
+    live face with it); a name inside that folder only, read bounded."""
+    name = _text(key, table, "photo")
+    if not name:
+        return {}
+    base = (folder or Path(".")).resolve()
+    path = (base / name).resolve()
+    if not path.is_relative_to(base):
+        raise BadIdentityData(key, "照片须在证件数据文件所在文件夹内",
+                              "photo must be a file beside the identities file")
+    try:
+        return {"photo": read_bounded(path, MAX_PHOTO_BYTES), "photo_format": "jpeg"}
+    except FileRefused as exc:
+        raise BadIdentityData(key, exc.zh, exc.en) from exc
 
 
 def _text(key: str, table: dict[str, Any], field: str) -> str:

@@ -8,6 +8,7 @@ lend.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from drivers.camera import DocumentPlate
@@ -15,6 +16,8 @@ from drivers.face.camera import FaceStage
 from drivers.identity import CardSlot, Identity
 from drivers.printer import PaperTray
 from drivers.status import PaperLevel
+from kiosk.bus import EventBus
+from kiosk.face_step import PROMPT_TOPIC
 
 
 class DemoHand:
@@ -70,6 +73,21 @@ class DemoHand:
         """The person at the face camera does ``move`` (a photo does nothing)."""
         if self._stage is not None:
             self._stage.act(move)
+
+    def follow_prompts(self, bus: EventBus) -> Callable[[], None]:
+        """A cooperative person: each move the face step asks for (``face.prompt``) is acted
+        out at the face camera — by whoever stands there (a photo does nothing). Returns the
+        unsubscribe."""
+        def act(_topic: str, payload: Any) -> None:
+            move = payload.get("move", "") if isinstance(payload, dict) else ""
+            if move:
+                self.act(move)
+        return bus.subscribe(PROMPT_TOPIC, act)
+
+    @property
+    def face_scene(self) -> str:
+        """Who stands at the face camera now ("" without an emulated one)."""
+        return str(getattr(self._stage, "scene", ""))
 
     def set_paper(self, level: PaperLevel) -> None:
         if self._tray is not None:

@@ -126,7 +126,7 @@ def _speaker_espeak(opts: o.SpeakerOptions, ctx: DeviceContext) -> Any:
 def _face_emulated(opts: o.EmulatedFaceCameraOptions, ctx: DeviceContext) -> Any:
     return load_named("drivers.face.emulated:EmulatedFaceCamera")(
         ctx.assets / opts.faces, person=opts.person, other=opts.other, present=opts.present,
-        size=opts.size, fps=opts.fps)
+        size=opts.size, fps=opts.fps, act_s=opts.act_s)
 
 
 def _face_opencv(opts: o.OpenCvFaceCameraOptions, ctx: DeviceContext) -> Any:

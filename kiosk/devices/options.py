@@ -173,6 +173,7 @@ class EmulatedFaceCameraOptions(Options):
     present: Literal["right", "other", "photo", "nobody"] = "nobody"
     size: Size = (640, 480)
     fps: float = Field(15, gt=0)
+    act_s: float = Field(1.0, gt=0, le=10)        # seconds the person takes for one move
 
 
 class OpenCvFaceCameraOptions(Options):

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from drivers.identity import Identity
+from kiosk import face_step
 from kiosk.assist import AssistKind, AssistRecord, OriginalCheck, RongqueApproval
 from kiosk.catalogue.model import AlternativeGroup, OriginalOrCopy, SingleRequirement
 from kiosk.session import Session, Step
@@ -93,6 +94,29 @@ def verify_original(staff: StaffSession, session: Session, requirement_id: str,
                 "ref": record.ref}
 
     staff.perform(Action.VERIFY_ORIGINAL, run)
+
+
+def verify_face(staff: StaffSession, session: Session, *, verified: bool = True) -> None:
+    """人证核验 by sight, when the kiosk's own could not clear the applicant (tries used, no
+    photo on the document, no camera): the staff member compares the person with the card in
+    their hand. ``verified`` False: not the card's holder — the session ends (and is wiped).
+    The audit entry says which, and the tries; the evidence names the staff id."""
+    def run() -> dict[str, object]:
+        record = _assisted(session)
+        _open(session, (Step.CAPTURE,))
+        if session.identity is None or not session.face_pending:
+            raise StaffError("当前没有待核验的人证核验", "no face check is waiting",
+                             code="no_face_check")
+        tries = session.face.tries if session.face is not None else 0
+        if verified:
+            session.record_face(face_step.staff_verified(session.face, session.identity,
+                                                         staff.staff_id, staff.clock()))
+        return {"face": "staff_verified" if verified else "refused", "tries": tries,
+                "ref": record.ref}
+
+    staff.perform(Action.VERIFY_FACE, run)
+    if not verified:
+        session.cancel()
 
 
 def needs_original(session: Session) -> list[SingleRequirement | AlternativeGroup]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from kiosk.caseno import is_valid_case_number
+from kiosk.casestatus.event import ZH
 from kiosk.catalogue.model import Matter
 from kiosk.documents import Renderer
 from kiosk.documents.blocks import Block
@@ -41,7 +42,8 @@ from kiosk.transfer.outbox import OutboxEntry, State
 MAX_INPUT = 64
 SHOWN = 200                        # rows a screen lists (newest first); the count is of all
 _DASHES = "-‐‑‒–—―－﹣−"
-DONE_STATES = ("已代收待流转", "已流转", "已送达")
+# the case went out complete: its state then, or any the handling region moved it to since
+DONE_STATES = ("已代收待流转", "已流转", "已送达", *ZH.values())
 
 
 class Form(StrEnum):

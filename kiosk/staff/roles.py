@@ -24,6 +24,7 @@ class Action(StrEnum):
 
     ASSIST = "case.assist"                     # 帮办 / 代办 overlay on a citizen's session
     VERIFY_ORIGINAL = "case.verify_original"   # 原件核验
+    VERIFY_FACE = "case.verify_face"           # 人证核验 by sight, after the kiosk's could not
     REPRINT = "case.reprint"                   # 补打
     CASE_LOOKUP = "case.lookup"
     RESULT_HANDOVER = "case.result_handover"   # 审批结果送达
@@ -38,8 +39,9 @@ class Action(StrEnum):
     EXIT_TO_DESKTOP = "kiosk.exit_to_desktop"  # with a reason
 
 
-_GUIDE = frozenset({Action.ASSIST, Action.VERIFY_ORIGINAL, Action.REPRINT, Action.CASE_LOOKUP,
-                    Action.RESULT_HANDOVER, Action.LEDGER_VIEW, Action.LEDGER_EXPORT})
+_GUIDE = frozenset({Action.ASSIST, Action.VERIFY_ORIGINAL, Action.VERIFY_FACE, Action.REPRINT,
+                    Action.CASE_LOOKUP, Action.RESULT_HANDOVER, Action.LEDGER_VIEW,
+                    Action.LEDGER_EXPORT})
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.GUIDE: _GUIDE,
     Role.WINDOW: _GUIDE | {Action.APPROVE_RONGQUE},

@@ -19,6 +19,7 @@ from kiosk.interaction.speech import Speech
 from kiosk.privacy import mask_name
 from kiosk.service import Identity, MrzKey
 from screens.base import error_text
+from screens.citizen.face import after_card
 from screens.citizen.frame import CitizenScreen
 from screens.citizen.matters import keyboard_labels
 from screens.keyboard import NumericKeypad, PinyinKeyboard
@@ -269,5 +270,6 @@ class IdentifyScreen(CitizenScreen):
         self.nav.go("guide")
 
     def _next(self) -> None:
-        """The handling region next when the applicant has one to confirm or choose."""
-        self.nav.go("region" if self.nav.screen("region").needed() else "capture")
+        """人证核验 next where the kiosk checks faces; then the handling region when the
+        applicant has one to confirm or choose (screens/citizen/face.py)."""
+        self.nav.go("face" if self.nav.screen("face").needed() else after_card(self.nav))

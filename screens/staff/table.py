@@ -16,6 +16,7 @@ from kiosk.staff.session import Mode
 from screens.staff.agent import AgentScreen
 from screens.staff.audit_view import AuditViewScreen
 from screens.staff.consumables import ConsumablesScreen
+from screens.staff.face import FaceCheckScreen
 from screens.staff.frame import StaffScreen
 from screens.staff.ledger import LedgerScreen
 from screens.staff.maintenance import ExitScreen, MaintenanceScreen
@@ -56,6 +57,8 @@ FUNCTIONS: tuple[StaffFunction, ...] = (
                   ConsumablesScreen),
     StaffFunction(Action.LEDGER_VIEW, "staff_ledger", "台账查询", "Ledger", LedgerScreen,
                   SERVICE_ONLY),
+    StaffFunction(Action.VERIFY_FACE, "staff_face", "人证核验", "Verify the person",
+                  FaceCheckScreen, ASSIST_ONLY),
     StaffFunction(Action.VERIFY_ORIGINAL, "staff_originals", "原件核验", "Check the originals",
                   OriginalsScreen, ASSIST_ONLY),
     StaffFunction(Action.APPROVE_RONGQUE, "staff_rongque", "容缺受理",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from kiosk.staff.ledger_view import (
     card_blocks,
     find_case,
     parse_case_number,
+    registration_card,
     view,
     view_as,
 )
@@ -162,6 +164,15 @@ def test_the_registration_card_has_the_seed_rows_and_the_delivery(ledger: Ledger
     assert FULL_NAME not in text and FULL_PHONE not in text
     assert [e["case"] for e in entries(tmp_path / "staff")] == [row.case_number]
     outbox.close()
+
+
+@pytest.mark.parametrize("state", ["已代收待流转", "已受理", "需补正", "已办结"])
+def test_a_case_the_region_moved_on_was_still_received_complete(ledger: Ledger,
+                                                                  state: str) -> None:
+    # the 收件 row says how the case left the kiosk, not the region's state of today
+    row = replace(find_case(ledger, case_number(KIOSK, date(2026, 12, 1), 3)), state=state)
+    card = registration_card(row, HALL, [], datetime(2026, 12, 7, 15))
+    assert card.stages[0].opinion == "材料齐全，已代收"
 
 
 def test_the_transfer_slip_copy_has_the_seed_rows(ledger: Ledger, tmp_path: Path) -> None:

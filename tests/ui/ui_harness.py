@@ -183,9 +183,14 @@ def test_settings(tmp_path: Path, **session: Any) -> Settings:
 def open_kiosk(tmp_path: Path, artifacts: Path, orientation: str = "portrait",
                elder: bool = False, language: str = "zh_CN",
                camera: dict[str, Any] | None = None, demo: bool = False,
-               staff: Any = None, **session: Any) -> Harness:
-    """``staff``: a StaffAuthority for staff mode (tests/ui/staff_rig.py builds one)."""
+               staff: Any = None, face: dict[str, Any] | None = None,
+               **session: Any) -> Harness:
+    """``staff``: a StaffAuthority for staff mode (tests/ui/staff_rig.py builds one);
+    ``face``: [face] settings that turn 人证核验 on (None: off, so the walks through identify
+    go straight on; tests/ui/test_face_step.py turns it on)."""
     settings = test_settings(tmp_path, **session)
+    settings = settings.model_copy(update={"face": settings.face.model_copy(
+        update={"enabled": face is not None, **(face or {})})})
     if camera:
         devices = settings.devices
         conf = devices.configured["document_camera"]
