@@ -225,6 +225,11 @@ class Header(_Strict):
     delivery: DeliveryRef
     commitments: list[Commitment] = []
     assistance: Assistance | None = None      # staff mode (issue 21); absent when unassisted
+    # 补正 (issue 24): a follow-up package of the same case; all absent in the original
+    version: Annotated[int, Field(ge=2)] | None = None
+    correction_of: Annotated[str, StringConstraints(pattern=UUID)] | None = None
+    notice_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    correction_items: list[Annotated[str, StringConstraints(max_length=200)]] | None = None
 
 
 class Manifest(Header):

@@ -24,6 +24,8 @@ from kiosk import referral, submission
 from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
+from kiosk.correction import CorrectionSession, applicant_digest, applicant_key, remember_applicant
+from kiosk.correction_service import Corrections
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
 from kiosk.documents.model import LedgerRow
@@ -94,6 +96,12 @@ class KioskService:
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
         self._unsubscribe = kiosk.bus.subscribe("session.ended", self._session_ended)
+        self.corrections = Corrections(kiosk, self.now)   # 补正 into the same case
+
+    def start_correction(self, case_number: str) -> CorrectionSession:
+        """A 补正 session for a case whose region asked for one (kiosk/correction_service.py);
+        then ``corrections.identify`` / ``capture`` / ``submit``."""
+        return self.corrections.start(case_number)
 
     def close(self) -> None:
         """Stop following the bus (this service's kiosk was swapped out; the bus lives on);
@@ -364,6 +372,7 @@ class KioskService:
                         tuple(Owed(a.requirement_id, a.material_name, a.deadline)
                               for a in submission.approved_rongque(app)),
                         applicant_key=self.progress.applicant_key(app.identity))
+        self._remember_applicant(app, case_no)
         materials = self._material_files(app, session.page_image)
         self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)
         session.submitted(case_no, numbers.transfer_numbers[0])
@@ -377,6 +386,16 @@ class KioskService:
         return Submitted(case_no, numbers.transfer_numbers, package_id,
                          k.renderer.png(receipt_blocks), receipt_pdf, job.escpos or b"",
                          printed)
+
+    def _remember_applicant(self, app: Application, case_number: str) -> None:
+        """For a later 补正: the applicant's keyed digest (never the number), the situation
+        and the delivery method, which the ledger's row does not keep."""
+        ident = app.identity
+        digest = applicant_digest(applicant_key(self.k.settings.paths.data_dir),
+                                  ident.card_type.value, ident.id_number)
+        with self.k.ledger.changing() as conn:
+            remember_applicant(conn, case_number, digest, app.situation.code,
+                               app.delivery.value)
 
     def notify(self, session: Session) -> Notified:
         """The correction notice: every missing or wrong item at once, printed and logged

@@ -20,7 +20,7 @@ from kiosk.untrusted import Untrusted
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 # where the model asks for more than the schema says (see the module's docstring)
-STRICTER = {"package_id", "times.received_at", "times.transfer_deadline",
+STRICTER = {"package_id", "correction_of", "times.received_at", "times.transfer_deadline",
             "assistance.started_at", "assistance.original_checks.at",
             "assistance.rongque.approved_at", "assistance.rongque.committed_at",
             "applicant.face_check.checked_at"}
