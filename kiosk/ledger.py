@@ -53,6 +53,12 @@ class Ledger:
                            "requirement_id TEXT, material TEXT, deadline TEXT, "
                            "supplied_at TEXT, alerted_on TEXT, "
                            "PRIMARY KEY (case_number, requirement_id))")
+        # 进度查询 by ID card: a keyed hash of the applicant's document (kiosk/applicant_key.py),
+        # never the number itself; a table of its own, so older ledgers need no migration
+        self._conn.execute("CREATE TABLE IF NOT EXISTS applicant_keys (case_number TEXT "
+                           "PRIMARY KEY, applicant_key TEXT NOT NULL)")
+        self._conn.execute("CREATE INDEX IF NOT EXISTS applicant_keys_key "
+                           "ON applicant_keys (applicant_key)")
 
     def close(self) -> None:
         self._conn.close()
@@ -81,11 +87,15 @@ class Ledger:
             self._write(record, "INSERT")
         return number, transfers
 
-    def record(self, row: LedgerRow, owed: tuple[Owed, ...] = ()) -> None:
+    def record(self, row: LedgerRow, owed: tuple[Owed, ...] = (),
+               applicant_key: str = "") -> None:
         """Write ``row``, replacing the row of its case number (受理中 → its outcome), with
-        the 容缺 items the case owes (in one transaction)."""
+        the 容缺 items the case owes and the applicant's keyed hash (in one transaction)."""
         with _transaction(self._conn):
             self._write(row, "INSERT OR REPLACE")
+            if applicant_key:
+                self._conn.execute("INSERT OR REPLACE INTO applicant_keys VALUES (?, ?)",
+                                   (row.case_number, applicant_key))
             for item in owed:
                 self._conn.execute(
                     "INSERT OR REPLACE INTO rongque VALUES (?, ?, ?, ?, NULL, NULL)",
@@ -185,6 +195,14 @@ class Ledger:
         if changed:
             self._add_state(case_number, state, at)
         return bool(changed)
+
+    def cases_of(self, applicant_key: str, limit: int = 50) -> list[LedgerRow]:
+        """The cases recorded with ``applicant_key``, newest first (进度查询 by ID card)."""
+        cur = self._conn.execute(
+            f"SELECT {', '.join('l.' + c for c in _COLUMNS)} FROM ledger l JOIN applicant_keys "
+            "k ON k.case_number = l.case_number WHERE k.applicant_key = ? "
+            "ORDER BY l.time DESC LIMIT ?", (applicant_key, limit))
+        return [_row(record) for record in cur.fetchall()]
 
     def find(self, case_number: str) -> LedgerRow | None:
         cur = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM ledger "

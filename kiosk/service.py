@@ -41,6 +41,7 @@ from kiosk.lifecycle import Availability, KioskState, Reason
 from kiosk.manifest import Seal, Suite
 from kiosk.ops.clock import NowSource
 from kiosk.package import MaterialFile, write_package
+from kiosk.progress import ProgressDesk
 from kiosk.routing.resolve import HandlingUnavailable, Proposal, ResolvedParty, recipients
 from kiosk.session import Session
 from kiosk.settings import Hours, KioskIdentity
@@ -89,6 +90,8 @@ class KioskService:
         self._held_before = False
         self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
+        self.progress = ProgressDesk(kiosk, self.now,      # 进度查询 (kiosk/progress.py)
+                                     staff_present=lambda: self.staff_present)
         self.face = FaceService(kiosk, self.now)      # 人证核验 after the card read
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
@@ -367,7 +370,8 @@ class KioskService:
         k.ledger.record(submission.ledger_row(app, kiosk, case_no, numbers.transfer_numbers,
                                               submission.committed_state(app), now, package_id),
                         tuple(Owed(a.requirement_id, a.material_name, a.deadline)
-                              for a in submission.approved_rongque(app)))
+                              for a in submission.approved_rongque(app)),
+                        applicant_key=self.progress.applicant_key(app.identity))
         self._remember_applicant(app, case_no)
         materials = self._material_files(app, session.page_image)
         self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)

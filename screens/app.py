@@ -40,6 +40,7 @@ from screens.citizen.identify import IdentifyScreen
 from screens.citizen.journey import CitizenJourney
 from screens.citizen.matters import MattersScreen
 from screens.citizen.printing import PrintingScreen
+from screens.citizen.progress import ProgressScreen
 from screens.citizen.rating import DoneScreen, RatingScreen
 from screens.citizen.region import RegionScreen
 from screens.citizen.review import ReviewScreen
@@ -56,7 +57,7 @@ from screens.theme import Theme
 log = logging.getLogger(__name__)
 CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, FaceScreen,
            RegionScreen, CaptureScreen, ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen,
-           RatingScreen, DoneScreen)
+           RatingScreen, DoneScreen, ProgressScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
 

@@ -66,9 +66,22 @@ class AttractScreen(CitizenScreen):
                     theme, ui.bi("查看办事指南，打印指引单"), self.journey.browse,
                     kind="primary", name="browse_guides", height=theme.target * 1.8,
                     font=theme.title * 0.9))
-        box.add_widget(KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
-                                    name="start", enabled=available, height=theme.target * 2.2,
-                                    font=theme.title))
+        start = KioskButton(theme, ui.bi("开始办理"), self._start, kind="primary",
+                            name="start", enabled=available, height=theme.target * 2.2,
+                            font=theme.title)
+        progress = KioskButton(   # 进度查询 (screens/citizen/progress.py): a receipt or a card
+            theme, ui.pair("进度查询", "Check progress"), self.journey.progress,
+            name="progress", enabled=available, font=theme.title * 0.9,
+            height=theme.target * (2.2 if theme.landscape else 1.6))
+        if theme.landscape:                         # side by side: no height to spare
+            both = BoxLayout(spacing=theme.gap * 2)
+            start.size_hint_x, progress.size_hint_x = 0.62, 0.38
+            both.add_widget(start)
+            both.add_widget(progress)
+            box.add_widget(fit_row(both))
+        else:
+            box.add_widget(start)
+            box.add_widget(progress)
         box.add_widget(Spacer())
         read_aloud, voice = self.tools()[2:]        # 朗读 and voice, as on every screen
         if not theme.landscape:                     # portrait: a row of their own

@@ -43,6 +43,13 @@ class CitizenJourney:
             self.session = self.ui.service.start_session()
         self.nav.go("matters")
 
+    def progress(self) -> None:
+        """The attract screen's 进度查询: a session of its own (no matter chosen), so the idle
+        warning, the timeout and the wipe at its end are an application's."""
+        if self.session is None:
+            self.session = self.ui.service.start_session()
+        self.nav.go("progress")
+
     def browse(self) -> None:
         """Outside service hours: the matter list and guides with no session — no identity
         read, nothing captured, no case number; the guide prints its slip instead."""
