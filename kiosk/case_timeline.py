@@ -30,6 +30,8 @@ MEANING = {
     "办理地已接收": ("办理地已收到您的材料", "the handling region has your materials"),
     "已受理": ("办理地已受理，正在办理", "accepted by the handling region, in progress"),
     "需补正": ("需要补正材料，请按通知补交", "more materials are needed: see the notice"),
+    "补正已提交": ("补正材料已在本机提交，正在送往办理地",
+                  "the added materials were handed in here and are on their way"),
     "补正材料已接收": ("补正材料已收到，继续办理", "the added materials arrived; work goes on"),
     "特别程序": ("进入特别程序（如检验、公示），时间另计",
              "in a special procedure (e.g. inspection, notice period), timed apart"),

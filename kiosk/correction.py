@@ -12,14 +12,10 @@ The package and the 补正 receipt are made in kiosk/correction_submit.py.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import os
-import secrets
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from drivers.camera import CapturedPage
 from drivers.identity import Identity
@@ -34,7 +30,6 @@ from kiosk.tempstore import SessionStore
 WAITING_STATE = ZH[CaseState.CORRECTION_REQUIRED]       # 需补正
 SUBMITTED_STATE = "补正已提交"                            # the kiosk's own, until the region's
 FREE_ITEM = "补正材料"
-KEY_FILE = Path("correction") / "applicant.key"
 MAX_ITEMS = 20                                           # a notice lists a few, never hundreds
 _TABLE = ("CREATE TABLE IF NOT EXISTS correction_refs (case_number TEXT PRIMARY KEY, "
           "digest TEXT, situation TEXT, delivery TEXT)")
@@ -167,27 +162,7 @@ def case_version(store: StatusStore, case_number: str) -> int:
     return 2 + done
 
 
-# --- the original applicant, as a keyed hash ------------------------------------------------
-def applicant_key(data_dir: Path) -> bytes:
-    """The kiosk's secret for applicant digests, made (0600) on first use."""
-    path = data_dir / KEY_FILE
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text()[:64])
-    with os.fdopen(fd, "w") as out:
-        out.write(secrets.token_hex(32))
-        out.flush()
-        os.fsync(out.fileno())
-    return bytes.fromhex(path.read_text()[:64])
-
-
-def applicant_digest(key: bytes, card_type: str, id_number: str) -> str:
-    number = id_number.strip().upper()
-    return hmac.new(key, f"applicant:{card_type}:{number}".encode(), hashlib.sha256).hexdigest()
-
-
+# --- the original applicant, as the ledger's keyed hash (kiosk/applicant_key.py) ---------
 def remember_applicant(conn: sqlite3.Connection, case_number: str, digest: str,
                        situation: str, delivery: str) -> None:
     """At submission, on the ledger's connection: what a 补正 needs and the ledger lacks (the

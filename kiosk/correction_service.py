@@ -20,6 +20,7 @@ from typing import cast
 from drivers.camera import CapturedPage
 from drivers.identity import Identity
 from kiosk import correction, correction_submit, submission
+from kiosk.applicant_key import applicant_key, load_secret
 from kiosk.bootstrap import Kiosk
 from kiosk.casestatus.store import StatusStore
 from kiosk.correction import CorrectionCase, CorrectionSession
@@ -74,9 +75,9 @@ class Corrections:
         return CorrectionSession(case, store)
 
     def identified(self, session: CorrectionSession, identity: Identity) -> None:
-        """The card read must be the original applicant's (its keyed digest)."""
-        key = correction.applicant_key(self.k.settings.paths.data_dir)
-        digest = correction.applicant_digest(key, identity.card_type.value, identity.id_number)
+        """The card read must be the original applicant's: the same keyed hash the ledger
+        keeps for 进度查询 by card (kiosk/applicant_key.py), one secret for both."""
+        digest = applicant_key(load_secret(self.k.settings.paths.data_dir), identity)
         session.situation, session.delivery = correction.check_applicant(
             self.store, session.case.case_number, digest)
         session.identity, session.verified = identity, True

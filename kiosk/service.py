@@ -24,7 +24,7 @@ from kiosk import referral, submission
 from kiosk.application import Application, StoredPage
 from kiosk.bootstrap import Kiosk
 from kiosk.catalogue.model import Matter
-from kiosk.correction import CorrectionSession, applicant_digest, applicant_key, remember_applicant
+from kiosk.correction import CorrectionSession, remember_applicant
 from kiosk.correction_service import Corrections
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents import forms
@@ -371,8 +371,8 @@ class KioskService:
                                               submission.committed_state(app), now, package_id),
                         tuple(Owed(a.requirement_id, a.material_name, a.deadline)
                               for a in submission.approved_rongque(app)),
-                        applicant_key=self.progress.applicant_key(app.identity))
-        self._remember_applicant(app, case_no)
+                        applicant_key=(applicant := self.progress.applicant_key(app.identity)))
+        self._remember_applicant(app, case_no, applicant)
         materials = self._material_files(app, session.page_image)
         self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)
         session.submitted(case_no, numbers.transfer_numbers[0])
@@ -387,12 +387,9 @@ class KioskService:
                          k.renderer.png(receipt_blocks), receipt_pdf, job.escpos or b"",
                          printed)
 
-    def _remember_applicant(self, app: Application, case_number: str) -> None:
-        """For a later 补正: the applicant's keyed digest (never the number), the situation
-        and the delivery method, which the ledger's row does not keep."""
-        ident = app.identity
-        digest = applicant_digest(applicant_key(self.k.settings.paths.data_dir),
-                                  ident.card_type.value, ident.id_number)
+    def _remember_applicant(self, app: Application, case_number: str, digest: str) -> None:
+        """For a later 补正: the applicant's keyed hash (never the number), the situation and
+        the delivery method, which the ledger's row does not keep."""
         with self.k.ledger.changing() as conn:
             remember_applicant(conn, case_number, digest, app.situation.code,
                                app.delivery.value)

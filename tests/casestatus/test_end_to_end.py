@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.bootstrap import Kiosk
+from kiosk.case_timeline import MEANING
 from kiosk.casestatus.feed import FeedClient
 from kiosk.catalogue import load_catalogue
 from kiosk.demo.citizen import demo_kiosk
@@ -150,9 +151,9 @@ def test_the_case_after_the_receipt_end_to_end(tmp_path: Path,
     lines = [line.strip() for line in status.splitlines()]
     assert lines[0] == f"受理编号 / Case {done.case_number}"
     shown_zh = [line.split(maxsplit=2)[2] for line in lines[1:] if line[:4].isdigit()]
-    # for a person the kiosk's own first two states are said plainly; the region's as they are
+    # for a person every state is said plainly (kiosk/case_timeline.py), in the same order
     assert [s for s in shown_zh if not s.startswith("已送达办理地")] == [
-        "正在受理", "材料已收取，等待转送办理地", *STATES[2:]]
+        MEANING[state][0] for state in STATES]
 
 
 def _first_takeable() -> str:
