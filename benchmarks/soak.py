@@ -9,7 +9,7 @@ folder; every tenth session is a missing-materials one ending in a correction no
 ``--mode service``: the same citizen without Kivy, through ``KioskService`` as the headless
 demo drives it (kiosk/demo/citizen.py): the core, devices, ledger, outbox and uploader alone,
 about ten times faster. Figures, each against the same process
-after the warm-up sessions (``--warm-up``, default 50). Why 50: in the app the first sessions
+after the warm-up sessions (``--warm-up``, default 150). Why 150: in the app the first sessions
 load fonts, textures and catalogue caches, and the software renderer (Mesa llvmpipe, what
 this headless machine draws with) fills its caches of compiled shader variants and draw
 state, slowly, for about 150 sessions — measured 2026-12-07: RSS 977 MB after session 1, 1,178
@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.ui import to_capture  # noqa: E402  (the same walk as the UI benchmark)
 
 CHILD = os.environ.get("SOAK_CHILD", "")
-WARM_UP = 50          # sessions before the baseline (see above)
+WARM_UP = 150         # sessions before the baseline (see above)
 
 
 def _harness(tmp: Path) -> Any:

@@ -73,6 +73,12 @@ SETS = {
                          "test_three_failures_call_staff_and_the_session_waits",
                          "test_staff_verify_by_sight_and_the_applicant_goes_on",
                          "test_a_card_with_no_photo_goes_to_staff_who_may_end_the_session"],
+    # 进度查询 after the receipt (issue 24): tests/ui/test_progress_lookup.py
+    "portrait-zh-progress": ["test_the_receipts_qr_shows_the_timeline_in_both_languages",
+                             "test_an_id_card_lists_the_persons_cases_here",
+                             "test_a_qr_from_elsewhere_is_told_plainly",
+                             "test_a_result_at_the_window_says_where_and_when_to_collect",
+                             "test_the_second_rating_is_given_once"],
 }
 
 
