@@ -44,6 +44,11 @@ class LivenessFailed(DeviceError):
         self.verdict = verdict
 
 
+# a move not seen within this long is asked for again: said once more for a citizen who
+# missed it, done once more by one whose move the camera caught too few frames of
+REMIND_S = 4.0
+
+
 class ChallengeVerifier:
     name = "challenge"
 
@@ -73,6 +78,7 @@ class ChallengeVerifier:
         observer = Observer(self.matcher, self._describe_every, self.rules.frontal)
         seen: list[Observation] = []
         asked, last_seq, start = -1, 0, self._clock()
+        asked_at = start
         self.camera.start()
         try:
             while True:
@@ -91,8 +97,9 @@ class ChallengeVerifier:
                 verdict = judge(order, seen, similarity, self.rules)
                 if verdict.passed or verdict.reason != "incomplete":
                     return verdict, seen
-                if len(verdict.done) != asked:
-                    asked = len(verdict.done)
+                if len(verdict.done) != asked or (
+                        asked < len(order) and now - asked_at > REMIND_S):
+                    asked, asked_at = len(verdict.done), now
                     self._prompt(order[asked] if asked < len(order) else None)
         finally:
             self.camera.stop()

@@ -84,6 +84,28 @@ def test_the_cards_holder_doing_each_prompted_move_is_verified(matcher: DlibMatc
     assert not camera.streaming                           # the camera is stopped after
 
 
+def test_a_move_missed_is_asked_again_and_then_done(matcher: DlibMatcher) -> None:
+    # the citizen did not hear the first prompt (or the camera caught too few frames of the
+    # move): after REMIND_S it is asked again, and done then, the try still passes
+    camera = SteppedCamera("right")
+    heard: list[Challenge | None] = []
+
+    def prompt(move: Challenge | None) -> None:
+        heard.append(move)
+        if move is not None and len(heard) > 1:       # the very first prompt is missed
+            camera.emulator.act(move)
+    camera.open()
+    try:
+        result = ChallengeVerifier(camera, matcher, rules=Rules(), rng=random.Random(3),
+                                   prompt=prompt, clock=lambda: camera.now).verify(
+                                       load_rgb(CARD.read_bytes()), 60)
+    finally:
+        camera.close()
+    assert result.match and result.liveness == "passed"
+    assert heard[0] is not None and heard[1] == heard[0]   # the same move, asked again
+    assert len(heard) == 6 and heard[-1] is None
+
+
 def test_someone_else_is_live_but_does_not_match(matcher: DlibMatcher) -> None:
     result = verify(SteppedCamera("other"), matcher)
     assert not result.match and result.liveness == "passed"
