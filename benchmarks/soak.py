@@ -12,8 +12,9 @@ about ten times faster. Figures, each against the same process
 after the warm-up sessions (``--warm-up``, default 150). Why 150: in the app the first sessions
 load fonts, textures and catalogue caches, and the software renderer (Mesa llvmpipe, what
 this headless machine draws with) fills its caches of compiled shader variants and draw
-state, slowly, for about 150 sessions — measured 2026-12-07: RSS 977 MB after session 1, 1,178
-after 10, 1,310 after 30 and 60, 1,407 at 150, then 1,375-1,408 to 220; memray put the
+state, slowly, for about 150 sessions — measured 2026-12-07 over 300 sessions: RSS 970 MB
+after session 1, 1,183 after 10, 1,372 at 50, 1,411 at 150, then 1,390-1,405 to 1,392 at 300
+(ratio 0.987 to 150; fds 54 throughout; docs/unattended.md); memray put the
 growth in C allocations under glDrawElements, while Python's own heap (tracemalloc), its
 object count and the service-only soak stayed flat. Every session's breakdown up to the
 warm-up is in the output, so the growth before it stays visible:
