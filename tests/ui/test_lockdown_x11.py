@@ -104,8 +104,8 @@ def test_a_crash_during_a_session_is_reported_by_the_next_start(tmp_path: Path,
     try:
         first.wait_for("READY=1")
         _pings(first, 3)
-        subprocess.run(["xdotool", "mousemove", "540", "1195", "click", "1"], env=env,
-                       timeout=60, check=True)             # 开始办理, centre of the screen
+        subprocess.run(["xdotool", "mousemove", "540", "1120", "click", "1"], env=env,
+                       timeout=60, check=True)             # 开始办理 (进度查询 is below it)
         deadline = time.monotonic() + 60
         while '"session": true' not in marker.read_text():
             assert time.monotonic() < deadline, marker.read_text()
