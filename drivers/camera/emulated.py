@@ -175,6 +175,7 @@ class EmulatedCamera:
         self._scene = DeskScene(preview_size, slide_s)
         self._preview = PreviewLoop(self._grab, preview_fps, f"{name}.preview")
         self._placements = 0                     # bumped by place() and remove()
+        self._fault_changes = 0                  # bumped by inject() and clear_faults()
         self._shown = 0                          # the placement the scene shows
         self._shifts: list[tuple[float, float]] = []
 
@@ -252,12 +253,14 @@ class EmulatedCamera:
 
     def wait_still(self, timeout: float) -> tuple[PreviewFrame, npt.NDArray[np.float64] | None]:
         """The first frame grabbed after the page (as last placed, removed or pushed) came to
-        rest, with its ground-truth quad; raises TimeoutError after ``timeout`` s."""
+        rest and after the last fault injected or cleared, with its ground-truth quad; raises
+        TimeoutError after ``timeout`` s."""
         with self._cond:
-            wanted = self._placements
+            wanted, faults = self._placements, self._fault_changes
 
         def still(frame: PreviewFrame, notes: _FrameNotes) -> bool:
-            return notes.placement >= wanted and not notes.moving and not self._shifts
+            return (notes.placement >= wanted and notes.fault_change >= faults
+                    and not notes.moving and not self._shifts)
         found = self._preview.wait_for(still, timeout)
         if found is None:
             raise TimeoutError("the emulated preview did not settle")
@@ -276,6 +279,7 @@ class EmulatedCamera:
             if not self._opened or "unplugged" in self._faults:
                 return None
             placed, placement, faults = self._placed, self._placements, self._faults.active
+            fault_change = self._fault_changes
             shifts, self._shifts = self._shifts, []
         if placement != self._shown:   # rendering a page is slow: done here, not in place()
             self._shown = placement
@@ -287,17 +291,19 @@ class EmulatedCamera:
         for dx, dy in shifts:
             self._scene.shift(dx, dy, now)
         image, quad, moving = self._scene.compose(now, faults)
-        return image, _FrameNotes(quad, moving, placement)
+        return image, _FrameNotes(quad, moving, placement, fault_change)
 
     def inject(self, fault: str) -> None:
         with self._cond:
             self._faults.inject(fault)
+            self._fault_changes += 1
             self._refresh_status()
             self._cond.notify_all()
 
     def clear_faults(self) -> None:
         with self._cond:
             self._faults.clear()
+            self._fault_changes += 1
             self._refresh_status()
 
     @property
@@ -366,6 +372,7 @@ class _FrameNotes:
     quad: npt.NDArray[np.float64] | None   # ground truth: where the page is in the frame
     moving: bool
     placement: int
+    fault_change: int = 0            # the faults as they were after this many changes
 
 
 def _read_index(path: Path) -> list[tuple[str, str]]:
