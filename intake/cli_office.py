@@ -6,15 +6,12 @@ lock-out)."""
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import FrameType
 
 from intake.cli_status import host_port
 from intake.db import connect
-from intake.feed import serve
+from intake.feed import serve_until_signalled
 from intake.office import OfficeServer
 from intake.statusout import StatusSigner
 from kiosk.entry import BilingualArgumentParser
@@ -54,13 +51,5 @@ def _office(args: argparse.Namespace) -> int:
         raise KioskError(f"无法在 {args.listen} 提供后台页面：{exc}",
                          f"Cannot serve the back office on {args.listen}: {exc}",
                          code="office_failed") from None
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    print(f"listening {server.server_address[1]}", flush=True)
-    serve(server, stop)
+    serve_until_signalled(server)
     return 0

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
-import sys
 import threading
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
 
 from intake.db import connect
-from intake.feed import FeedServer, serve
+from intake.feed import FeedServer, serve_until_signalled
 from intake.publisher import Publisher
 from kiosk.casestatus.wire import status_root
 from kiosk.entry import BilingualArgumentParser
@@ -92,15 +89,5 @@ def _feed(args: argparse.Namespace) -> int:
         raise KioskError(f"无法在 {args.listen} 提供状态订阅：{exc}",
                          f"Cannot serve the feed on {args.listen}: {exc}",
                          code="feed_failed") from None
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    # the line a supervisor (or a test) waits for: the port, which may have been 0
-    print(f"listening {server.server_address[1]}", flush=True)
-    sys.stdout.flush()
-    serve(server, stop)
+    serve_until_signalled(server)
     return 0

@@ -13,11 +13,13 @@ its own read-only connection, so the intake and the back office keep writing mea
 from __future__ import annotations
 
 import re
+import signal
 import sqlite3
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import FrameType
 from urllib.parse import parse_qs
 
 from kiosk.casestatus.wire import (
@@ -145,3 +147,17 @@ def serve(server: ThreadingHTTPServer, stop: threading.Event | None = None) -> N
     finally:
         server.shutdown()
         server.server_close()
+
+
+def serve_until_signalled(server: ThreadingHTTPServer) -> None:
+    """Serve until SIGTERM or SIGINT, after printing the line a supervisor (or a test) waits
+    for: the port, which may have been 0."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"listening {server.server_address[1]}", flush=True)
+    serve(server, stop)
