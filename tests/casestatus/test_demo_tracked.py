@@ -66,6 +66,10 @@ def test_the_timeline_is_kiosk_status_and_the_ledger_follows_each_state(
                              "--data-dir", str(out / "data")], capture_output=True, text=True,
                             timeout=120, check=True, cwd=ROOT)
     assert status.stdout in stdout                   # the demo ends with exactly this
+    # each state's details from the region's signed events, in both languages
+    for words in ("需补正：户口簿首页复印件", "补正期限 2027-01-05", "物流单号 SF1234567890",
+                  "tracking no. SF1234567890", "to add: 户口簿首页复印件"):
+        assert words in status.stdout, words
 
 
 def test_the_region_holds_two_versions_and_eight_signed_events(
