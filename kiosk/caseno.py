@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+from kiosk.sqlite_tx import write_transaction
+
 _DAMM = (
     (0, 3, 1, 7, 5, 9, 8, 6, 4, 2), (7, 0, 9, 2, 1, 5, 4, 8, 6, 3),
     (4, 2, 0, 6, 8, 7, 1, 3, 5, 9), (1, 7, 5, 0, 9, 8, 3, 4, 2, 6),
@@ -38,14 +40,8 @@ def is_valid_case_number(number: str) -> bool:
 
 def next_sequence(conn: sqlite3.Connection, key: str) -> int:
     """Atomically increment and return the counter ``key`` (shared by all processes)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        value = bump_sequence(conn, key)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return value
+    with write_transaction(conn):
+        return bump_sequence(conn, key)
 
 
 def bump_sequence(conn: sqlite3.Connection, key: str) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from kiosk import caseno
 from kiosk.documents.model import LedgerRow
 from kiosk.fsutil import private_file
+from kiosk.sqlite_tx import write_transaction
 
 _COLUMNS = [f.name for f in fields(LedgerRow)]
 OPEN_STATE = "受理中"        # the number is taken, the case not yet committed (see open_case)
@@ -77,7 +78,7 @@ class Ledger:
         ``row(number, transfers)`` (state 受理中) written in the same transaction: a kill at
         any moment leaves both or neither, so an auditor sees every number ever given out.
         Start-up turns a row still 受理中 into 受理中断 (kiosk/recovery.py)."""
-        with _transaction(self._conn):
+        with write_transaction(self._conn):
             seq = caseno.bump_sequence(self._conn, f"case:{day.isoformat()}")
             number, transfers = _numbers(kiosk_id, day, seq, receivers)
             record = row(number, transfers)
@@ -91,7 +92,7 @@ class Ledger:
                applicant_key: str = "") -> None:
         """Write ``row``, replacing the row of its case number (受理中 → its outcome), with
         the 容缺 items the case owes and the applicant's keyed hash (in one transaction)."""
-        with _transaction(self._conn):
+        with write_transaction(self._conn):
             self._write(row, "INSERT OR REPLACE")
             if applicant_key:
                 self._conn.execute("INSERT OR REPLACE INTO applicant_keys VALUES (?, ?)",
@@ -175,7 +176,7 @@ class Ledger:
 
     def set_state(self, case_number: str, state: str, note: str,
                   at: datetime | None = None) -> None:
-        with _transaction(self._conn):
+        with write_transaction(self._conn):
             self.move(case_number, state, note, at or datetime.now())
 
     @contextmanager
@@ -183,7 +184,7 @@ class Ledger:
         """One write transaction on the ledger's file, for a part that keeps its own tables
         there and must change them together with a case's state (kiosk/casestatus/store.py):
         use :meth:`move` inside it, never :meth:`set_state`."""
-        with _transaction(self._conn):
+        with write_transaction(self._conn):
             yield self._conn
 
     def move(self, case_number: str, state: str, note: str | None, at: datetime) -> bool:
@@ -215,17 +216,6 @@ def _numbers(kiosk_id: str, day: date, seq: int,
              receivers: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return (caseno.case_number(kiosk_id, day, seq),
             tuple(caseno.transfer_number(kiosk_id, r, day, seq) for r in receivers))
-
-
-@contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _row(record: tuple[object, ...]) -> LedgerRow:

@@ -26,6 +26,7 @@ from typing import BinaryIO
 
 from kiosk.fsutil import fsync_dir, sha256_file
 from kiosk.ledger import connect
+from kiosk.sqlite_tx import write_transaction
 
 SUFFIX = ".tbk"
 
@@ -276,14 +277,8 @@ class Outbox:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with self._lock, write_transaction(self._conn):
+            yield
 
 
 def _entry(row: tuple[object, ...]) -> OutboxEntry:
