@@ -20,6 +20,7 @@ from intake import cli_cases, cli_office, cli_status
 from intake.db import connect
 from intake.opening import load_region_key, open_package
 from intake.receive import Intake, intake_lock, report_line, run_pass
+from intake.source_args import add_source_arguments, source_from_args
 from intake.statusout import StatusSigner
 from kiosk.entry import BilingualArgumentParser, run_program
 from kiosk.errors import KioskError
@@ -58,8 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _intake_parser(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> None:
     take = reg.add_parser("intake", help="take in every completed upload (one pass)")
-    take.add_argument("--store", type=Path, required=True,
-                      help="the tus server's file store (or its root with uploads/)")
+    add_source_arguments(take)         # --store DIR, or --s3 URL --bucket B
     take.add_argument("--db", type=Path, required=True, help="the region's database")
     take.add_argument("--key", type=Path, required=True, help="the region's private key")
     take.add_argument("--kiosks", type=Path, required=True, help="registered kiosk keys")
@@ -104,8 +104,9 @@ def _region_intake(args: argparse.Namespace) -> int:
     signer = StatusSigner.load(args.status_key, region)
     registry = Registry.from_path(args.kiosks)
     conn = connect(args.db)
-    intake = Intake(conn, args.store, args.key, registry, signer,
-                    args.cases or args.db.parent / "cases", args.retry_refused)
+    intake = Intake(conn, source_from_args(args), args.key, registry, signer,
+                    args.cases or args.db.parent / "cases", args.retry_refused,
+                    max_package_bytes=args.max_package_bytes)
     with intake_lock(args.db):
         while True:
             result = run_pass(intake, report_line)

@@ -1,6 +1,7 @@
-"""One intake pass: every completed upload not looked at before is verified, decrypted,
-checked and unpacked (:mod:`.opening`), then recorded — case, package, files, transfers, the
-``received`` status event and the upload itself — in one transaction.
+"""One intake pass: every completed upload not looked at before — from whichever
+:class:`~intake.source.UploadSource` (the tus file store, object storage) — is verified,
+decrypted, checked and unpacked (:mod:`.opening`), then recorded — case, package, files,
+transfers, the ``received`` status event and the upload itself — in one transaction.
 
 Crash safety (kill -9 anywhere): the unpacked folder appears in one rename before the
 transaction, the transaction is all or nothing, and an upload counts as done only through
@@ -8,7 +9,9 @@ its ``uploads`` row, written in that same transaction. A kill before the commit 
 upload unrecorded: the next pass opens it again and replaces the folder whole. A kill after
 it leaves it recorded: the next pass passes it over. A second copy of a package (the kiosk
 retried, or both store layouts hold it) is a duplicate by its signed package id, recorded
-without a second case. One intake at a time (a lock file beside the database)."""
+without a second case. One intake at a time (a lock file beside the database). An upload
+over the package size limit, like a hostile name in the store, is passed over and said,
+and nothing of it is read or recorded."""
 
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ from typing import Any
 from drivers.fileio import shown
 from intake.db import transaction
 from intake.opening import Opened, RegionError, open_package
+from intake.source import MAX_PACKAGE_BYTES, Upload, UploadSource, too_big
 from intake.statusout import StatusSigner, advance, current_state
-from intake.store import Upload, completed
 from kiosk.casestatus.event import CaseState
 from kiosk.errors import BilingualError
 from kiosk.transfer.envelope import read_header
@@ -41,13 +44,14 @@ _OUR_SIDE = {"bad_out", "io_error", "no_package"}
 @dataclass(frozen=True)
 class Intake:
     conn: sqlite3.Connection
-    store: Path
+    source: UploadSource
     region_key: Path
     registry: Registry
     signer: StatusSigner
     cases: Path                        # where packages are unpacked, one folder each
     retry_refused: bool = False        # e.g. a kiosk registered after its first upload
     clock: Callable[[], datetime] = field(default=lambda: datetime.now().astimezone())
+    max_package_bytes: int = MAX_PACKAGE_BYTES
 
 
 @dataclass
@@ -69,21 +73,29 @@ def run_pass(intake: Intake, report: Callable[[dict[str, Any]], None] = lambda _
     _sweep_staging(intake.cases)
     skip = "WHERE outcome != 'refused'" if intake.retry_refused else ""
     done = {r[0] for r in intake.conn.execute(f"SELECT source FROM uploads {skip}")}
-    for upload in completed(intake.store, done):
-        line = _take(intake, upload)
+
+    def passed_over(source: str, why: BilingualError) -> None:
+        report({"source": source, "outcome": "passed_over", **why.as_dict()})
+
+    for upload in intake.source.completed(done, passed_over):
+        if upload.size > intake.max_package_bytes:
+            passed_over(upload.source, too_big(upload, intake.max_package_bytes))
+            continue
+        with intake.source.fetched(upload, intake.cases) as path:
+            line = None if path is None else _take(intake, upload, path)
         if line is not None:
             result.add(line["outcome"])
             report(line)
     return result
 
 
-def _take(intake: Intake, upload: Upload) -> dict[str, Any] | None:
-    peeked = _peek_package_id(upload.path)
+def _take(intake: Intake, upload: Upload, path: Path) -> dict[str, Any] | None:
+    peeked = _peek_package_id(path)
     if peeked is not None and _known(intake.conn, peeked):
         _record_upload(intake, upload, "duplicate", peeked, None)
         return {"source": upload.source, "outcome": "duplicates", "package_id": peeked}
     try:
-        opened = open_package(upload.path, intake.region_key, intake.registry, intake.cases)
+        opened = open_package(path, intake.region_key, intake.registry, intake.cases)
     except BilingualError as exc:
         if exc.code in _OUR_SIDE:
             if exc.code == "no_package":       # gone since it was listed: next pass
@@ -183,11 +195,14 @@ def _event(conn: sqlite3.Connection, at: str, kind: str, source: str | None,
 
 
 def _sweep_staging(cases: Path) -> None:
-    """Half-opened packages a killed intake left (open_package's hidden staging folders);
-    safe because the lock says no other intake is opening one now."""
+    """Half-opened packages a killed intake left (open_package's hidden staging folders) and
+    half-fetched objects (a source's ``.fetching-*`` scratch files); safe because the lock
+    says no other intake is opening one now."""
     if cases.is_dir():
         for path in cases.glob(".opening-*"):
             shutil.rmtree(path, ignore_errors=True)
+        for path in cases.glob(".fetching-*"):
+            path.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -22,25 +22,33 @@ import os
 import re
 import stat
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from drivers.fileio import FileRefused, read_bounded, shown
-from kiosk.errors import KioskError
+from intake.source import PassedOver, StoreError, Upload
+
+__all__ = ["FileStore", "StoreError", "Upload", "completed"]
 
 MAX_INFO_BYTES = 64 << 10         # an info file is a few hundred bytes
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _DELIVERED = re.compile(r"[A-Za-z0-9-]{1,100}\.[A-Za-z0-9-]{1,100}")
 
 
-class StoreError(KioskError):
-    code = "bad_store"
-
-
 @dataclass(frozen=True)
-class Upload:
-    source: str       # its name relative to the store ("uploads/<id>", "delivered/<key>")
-    path: Path
+class FileStore:
+    """The folder as an :class:`intake.source.UploadSource`: each upload is taken where it
+    lies (``source`` is its name relative to the folder: "uploads/<id>", "delivered/<key>")."""
+
+    root: Path
+
+    def completed(self, done: Collection[str], passed_over: PassedOver) -> list[Upload]:
+        return completed(self.root, done)      # odd names are passed over silently
+
+    @contextmanager
+    def fetched(self, upload: Upload, scratch: Path) -> Iterator[Path | None]:
+        yield upload.path
 
 
 def completed(store: Path, done: Collection[str] = ()) -> list[Upload]:
@@ -58,8 +66,9 @@ def _delivered(store: Path, done: Collection[str]) -> Iterator[Upload]:
     for name in _names(folder):
         if f"delivered/{name}" in done:
             continue
-        if _DELIVERED.fullmatch(name) and _regular_size(folder / name) is not None:
-            yield Upload(f"delivered/{name}", folder / name)
+        size = _regular_size(folder / name) if _DELIVERED.fullmatch(name) else None
+        if size is not None:
+            yield Upload(f"delivered/{name}", size, folder / name)
 
 
 def _file_store(store: Path, done: Collection[str]) -> Iterator[Upload]:
@@ -72,7 +81,7 @@ def _file_store(store: Path, done: Collection[str]) -> Iterator[Upload]:
             continue
         size = _regular_size(folder / upload_id)
         if size is not None and size == _declared_size(folder / name):
-            yield Upload(f"{prefix}{upload_id}", folder / upload_id)
+            yield Upload(f"{prefix}{upload_id}", size, folder / upload_id)
 
 
 def _names(folder: Path) -> list[str]:
