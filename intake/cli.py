@@ -103,8 +103,9 @@ def _region_intake(args: argparse.Namespace) -> int:
     region = load_region_key(args.key).owner
     signer = StatusSigner.load(args.status_key, region)
     registry = Registry.from_path(args.kiosks)
+    source = source_from_args(args)
     conn = connect(args.db)
-    intake = Intake(conn, source_from_args(args), args.key, registry, signer,
+    intake = Intake(conn, source, args.key, registry, signer,
                     args.cases or args.db.parent / "cases", args.retry_refused,
                     max_package_bytes=args.max_package_bytes)
     with intake_lock(args.db):

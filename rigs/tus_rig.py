@@ -1,19 +1,24 @@
 """Runs the reference tus server (``tus-server/server.mjs``) on loopback for tests, benchmarks
 and the demo. What it received is read back from its root directory: ``finished.jsonl`` (one
 line per finished upload, duplicates included) and ``delivered/`` (the first copy of each
-``<package_id>.<receiver>``)."""
+``<package_id>.<receiver>``). With ``s3=`` a bucket (rigs/s3_rig.py) holds the uploads and
+the delivered claims instead (its credentials reach the server through its environment)."""
 
 from __future__ import annotations
 
 import collections
 import json
+import os
 import queue
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rigs.pipes import drain
+
+if TYPE_CHECKING:
+    from rigs.s3_rig import Bucket
 
 SERVER_DIR = Path(__file__).resolve().parent / "tus-server"
 _START_TIMEOUT = 20.0
@@ -26,12 +31,17 @@ def node_available() -> bool:
 
 
 class TusServer:
-    """The reference tus server (@tus/server + @tus/file-store) on loopback, as a subprocess."""
+    """The reference tus server (@tus/server + @tus/file-store, or @tus/s3-store with ``s3``)
+    on loopback, as a subprocess. ``s3_part_size``: S3Store's part size (S3 refuses parts
+    under 5 MiB but the last)."""
 
-    def __init__(self, root: Path, *, port: int = 0, max_size: int | None = None) -> None:
+    def __init__(self, root: Path, *, port: int = 0, max_size: int | None = None,
+                 s3: Bucket | None = None, s3_part_size: int | None = None) -> None:
         self.root = Path(root)
         self.port = port
         self.max_size = max_size
+        self.s3 = s3
+        self.s3_part_size = s3_part_size
         self.process: subprocess.Popen[str] | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=200)
 
@@ -50,11 +60,19 @@ class TusServer:
                    "--port", str(self.port), "--stdin-lifeline"]
         if self.max_size is not None:
             command += ["--max-size", str(self.max_size)]
+        env = None
+        if self.s3 is not None:
+            command += ["--s3-bucket", self.s3.name, "--s3-endpoint", self.s3.endpoint,
+                        "--s3-region", self.s3.region, "--s3-path-style"]
+            if self.s3_part_size is not None:
+                command += ["--s3-part-size", str(self.s3_part_size)]
+            env = {**os.environ, **self.s3.env()}
         # Own session: a Ctrl-C meant for pytest or the demo must not kill the server under it.
         # Its stdin stays open as a lifeline: if this process dies, the server exits.
         self.process = subprocess.Popen(command, cwd=SERVER_DIR, text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, start_new_session=True)
+                                        stderr=subprocess.PIPE, start_new_session=True,
+                                        env=env)
         lines: queue.Queue[str | None] = queue.Queue()
         # Reader threads keep both pipes drained for the server's whole life, so it never
         # blocks on a full pipe, and let start() wait with a timeout instead of a blocking read.

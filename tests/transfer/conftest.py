@@ -7,7 +7,7 @@ import io
 import random
 import sqlite3
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -220,3 +220,18 @@ def allocated_numbers() -> Callable[[Path, str], list[str]]:
     """``allocated_numbers(ledger_db, kiosk_id)``: what an auditor checks the ledger against
     (every number given out must have its row)."""
     return _allocated_numbers
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """A real S3 API on 127.0.0.1 (rigs/s3_rig.py: moto's server in a thread), one for the
+    session; each test makes its own bucket."""
+    from rigs.s3_rig import S3Server, moto_available
+
+    if not moto_available():
+        pytest.skip("needs moto[server] and boto3 (the dev extra): pip install -e .[dev]")
+    server = S3Server().start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -13,25 +13,28 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from region_rig import ROOT, Fixture, make_region
 
 PACKAGES = 20
 MAX_RUNS = 80
 
 
+@pytest.mark.parametrize("store", ["file", "s3"])
 def test_kill_9_during_intake_loses_and_duplicates_nothing(
-        tmp_path: Path, make_keys: Fixture, make_package: Fixture,
-        seal_to_file: Fixture) -> None:
-    region = make_region(tmp_path, make_keys, make_package, seal_to_file)
+        store: str, tmp_path: Path, make_keys: Fixture, make_package: Fixture,
+        seal_to_file: Fixture, request: pytest.FixtureRequest) -> None:
+    bucket = request.getfixturevalue("s3_server").bucket() if store == "s3" else None
+    region = make_region(tmp_path, make_keys, make_package, seal_to_file, bucket=bucket)
     ids = set()
     for seed in range(PACKAGES):
         package_id, data, _ = region.sealed(100 + seed, pages=2 + seed % 5)
         region.put(data, f"u{seed:02d}", package_id=package_id)
-        if seed % 4 == 0:                       # the same package in the other layout too
-            region.put(data, "", layout="delivered", package_id=package_id)
+        if seed % 4 == 0:                       # a second copy (the other layout, a retry)
+            region.put(data, f"u{seed:02d}-again", layout="delivered", package_id=package_id)
         ids.add(package_id)
     rng = random.Random(24)
-    kills = mid_open = 0
+    kills = mid_open = mid_fetch = 0
     for _ in range(MAX_RUNS):
         child = subprocess.Popen([sys.executable, "-m", "intake", *region.intake_argv()],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -48,8 +51,9 @@ def test_kill_9_during_intake_loses_and_duplicates_nothing(
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.communicate()
-        if region.cases.is_dir() and any(region.cases.glob(".opening-*")):
-            mid_open += 1                       # killed inside open_package
+        if region.cases.is_dir():               # killed inside open_package, or a fetch
+            mid_open += any(region.cases.glob(".opening-*"))
+            mid_fetch += any(region.cases.glob(".fetching-*"))
         if child.returncode == 0:               # a whole pass ran: done
             break
         assert child.returncode == -signal.SIGKILL, child.stderr
@@ -58,13 +62,15 @@ def test_kill_9_during_intake_loses_and_duplicates_nothing(
     assert final.returncode == 0, final.stderr
     assert json.loads(final.stdout.splitlines()[-1])["pass"]["cases"] == 0
     assert kills >= 5, f"only {kills} kills landed"
-    print(f"kill -9 runs: {kills} kills, {mid_open} inside a package's opening")
+    print(f"kill -9 runs ({store}): {kills} kills, {mid_open} inside a package's opening, "
+          f"{mid_fetch} inside a fetch")
     cases = region.rows("SELECT package_id FROM packages")
     assert sorted(r[0] for r in cases) == sorted(ids)                  # none lost, none twice
     assert len(region.rows("SELECT * FROM cases")) == PACKAGES
     assert region.rows("SELECT COUNT(*), COUNT(DISTINCT transfer_number), MAX(seq) "
                        "FROM outgoing") == [(PACKAGES, PACKAGES, 1)]
     assert sorted(p.name for p in region.cases.iterdir()) == sorted(ids)   # no .opening-*
+    # (nor .fetching-*)
     assert len(region.rows("SELECT * FROM uploads")) == PACKAGES + (PACKAGES + 3) // 4
     assert region.rows("SELECT COUNT(*) FROM uploads WHERE outcome='duplicate'") == [
         ((PACKAGES + 3) // 4,)]

@@ -1,0 +1,264 @@
+"""``kiosk-region intake --s3 URL --bucket B``: the tus server's S3 store as the upload source,
+on loopback with the real parts — an S3 API server (moto's, rigs/s3_rig.py), the reference
+tus server with @tus/s3-store (rigs/tus-server) and the kiosk's tus client — then the intake
+as a child process, as a region runs it. The same verify / decrypt / dedupe / record path as
+the file store (tests/transfer/test_region_intake.py); what is particular to a bucket is
+tested here: only complete uploads, hostile keys, oversize objects, an unreachable store."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from region_rig import Fixture, Region, make_region, region_cli
+
+from kiosk.transfer.tus import TusClient, TusOptions
+from rigs.tus_rig import TusServer, node_available
+
+needs_node = pytest.mark.skipif(not node_available(),
+                                reason="needs node and rigs/tus-server/node_modules")
+EMPTY = {"cases": 0, "follow_ups": 0, "duplicates": 0, "refused": 0}
+
+
+@pytest.fixture
+def region(tmp_path: Path, make_keys: Fixture, make_package: Fixture,
+           seal_to_file: Fixture, s3_server: Any) -> Region:
+    return make_region(tmp_path, make_keys, make_package, seal_to_file,
+                       bucket=s3_server.bucket())
+
+
+def _intake(region: Region, *extra: str, env: bool = False) -> tuple[dict[str, int],
+                                                                     list[dict[str, Any]]]:
+    """One pass: its counts and the lines it reported. ``env``: credentials from the AWS
+    environment instead of a credentials file."""
+    argv = [*region.intake_argv(credentials_file=not env), *extra]
+    if env:
+        saved = dict(os.environ)
+        os.environ.update(region.bucket.env())
+        try:
+            done = region_cli(argv)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    else:
+        done = region_cli(argv)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    return lines[-1]["pass"], lines[:-1]
+
+
+def _upload(server: TusServer, path: Path, package_id: str, receiver: str, *,
+            stop_after: int | None = None, url: str = "", chunk: int = 64 * 1024) -> str:
+    """``path`` through the kiosk's tus client; with ``stop_after``, the upload is left
+    unfinished once that many bytes are in (the kiosk lost power). Returns its URL."""
+    client = TusClient(server.url, TusOptions(chunk_size=chunk, max_chunk_size=chunk))
+    seen = {"url": url}
+
+    def progress(at: str, offset: int) -> None:
+        seen["url"] = at
+        if stop_after is not None and offset >= stop_after:
+            raise _Stopped
+
+    try:
+        client.upload(path, {"package_id": package_id, "receiver": receiver}, url, progress)
+    except _Stopped:
+        pass
+    finally:
+        client.close()
+    return seen["url"]
+
+
+class _Stopped(Exception):
+    pass
+
+
+def _keys(region: Region) -> list[str]:
+    listed = region.bucket.client().list_objects_v2(Bucket=region.bucket.name)
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+def _nothing_recorded(region: Region) -> None:
+    for table in ("uploads", "cases", "packages", "outgoing"):
+        assert region.rows(f"SELECT * FROM {table}") == [], table
+    assert not region.cases.is_dir() or list(region.cases.iterdir()) == []
+
+
+@needs_node
+def test_uploads_through_the_tus_s3_store_become_cases_once(region: Region,
+                                                             tmp_path: Path) -> None:
+    receiver = region.keys.region.owner
+    ids = []
+    with TusServer(tmp_path / "tus", s3=region.bucket) as server:
+        for seed in (1, 2, 3):
+            package_id, data, _ = region.sealed(seed, pages=2)
+            sealed = tmp_path / f"up-{seed}.tbk"
+            sealed.write_bytes(data)
+            _upload(server, sealed, package_id, receiver)
+            ids.append(package_id)
+        _upload(server, tmp_path / "up-1.tbk", ids[0], receiver)       # a retry: a copy
+        finishes = server.finishes()
+    assert [f["duplicate"] for f in finishes] == [False, False, False, True]
+    uploads = {f["upload_id"] for f in finishes if not f["duplicate"]}
+    assert _keys(region) == sorted([*uploads, *(f"{u}.info" for u in uploads),
+                                    *(f"delivered/{i}.{receiver}" for i in ids)])
+    counts, lines = _intake(region, env=True)            # credentials from the environment
+    assert counts == {**EMPTY, "cases": 3}
+    assert sorted(line["package_id"] for line in lines) == sorted(ids)
+    assert sorted(r[0] for r in region.rows("SELECT source FROM packages")) == sorted(
+        f"s3:{region.bucket.name}/{u}" for u in uploads)
+    for package_id in ids:
+        assert (region.cases / package_id / "manifest.json").is_file()
+    assert [p.name for p in region.cases.iterdir() if p.name.startswith(".")] == []
+    # a second run (credentials from a file now) takes nothing again
+    assert _intake(region) == (EMPTY, [])
+    assert region.rows("SELECT COUNT(*), COUNT(DISTINCT package_id) FROM packages") == [(3, 3)]
+    assert region.rows("SELECT COUNT(*), MAX(seq) FROM outgoing") == [(3, 1)]
+
+
+@needs_node
+def test_an_unfinished_multipart_upload_is_not_taken_until_it_completes(
+        region: Region, tmp_path: Path) -> None:
+    """Past one 5 MiB part (S3's smallest), with a trailing piece as ``<id>.part``: the bytes
+    are in an S3 multipart upload, not an object, and the intake takes nothing."""
+    blob = tmp_path / "big.bin"
+    blob.write_bytes(os.urandom((5 << 20) + (600 << 10)))
+    package_id, receiver = "0f1e2d3c-aaaa-4bbb-8ccc-00000000beef", region.keys.region.owner
+    with TusServer(tmp_path / "tus", s3=region.bucket, s3_part_size=5 << 20) as server:
+        url = _upload(server, blob, package_id, receiver, stop_after=(5 << 20) + (256 << 10),
+                      chunk=(5 << 20) + (256 << 10))
+        upload_id = url.rsplit("/", 1)[1]
+        client = region.bucket.client()
+        pending = client.list_multipart_uploads(Bucket=region.bucket.name)["Uploads"]
+        assert [u["Key"] for u in pending] == [upload_id]
+        parts = client.list_parts(Bucket=region.bucket.name, Key=upload_id,
+                                  UploadId=pending[0]["UploadId"])["Parts"]
+        assert [p["Size"] for p in parts] == [5 << 20]
+        assert _keys(region) == [f"{upload_id}.info", f"{upload_id}.part"]
+        assert _intake(region) == (EMPTY, [])
+        _nothing_recorded(region)
+        _upload(server, blob, package_id, receiver, url=url, chunk=1 << 20)   # resumed
+    assert upload_id in _keys(region)
+    # complete now, so taken: these bytes are no package, so refused (and recorded)
+    counts, lines = _intake(region)
+    assert counts == {**EMPTY, "refused": 1}
+    assert lines == [{"source": f"s3:{region.bucket.name}/{upload_id}", "outcome": "refused",
+                      "code": "not_a_package"}]
+
+
+HOSTILE = ["../../escaped", "a/b", "/abs", "x y", "a/../../b", "./x", "中文", "x" * 129,
+           "..", "ok.json", "%2e%2e%2fup"]
+
+
+def test_hostile_object_keys_are_passed_over_said_and_nothing_recorded(
+        region: Region) -> None:
+    package_id, data, _ = region.sealed(7)
+    for key in HOSTILE:                   # each with an info object as S3Store would write
+        region.put(data, key, package_id=package_id)
+    counts, lines = _intake(region)
+    assert counts == EMPTY
+    passed = [line for line in lines if line["outcome"] == "passed_over"]
+    assert {line["code"] for line in passed} == {"bad_object_key"}
+    assert len(passed) == 2 * len(HOSTILE)         # the key, and its .info beside it
+    for line in passed:
+        assert "对象名" in line["zh"] and "unexpected key" in line["en"]
+        assert line["source"].isascii() and "\n" not in line["source"]
+    assert lines == passed
+    _nothing_recorded(region)
+    assert not (region.root.parent / "escaped").exists()
+    assert not (region.root / "escaped").exists()
+    region.put(data, "goodkey", package_id=package_id)                  # the control
+    assert _intake(region)[0] == {**EMPTY, "cases": 1}
+
+
+def test_an_oversize_object_is_passed_over_before_it_is_fetched(region: Region) -> None:
+    package_id, data, _ = region.sealed(8)
+    region.put(data, "big", package_id=package_id)
+    counts, lines = _intake(region, "--max-package-bytes", str(len(data) - 1))
+    assert counts == EMPTY
+    assert lines == [{"source": f"s3:{region.bucket.name}/big", "outcome": "passed_over",
+                      "code": "too_big",
+                      "zh": f"上传的申请包过大（{len(data)} 字节，上限 {len(data) - 1}），不予接收",
+                      "en": f"The upload is too large ({len(data)} bytes, the limit is "
+                            f"{len(data) - 1}): not taken"}]
+    _nothing_recorded(region)
+    assert _intake(region, "--max-package-bytes", str(len(data)))[0] == {**EMPTY, "cases": 1}
+
+
+def test_the_file_store_passes_over_an_oversize_upload_the_same_way(
+        tmp_path: Path, make_keys: Fixture, make_package: Fixture,
+        seal_to_file: Fixture) -> None:
+    region = make_region(tmp_path, make_keys, make_package, seal_to_file)
+    package_id, data, _ = region.sealed(9)
+    region.put(data, "big", package_id=package_id)
+    counts, lines = _intake(region, "--max-package-bytes", str(len(data) - 1))
+    assert counts == EMPTY
+    assert [(line["source"], line["code"]) for line in lines] == [("uploads/big", "too_big")]
+    _nothing_recorded(region)
+
+
+def test_an_upload_whose_info_does_not_match_its_object_is_not_taken(region: Region) -> None:
+    package_id, data, _ = region.sealed(10)
+    region.put(data, "short", package_id=package_id, size=len(data) + 1)
+    client = region.bucket.client()
+    client.put_object(Bucket=region.bucket.name, Key="noinfo", Body=data)
+    client.put_object(Bucket=region.bucket.name, Key="junkinfo", Body=data)
+    client.put_object(Bucket=region.bucket.name, Key="junkinfo.info", Body=b"\xff{")
+    assert _intake(region) == (EMPTY, [])
+    _nothing_recorded(region)
+
+
+def test_a_store_that_is_down_is_a_typed_error_and_loses_nothing(
+        region: Region, s3_server: Any, tmp_path: Path) -> None:
+    from rigs.s3_rig import S3Server
+
+    own = S3Server().start()                       # an endpoint this test can take down
+    try:
+        bucket = own.bucket()
+        region.bucket = bucket
+        package_id, data, _ = region.sealed(11)
+        region.put(data, "waiting", package_id=package_id)
+    finally:
+        own.stop()
+    done = region_cli(region.intake_argv())
+    assert done.returncode == 2, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "无法读取对象存储" in done.stderr and "Cannot read the object store" in done.stderr
+    assert done.stdout == ""
+    _nothing_recorded(region)
+    back = S3Server(port=own.port).start()         # up again, on the same address
+    try:
+        assert _intake(region)[0] == {**EMPTY, "cases": 1}
+    finally:
+        back.stop()
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["--s3", "http://127.0.0.1:9"], "--bucket"),
+    (["--s3", "ftp://127.0.0.1:9", "--bucket", "abc"], "http(s)"),
+    (["--s3", "http://127.0.0.1:9", "--bucket", "../up"], "bucket name"),
+    (["--s3", "http://127.0.0.1:9", "--bucket", "abc", "--store", "x"], "not allowed"),
+    (["--s3", "http://127.0.0.1:9", "--bucket", "abc", "--max-package-bytes", "0"], "1 …"),
+])
+def test_bad_source_arguments_are_refused_bilingually(region: Region, argv: list[str],
+                                                      words: str) -> None:
+    base = region.intake_argv()
+    at = base.index("--db")
+    done = region_cli(["intake", *argv, *base[at:]])
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert words in done.stderr
+    assert not region.db.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"[default]\naws_access_key_id = a\n",
+                                     b"\xff\xfe", b"not an ini"])
+def test_a_bad_credentials_file_is_refused(region: Region, content: bytes) -> None:
+    argv = region.intake_argv()
+    keys = Path(argv[argv.index("--s3-credentials") + 1])
+    keys.write_bytes(content)
+    done = region_cli(argv)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "凭据文件" in done.stderr and "credentials file" in done.stderr
+    assert "aws_access_key_id = a" not in done.stderr
