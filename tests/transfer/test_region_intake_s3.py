@@ -262,3 +262,20 @@ def test_a_bad_credentials_file_is_refused(region: Region, content: bytes) -> No
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "凭据文件" in done.stderr and "credentials file" in done.stderr
     assert "aws_access_key_id = a" not in done.stderr
+
+
+def test_a_second_intake_on_the_same_database_is_refused_while_one_runs(
+        region: Region) -> None:
+    """Several tus servers may share the bucket, but the region's database has one writer:
+    a second intake (say, a second --watch started by mistake) is refused, not run beside
+    the first, and takes the package once the first is gone."""
+    from intake.receive import intake_lock
+
+    package_id, data, _ = region.sealed(12)
+    region.put(data, "once", package_id=package_id)
+    with intake_lock(region.db):                   # the running intake holds the lock
+        done = region_cli(region.intake_argv())
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "另一个接收程序" in done.stderr and "Another intake" in done.stderr
+    assert region.rows("SELECT * FROM uploads") == []
+    assert _intake(region)[0] == {**EMPTY, "cases": 1}
