@@ -45,9 +45,10 @@ if [ ! -f "$STAMP" ]; then
   touch "$STAMP"
 fi
 
-# The reference tus server (@tus/server + @tus/file-store, MIT) that stands in for a handling
-# region's upload endpoint in the tests, benchmarks and `kiosk demo`: Node >= 20.19 (Debian 13's
-# nodejs; Debian 12 needs NodeSource's). Re-installed when package-lock.json changes.
+# The reference tus server (@tus/server + @tus/file-store or @tus/s3-store, MIT) that stands in
+# for a handling region's upload endpoint in the tests, benchmarks and `kiosk demo`: Node >=
+# 20.19 (Debian 13's nodejs; Debian 12 needs NodeSource's). Re-installed when package-lock.json
+# changes.
 TUS="$ROOT/rigs/tus-server"
 if ! command -v node >/dev/null 2>&1; then
   SUDO=""
