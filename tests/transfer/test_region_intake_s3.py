@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from region_rig import Fixture, Region, make_region, region_cli
 
 from kiosk.transfer.tus import TusClient, TusOptions
@@ -279,3 +281,57 @@ def test_a_second_intake_on_the_same_database_is_refused_while_one_runs(
     assert "另一个接收程序" in done.stderr and "Another intake" in done.stderr
     assert region.rows("SELECT * FROM uploads") == []
     assert _intake(region)[0] == {**EMPTY, "cases": 1}
+
+
+# moto's HTTP layer cannot carry CR, LF or other control characters in a key (real S3 can:
+# the shape check below does not depend on which characters arrive)
+_KEY_CHARS = st.characters(blacklist_categories=("Cc", "Cs"))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.text(_KEY_CHARS, min_size=1, max_size=150).filter(
+    lambda k: len(k.encode()) <= 1000 and k not in (".", "..")))
+def test_any_object_key_is_either_an_upload_id_or_passed_over_and_said(
+        s3_server: Any, tmp_path_factory: pytest.TempPathFactory, key: str) -> None:
+    """Straight through the source (no child): every listed key is an upload of the
+    expected shape, a known companion (.info, .part, a delivered claim), or passed over
+    with ``bad_object_key`` — and a passed-over key is shown in ASCII without a line break."""
+    import re
+
+    from intake.objstore import S3Source, S3Target
+
+    bucket = _fuzz_bucket(s3_server)
+    client = bucket.client()
+    client.put_object(Bucket=bucket.name, Key=key, Body=b"12345")
+    client.put_object(Bucket=bucket.name, Key=f"{key}.info", Body=b'{"size": 5}')
+    said: list[tuple[str, str]] = []
+    os.environ.update(bucket.env())
+    source = S3Source(S3Target(bucket.endpoint, bucket.name))
+    try:
+        found = list(source.completed(set(), lambda shown, why: said.append((shown,
+                                                                             why.code))))
+        if re.fullmatch(r"[A-Za-z0-9_-]{1,128}", key):
+            assert [u.key for u in found] == [key] and said == []
+            scratch = tmp_path_factory.mktemp("scratch")
+            with source.fetched(found[0], scratch) as path:
+                assert path is not None and path.read_bytes() == b"12345"
+                assert path.parent == scratch and path.name.startswith(".fetching-")
+            assert list(scratch.iterdir()) == []
+            return
+        assert found == []
+        assert {code for _, code in said} <= {"bad_object_key"}
+        for shown, _ in said:
+            assert shown.isascii() and "\n" not in shown and len(shown) <= 1000
+    finally:
+        client.delete_objects(Bucket=bucket.name, Delete={"Objects": [
+            {"Key": key}, {"Key": f"{key}.info"}]})
+
+_BUCKETS: dict[int, Any] = {}
+
+
+def _fuzz_bucket(s3_server: Any) -> Any:
+    """One bucket for all the examples (made once: a bucket per example would pile up)."""
+    if id(s3_server) not in _BUCKETS:
+        _BUCKETS[id(s3_server)] = s3_server.bucket()
+    return _BUCKETS[id(s3_server)]
