@@ -1,6 +1,7 @@
 """``kiosk-region intake --s3 URL --bucket B``: the tus server's S3 store as the upload source,
 on loopback with the real parts — an S3 API server (moto's, rigs/s3_rig.py), the reference
-tus server with @tus/s3-store (rigs/tus-server) and the kiosk's tus client — then the intake
+tus server with @tus/s3-store (rigs/tus-server) and the kiosk's outbox, uploader and tus
+client — then the intake
 as a child process, as a region runs it. The same verify / decrypt / dedupe / record path as
 the file store (tests/transfer/test_region_intake.py); what is particular to a bucket is
 tested here: only complete uploads, hostile keys, oversize objects, an unreachable store."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from region_rig import Fixture, Region, make_region, region_cli
 
+from kiosk.settings import Route, Transfer
+from kiosk.transfer.outbox import Outbox, PackageMeta, State
+from kiosk.transfer.routing import Routing
 from kiosk.transfer.tus import TusClient, TusOptions
+from kiosk.transfer.uploader import Pacing, Sender, Uploader
 from rigs.tus_rig import TusServer, node_available
 
 needs_node = pytest.mark.skipif(not node_available(),
@@ -88,19 +94,47 @@ def _nothing_recorded(region: Region) -> None:
     assert not region.cases.is_dir() or list(region.cases.iterdir()) == []
 
 
+def _deliver_from_the_kiosk(region: Region, endpoint: str, packages: list[tuple[str, bytes,
+                                                                               Any]],
+                            folder: Path) -> None:
+    """``packages`` as the kiosk sends them: spooled into its outbox, then taken to the
+    region by its uploader (tus, 64 KiB PATCHes)."""
+    receiver = region.keys.region.owner
+    route = Route(transport="tus", endpoint=endpoint, key=region.keys.region_pub)
+    outbox = Outbox(folder / "outbox")
+    routing = Routing(Transfer(routes={receiver: route}, chunk_kib=64, chunk_seconds=0),
+                      folder)
+    uploader = Uploader(outbox, routing, Sender(region.keys.kiosk.owner, "11510802X"),
+                        Pacing(), on_overdue=lambda e: None)
+    try:
+        for package_id, data, built in packages:
+            meta = PackageMeta(package_id, built.manifest["case_number"], "GA-HJZM-001",
+                               region.keys.suite, datetime.now(UTC) + timedelta(hours=2))
+            with outbox.spooling(meta, (receiver,)) as files:
+                files[receiver].write(data)
+        assert len(uploader.deliver_once()) == len(packages)
+        assert {e.state for e in outbox.entries()} == {State.DELIVERED}
+    finally:
+        routing.close()
+        outbox.close()
+
+
 @needs_node
 def test_uploads_through_the_tus_s3_store_become_cases_once(region: Region,
                                                              tmp_path: Path) -> None:
     receiver = region.keys.region.owner
-    ids = []
+    packages = [region.sealed(seed, pages=2) for seed in (1, 2, 3)]
+    ids = [package_id for package_id, _, _ in packages]
     with TusServer(tmp_path / "tus", s3=region.bucket) as server:
-        for seed in (1, 2, 3):
-            package_id, data, _ = region.sealed(seed, pages=2)
-            sealed = tmp_path / f"up-{seed}.tbk"
-            sealed.write_bytes(data)
-            _upload(server, sealed, package_id, receiver)
-            ids.append(package_id)
-        _upload(server, tmp_path / "up-1.tbk", ids[0], receiver)       # a retry: a copy
+        _deliver_from_the_kiosk(region, server.url, packages, tmp_path)
+        again = tmp_path / "again.tbk"
+        again.write_bytes(packages[0][1])
+        _upload(server, again, ids[0], receiver)                 # a retry: a second copy
+        client = TusClient(server.url)
+        meta = {"package_id": ids[0], "receiver": receiver}
+        assert client.region_has(again, meta)                   # the claim in the bucket
+        assert not client.region_has(again, {**meta, "receiver": "110101"})
+        client.close()
         finishes = server.finishes()
     assert [f["duplicate"] for f in finishes] == [False, False, False, True]
     uploads = {f["upload_id"] for f in finishes if not f["duplicate"]}
