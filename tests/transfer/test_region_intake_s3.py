@@ -2,8 +2,9 @@
 on loopback with the real parts — an S3 API server (moto's, rigs/s3_rig.py), the reference
 tus server with @tus/s3-store (rigs/tus-server) and the kiosk's outbox, uploader and tus
 client — then the intake as a child process, as a region runs it. The same verify /
-decrypt / dedupe / record path as the file store (tests/transfer/test_region_intake.py); what is particular to a bucket is
-tested here: only complete uploads, hostile keys, oversize objects, an unreachable store."""
+decrypt / dedupe / record path as the file store (tests/transfer/test_region_intake.py);
+what is particular to a bucket is tested here: only complete uploads, hostile keys,
+oversize objects, an unreachable store."""
 
 from __future__ import annotations
 
