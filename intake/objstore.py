@@ -38,7 +38,7 @@ MAX_INFO_BYTES = 64 << 10             # an info object is a few hundred bytes
 MAX_CREDENTIALS_BYTES = 64 << 10
 _CHUNK = 1 << 20                      # fetched in 1 MiB reads: memory stays flat
 _UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
-_KNOWN = re.compile(r"(?P<id>[A-Za-z0-9_-]{1,128})\.(?:info|part)"
+_KNOWN = re.compile(r"[A-Za-z0-9_-]{1,128}\.(?:info|part)"
                     r"|delivered/[A-Za-z0-9-]{1,100}\.[A-Za-z0-9-]{1,100}")
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")     # S3's bucket naming rules
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound", "PreconditionFailed", "412"}
@@ -190,6 +190,9 @@ def _credentials(path: Path, profile: str) -> dict[str, str]:
 
     try:
         text = read_bounded(path, MAX_CREDENTIALS_BYTES).decode("utf-8")
+        if os.stat(path).st_mode & 0o077:      # as ssh does with a private key
+            raise refused("其他用户可读写，请设为 0600 / readable or writable by others: "
+                          "chmod 600 it")
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(text)
         section = parser[profile]
@@ -197,6 +200,8 @@ def _credentials(path: Path, profile: str) -> dict[str, str]:
                 "aws_secret_access_key": section["aws_secret_access_key"]}
     except FileRefused as exc:
         raise refused(exc.en) from None
+    except OSError as exc:
+        raise refused(exc.strerror or str(exc)) from None
     except (UnicodeDecodeError, configparser.Error):
         raise refused("不是凭据文件格式 / not a credentials file") from None
     except KeyError as exc:

@@ -289,11 +289,15 @@ def test_bad_source_arguments_are_refused_bilingually(region: Region, argv: list
 
 
 @pytest.mark.parametrize("content", [b"", b"[default]\naws_access_key_id = a\n",
-                                     b"\xff\xfe", b"not an ini"])
-def test_a_bad_credentials_file_is_refused(region: Region, content: bytes) -> None:
+                                     b"\xff\xfe", b"not an ini", "readable"])
+def test_a_bad_credentials_file_is_refused(region: Region, content: bytes | str) -> None:
     argv = region.intake_argv()
     keys = Path(argv[argv.index("--s3-credentials") + 1])
-    keys.write_bytes(content)
+    if content == "readable":                 # good keys, but any user may read them
+        keys.chmod(0o644)
+    else:
+        assert isinstance(content, bytes)
+        keys.write_bytes(content)
     done = region_cli(argv)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "凭据文件" in done.stderr and "credentials file" in done.stderr
