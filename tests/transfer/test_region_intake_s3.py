@@ -373,3 +373,32 @@ def _fuzz_bucket(s3_server: Any) -> Any:
     if id(s3_server) not in _BUCKETS:
         _BUCKETS[id(s3_server)] = s3_server.bucket()
     return _BUCKETS[id(s3_server)]
+
+
+@needs_node
+def test_tus_servers_sharing_the_bucket_take_over_each_others_uploads(
+        region: Region, tmp_path: Path) -> None:
+    """Scaling out: two tus servers on one bucket, as behind a load balancer. An upload begun
+    on one is finished on the other (it knows the upload from the bucket alone), a copy of
+    the same package finished on the other server is told a duplicate by the claim in the
+    bucket, and the intake makes one case of it."""
+    receiver = region.keys.region.owner
+    package_id, data, _ = region.sealed(13, pages=3)
+    sealed = tmp_path / "up.tbk"
+    sealed.write_bytes(data)
+    with TusServer(tmp_path / "a", s3=region.bucket) as one, \
+            TusServer(tmp_path / "b", s3=region.bucket) as other:
+        url = _upload(one, sealed, package_id, receiver, stop_after=len(data) // 2)
+        upload_id = url.rsplit("/", 1)[1]
+        assert upload_id not in _keys(region)                      # not complete yet
+        _upload(other, sealed, package_id, receiver, url=f"{other.url}/{upload_id}")
+        _upload(one, sealed, package_id, receiver)                 # a second copy, on one
+        finished = one.finishes() + other.finishes()
+    assert sorted((f["upload_id"] == upload_id, f["duplicate"]) for f in finished) == [
+        (False, True), (True, False)]
+    assert [k for k in _keys(region) if not k.startswith("delivered/")] == [
+        upload_id, f"{upload_id}.info"]
+    counts, _ = _intake(region)
+    assert counts == {**EMPTY, "cases": 1}
+    assert region.rows("SELECT source FROM packages") == [
+        (f"s3:{region.bucket.name}/{upload_id}",)]
