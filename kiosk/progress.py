@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from drivers.identity import Identity, MrzKey
+from kiosk import correction
 from kiosk.applicant_key import applicant_key, load_secret
 from kiosk.bootstrap import Kiosk
 from kiosk.case_timeline import DECIDED, MEANING, PICKUP, Details, Step, pickup, timeline
@@ -27,7 +28,7 @@ from kiosk.casestatus.event import ZH
 from kiosk.casestatus.store import StatusStore
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.model import LedgerRow
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, SessionError
 from kiosk.evaluation.record import Evaluation
 from kiosk.rating import Rating, RatingReason
 
@@ -82,6 +83,7 @@ class CaseView:
     pickup: tuple[str, str] | None      # where and when to collect, while it waits there
     rating: str | None                  # the second rating's level, once given
     can_rate: bool                      # decided, and not rated a second time yet
+    correctable: bool = False           # 需补正, deadline not passed: 补正 may start here
 
 
 def case_in_code(text: str) -> str | None:
@@ -167,7 +169,16 @@ class ProgressDesk:
         decided = any(s.state in DECIDED for s in steps)
         return CaseView(number, row.matter_name, self._name_en(row), row.applicant_masked,
                         row.time, state, steps,
-                        waiting, second[0].level if second else None, decided and not second)
+                        waiting, second[0].level if second else None, decided and not second,
+                        self._correctable(number))
+
+    def _correctable(self, number: str) -> bool:
+        """The region asked for a 补正 and its deadline has not passed (kiosk/correction.py)."""
+        try:
+            correction.find_case(self.k.case_status.store, number, self.now().date())
+        except SessionError:
+            return False
+        return True
 
     def _name_en(self, row: LedgerRow) -> str:
         """The matter's English name from the catalogue (the ledger keeps the Chinese)."""
