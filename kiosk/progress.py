@@ -84,6 +84,7 @@ class CaseView:
     rating: str | None                  # the second rating's level, once given
     can_rate: bool                      # decided, and not rated a second time yet
     correctable: bool = False           # 需补正, deadline not passed: 补正 may start here
+    correction_closed: tuple[str, str] | None = None   # 需补正, but why not here (zh, en)
 
 
 def case_in_code(text: str) -> str | None:
@@ -170,15 +171,18 @@ class ProgressDesk:
         return CaseView(number, row.matter_name, self._name_en(row), row.applicant_masked,
                         row.time, state, steps,
                         waiting, second[0].level if second else None, decided and not second,
-                        self._correctable(number))
+                        *self._correction(number, state))
 
-    def _correctable(self, number: str) -> bool:
-        """The region asked for a 补正 and its deadline has not passed (kiosk/correction.py)."""
+    def _correction(self, number: str, state: str) -> tuple[bool, tuple[str, str] | None]:
+        """Whether a 补正 may start here (kiosk/correction.py: asked for, deadline not passed)
+        and, while the case is 需补正 but it may not, why (the deadline passed, …)."""
+        if state != correction.WAITING_STATE:
+            return False, None
         try:
             correction.find_case(self.k.case_status.store, number, self.now().date())
-        except SessionError:
-            return False
-        return True
+        except SessionError as refused:
+            return False, (refused.zh, refused.en)
+        return True, None
 
     def _name_en(self, row: LedgerRow) -> str:
         """The matter's English name from the catalogue (the ledger keeps the Chinese)."""

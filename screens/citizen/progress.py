@@ -175,6 +175,9 @@ class ProgressScreen(CitizenScreen):
             box.add_widget(KioskButton(theme, self.p("correct"), self._correct, kind="primary",
                                         name="start_correction", height=theme.target * 1.6,
                                         font=theme.title * 0.9))
+        elif view.correction_closed is not None:     # e.g. the deadline passed: say so
+            box.add_widget(named(Text(theme, ui.pair(*view.correction_closed),
+                                      colour=theme.palette.problem), "correction_closed"))
         if view.pickup is not None:
             panel = named(Panel(theme, outline=theme.palette.ok), "pickup")
             fit_height(panel)

@@ -141,6 +141,9 @@ def test_a_passed_deadline_offers_no_correction(harness: Harness, tmp_path: Path
     open_waiting(h, tmp_path, deadline=date.today() - timedelta(days=1))
     assert "需要补正材料" in h.find("case_state").text
     assert not h.has("start_correction")
+    shot(h, "correction-deadline-passed")
+    closed = h.find("correction_closed").text
+    assert "补正期限已过" in closed and "deadline has passed" in closed
 
 
 @pytest.mark.kiosk(idle_timeout_s=3, idle_warning_s=2)
