@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from drivers.status import PaperLevel
 from intake.opening import open_package
 from kiosk.bootstrap import Kiosk, build_kiosk
 from kiosk.casestatus.event import CaseState, StatusEvent, sign
@@ -252,3 +253,24 @@ def test_a_second_request_gets_version_3(hall: Hall) -> None:
     done = hall.service.corrections.submit(second)
     manifest = _opened(hall, done.package_id)
     assert done.version == 3 and manifest["version"] == 3 and "notice_number" not in manifest
+
+
+def test_a_receipt_owed_across_a_crash_reprints_as_the_correction_receipt(hall: Hall) -> None:
+    """The 补正 committed, its receipt not printed (no paper), then the kiosk stops: the
+    kiosk reopened on the same data folder reprints it as 补正材料接收凭证 (补打), not as
+    the case's first receipt."""
+    hall.ask()
+    session = _started(hall)
+    _capture_all(hall, session)
+    hall.hand.set_paper(PaperLevel.OUT)
+    done = hall.service.corrections.submit(session)
+    assert not done.printed
+    assert [e.package_id for e in hall.kiosk.outbox.owed_receipts()] == [done.package_id]
+    hall.kiosk.close()                         # the crash: the held job goes with it
+    hall.kiosk = hall._open()                  # start-up reprints what is owed
+    assert hall.kiosk.outbox.owed_receipts() == []
+    reprints = [p.read_text(encoding="utf-8") for p in hall.folder.rglob("paper/*.txt")
+                if "补打" in p.read_text(encoding="utf-8")]
+    assert len(reprints) == 1
+    assert "补正材料接收凭证" in reprints[0] and hall.case in reprints[0]
+    assert "受理(代收)回执" not in reprints[0] and DEMO_ID not in reprints[0]
