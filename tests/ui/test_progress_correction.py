@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from staff_rig import StaffRig
 from test_journey import shot
 from test_progress_lookup import by_qr, lay_receipt, no_personal_data
+from test_staff_assist import staff_in
 from ui_harness import Harness
 
 from intake.opening import open_package
@@ -164,3 +166,21 @@ def test_idle_mid_correction_wipes_it(harness: Harness, tmp_path: Path) -> None:
     assert session.store.wiped and session.pages == {}
     assert correction_session(h) is None and capture.checklist is None
     assert capture.step == 4                       # the next application counts its steps
+
+
+def test_a_guide_called_to_the_status_screen_starts_it_the_same_way(staffed: Harness,
+                                                                     rig: StaffRig,
+                                                                     tmp_path: Path) -> None:
+    """Staff assist: the guide signs in over the status screen and out again to it; the same
+    button starts the 补正, and the applicant's card (not the guide's) is what is checked."""
+    h = staffed
+    number = open_waiting(h, tmp_path)
+    lookup = h.journey.session
+    staff_in(h, rig, "guide")
+    h.tap("staff_sign_out")
+    h.wait_screen("progress")
+    assert h.journey.session is lookup and number in h.find("case_number").text
+    start_with_card(h, "resident")
+    h.wait_screen("capture")
+    session = correction_session(h)
+    assert session.verified and [m.id for m, _ in h.nav.current.rows()] == list(REQUESTED)
