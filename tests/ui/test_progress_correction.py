@@ -6,6 +6,9 @@ takes exactly the requested items, the follow-up package is version 2 of the sam
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -184,3 +187,35 @@ def test_a_guide_called_to_the_status_screen_starts_it_the_same_way(staffed: Har
     h.wait_screen("capture")
     session = correction_session(h)
     assert session.verified and [m.id for m, _ in h.nav.current.rows()] == list(REQUESTED)
+
+
+LANDSCAPE = os.environ.get("UI_WINDOW") == "1920x1080"
+
+
+@pytest.mark.skipif(not LANDSCAPE, reason="runs in its own landscape window (see below)")
+@pytest.mark.kiosk(orientation="landscape")
+def test_landscape_correction(harness: Harness, tmp_path: Path) -> None:
+    """Landscape: the button beside the timeline, the card prompt, the capture checklist."""
+    h = harness
+    open_waiting(h, tmp_path)
+    shot(h, "landscape-correction-status")
+    start_with_card(h, "resident_neimenggu")
+    h.wait(lambda: h.has("correction_refused"), "the refusal")
+    shot(h, "landscape-correction-refused")
+    h.kiosk.identity.remove()                                      # type: ignore[attr-defined]
+    h.kiosk.identity.present("resident")                           # type: ignore[attr-defined]
+    h.tap("again")
+    h.wait_screen("capture")
+    shot(h, "landscape-correction-capture")
+
+
+@pytest.mark.skipif(LANDSCAPE, reason="the parent of the landscape run")
+def test_landscape_layout() -> None:
+    """The 1920×1080 layout, in a child pytest whose window is created landscape."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{__file__}::test_landscape_correction"],
+        env={**os.environ, "UI_WINDOW": "1920x1080"}, capture_output=True, text=True,
+        timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "1 passed" in result.stdout
