@@ -21,6 +21,8 @@ from kiosk.casestatus.event import CaseState, StatusEvent, sign
 from kiosk.casestatus.receiver import Outcome, Receiver
 from kiosk.correction import FREE_ITEM, SUBMITTED_STATE, WAITING_STATE
 from kiosk.demo.citizen import Applicant, Scenario, _run
+from kiosk.demo.correction_case import ITEMS as DEMO_ITEMS
+from kiosk.demo.correction_case import seed_demo
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import SessionError
 from kiosk.package import SCHEMA_PATH
@@ -274,3 +276,20 @@ def test_a_receipt_owed_across_a_crash_reprints_as_the_correction_receipt(hall: 
     assert len(reprints) == 1
     assert "补正材料接收凭证" in reprints[0] and hall.case in reprints[0]
     assert "受理(代收)回执" not in reprints[0] and DEMO_ID not in reprints[0]
+
+
+def test_the_demo_leaves_a_case_waiting_for_a_correction(tmp_path: Path) -> None:
+    """``kiosk demo --correction-case``: a real case in the data folder, 需补正, that the
+    kiosk opened afterwards on the same folder can start a 补正 for."""
+    settings = load_settings(DEMO_SETTINGS).with_data_dir(tmp_path / "data")
+    number = seed_demo(settings, tmp_path / "out")
+    kiosk = build_kiosk(settings)
+    try:
+        kiosk.open(datetime.now())
+        row = kiosk.ledger.find(number)
+        assert row is not None and row.state == WAITING_STATE
+        session = KioskService(kiosk).start_correction(number)
+        assert [i.text for i in session.case.items] == list(DEMO_ITEMS)
+        assert session.case.deadline is not None and session.case.deadline > datetime.now().date()
+    finally:
+        kiosk.close()

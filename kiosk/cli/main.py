@@ -83,7 +83,7 @@ def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
     if args.correction_case:
         from kiosk.demo import correction_case
-        print(correction_case.seed_demo(settings, args.out))
+        print(correction_case.told(correction_case.seed_demo(settings, args.out)))
     if not args.headless:
         code: int | None = args.app(settings, True) if args.app else None
         if code is not None:

@@ -81,13 +81,17 @@ def seed(kiosk: Kiosk, out: Path, deadline: date, items: Sequence[str] = ITEMS,
 
 def seed_demo(settings: Settings, out: Path, days: int = 30) -> str:
     """``kiosk demo --correction-case``: the case seeded into the demo's own data folder
-    before the touch app opens it; returns the line to print."""
+    before the touch app opens it; returns its number."""
     kiosk = build_kiosk(settings)
     try:
         kiosk.open(datetime.now())
-        number = seed(kiosk, out, date.today() + timedelta(days=days))
+        return seed(kiosk, out, date.today() + timedelta(days=days))
     finally:
         kiosk.close()
+
+
+def told(number: str) -> str:
+    """What the demo prints: the case and how to reach it on the screen."""
     return (f"待补正演示办件 {number}：进度查询 → 读取身份证（演示 放身份证）→ 提交补正材料\n"
             f"A case waiting for a 补正: {number} (进度查询 → read the demo card → "
             f"Submit the requested materials)")
