@@ -293,3 +293,20 @@ def test_the_demo_leaves_a_case_waiting_for_a_correction(tmp_path: Path) -> None
         assert session.case.deadline is not None and session.case.deadline > datetime.now().date()
     finally:
         kiosk.close()
+
+
+def test_a_page_is_retaken_in_place_and_removed(hall: Hall) -> None:
+    """The capture screen's retake and 删除上一页重拍 on a 补正's pages."""
+    hall.ask()
+    session = _started(hall)
+    item = session.case.items[0].item_id
+    for _ in range(2):
+        hall.hand.place_page(session.case.items[0].name)
+        hall.service.corrections.capture(session, item)
+    first, second = session.pages[item]
+    hall.hand.place_page(session.case.items[0].name)
+    assert hall.service.corrections.capture(session, item, replace=1) == 1
+    assert session.pages[item][1] is second and session.pages[item][0] is not first
+    session.remove_page(item, 2)
+    assert len(session.pages[item]) == 1
+    assert session.missing() == [session.case.items[1]]
