@@ -77,15 +77,26 @@ class CorrectionSession:
                                code="not_requested")
         return found
 
-    def add_page(self, item_id: str, page: CapturedPage) -> int:
+    def add_page(self, item_id: str, page: CapturedPage, replace: int | None = None) -> int:
+        """The page's number within the item; ``replace``: the page it takes the place of."""
         self.item(item_id)
         if not self.verified:
             raise SessionError("请先读取申请人的身份证件", "Read the applicant's ID card first",
                                code="bad_step")
         stored = StoredPage(self.store.put(page.jpeg), page.width, page.height, page.dpi,
                             page.quality, page.barcodes)
-        self.pages.setdefault(item_id, []).append(stored)
-        return len(self.pages[item_id])
+        kept = self.pages.setdefault(item_id, [])
+        if replace is not None and 0 < replace <= len(kept):
+            kept[replace - 1] = stored       # the old page's blob goes with the wipe
+            return replace
+        kept.append(stored)
+        return len(kept)
+
+    def remove_page(self, item_id: str, number: int) -> None:
+        """Page ``number`` (1-based) of the item (its blob goes with the wipe)."""
+        kept = self.pages.get(item_id, [])
+        if 0 < number <= len(kept):
+            del kept[number - 1]
 
     def missing(self) -> list[CorrectionItem]:
         return [i for i in self.case.items if not self.pages.get(i.item_id)]

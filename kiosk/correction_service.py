@@ -89,12 +89,13 @@ class Corrections:
         self.identified(session, identity)
         return identity
 
-    def capture(self, session: CorrectionSession, item_id: str) -> int:
+    def capture(self, session: CorrectionSession, item_id: str,
+                replace: int | None = None) -> int:
         session.item(item_id)                 # refused before the camera moves
         timeout = self.k.settings.session.capture_timeout_s
         page: CapturedPage = self.k.run(DeviceKind.DOCUMENT_CAMERA,
                                         lambda: self.k.camera.capture(timeout)).result()
-        return session.add_page(item_id, page)
+        return session.add_page(item_id, page, replace)
 
     def submit(self, session: CorrectionSession) -> CorrectionSubmitted:
         if not session.verified:

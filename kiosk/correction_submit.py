@@ -14,8 +14,8 @@ from typing import Literal, cast
 
 from kiosk.application import StoredPage
 from kiosk.correction import CorrectionSession
-from kiosk.documents.blocks import Block, Cell, Grid, Paragraph, Spacer, Title
-from kiosk.documents.model import Office
+from kiosk.documents.blocks import Block, Cell, Codes, Grid, Paragraph, Spacer, Title
+from kiosk.documents.model import LedgerRow, Office
 from kiosk.documents.render import images_to_pdf
 from kiosk.manifest import (
     DeliveryRef,
@@ -97,4 +97,21 @@ def receipt_blocks(s: CorrectionSession, office: Office, at: datetime) -> list[B
                           Cell("页数", label=True)), *items)),
         Spacer(2),
         Paragraph(f"{office.department}（{office.kiosk_id}） 咨询电话：{office.phone}", size=9),
+    ]
+
+
+def reprint_blocks(row: LedgerRow, office: Office, printed_at: datetime) -> list[Block]:
+    """补打 of a 补正 receipt (kiosk/recovery.py): the kiosk stopped between committing the
+    follow-up package and printing its receipt. Only what the ledger keeps can be printed
+    again (the items and page counts were in memory only; the package is sealed)."""
+    rows = (("办件编号", row.case_number), ("事项名称", row.matter_name),
+            ("申请人", row.applicant_masked), ("办理地", row.regions))
+    return [
+        Title("补正材料接收凭证", subtitle="补打"),
+        Paragraph("本机在打印凭证前中断。您的补正材料已完整保存，将随原办件转送办理地；"
+                  "请凭办件编号查询办理进度。", indent=True),
+        Grid((3, 7), tuple((Cell(k, label=True), Cell(v)) for k, v in rows)),
+        Codes(qr=row.case_number, code128=row.case_number.replace("-", "")),
+        Paragraph(f"{office.department}（{office.kiosk_id}） 咨询电话：{office.phone}", size=9),
+        Paragraph(f"补打时间：{printed_at:%Y年%m月%d日 %H:%M}", align="right", size=9),
     ]

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Protocol
 
 from drivers.identity import Identity, MrzKey
+from kiosk import correction
 from kiosk.applicant_key import applicant_key, load_secret
 from kiosk.bootstrap import Kiosk
 from kiosk.case_timeline import DECIDED, MEANING, PICKUP, Details, Step, pickup, timeline
@@ -27,7 +28,7 @@ from kiosk.casestatus.event import ZH
 from kiosk.casestatus.store import StatusStore
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.model import LedgerRow
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, SessionError
 from kiosk.evaluation.record import Evaluation
 from kiosk.rating import Rating, RatingReason
 
@@ -82,6 +83,8 @@ class CaseView:
     pickup: tuple[str, str] | None      # where and when to collect, while it waits there
     rating: str | None                  # the second rating's level, once given
     can_rate: bool                      # decided, and not rated a second time yet
+    correctable: bool = False           # 需补正, deadline not passed: 补正 may start here
+    correction_closed: tuple[str, str] | None = None   # 需补正, but why not here (zh, en)
 
 
 def case_in_code(text: str) -> str | None:
@@ -167,7 +170,19 @@ class ProgressDesk:
         decided = any(s.state in DECIDED for s in steps)
         return CaseView(number, row.matter_name, self._name_en(row), row.applicant_masked,
                         row.time, state, steps,
-                        waiting, second[0].level if second else None, decided and not second)
+                        waiting, second[0].level if second else None, decided and not second,
+                        *self._correction(number, state))
+
+    def _correction(self, number: str, state: str) -> tuple[bool, tuple[str, str] | None]:
+        """Whether a 补正 may start here (kiosk/correction.py: asked for, deadline not passed)
+        and, while the case is 需补正 but it may not, why (the deadline passed, …)."""
+        if state != correction.WAITING_STATE:
+            return False, None
+        try:
+            correction.find_case(self.k.case_status.store, number, self.now().date())
+        except SessionError as refused:
+            return False, (refused.zh, refused.en)
+        return True, None
 
     def _name_en(self, row: LedgerRow) -> str:
         """The matter's English name from the catalogue (the ledger keeps the Chinese)."""

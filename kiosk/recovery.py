@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from kiosk import correction_submit
 from kiosk.assist import RONGQUE_STATE
 from kiosk.documents.forms import reprint_blocks
 from kiosk.documents.model import Office
@@ -35,8 +36,11 @@ def reprint_owed_receipts(outbox: Outbox, ledger: Ledger, printing: PrintService
         if row is None:   # cannot happen: the ledger row is written before the commit
             log.error("case %s: receipt owed but no ledger row", entry.case_number)
             continue
-        job = printing.job(f"reprint-{entry.case_number}", "receipt",
-                           reprint_blocks(row, office, now))
+        # a package other than the case's first is a 补正's follow-up (kiosk/correction.py)
+        follow_up = bool(row.package_id) and entry.package_id != row.package_id
+        blocks = (correction_submit.reprint_blocks(row, office, now) if follow_up
+                  else reprint_blocks(row, office, now))
+        job = printing.job(f"reprint-{entry.case_number}", "receipt", blocks)
         if printing.print(job):
             outbox.receipt_printed(entry.package_id)
             printed.append(entry.case_number)

@@ -33,6 +33,7 @@ from screens.bridge import UiBridge
 from screens.citizen.attract import AttractScreen
 from screens.citizen.capture import CaptureScreen
 from screens.citizen.confirm import ConfirmScreen
+from screens.citizen.correction import CorrectionScreen
 from screens.citizen.delivery import DeliveryScreen
 from screens.citizen.face import FaceScreen
 from screens.citizen.guide import GuideScreen
@@ -57,7 +58,7 @@ from screens.theme import Theme
 log = logging.getLogger(__name__)
 CITIZEN_SCREENS = (AttractScreen, MattersScreen, GuideScreen, IdentifyScreen, FaceScreen,
            RegionScreen, CaptureScreen, ReviewScreen, DeliveryScreen, ConfirmScreen, PrintingScreen,
-           RatingScreen, DoneScreen, ProgressScreen)
+           RatingScreen, DoneScreen, ProgressScreen, CorrectionScreen)
 PORTRAIT, LANDSCAPE = (1080, 1920), (1920, 1080)
 
 

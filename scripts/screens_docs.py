@@ -78,7 +78,11 @@ SETS = {
                              "test_an_id_card_lists_the_persons_cases_here",
                              "test_a_qr_from_elsewhere_is_told_plainly",
                              "test_a_result_at_the_window_says_where_and_when_to_collect",
-                             "test_the_second_rating_is_given_once"],
+                             "test_the_second_rating_is_given_once",
+                             # 补正 from the status screen: tests/ui/test_progress_correction.py
+                             "test_the_requested_items_are_captured_and_sent_as_version_2",
+                             "test_another_persons_card_is_refused",
+                             "test_a_passed_deadline_offers_no_correction"],
 }
 
 

@@ -14,12 +14,15 @@ from typing import Any
 import jsonschema
 import pytest
 
+from drivers.status import PaperLevel
 from intake.opening import open_package
 from kiosk.bootstrap import Kiosk, build_kiosk
 from kiosk.casestatus.event import CaseState, StatusEvent, sign
 from kiosk.casestatus.receiver import Outcome, Receiver
 from kiosk.correction import FREE_ITEM, SUBMITTED_STATE, WAITING_STATE
 from kiosk.demo.citizen import Applicant, Scenario, _run
+from kiosk.demo.correction_case import ITEMS as DEMO_ITEMS
+from kiosk.demo.correction_case import seed_demo
 from kiosk.demo.hand import DemoHand
 from kiosk.errors import SessionError
 from kiosk.package import SCHEMA_PATH
@@ -252,3 +255,58 @@ def test_a_second_request_gets_version_3(hall: Hall) -> None:
     done = hall.service.corrections.submit(second)
     manifest = _opened(hall, done.package_id)
     assert done.version == 3 and manifest["version"] == 3 and "notice_number" not in manifest
+
+
+def test_a_receipt_owed_across_a_crash_reprints_as_the_correction_receipt(hall: Hall) -> None:
+    """The 补正 committed, its receipt not printed (no paper), then the kiosk stops: the
+    kiosk reopened on the same data folder reprints it as 补正材料接收凭证 (补打), not as
+    the case's first receipt."""
+    hall.ask()
+    session = _started(hall)
+    _capture_all(hall, session)
+    hall.hand.set_paper(PaperLevel.OUT)
+    done = hall.service.corrections.submit(session)
+    assert not done.printed
+    assert [e.package_id for e in hall.kiosk.outbox.owed_receipts()] == [done.package_id]
+    hall.kiosk.close()                         # the crash: the held job goes with it
+    hall.kiosk = hall._open()                  # start-up reprints what is owed
+    assert hall.kiosk.outbox.owed_receipts() == []
+    reprints = [p.read_text(encoding="utf-8") for p in hall.folder.rglob("paper/*.txt")
+                if "补打" in p.read_text(encoding="utf-8")]
+    assert len(reprints) == 1
+    assert "补正材料接收凭证" in reprints[0] and hall.case in reprints[0]
+    assert "受理(代收)回执" not in reprints[0] and DEMO_ID not in reprints[0]
+
+
+def test_the_demo_leaves_a_case_waiting_for_a_correction(tmp_path: Path) -> None:
+    """``kiosk demo --correction-case``: a real case in the data folder, 需补正, that the
+    kiosk opened afterwards on the same folder can start a 补正 for."""
+    settings = load_settings(DEMO_SETTINGS).with_data_dir(tmp_path / "data")
+    number = seed_demo(settings, tmp_path / "out")
+    kiosk = build_kiosk(settings)
+    try:
+        kiosk.open(datetime.now())
+        row = kiosk.ledger.find(number)
+        assert row is not None and row.state == WAITING_STATE
+        session = KioskService(kiosk).start_correction(number)
+        assert [i.text for i in session.case.items] == list(DEMO_ITEMS)
+        assert session.case.deadline is not None and session.case.deadline > datetime.now().date()
+    finally:
+        kiosk.close()
+
+
+def test_a_page_is_retaken_in_place_and_removed(hall: Hall) -> None:
+    """The capture screen's retake and 删除上一页重拍 on a 补正's pages."""
+    hall.ask()
+    session = _started(hall)
+    item = session.case.items[0].item_id
+    for _ in range(2):
+        hall.hand.place_page(session.case.items[0].name)
+        hall.service.corrections.capture(session, item)
+    first, second = session.pages[item]
+    hall.hand.place_page(session.case.items[0].name)
+    assert hall.service.corrections.capture(session, item, replace=1) == 1
+    assert session.pages[item][1] is second and session.pages[item][0] is not first
+    session.remove_page(item, 2)
+    assert len(session.pages[item]) == 1
+    assert session.missing() == [session.case.items[1]]

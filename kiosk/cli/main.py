@@ -40,6 +40,9 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
                       choices=["complete", "missing", "expired-id", "paper-out", "assisted",
                                "tracked"])
     demo.add_argument("--out", type=Path, default=REPO / "var" / "demo-run")
+    demo.add_argument("--correction-case", action="store_true",
+                      help="first leave a case waiting for a 补正 in the data folder (the "
+                           "demo resident's), for 进度查询 → 提交补正材料")
     demo.add_argument("--identity", type=Path,
                       help="the applicant's card: one identity, as in assets/demo/identities.toml")
     route.add_choose(demo)
@@ -78,6 +81,9 @@ def _parser(app: AppLauncher | None = None) -> argparse.ArgumentParser:
 
 def _demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.settings)
+    if args.correction_case:
+        from kiosk.demo import correction_case
+        print(correction_case.told(correction_case.seed_demo(settings, args.out)))
     if not args.headless:
         code: int | None = args.app(settings, True) if args.app else None
         if code is not None:

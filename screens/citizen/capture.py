@@ -54,7 +54,7 @@ HANDLING = (CaptureState.HOLD_STILL, CaptureState.ADJUST, CaptureState.COUNTDOWN
 
 class CaptureScreen(ShowsPages, CitizenScreen):
     screen_name = "capture"
-    step = 4
+    step: int | None = 4
     title_id = "拍摄材料"
     spoken_id = "请把材料平放在拍摄区内，保持不动，机器会自动拍照"
     cancellable = True
@@ -79,6 +79,19 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         self.looks: dict[str, int] = {}          # page ref → its look, for this session only
         self.retake: tuple[str, int] | None = None   # (material, page number) to replace
         self.images: PageImages | None = None
+        self.checklist: Any = None      # a 补正's items (screens/citizen/correction.py)
+        self.step = type(self).step
+
+    def use_checklist(self, checklist: Any) -> None:
+        """Capture for a 补正: the checklist gives the materials (exactly the requested
+        items), keeps the pages and takes the shots; the application's steps do not apply."""
+        self.wipe_state()
+        self.checklist, self.step = checklist, None
+
+    def page_source(self) -> Any:
+        """Whose materials and pages: a 补正's checklist, else the application's session
+        (both have ``situation.materials``, ``pages``, ``remove_page`` and ``page_image``)."""
+        return self.checklist if self.checklist is not None else self.journey.session
 
     def wipe(self) -> None:
         self._stop_feed()
@@ -114,7 +127,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
     # --- materials -----------------------------------------------------------------------
     def rows(self) -> list[tuple[Material, Any]]:
         """Every material the citizen may lay down, with the requirement it belongs to."""
-        session = self.journey.session
+        session = self.page_source()
         if session is None or session.situation is None:
             return []
         return [(material, req) for req in session.situation.materials
@@ -124,7 +137,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         return next(m for m, _ in self.rows() if m.id == material_id)
 
     def pages(self, material_id: str) -> list[Any]:
-        session = self.journey.session
+        session = self.page_source()
         return list(session.pages.get(material_id, [])) if session else []
 
     def _first_open_material(self) -> str:
@@ -384,7 +397,10 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         def failed(error: BaseException) -> None:
             if self.journey.session is session:
                 self._failed(error)
-        ui.bridge.run(lambda: ui.service.capture(session, material_id, replace), done, failed)
+        checklist = self.checklist
+        take = ((lambda: checklist.capture(material_id, replace)) if checklist is not None
+                else (lambda: ui.service.capture(session, material_id, replace)))
+        ui.bridge.run(take, done, failed)
         return True
 
     def _captured(self, material_id: str, number: int, replaced: int | None = None) -> None:
@@ -436,7 +452,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         return [look for look in kept if look != skip]
 
     def _retake(self) -> None:
-        session = self.journey.session
+        session = self.page_source()
         pages = self.pages(self.current)
         if session is not None and pages:
             if self.feed is not None:
@@ -448,5 +464,8 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         session = self.journey.session
         assert session is not None
         self._cancel_retake(render=False)
+        if self.checklist is not None:
+            self.checklist.done()
+            return
         session.review()
         self.nav.go("review")

@@ -143,14 +143,18 @@ class ShowsPages:
     def retake_page(self, material_id: str, number: int) -> None:
         raise NotImplementedError
 
+    def page_source(self) -> Any:
+        """Whose pages: the session's (a 补正's checklist on the capture screen)."""
+        return self.journey.session
+
     def viewed_pages(self) -> list[ViewedPage]:
-        return pages_in_order(self.journey.session, self.ui.tr.pick)
+        return pages_in_order(self.page_source(), self.ui.tr.pick)
 
     def page_images(self) -> PageImages:
         if self.images is None:
-            session = self.journey.session
-            assert session is not None
-            self.images = PageImages(session.page_image)
+            source = self.page_source()
+            assert source is not None
+            self.images = PageImages(source.page_image)
         return self.images
 
     def page_row(self, viewed: list[ViewedPage]) -> Widget:

@@ -14,7 +14,7 @@ from kivy.uix.widget import Widget
 
 from kiosk.checker import Problem
 from kiosk.interaction import speech as spoken
-from kiosk.interaction.speech import Speech
+from kiosk.interaction.speech import Speech, spell
 from kiosk.service import Notified, Submitted
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
@@ -26,7 +26,7 @@ from screens.widgets import Panel, Text, escape, fit_height
 
 class PrintingScreen(CitizenScreen):
     screen_name = "printing"
-    step = 8
+    step: int | None = 8
     title_id = "打印"
     cancellable = False          # the application is being committed: no half-cancel
 
@@ -36,7 +36,9 @@ class PrintingScreen(CitizenScreen):
 
     def wipe_state(self) -> None:
         self.title_id = "打印"
-        self.kind = "receipt"          # receipt | notice
+        self.step = type(self).step
+        self.kind = "receipt"          # receipt | notice | correction (补正, correction.py)
+        self.version = 0
         self.state = "working"         # working | done | failed
         self.number = ""
         self.printed = True
@@ -60,6 +62,26 @@ class PrintingScreen(CitizenScreen):
         self.kind = "notice"
         self.nav.go("printing")
         ui.bridge.run(lambda: ui.service.notify(session), self._notified, self._failed)
+
+    def start_correction(self, correction: Any) -> None:
+        """The 补正's follow-up package through the core, then its receipt (no application
+        steps to count: the progress bar is off)."""
+        ui = self.ui
+        self.wipe_state()
+        self.kind, self.step = "correction", None
+        self.nav.go("printing")
+        ui.bridge.run(lambda: ui.service.corrections.submit(correction), self._corrected,
+                      self._failed)
+
+    def _corrected(self, result: Any) -> None:
+        self.state, self.number, self.printed = "done", result.case_number, result.printed
+        self.version = result.version
+        self.told = Speech(*CORRECTION_DONE) + Speech(
+            f"办件编号 {spell(result.case_number)}", f"Case {spell(result.case_number, 'en')}")
+        self.told += Speech(*(CORRECTION_TAKE if result.printed else CORRECTION_NO_PAPER))
+        self.told += self._reminder()
+        self._show()
+        self.speak()
 
     def _submitted(self, result: Submitted) -> None:
         self.state, self.number, self.printed = "done", result.case_number, result.printed
@@ -102,6 +124,8 @@ class PrintingScreen(CitizenScreen):
             return self.told
         if self.state == "failed":
             return Speech(*self.error) + self.ui.speech("请点“呼叫工作人员”，工作人员会协助您。")
+        if self.kind == "correction":
+            return Speech(*CORRECTION_WORKING)
         return self.ui.speech("正在提交申请并打印回执，请稍候……" if self.kind == "receipt"
                               else "正在打印补正通知书，请稍候……")
 
@@ -115,7 +139,7 @@ class PrintingScreen(CitizenScreen):
         if self.state == "failed":
             return N_("打印失败")
         if self.state == "done" and not self.printed:
-            return N_("已受理，回执待打印") if self.kind == "receipt" else N_("通知书未能打印")
+            return N_("已受理，回执待打印") if self.kind != "notice" else N_("通知书未能打印")
         return N_("打印完成") if self.state == "done" else N_("打印")
 
     # --- layout --------------------------------------------------------------------------
@@ -125,6 +149,7 @@ class PrintingScreen(CitizenScreen):
         box.add_widget(Widget())
         if self.state == "working":
             text = (ui.bi("正在提交申请并打印回执，请稍候……") if self.kind == "receipt"
+                    else ui.pair(*CORRECTION_WORKING) if self.kind == "correction"
                     else ui.bi("正在打印补正通知书，请稍候……"))
             box.add_widget(BusySpinner(theme))
             box.add_widget(Text(theme, text, size=theme.title, halign="center"))
@@ -143,7 +168,9 @@ class PrintingScreen(CitizenScreen):
         ui, theme = self.ui, self.ui.theme
         panel = Panel(theme)
         fit_height(panel)
-        if self.kind == "receipt":
+        if self.kind == "correction":
+            self._correction_done(panel)
+        elif self.kind == "receipt":
             panel.add_widget(Text(theme, "✓ " + ui.bi("您的申请已受理"), size=theme.title,
                                   bold=True, colour=theme.palette.ok, halign="center"))
             panel.add_widget(Text(theme, ui.bi("受理编号"), halign="center"))
@@ -179,15 +206,46 @@ class PrintingScreen(CitizenScreen):
             item = ui.pair(escape(problem.zh), escape(problem.en))
             panel.add_widget(Text(theme, f"{number}. {item}"))
 
+    def _correction_done(self, panel: Panel) -> None:
+        ui, theme = self.ui, self.ui.theme
+        panel.add_widget(Text(theme, "✓ " + ui.pair(*CORRECTION_DONE), size=theme.title,
+                              bold=True, colour=theme.palette.ok, halign="center"))
+        panel.add_widget(Text(theme, ui.pair(f"办件编号（第 {self.version} 版）",
+                                             f"Case number (version {self.version})"),
+                              halign="center"))
+        number = Text(theme, escape(self.number), size=theme.title * 1.1, bold=True,
+                      halign="center")
+        number.name = "correction_number"
+        panel.add_widget(number)
+        take = CORRECTION_TAKE if self.printed else CORRECTION_NO_PAPER
+        panel.add_widget(Text(theme, ("" if self.printed else "⚠ ") + ui.pair(*take),
+                              size=theme.title * 0.8, halign="center",
+                              colour=theme.palette.text if self.printed
+                              else theme.palette.warning))
+
     def footer(self) -> list[Widget]:
         if self.state == "working":
             return []
         if self.state == "failed":
             return [self.next_button(self.journey.cancel, "结束办理", name="end")]
+        if self.kind == "correction":
+            return [self.next_button(self._next, N_("完成"))]
         return [self.next_button(self._next)]
 
     def _next(self) -> None:
+        if self.kind == "correction":     # rated when the case is decided, not per 补正;
+            self.journey.cancel()         # the lookup's session ends as a lookup's does
+            return
         self.nav.go("rating")
+
+
+CORRECTION_WORKING = ("正在提交补正材料并打印凭证，请稍候……",
+                      "Sending the materials and printing the receipt…")
+CORRECTION_DONE = ("补正材料已提交", "The requested materials were submitted")
+CORRECTION_TAKE = ("请取走补正材料接收凭证，妥善保管。", "Please take the receipt and keep it.")
+CORRECTION_NO_PAPER = ("打印纸已用完，凭证将在补纸后打印。请记下办件编号，或呼叫工作人员。",
+                       "The printer is out of paper: the receipt prints once it is refilled. "
+                       "Note the case number, or call staff.")
 
 
 class BusySpinner(Widget):

@@ -52,6 +52,7 @@ TEXTS = {
     "home": ("返回首页", "Home"),
     "back": ("上一步", "Back"),
     "retry_qr": ("重新扫描", "Scan again"),
+    "correct": ("提交补正材料", "Submit the requested materials"),
     "elsewhere": ("其他终端或窗口受理的办件，请到人工窗口查询",
                   "For a case received elsewhere in the hall, please ask at a window"),
 }
@@ -170,6 +171,13 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(named(Text(theme, self.p("now", s=state_words(view.state)), bold=True,
                                   size=theme.title * 0.85, colour=theme.palette.primary),
                              "case_state"))
+        if view.correctable:          # 需补正, deadline not passed (screens/citizen/correction.py)
+            box.add_widget(KioskButton(theme, self.p("correct"), self._correct, kind="primary",
+                                        name="start_correction", height=theme.target * 1.6,
+                                        font=theme.title * 0.9))
+        elif view.correction_closed is not None:     # e.g. the deadline passed: say so
+            box.add_widget(named(Text(theme, ui.pair(*view.correction_closed),
+                                      colour=theme.palette.problem), "correction_closed"))
         if view.pickup is not None:
             panel = named(Panel(theme, outline=theme.palette.ok), "pickup")
             fit_height(panel)
@@ -320,6 +328,10 @@ class ProgressScreen(CitizenScreen):
         self.state, self.message = "failed", error_text(error)
         self.card_read = self.way == "card" and getattr(error, "code", "") == "no_cases"
         self._show(speak=True)
+
+    def _correct(self) -> None:
+        if self.view is not None:
+            self.nav.screen("correction").start(self.view.number)
 
     def _ask_rating(self) -> None:
         self.state = "rate"
