@@ -9,6 +9,7 @@ import threading
 from datetime import datetime
 from pathlib import Path
 
+from intake.brokerauth import BrokerAuth, broker_address
 from intake.db import connect
 from intake.feed import FeedServer, serve_until_signalled
 from intake.publisher import Publisher
@@ -25,7 +26,15 @@ _FLEET = re.compile(r"[A-Za-z0-9_-]{1,32}")     # one topic level: no '/', '+' o
 def add_parsers(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> None:
     pub = reg.add_parser("publish", help="send unsent status events over MQTT 5 (QoS 1)")
     pub.add_argument("--db", type=Path, required=True)
-    pub.add_argument("--broker", required=True, metavar="HOST:PORT")
+    pub.add_argument("--broker", required=True, metavar="[mqtt(s)://]HOST:PORT",
+                     help="mqtts:// for TLS (the broker checked against --ca-file)")
+    pub.add_argument("--username", default="", help="the region's broker user name")
+    pub.add_argument("--password-file", type=Path,
+                     help="a file holding its password (never on the command line)")
+    pub.add_argument("--ca-file", type=Path, help="mqtts: the broker's CA (PEM; default: "
+                     "the system's)")
+    pub.add_argument("--cert-file", type=Path, help="mqtts: client certificate (mutual TLS)")
+    pub.add_argument("--key-file", type=Path, help="mqtts: its private key")
     pub.add_argument("--fleet", required=True,
                      help="the receiving kiosks' fleet name: events go to its case-status topics")
     pub.add_argument("--client-id", help="MQTT client id (default: region-publisher-<pid>)")
@@ -54,7 +63,9 @@ def host_port(text: str, what: str) -> tuple[str, int]:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    host, port = host_port(args.broker, "--broker")
+    host, port, tls = broker_address(args.broker)
+    auth = BrokerAuth(args.username, args.password_file, tls, args.ca_file, args.cert_file,
+                      args.key_file)
     if not _FLEET.fullmatch(args.fleet):
         raise KioskError(f"车队名应为 1–32 个字母、数字、- 或 _：{args.fleet[:60]!r}",
                          f"--fleet must be 1-32 letters, digits, - or _: {args.fleet[:60]!r}",
@@ -62,7 +73,7 @@ def _publish(args: argparse.Namespace) -> int:
     conn = connect(args.db, create=False)
     client_id = args.client_id or f"region-publisher-{threading.get_native_id()}"
     publisher = Publisher(conn, host, port, status_root(args.fleet), client_id,
-                          lambda: datetime.now().astimezone())
+                          lambda: datetime.now().astimezone(), auth)
     sent = publisher.run(once=args.once, timeout=args.timeout)
     print(f"sent {sent}")
     return 0
