@@ -12,6 +12,7 @@ from pathlib import Path
 from intake.brokerauth import BrokerAuth, broker_address
 from intake.db import connect
 from intake.feed import FeedServer, serve_until_signalled
+from intake.feedauth import FeedTokens, issue
 from intake.publisher import Publisher
 from kiosk.casestatus.wire import status_root
 from kiosk.entry import BilingualArgumentParser
@@ -50,7 +51,20 @@ def add_parsers(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> Non
     feed.add_argument("--key", type=Path, help="its private key (PEM)")
     feed.add_argument("--kiosks", type=Path,
                       help="registered kiosk keys: these kiosks get an empty feed, not 404")
+    who = feed.add_mutually_exclusive_group()
+    who.add_argument("--tokens", type=Path, help="the kiosks' feed tokens (feed-token): each "
+                     "kiosk reads only its own feed")
+    who.add_argument("--no-client-auth", action="store_true",
+                     help="anyone who reaches the port reads every feed (loopback, demo)")
     feed.set_defaults(func=_feed)
+    token = reg.add_parser("feed-token", help="issue a kiosk's token for the pull feed")
+    token.add_argument("--tokens", type=Path, required=True,
+                       help="the tokens file the feed reads (made if absent)")
+    token.add_argument("--kiosk", required=True, help="the kiosk's id (NNNNNN-NNNN)")
+    token.add_argument("--out", type=Path, required=True,
+                       help="where the token is written (0600), for the kiosk's "
+                       "[casestatus] feed_tokens")
+    token.set_defaults(func=_feed_token)
 
 
 def host_port(text: str, what: str) -> tuple[str, int]:
@@ -92,8 +106,14 @@ def _feed(args: argparse.Namespace) -> int:
                          code="bad_tls")
     connect(args.db, create=False).close()          # ours, at our schema
     known = _known_kiosks(args.kiosks) if args.kiosks else None
+    if not (args.tokens or args.no_client_auth):
+        raise KioskError("请用 --tokens 指定终端订阅令牌（每台终端只能读取本机的订阅），"
+                         "或明确写出 --no-client-auth",
+                         "Give --tokens (each kiosk reads only its own feed) or say "
+                         "--no-client-auth", code="feed_auth_unset")
+    tokens = FeedTokens.load(args.tokens) if args.tokens else None
     try:
-        server = FeedServer((host, port), args.db, known)
+        server = FeedServer((host, port), args.db, known, tokens)
         if args.cert:
             server.use_tls(args.cert, args.key)
     except OSError as exc:      # port taken, unreadable or mismatched cert and key
@@ -101,4 +121,11 @@ def _feed(args: argparse.Namespace) -> int:
                          f"Cannot serve the feed on {args.listen}: {exc}",
                          code="feed_failed") from None
     serve_until_signalled(server)
+    return 0
+
+
+def _feed_token(args: argparse.Namespace) -> int:
+    issue(args.tokens, args.kiosk, args.out)
+    print(f"{args.out}: the token for {args.kiosk}; give it to that kiosk only "
+          "(a new one replaces it when the feed next starts)")
     return 0

@@ -71,7 +71,8 @@ class RegionSide:
     def feed(self) -> Iterator[str]:
         """``kiosk-region feed`` on a free loopback port; yields its base URL."""
         child = subprocess.Popen([sys.executable, "-m", "intake", "feed", "--db", str(self.db),
-                                  "--listen", "127.0.0.1:0", "--kiosks", str(self.kiosks)],
+                                  "--listen", "127.0.0.1:0", "--kiosks", str(self.kiosks),
+                                  "--no-client-auth"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                  cwd=REPO)
         try:
