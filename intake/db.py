@@ -8,7 +8,9 @@ drop them first) cannot rewrite what happened."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,8 +90,7 @@ def _bad_db(path: Path, why: str) -> RegionDbError:
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """The database at ``path`` (made 0600 if new and ``create``), its schema in place.
     Autocommit: every change goes through :func:`transaction`."""
-    if not create and not path.is_file():
-        raise _bad_db(path, "不存在 / no such file")
+    _check_regular(path, create)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = sqlite3.connect(private_file(path), isolation_level=None, timeout=30)
@@ -114,6 +115,25 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _check_regular(path: Path, create: bool) -> None:
+    """A regular file, or nothing yet where ``create`` allows it. Never a device, a pipe or a
+    socket: making it 0600 would chmod ``/dev/zero`` (as root), and opening a pipe to write
+    waits for ever for a reader."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not create:
+            raise _bad_db(path, "不存在 / no such file") from None
+        return
+    except OSError as exc:
+        raise _bad_db(path, exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise _bad_db(path, "是文件夹 / a folder")
+    if not stat.S_ISREG(mode):
+        raise _bad_db(path, "不是普通文件（设备、管道或套接字）/ not a regular file "
+                            "(a device, pipe or socket)")
 
 
 def _check_owner(conn: sqlite3.Connection, path: Path, create: bool) -> None:
