@@ -19,7 +19,7 @@ from drivers.fileio import shown
 from kiosk.errors import KioskError
 from kiosk.fsutil import private_file
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: staff roles (intake/roles.py)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (package_id, name));
 CREATE TABLE IF NOT EXISTS staff (
     staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, pin_hash TEXT NOT NULL,
-    added_at TEXT NOT NULL);
+    added_at TEXT NOT NULL, roles TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     source TEXT, package_id TEXT, case_number TEXT, detail TEXT NOT NULL DEFAULT '');
@@ -106,6 +106,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.executescript("BEGIN IMMEDIATE;" + _TABLES + _TRIGGERS
                            + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');"
                            "COMMIT;")
+        _migrate(conn)
     except sqlite3.Error as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -145,8 +146,19 @@ def _check_owner(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     if "meta" not in tables:
         raise _bad_db(path, "不是办理地数据库 / not a region database")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    if row is None or row[0] != str(SCHEMA_VERSION):
+    if row is None or row[0] not in ("1", str(SCHEMA_VERSION)):
         raise _bad_db(path, f"版本不符 / schema {row[0] if row else '?'}")
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: staff get roles; those already there become 管理员 (admin), who may make
+    every move, as every staff member could before. Checked inside the write lock, so two
+    programs starting at once migrate once."""
+    with transaction(conn):
+        row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row[0] == "1":
+            conn.execute("ALTER TABLE staff ADD COLUMN roles TEXT NOT NULL DEFAULT 'admin'")
+            conn.execute("UPDATE meta SET value='2' WHERE key='schema'")
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from intake import casework, staff
+from intake import casework, roles, staff
 from intake.db import connect
 from intake.feed import use_tls
 from intake.office_pages import PAGE_SIZE, STYLE_HASH, case_page, error_box, list_page, page
@@ -177,9 +177,11 @@ class OfficeHandler(BaseHTTPRequestHandler):
         try:
             with _connection(self.server.db) as conn:
                 case = casework.show(conn, transfer)
+                held = staff.roles_of(conn, session.staff_id)
         except KioskError:
             raise BadRequest(404, "没有这个办件", "No such case") from None
-        self._send(status, case_page(case, session.name, session.csrf, error))
+        who = f"{session.name}（{roles.labels(held) or '无岗位'}）"
+        self._send(status, case_page(case, who, session.csrf, error, roles.moves_for(held)))
 
     def _move(self, transfer: str) -> None:
         session = self._session()
@@ -195,8 +197,9 @@ class OfficeHandler(BaseHTTPRequestHandler):
             with _connection(self.server.db) as conn:
                 casework.move_signed_in(conn, self.server.signer, session.staff_id,
                                         transfer, state, details, self.server.clock())
-        except KioskError as exc:
-            return self._case(transfer, error_box(exc.zh, exc.en), 400)
+        except KioskError as exc:       # a move outside the role: a forged form, 403
+            status = 403 if exc.code == "role_forbidden" else 400
+            return self._case(transfer, error_box(exc.zh, exc.en), status)
         self._redirect(f"/cases/{transfer}")
 
     # --- the request's parts ------------------------------------------------------------

@@ -56,6 +56,7 @@ class RegionSide:
 
     def add_staff(self) -> None:
         self.run("staff", "add", "--db", str(self.db), "--id", STAFF_ID, "--name", "演示工作人员",
+                 "--role", "admin",
                  stdin=STAFF_PIN + "\n")
 
     def move(self, ref: str, to: str, details: tuple[str, ...] = ()) -> None:
