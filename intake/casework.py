@@ -143,7 +143,9 @@ def show(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
     number, kiosk_id, department, state = row
     packages = [{"package_id": p, "version": v, "folder": f,
                  "files": [r[0] for r in conn.execute(
-                     "SELECT name FROM files WHERE package_id=? ORDER BY name", (p,))]}
+                     "SELECT name FROM files WHERE package_id=? ORDER BY name", (p,))],
+                 "file_ids": [r[0] for r in conn.execute(      # the back office's links
+                     "SELECT rowid FROM files WHERE package_id=? ORDER BY name", (p,))]}
                 for p, v, f in conn.execute("SELECT package_id, version, folder FROM packages "
                                             "WHERE case_number=? ORDER BY version", (number,))]
     history = [{"seq": s, "state": st, "time": t, "sent": sent is not None}

@@ -52,7 +52,8 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "hours": ("领取时间", "opening hours", "text"),
 }
 _DESTINATION_ZH = {"applicant": "申请人", "window": "收件窗口"}
-_ACTIONS = {"move_refused": '<p class="error">超出岗位，已拒绝<span class="en">refused: '
+_ACTIONS = {"file_download": '下载文件<span class="en">downloaded</span><br>',
+            "move_refused": '<p class="error">超出岗位，已拒绝<span class="en">refused: '
                             "not the staff member's role</span></p>"}
 
 
@@ -150,10 +151,17 @@ def _table(heads: tuple[tuple[str, str], ...], rows: list[str]) -> str:
 
 def _packages(case: dict[str, Any]) -> str:
     rows = [f'<tr><td>{esc(p["version"])}</td><td>{esc(p["package_id"])}</td>'
-            f'<td>{"<br>".join(esc(name) for name in p["files"])}</td></tr>'
+            f'<td>{_file_links(case["transfer_number"], p)}</td></tr>'
             for p in case["packages"]]
     return (f"<h2>{both('材料（各版本）', 'Packages (versions)')}</h2>"
             + _table((("版本", "Version"), ("材料包", "Package"), ("文件", "Files")), rows))
+
+
+def _file_links(transfer: str, package: dict[str, Any]) -> str:
+    """A download link per file, by its row id; the name from the package is only text."""
+    return "<br>".join(
+        f'<a href="/cases/{esc(transfer)}/files/{int(file_id)}" download>{esc(name)}</a>'
+        for file_id, name in zip(package.get("file_ids", []), package["files"], strict=False))
 
 
 def _history(case: dict[str, Any]) -> str:
