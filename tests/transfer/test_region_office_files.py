@@ -14,10 +14,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from region_rig import Fixture, Region, make_region, region_cli
 from test_region_office_http import PIN, Rig
@@ -181,6 +181,16 @@ def test_a_malformed_file_id_is_404(office: Office, file_id: str) -> None:
     status, _, _ = office.get(f"/cases/{office.transfers[0]}/files/{file_id}")
     assert status in (400, 404)
     assert office.downloads() == []
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=24))
+def test_a_random_file_id_reads_only_a_file_of_this_case(office: Office, text: str) -> None:
+    transfer = office.transfers[0]
+    ours = {str(i) for i, _, _ in office.files(transfer)}
+    status = office.get(f"/cases/{transfer}/files/{quote(text, safe='')}")[0]
+    assert status == (200 if text in ours else 404) or (status == 400 and text not in ours)
 
 
 @settings(max_examples=80, deadline=None)
