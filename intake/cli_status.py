@@ -12,7 +12,7 @@ from pathlib import Path
 from intake.brokerauth import BrokerAuth, broker_address
 from intake.db import connect
 from intake.feed import FeedServer, serve_until_signalled
-from intake.feedauth import FeedTokens, issue
+from intake.feedauth import TokenFile, issue
 from intake.publisher import Publisher
 from kiosk.casestatus.wire import status_root
 from kiosk.entry import BilingualArgumentParser
@@ -111,7 +111,7 @@ def _feed(args: argparse.Namespace) -> int:
                          "或明确写出 --no-client-auth",
                          "Give --tokens (each kiosk reads only its own feed) or say "
                          "--no-client-auth", code="feed_auth_unset")
-    tokens = FeedTokens.load(args.tokens) if args.tokens else None
+    tokens = TokenFile(args.tokens) if args.tokens else None
     try:
         server = FeedServer((host, port), args.db, known, tokens)
         if args.cert:
@@ -127,5 +127,5 @@ def _feed(args: argparse.Namespace) -> int:
 def _feed_token(args: argparse.Namespace) -> int:
     issue(args.tokens, args.kiosk, args.out)
     print(f"{args.out}: the token for {args.kiosk}; give it to that kiosk only "
-          "(a new one replaces it when the feed next starts)")
+          "(its previous token no longer reads the feed)")
     return 0

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import parse_qs
 
-from intake.feedauth import Access, FeedTokens
+from intake.feedauth import Access, FeedTokenError, TokenFile
 from kiosk.casestatus.wire import (
     FEED_MEDIA_TYPE,
     FEED_NEXT_HEADER,
@@ -45,7 +45,7 @@ class FeedServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], db: Path,
-                 known: frozenset[str] | None = None, tokens: FeedTokens | None = None
+                 known: frozenset[str] | None = None, tokens: TokenFile | None = None
                  ) -> None:
         super().__init__(address, FeedHandler)
         self.db = db
@@ -101,7 +101,10 @@ class FeedHandler(BaseHTTPRequestHandler):
             return self._empty(414)
         path, _, query_text = self.path.partition("?")    # no URL parsing: exact or nothing
         match = _FEED.match(path)
-        access = self._access(match.group(1) if match else "")
+        try:
+            access = self._access(match.group(1) if match else "")
+        except FeedTokenError:        # the tokens file went bad: nobody, until it is mended
+            return self._empty(503)
         if access is not Access.GRANTED:
             return self._refuse(access)
         if match is None:

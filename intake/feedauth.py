@@ -16,11 +16,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import os
 import re
 import secrets
+import threading
 from pathlib import Path
 
-from drivers.fileio import read_bounded, shown
+from drivers.fileio import FileRefused, read_bounded, shown
 from kiosk.errors import KioskError
 from kiosk.fsutil import private_file, write_atomic
 
@@ -71,6 +73,46 @@ class FeedTokens:
         return Access.OTHER_KIOSK if digest in self.by_hash else Access.NO_TOKEN
 
 
+class TokenFile:
+    """The tokens file as the feed uses it: re-read when it changes (another inode, size or
+    time: ``feed-token`` replaces it whole), so a re-issued token counts, and the old one
+    stops, without a restart. A file that turns bad or goes refuses everyone (TokenFileError,
+    the feed's 503) until it is mended: never the last good table, which may hold a token
+    just revoked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: object = _stamp(path)
+        self._tokens = FeedTokens.load(path)       # a bad file at start: the feed won't start
+
+    def check(self, authorization: str | None, kiosk_id: str) -> Access:
+        return self._current().check(authorization, kiosk_id)
+
+    def _current(self) -> FeedTokens:
+        stamp = _stamp(self.path)
+        with self._lock:
+            if stamp != self._stamp:
+                self._stamp = _UNLOADED           # until a load succeeds: load again
+                try:
+                    self._tokens = FeedTokens.load(self.path)
+                except FileRefused as exc:
+                    raise FeedTokenError(exc.zh, exc.en) from None
+                self._stamp = stamp
+            return self._tokens
+
+
+_UNLOADED = object()      # matches no stamp, not even a missing file's None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
 def _parse(path: Path, data: bytes) -> dict[str, str]:
     try:
         text = data.decode("ascii")
@@ -95,7 +137,7 @@ def _bad(path: Path, zh: str, en: str) -> FeedTokenError:
 def issue(tokens_file: Path, kiosk_id: str, out: Path) -> None:
     """A new token for ``kiosk_id``, written to ``out`` (0600, for the kiosk's
     ``[casestatus] feed_tokens``); its hash replaces the kiosk's line in ``tokens_file``, so
-    the kiosk's previous token stops working when the feed next starts."""
+    the kiosk's previous token stops working at the feed's next request."""
     if not KIOSK_ID.fullmatch(kiosk_id):
         raise FeedTokenError(f"终端编号应为 6 位区划-4 位序号：{kiosk_id[:40]!r}",
                              f"A kiosk id is NNNNNN-NNNN: {kiosk_id[:40]!r}", code="bad_kiosk")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from region_rig import ROOT, Fixture, Region, make_region, region_cli
 
 from intake.feed import FeedServer
-from intake.feedauth import FeedTokens
+from intake.feedauth import FeedTokens, TokenFile
 from kiosk.casestatus.feed import FeedClient, FeedError
 from kiosk.casestatus.store import StatusStore
 from kiosk.casestatus.wire import FEED_NEXT_HEADER, feed_path
@@ -58,7 +58,7 @@ def tokens(region: Region) -> dict[str, str]:
 @pytest.fixture
 def base(region: Region, tokens: dict[str, str]) -> Iterator[str]:
     server = FeedServer(("127.0.0.1", 0), region.db, frozenset({KIOSK, OTHER}),
-                        FeedTokens.load(region.root / "feed-tokens"))
+                        TokenFile(region.root / "feed-tokens"))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -150,6 +150,27 @@ def test_a_reissued_token_retires_the_old_one(region: Region, tmp_path: Path) ->
     assert len(table.by_kiosk) == 1
     assert table.check(f"Bearer {second.read_text().strip()}", KIOSK).value == 200
     assert table.check(f"Bearer {first.read_text().strip()}", KIOSK).value == 401
+
+
+def test_a_token_reissued_while_the_feed_runs_counts_at_once(
+        region: Region, base: str, tokens: dict[str, str]) -> None:
+    old = tokens[KIOSK]
+    new = _issue(region, KIOSK)
+    assert _get(base, Authorization=f"Bearer {old}").status_code == 401
+    assert _get(base, Authorization=f"Bearer {new}").status_code == 200
+    assert _get(base, OTHER, Authorization=f"Bearer {tokens[OTHER]}").status_code == 200
+
+
+def test_a_tokens_file_gone_bad_refuses_everyone_until_mended(
+        region: Region, base: str, tokens: dict[str, str]) -> None:
+    path = region.root / "feed-tokens"
+    good = path.read_bytes()
+    path.write_bytes(good + b"garbage line\n")
+    assert _get(base, Authorization=f"Bearer {tokens[KIOSK]}").status_code == 503
+    path.unlink()
+    assert _get(base, Authorization=f"Bearer {tokens[KIOSK]}").status_code == 503
+    path.write_bytes(good)
+    assert _get(base, Authorization=f"Bearer {tokens[KIOSK]}").status_code == 200
 
 
 @pytest.mark.parametrize("argv", [[], ["--tokens", "/dev/zero"], ["--tokens", "{bad}"],
