@@ -76,7 +76,7 @@ class FeedTokens:
 class TokenFile:
     """The tokens file as the feed uses it: re-read when it changes (another inode, size or
     time: ``feed-token`` replaces it whole), so a re-issued token counts, and the old one
-    stops, without a restart. A file that turns bad or goes refuses everyone (TokenFileError,
+    stops, without a restart. A file that turns bad or goes refuses everyone (FeedTokenError,
     the feed's 503) until it is mended: never the last good table, which may hold a token
     just revoked."""
 
