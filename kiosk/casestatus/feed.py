@@ -10,7 +10,8 @@ refused and the position stays.
 A region that issued this kiosk a feed token (``[casestatus] feed_tokens``) gets it as
 ``Authorization: Bearer``; the token file is read at each pull (bounded, strictly 64 hex
 digits), so a replaced token needs no restart, and a missing or broken one is a FeedError
-like any other. A 401 or 403 says which of the two is wrong, never the token.
+like any other. A 401 or 403 says which of the two is wrong, never the token. The token is
+never sent over plain http except to this machine's loopback address.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 MAX_REPLY_BYTES = MAX_FEED_LINES * (MAX_EVENT_BYTES + 1)
 MAX_ROUNDS = 50                 # per pull: 25,000 events, a month of a busy hall
 _TOKEN = re.compile(rb"[0-9a-f]{64}")
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 _REFUSED = {401: ("订阅源不认可本机的令牌（未配置、已更换或无效，HTTP 401）",
                   "the feed did not accept this kiosk's token (none, replaced or invalid: "
                   "HTTP 401)"),
@@ -78,6 +80,9 @@ class FeedClient:
         start, etag = self.store.feed_position(self.name)
         headers = {"If-None-Match": etag} if etag else {}
         if self.token_file is not None:
+            if _in_clear(self.url):
+                raise _bad("令牌只经 https 发送（本机回环地址除外）", "the token is only sent over "
+                           "https (or to this machine's loopback address)")
             headers["Authorization"] = f"Bearer {_read_token(self.token_file)}"
         try:
             with self._client.stream("GET", self.url, params={"from": start},
@@ -106,6 +111,12 @@ class FeedClient:
             taken += 1
         self.store.set_feed_position(self.name, following, new_etag)
         return taken
+
+
+def _in_clear(url: str) -> bool:
+    """Plain http to another machine: anyone on the way would read the token."""
+    parsed = httpx.URL(url)
+    return parsed.scheme != "https" and parsed.host not in _LOOPBACK
 
 
 def _read_token(path: Path) -> str:

@@ -237,6 +237,24 @@ def test_the_kiosk_client_says_which_refusal(base: str, tokens: dict[str, str],
     assert tokens[KIOSK] not in str(raised.value) and tokens[OTHER] not in str(raised.value)
 
 
+def test_the_kiosk_client_never_sends_its_token_over_plain_http_elsewhere(
+        tmp_path: Path, tokens: dict[str, str]) -> None:
+    sent: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request) or  # type: ignore[func-returns-value]
+                                    httpx.Response(500))
+    token_file = tmp_path / "feed.token"
+    token_file.write_text(tokens[KIOSK])
+    client = FeedClient("http://gw.example.cn/lizhou", KIOSK, _Lines(),  # type: ignore[arg-type]
+                        StatusStore(tmp_path / "ledger.sqlite"), 10, transport,
+                        token_file=token_file)
+    try:
+        with pytest.raises(FeedError, match="https"):
+            client.pull()
+    finally:
+        client.close()
+    assert sent == []
+
+
 def test_the_cli_feed_with_tokens_serves_only_the_owner(region: Region,
                                                         tokens: dict[str, str]) -> None:
     child = subprocess.Popen([sys.executable, "-m", "intake", "feed", "--db", str(region.db),
