@@ -6,14 +6,18 @@ password is read from a file and never shows in the output."""
 
 from __future__ import annotations
 
+import queue
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from paho.mqtt.client import Client, MQTTMessage
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from region_rig import Fixture, Region, make_region, region_cli
 from tls_rig import Issued, TestCA
 
+from kiosk.casestatus.wire import status_root, status_topic
 from rigs.mqtt_rig import (
     MosquittoBroker,
     make_password_file,
@@ -25,6 +29,7 @@ pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not mosquitto_available() or mosquitto_passwd_path() is None,
                                  reason="needs mosquitto and mosquitto_passwd")]
 USER, PASSWORD = "region-510802", "pw-Kx9-ignored-by-nobody"
+KIOSK_USER, KIOSK_PASSWORD = "kiosk-510802-0001", "kiosk-pw-7Qe"
 
 
 class TlsBroker(MosquittoBroker):
@@ -51,7 +56,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | Issued]:
 
 @pytest.fixture
 def broker(pki: dict[str, Path | Issued], tmp_path: Path) -> Iterator[TlsBroker]:
-    passwords = make_password_file(tmp_path / "passwd", {USER: PASSWORD})
+    passwords = make_password_file(tmp_path / "passwd", {USER: PASSWORD,
+                                                         KIOSK_USER: KIOSK_PASSWORD})
     server, ca = pki["server"], pki["ca"]
     assert isinstance(server, Issued) and isinstance(ca, Path)
     running = TlsBroker(server, ca, passwords).start()
@@ -98,11 +104,44 @@ def _unsent(region: Region) -> int:
 def test_the_right_credentials_over_mutual_tls_deliver(
         region: Region, broker: TlsBroker, pki: dict[str, Path | Issued], tmp_path: Path
         ) -> None:
-    done = _publish(region, broker, pki, _secret(tmp_path, PASSWORD + "\n"))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "sent 3"
-    assert _unsent(region) == 0
-    assert PASSWORD not in done.stdout + done.stderr
+    kiosk = _subscriber(broker, pki)
+    try:
+        done = _publish(region, broker, pki, _secret(tmp_path, PASSWORD + "\n"))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "sent 3"
+        assert _unsent(region) == 0
+        assert PASSWORD not in done.stdout + done.stderr
+        got = [kiosk.messages.get(timeout=20).payload for _ in range(3)]   # delivered
+        assert got == [bytes(r[0]) for r in region.rows("SELECT wire FROM outgoing ORDER BY id")]
+    finally:
+        kiosk.client.disconnect()
+        kiosk.client.loop_stop()
+
+
+class _Subscribed:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+        self.messages: queue.Queue[MQTTMessage] = queue.Queue()
+
+
+def _subscriber(broker: TlsBroker, pki: dict[str, Path | Issued]) -> _Subscribed:
+    """The receiving kiosk on the same TLS listener, with its own user and certificate."""
+    client_cert, ca = pki["client"], pki["ca"]
+    assert isinstance(client_cert, Issued) and isinstance(ca, Path)
+    client = Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id="kiosk-sub",
+                    protocol=MQTTProtocolVersion.MQTTv5)
+    client.username_pw_set(KIOSK_USER, KIOSK_PASSWORD)
+    client.tls_set(ca_certs=str(ca), certfile=str(client_cert.cert),
+                   keyfile=str(client_cert.key))
+    ready: queue.Queue[object] = queue.Queue()
+    subscribed = _Subscribed(client)
+    client.on_message = lambda c, u, message: subscribed.messages.put(message)
+    client.on_subscribe = lambda c, u, mid, codes, props: ready.put(codes)
+    client.connect("127.0.0.1", broker.port, keepalive=30)
+    client.loop_start()
+    client.subscribe(status_topic(status_root("demo"), "510802-0001"), qos=1)
+    ready.get(timeout=20)
+    return subscribed
 
 
 def test_a_wrong_password_is_a_typed_refusal_and_nothing_is_marked_sent(
