@@ -13,8 +13,9 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from intake import roles as role_table
 from intake.db import transaction
-from intake.staff import sign_in
+from intake.staff import roles_of, sign_in
 from intake.statusout import MoveError, StatusSigner, advance
 from kiosk.casestatus.event import CASE_NUMBER, DETAILS, TRANSFER_NUMBER, ZH, CaseState
 
@@ -85,6 +86,7 @@ def move_signed_in(conn: sqlite3.Connection, signer: StatusSigner, staff_id: str
     """The move for a staff member already signed in (the web office's session): the one
     audited path both the command line and the web page take."""
     transfer = transfer_for(conn, ref)
+    _check_role(conn, staff_id, transfer, state, now)
     check_details(state, details)
     with transaction(conn):
         before = conn.execute("SELECT state FROM transfers WHERE transfer_number=?",
@@ -96,6 +98,25 @@ def move_signed_in(conn: sqlite3.Connection, signer: StatusSigner, staff_id: str
                       state.value, json.dumps(details, ensure_ascii=False, sort_keys=True)))
     return {"transfer_number": transfer, "case_number": event.case_number, "seq": event.seq,
             "state": state.value, "from": before[0] if before else None}
+
+
+def _check_role(conn: sqlite3.Connection, staff_id: str, transfer: str, state: CaseState,
+                now: datetime) -> None:
+    """The move is one the staff member's roles allow; else an audited refusal (a forged
+    form, or a command line run by the wrong person)."""
+    held = roles_of(conn, staff_id)
+    if state in role_table.moves_for(held):
+        return
+    with transaction(conn):
+        before = conn.execute("SELECT state FROM transfers WHERE transfer_number=?",
+                              (transfer,)).fetchone()
+        conn.execute("INSERT INTO audit (at, staff_id, action, transfer_number, from_state, "
+                     "to_state, details) VALUES (?, ?, 'move_refused', ?, ?, ?, ?)",
+                     (now.isoformat(), staff_id, transfer, before[0] if before else None,
+                      state.value, json.dumps({"roles": sorted(held)})))
+    raise MoveError(f"您的岗位（{role_table.labels(held) or '无'}）不能转为“{ZH[state]}”",
+                    f"Your role ({', '.join(sorted(held)) or 'none'}) may not move a case "
+                    f"to {state.value}", code="role_forbidden")
 
 
 def list_cases(conn: sqlite3.Connection, state: CaseState | None = None, *,
@@ -122,16 +143,19 @@ def show(conn: sqlite3.Connection, ref: str) -> dict[str, Any]:
     number, kiosk_id, department, state = row
     packages = [{"package_id": p, "version": v, "folder": f,
                  "files": [r[0] for r in conn.execute(
-                     "SELECT name FROM files WHERE package_id=? ORDER BY name", (p,))]}
+                     "SELECT name FROM files WHERE package_id=? ORDER BY name", (p,))],
+                 "file_ids": [r[0] for r in conn.execute(      # the back office's links
+                     "SELECT rowid FROM files WHERE package_id=? ORDER BY name", (p,))]}
                 for p, v, f in conn.execute("SELECT package_id, version, folder FROM packages "
                                             "WHERE case_number=? ORDER BY version", (number,))]
     history = [{"seq": s, "state": st, "time": t, "sent": sent is not None}
                for s, st, t, sent in conn.execute(
                    "SELECT seq, state, created_at, sent_at FROM outgoing "
                    "WHERE transfer_number=? ORDER BY seq", (transfer,))]
-    audit = [{"at": a, "staff_id": who, "from": f, "to": t, "details": json.loads(d)}
-             for a, who, f, t, d in conn.execute(
-                 "SELECT at, staff_id, from_state, to_state, details FROM audit "
+    audit = [{"at": a, "staff_id": who, "action": act, "from": f, "to": t,
+              "details": json.loads(d)}
+             for a, who, act, f, t, d in conn.execute(
+                 "SELECT at, staff_id, action, from_state, to_state, details FROM audit "
                  "WHERE transfer_number=? ORDER BY id", (transfer,))]
     return {"transfer_number": transfer, "case_number": number, "kiosk_id": kiosk_id,
             "department": department, "state": state, "packages": packages,

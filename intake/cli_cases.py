@@ -15,6 +15,7 @@ from typing import Any
 
 from intake import casework, staff
 from intake.db import connect
+from intake.roles import parse_role
 from intake.statusout import StatusSigner
 from kiosk.casestatus.event import DESTINATIONS, DETAILS, LIST_DETAILS, CaseState
 from kiosk.entry import BilingualArgumentParser
@@ -30,7 +31,11 @@ def add_parsers(reg: argparse._SubParsersAction[BilingualArgumentParser]) -> Non
     add.add_argument("--db", type=Path, required=True)
     add.add_argument("--id", dest="staff_id", required=True)
     add.add_argument("--name", required=True)
-    add.add_argument("--reset", action="store_true", help="set a new PIN for an existing id")
+    add.add_argument("--role", action="append", dest="roles", default=[],
+                     help="intake 受理人员 | approver 审批人员 | window 窗口人员 | admin 管理员 "
+                     "(repeat for several; required for a new staff member)")
+    add.add_argument("--reset", action="store_true",
+                     help="set a new PIN for an existing id (and its roles, when given)")
     add.set_defaults(func=_staff_add)
     case = reg.add_parser("case", help="list, show and move on the region's cases")
     sub = case.add_subparsers(required=True)
@@ -79,7 +84,9 @@ def _staff_add(args: argparse.Namespace) -> int:
     pin = read_pin()
     if sys.stdin.isatty() and read_pin("PIN again: ") != pin:
         raise KioskError("两次输入的 PIN 不一致", "The PINs do not match", code="bad_pin")
-    staff.add(connect(args.db), args.staff_id, args.name, pin, _now(), reset=args.reset)
+    roles = [parse_role(text) for text in args.roles]     # before the PIN is worth hashing
+    staff.add(connect(args.db), args.staff_id, args.name, pin, _now(), roles=roles,
+              reset=args.reset)
     print(f"staff {args.staff_id} {'PIN reset' if args.reset else 'added'}")
     return 0
 

@@ -8,7 +8,9 @@ drop them first) cannot rewrite what happened."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from drivers.fileio import shown
@@ -19,7 +21,7 @@ from kiosk.sqlite_tx import write_transaction
 # the intake's modules and tests say intake.db.transaction: the kiosk's one helper
 transaction = write_transaction
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2          # 2: staff roles (intake/roles.py)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,7 +45,7 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (package_id, name));
 CREATE TABLE IF NOT EXISTS staff (
     staff_id TEXT PRIMARY KEY, name TEXT NOT NULL, pin_hash TEXT NOT NULL,
-    added_at TEXT NOT NULL);
+    added_at TEXT NOT NULL, roles TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, kind TEXT NOT NULL,
     source TEXT, package_id TEXT, case_number TEXT, detail TEXT NOT NULL DEFAULT '');
@@ -90,8 +92,7 @@ def _bad_db(path: Path, why: str) -> RegionDbError:
 def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     """The database at ``path`` (made 0600 if new and ``create``), its schema in place.
     Autocommit: every change goes through :func:`transaction`."""
-    if not create and not path.is_file():
-        raise _bad_db(path, "不存在 / no such file")
+    _check_regular(path, create)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         conn = sqlite3.connect(private_file(path), isolation_level=None, timeout=30)
@@ -107,6 +108,7 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
         conn.executescript("BEGIN IMMEDIATE;" + _TABLES + _TRIGGERS
                            + f"INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');"
                            "COMMIT;")
+        _migrate(conn)
     except sqlite3.Error as exc:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -118,6 +120,25 @@ def connect(path: Path, *, create: bool = True) -> sqlite3.Connection:
     return conn
 
 
+def _check_regular(path: Path, create: bool) -> None:
+    """A regular file, or nothing yet where ``create`` allows it. Never a device, a pipe or a
+    socket: making it 0600 would chmod ``/dev/zero`` (as root), and opening a pipe to write
+    waits for ever for a reader."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if not create:
+            raise _bad_db(path, "不存在 / no such file") from None
+        return
+    except OSError as exc:
+        raise _bad_db(path, exc.strerror or str(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise _bad_db(path, "是文件夹 / a folder")
+    if not stat.S_ISREG(mode):
+        raise _bad_db(path, "不是普通文件（设备、管道或套接字）/ not a regular file "
+                            "(a device, pipe or socket)")
+
+
 def _check_owner(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     """An existing database must be ours, at our schema (not the kiosk's ledger, say); an
     empty one is made ours only where ``create`` allows it."""
@@ -127,7 +148,16 @@ def _check_owner(conn: sqlite3.Connection, path: Path, create: bool) -> None:
     if "meta" not in tables:
         raise _bad_db(path, "不是办理地数据库 / not a region database")
     row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    if row is None or row[0] != str(SCHEMA_VERSION):
+    if row is None or row[0] not in ("1", str(SCHEMA_VERSION)):
         raise _bad_db(path, f"版本不符 / schema {row[0] if row else '?'}")
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Schema 1 → 2: staff get roles; those already there become 管理员 (admin), who may make
+    every move, as every staff member could before. Checked inside the write lock, so two
+    programs starting at once migrate once."""
+    with transaction(conn):
+        row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row[0] == "1":
+            conn.execute("ALTER TABLE staff ADD COLUMN roles TEXT NOT NULL DEFAULT 'admin'")
+            conn.execute("UPDATE meta SET value='2' WHERE key='schema'")

@@ -8,7 +8,11 @@ The request is from outside: the path must be exactly the feed path with a kiosk
 strict pattern (it is only ever a database key, never a file name), ``from`` only digits, no
 body is read; an unknown kiosk is a 404 with an empty body, which says nothing about which
 kiosks exist beyond what a registered one may ask. Each request reads the database through
-its own read-only connection, so the intake and the back office keep writing meanwhile."""
+its own read-only connection, so the intake and the back office keep writing meanwhile.
+
+With a tokens file (intake/feedauth.py) every request needs ``Authorization: Bearer`` with
+the asked kiosk's own token: none or an unknown one is a 401 before the path is even looked
+at (so it learns nothing, not even which paths exist), another kiosk's a 403."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from pathlib import Path
 from types import FrameType
 from urllib.parse import parse_qs
 
+from intake.feedauth import Access, FeedTokenError, TokenFile
 from kiosk.casestatus.wire import (
     FEED_MEDIA_TYPE,
     FEED_NEXT_HEADER,
@@ -40,10 +45,12 @@ class FeedServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], db: Path,
-                 known: frozenset[str] | None = None) -> None:
+                 known: frozenset[str] | None = None, tokens: TokenFile | None = None
+                 ) -> None:
         super().__init__(address, FeedHandler)
         self.db = db
         self.known = known       # registered kiosks, or None: any kiosk with events
+        self.tokens = tokens     # None: no client authentication (loopback, the demo)
 
     def use_tls(self, cert: Path, key: Path) -> None:
         use_tls(self, cert, key)
@@ -94,6 +101,12 @@ class FeedHandler(BaseHTTPRequestHandler):
             return self._empty(414)
         path, _, query_text = self.path.partition("?")    # no URL parsing: exact or nothing
         match = _FEED.match(path)
+        try:
+            access = self._access(match.group(1) if match else "")
+        except FeedTokenError:        # the tokens file went bad: nobody, until it is mended
+            return self._empty(503)
+        if access is not Access.GRANTED:
+            return self._refuse(access)
         if match is None:
             return self._empty(404)
         try:
@@ -124,6 +137,22 @@ class FeedHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _access(self, kiosk_id: str) -> Access:
+        tokens = self.server.tokens
+        if tokens is None:
+            return Access.GRANTED
+        authorization = self.headers.get_all("Authorization") or []
+        if len(authorization) != 1:         # none, or two: which one would count?
+            return Access.NO_TOKEN
+        return tokens.check(authorization[0], kiosk_id)
+
+    def _refuse(self, access: Access) -> None:
+        challenge = 'Bearer realm="status-feed"'
+        if access is Access.NO_TOKEN and self.headers.get("Authorization") is not None:
+            challenge += ', error="invalid_token"'
+        headers = {"WWW-Authenticate": challenge} if access is Access.NO_TOKEN else {}
+        return self._empty(access.value, headers)
 
     def _empty(self, status: int, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)

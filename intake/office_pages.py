@@ -52,6 +52,9 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "hours": ("领取时间", "opening hours", "text"),
 }
 _DESTINATION_ZH = {"applicant": "申请人", "window": "收件窗口"}
+_ACTIONS = {"file_download": '下载文件<span class="en">downloaded</span><br>',
+            "move_refused": '<p class="error">超出岗位，已拒绝<span class="en">refused: '
+                            "not the staff member's role</span></p>"}
 
 
 def esc(value: object) -> str:
@@ -127,7 +130,8 @@ def _query(state: CaseState | None, number: int) -> dict[str, str]:
     return ({"state": state.value} if state else {}) | {"page": str(number)}
 
 
-def case_page(case: dict[str, Any], staff: str, csrf: str, error: str = "") -> bytes:
+def case_page(case: dict[str, Any], staff: str, csrf: str, error: str = "",
+              allowed: frozenset[CaseState] = frozenset()) -> bytes:
     facts = "".join(f"<tr><th>{both(zh, en)}</th><td>{value}</td></tr>" for zh, en, value in (
         ("协同编号", "Transfer no.", esc(case["transfer_number"])),
         ("办件编号", "Case no.", esc(case["case_number"])),
@@ -136,7 +140,7 @@ def case_page(case: dict[str, Any], staff: str, csrf: str, error: str = "") -> b
         ("当前状态", "State", state_label(case["state"]))))
     body = (f'<p><a href="/cases">{both("← 办件列表", "cases")}</a></p>{error}'
             f"<table>{facts}</table>{_packages(case)}{_history(case)}{_audit(case)}"
-            f"<h2>{both('办理', 'Move on')}</h2>{_move_forms(case, csrf)}")
+            f"<h2>{both('办理', 'Move on')}</h2>{_move_forms(case, csrf, allowed)}")
     return page(f"办件 {case['case_number']}", "Case", body, staff, csrf)
 
 
@@ -147,10 +151,17 @@ def _table(heads: tuple[tuple[str, str], ...], rows: list[str]) -> str:
 
 def _packages(case: dict[str, Any]) -> str:
     rows = [f'<tr><td>{esc(p["version"])}</td><td>{esc(p["package_id"])}</td>'
-            f'<td>{"<br>".join(esc(name) for name in p["files"])}</td></tr>'
+            f'<td>{_file_links(case["transfer_number"], p)}</td></tr>'
             for p in case["packages"]]
     return (f"<h2>{both('材料（各版本）', 'Packages (versions)')}</h2>"
             + _table((("版本", "Version"), ("材料包", "Package"), ("文件", "Files")), rows))
+
+
+def _file_links(transfer: str, package: dict[str, Any]) -> str:
+    """A download link per file, by its row id; the name from the package is only text."""
+    return "<br>".join(
+        f'<a href="/cases/{esc(transfer)}/files/{int(file_id)}" download>{esc(name)}</a>'
+        for file_id, name in zip(package.get("file_ids", []), package["files"], strict=False))
 
 
 def _history(case: dict[str, Any]) -> str:
@@ -165,7 +176,8 @@ def _history(case: dict[str, Any]) -> str:
 def _audit(case: dict[str, Any]) -> str:
     rows = [f'<tr><td>{esc(a["at"])}</td><td>{esc(a["staff_id"])}</td>'
             f'<td>{state_label(a["from"])}</td><td>{state_label(a["to"])}</td>'
-            f'<td>{_details(a["details"])}</td></tr>' for a in case["audit"]]
+            f'<td>{_ACTIONS.get(a.get("action", "move"), "")}{_details(a["details"])}</td>'
+            "</tr>" for a in case["audit"]]
     return (f"<h2>{both('操作记录', 'Audit')}</h2>"
             + _table((("时间", "Time"), ("工号", "Staff"), ("原状态", "From"),
                       ("新状态", "To"), ("办理信息", "Details")), rows))
@@ -180,13 +192,14 @@ def _details(details: dict[str, Any]) -> str:
     return "<br>".join(lines)
 
 
-def _move_forms(case: dict[str, Any], csrf: str) -> str:
+def _move_forms(case: dict[str, Any], csrf: str, allowed: frozenset[CaseState]) -> str:
+    """A form for each move NEXT allows from here that the staff member's roles allow."""
     try:
         current = CaseState(case["state"]) if case["state"] else None
     except ValueError:
         return ""
     forms = []
-    for state in sorted(NEXT[current], key=list(CaseState).index):
+    for state in sorted(NEXT[current] & allowed, key=list(CaseState).index):
         required = REQUIRED.get(state, frozenset())
         fields = "".join(_field(state, name, name in required)
                          for name in sorted(DETAILS[state], key=list(FIELDS).index))

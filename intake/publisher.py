@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import queue
 import sqlite3
+import ssl
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -21,11 +22,16 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from intake.brokerauth import BrokerAuth, apply
 from intake.db import transaction
 from kiosk.casestatus.wire import status_topic
 from kiosk.errors import KioskError
 
 WINDOW = 100                     # events in flight at once
+# CONNACK reason codes that another try with the same credentials cannot change
+_REFUSED_LOGIN = {0x86: ("用户名或密码错误", "bad user name or password"),
+                  0x87: ("未获授权", "not authorised"),
+                  0x8C: ("认证方式不符", "bad authentication method")}
 
 
 class PublishError(KioskError):
@@ -34,7 +40,8 @@ class PublishError(KioskError):
 
 class Publisher:
     def __init__(self, conn: sqlite3.Connection, host: str, port: int, root: str,
-                 client_id: str, clock: Callable[[], datetime]) -> None:
+                 client_id: str, clock: Callable[[], datetime],
+                 auth: BrokerAuth | None = None) -> None:
         self.conn, self.root, self.clock = conn, root, clock
         self.host, self.port = host, port
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -45,13 +52,14 @@ class Publisher:
         self.client = Client(callback_api_version=CallbackAPIVersion.VERSION2,
                              client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        apply(self.client, auth or BrokerAuth())
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
 
     def _on_connect(self, client: Client, userdata: Any, flags: ConnectFlags,
                     reason: ReasonCode, properties: Properties | None) -> None:
-        self.events.put(("connected", not reason.is_failure))
+        self.events.put(("connected", (not reason.is_failure, reason.value)))
 
     def _on_disconnect(self, client: Client, userdata: Any, flags: DisconnectFlags,
                        reason: ReasonCode, properties: Properties | None) -> None:
@@ -64,10 +72,9 @@ class Publisher:
     def run(self, *, once: bool, timeout: float, poll: float = 1.0) -> int:
         """Publish until stopped (or, ``once``, until nothing is unsent: PublishError if that
         takes longer than ``timeout`` seconds). Returns how many were acknowledged."""
-        self.client.connect_async(self.host, self.port, keepalive=30)
-        self.client.loop_start()
         deadline = time.monotonic() + timeout
         try:
+            self._connect()
             while True:
                 self._handle_events(poll)
                 if self.connected:
@@ -83,6 +90,19 @@ class Publisher:
         finally:
             self.client.disconnect()
             self.client.loop_stop()
+
+    def _connect(self) -> None:
+        """The first connection in this thread, so a TLS failure (wrong CA, wrong host name)
+        is told at once; a broker that is down is tried again on paho's thread."""
+        try:
+            self.client.connect(self.host, self.port, keepalive=30)
+        except ssl.SSLError as exc:
+            raise PublishError(f"与消息服务器的 TLS 连接失败（证书？）：{exc}",
+                               f"TLS to the broker failed (certificate?): {exc}",
+                               code="broker_tls") from None
+        except OSError:
+            self.client.connect_async(self.host, self.port, keepalive=30)
+        self.client.loop_start()
 
     def _check_done(self) -> None:
         """Nothing in flight: all sent, or the broker refused what is left."""
@@ -106,7 +126,13 @@ class Publisher:
 
     def _handle(self, kind: str, data: Any) -> None:
         if kind == "connected":
-            self.connected = bool(data)
+            self.connected, reason = data
+            if reason in _REFUSED_LOGIN:
+                zh, en = _REFUSED_LOGIN[reason]
+                raise PublishError(f"消息服务器拒绝登录：{zh}（请检查 --username 与 "
+                                   "--password-file）", f"The broker refused the login: {en} "
+                                   "(check --username and --password-file)",
+                                   code="broker_login")
             self.inflight.clear()        # a new connection: what was in flight is resent
             self.refused.clear()
         elif kind == "disconnected":

@@ -2,17 +2,21 @@
 action (the command line keeps no session). PINs are kept as scrypt hashes (salted, memory-
 hard: a copied database does not give them away cheaply) and compared in constant time; a
 failed sign-in is audited, and five failures in a row lock the staff member out until
-``staff add --reset`` sets a new PIN."""
+``staff add --reset`` sets a new PIN. Each holds one or more roles (intake/roles.py) that
+say which moves they may make."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 
+from intake import roles as role_table
 from intake.db import transaction
 from kiosk.errors import KioskError
 
@@ -56,10 +60,13 @@ def check_pin(pin: str) -> str:
 
 
 def add(conn: sqlite3.Connection, staff_id: str, name: str, pin: str, now: datetime, *,
-        reset: bool = False) -> None:
-    """A new staff member (or, with ``reset``, a new PIN for one), audited."""
+        roles: Iterable[str] = (), reset: bool = False) -> None:
+    """A new staff member with ``roles`` (or, with ``reset``, a new PIN for one, and new
+    roles when given), audited."""
     check_staff_id(staff_id)
     check_pin(pin)
+    roles = list(roles)
+    stored = role_table.encode(roles) if roles or not reset else None
     if not 0 < len(name) <= 50 or not name.isprintable():
         raise StaffError("姓名应为 1–50 个可打印字符", "A name is 1-50 printable characters",
                          code="bad_name")
@@ -70,9 +77,14 @@ def add(conn: sqlite3.Connection, staff_id: str, name: str, pin: str, now: datet
             raise StaffError(f"工号已存在：{staff_id}（重设 PIN 用 --reset）",
                              f"Staff id exists: {staff_id} (--reset sets a new PIN)",
                              code="staff_exists")
-        conn.execute("INSERT OR REPLACE INTO staff VALUES (?, ?, ?, ?)",
-                     (staff_id, name, _encode(pin), now.isoformat()))
-        _audit(conn, now, staff_id, "pin_reset" if exists else "staff_added")
+        if stored is None:          # a PIN reset keeps the roles
+            stored = conn.execute("SELECT roles FROM staff WHERE staff_id=?",
+                                  (staff_id,)).fetchone()[0]
+        conn.execute("INSERT OR REPLACE INTO staff (staff_id, name, pin_hash, added_at, roles) "
+                     "VALUES (?, ?, ?, ?, ?)", (staff_id, name, _encode(pin), now.isoformat(),
+                                                stored))
+        _audit(conn, now, staff_id, "pin_reset" if exists else "staff_added",
+               json.dumps({"roles": stored}))
 
 
 def sign_in(conn: sqlite3.Connection, staff_id: str, pin: str, now: datetime) -> str:
@@ -121,6 +133,14 @@ def _fail(conn: sqlite3.Connection, now: datetime, staff_id: str) -> None:
         _audit(conn, now, staff_id, "sign_in_failed")
 
 
-def _audit(conn: sqlite3.Connection, now: datetime, staff_id: str, action: str) -> None:
-    conn.execute("INSERT INTO audit (at, staff_id, action) VALUES (?, ?, ?)",
-                 (now.isoformat(), staff_id, action))
+def roles_of(conn: sqlite3.Connection, staff_id: str) -> frozenset[str]:
+    """The staff member's roles now (none when gone): read at every move, so a change of
+    roles counts at once, in the web office's open sessions too."""
+    row = conn.execute("SELECT roles FROM staff WHERE staff_id=?", (staff_id,)).fetchone()
+    return role_table.decode(row[0] if row else None)
+
+
+def _audit(conn: sqlite3.Connection, now: datetime, staff_id: str, action: str,
+           details: str = "{}") -> None:
+    conn.execute("INSERT INTO audit (at, staff_id, action, details) VALUES (?, ?, ?, ?)",
+                 (now.isoformat(), staff_id, action, details))

@@ -245,6 +245,7 @@ class CaseStatus(_Section):
     mqtt: bool = True                             # subscribe on fleet.broker (if set)
     session_expiry_s: int = Field(14 * 86400, gt=0)   # the broker keeps our events this long
     feeds: list[str] = Field(default_factory=list, max_length=16)   # https://… feed bases
+    feed_tokens: dict[str, Path] = Field(default_factory=dict)   # feed base → token file
     poll_s: float = Field(300, gt=0)
     timeout_s: float = Field(10, gt=0)
     max_age_days: int = Field(30, gt=0)           # an event older than this is stale
@@ -257,6 +258,13 @@ class CaseStatus(_Section):
             if not re.match(r"^https?://[^\s/]+[^\s]*$", url):
                 raise ValueError("casestatus.feeds must be http(s):// URLs")
         return value
+
+    @model_validator(mode="after")
+    def _tokens_for_feeds(self) -> CaseStatus:
+        for url in self.feed_tokens:
+            if url not in self.feeds:
+                raise ValueError(f"casestatus.feed_tokens: {url[:80]!r} is not in feeds")
+        return self
 
 
 class Paths(_Section):
@@ -314,7 +322,9 @@ class Settings(_Section):
             "root": fix(f.root), "password_file": fix_optional(f.password_file),
             "ca_file": fix_optional(f.ca_file), "cert_file": fix_optional(f.cert_file),
             "key_file": fix_optional(f.key_file)})
-        return self.model_copy(update={"paths": paths, "fleet": fleet,
+        status = self.casestatus.model_copy(update={"feed_tokens": {
+            url: fix(p) for url, p in self.casestatus.feed_tokens.items()}})
+        return self.model_copy(update={"paths": paths, "fleet": fleet, "casestatus": status,
                                        "transfer": self.transfer.model_copy(
                                            update={"routes": routes, "directory_file":
                                                    fix_optional(self.transfer.directory_file)})})

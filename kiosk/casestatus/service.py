@@ -32,7 +32,8 @@ class CaseStatusService:
         self.receiver = Receiver(store, DirectoryStatusKeys(directory), alerts, now=now,
                                  max_age=self.max_age)
         self.feeds = [FeedClient(url, settings.kiosk.id, self.receiver, store,
-                                 options.timeout_s) for url in options.feeds]
+                                 options.timeout_s, token_file=options.feed_tokens.get(url))
+                      for url in options.feeds]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

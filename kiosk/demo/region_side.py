@@ -56,6 +56,7 @@ class RegionSide:
 
     def add_staff(self) -> None:
         self.run("staff", "add", "--db", str(self.db), "--id", STAFF_ID, "--name", "演示工作人员",
+                 "--role", "admin",
                  stdin=STAFF_PIN + "\n")
 
     def move(self, ref: str, to: str, details: tuple[str, ...] = ()) -> None:
@@ -71,7 +72,8 @@ class RegionSide:
     def feed(self) -> Iterator[str]:
         """``kiosk-region feed`` on a free loopback port; yields its base URL."""
         child = subprocess.Popen([sys.executable, "-m", "intake", "feed", "--db", str(self.db),
-                                  "--listen", "127.0.0.1:0", "--kiosks", str(self.kiosks)],
+                                  "--listen", "127.0.0.1:0", "--kiosks", str(self.kiosks),
+                                  "--no-client-auth"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                  cwd=REPO)
         try:

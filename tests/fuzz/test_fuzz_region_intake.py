@@ -167,8 +167,8 @@ def test_a_bad_certificate_or_key_for_the_feed_is_refused(
     db = tmp_path / "region.db"
     connect(db).close()
     bad = str(GENERIC[kind](tmp_path))
-    _refused(["feed", "--db", str(db), "--listen", "127.0.0.1:0", "--cert", bad, "--key", bad],
-             capsys)
+    _refused(["feed", "--db", str(db), "--listen", "127.0.0.1:0", "--cert", bad, "--key", bad,
+              "--no-client-auth"], capsys)
 
 
 def test_a_certificate_without_its_key_is_refused(tmp_path: Path,

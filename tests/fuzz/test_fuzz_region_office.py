@@ -78,7 +78,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     write_private(key, generate("500103", Role.SIGN, "x25519-chacha20"))
     db = root / "region.db"
     conn = connect(db)
-    staff.add(conn, "zhang01", "张工", PIN, _now())
+    staff.add(conn, "zhang01", "张工", PIN, _now(), roles=["admin"])
     with transaction(conn):          # one received case to move (no package: not needed)
         conn.execute("INSERT INTO cases VALUES ('510802-0001-250304-9141-7', '510802-0001', "
                      "'m', '事项', 'now')")

@@ -36,8 +36,8 @@ def _received_case(region: Region, monkeypatch: pytest.MonkeyPatch, seed: int = 
     package_id, data, built = region.sealed(seed)
     region.put(data, f"u{seed}", package_id=package_id)
     assert _run(region.intake_argv(), monkeypatch) == 0
-    assert _run(["staff", "add", "--db", str(region.db), "--id", "zhang01", "--name", "张工"],
-                monkeypatch, PIN + "\n") == 0
+    assert _run(["staff", "add", "--db", str(region.db), "--id", "zhang01", "--name", "张工",
+                 "--role", "admin"], monkeypatch, PIN + "\n") == 0
     return str(built.manifest["receivers"][0]["transfer_number"])
 
 
@@ -63,7 +63,7 @@ def test_the_whole_story_through_the_command_line(region: Region, tmp_path: Path
     region.put(data, "v1", package_id=first)
     assert region_cli(region.intake_argv()).returncode == 0
     assert region_cli(["staff", "add", "--db", str(region.db), "--id", "zhang01", "--name",
-                       "张工"], stdin=PIN + "\n").returncode == 0
+                       "张工", "--role", "admin"], stdin=PIN + "\n").returncode == 0
     transfer = built.manifest["receivers"][0]["transfer_number"]
     moves = [("accepted", "--document-number", "渝中受字〔2026〕118号", "--promised-by",
               "2026-12-21"),
@@ -171,8 +171,8 @@ def test_pins_are_hashed_and_never_taken_from_the_command_line(
 @pytest.mark.parametrize("pin", ["", "12345", "abcdef", "1234567890123"])
 def test_a_pin_that_is_not_6_to_12_digits_is_refused(pin: str, region: Region,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    assert _run(["staff", "add", "--db", str(region.db), "--id", "li02", "--name", "李"],
-                monkeypatch, pin) == 2
+    assert _run(["staff", "add", "--db", str(region.db), "--id", "li02", "--name", "李",
+                 "--role", "intake"], monkeypatch, pin) == 2
     assert region.rows("SELECT * FROM staff") == []
 
 

@@ -66,7 +66,7 @@ def tls_feed(region: Region, tmp_path: Path) -> Iterator[tuple[str, httpx.Client
     cert, key = _self_signed(tmp_path)
     child = subprocess.Popen([sys.executable, "-m", "intake", "feed", "--db", str(region.db),
                               "--listen", "127.0.0.1:0", "--cert", str(cert), "--key", str(key),
-                              "--kiosks", str(region.keys.kiosk_pub)],
+                              "--kiosks", str(region.keys.kiosk_pub), "--no-client-auth"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     assert child.stdout is not None
     line = child.stdout.readline()

@@ -50,7 +50,7 @@ def office(tmp_path: Path, make_keys: Fixture, make_package: Fixture,
     assert main(region.intake_argv()) == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PIN + "\n"))
     assert main(["staff", "add", "--db", str(region.db), "--id", "zhang01", "--name",
-                 "张工"]) == 0
+                 "张工", "--role", "admin"]) == 0
     child = subprocess.Popen(
         [sys.executable, "-m", "intake", "office", "--db", str(region.db), "--status-key",
          str(region.status_key), "--listen", "127.0.0.1:0"],
@@ -90,10 +90,10 @@ def page(office: Office, tmp_path: Path) -> Iterator[Any]:
             browser.close()
 
 
-def _sign_in(page: Any, office: Office, pin: str) -> Any:
+def _sign_in(page: Any, office: Office, pin: str, staff_id: str = "zhang01") -> Any:
     page.goto(office.url + "/")                      # not signed in: to the sign-in page
     assert page.url == office.url + "/sign-in"
-    page.fill("input[name=staff_id]", "zhang01")
+    page.fill("input[name=staff_id]", staff_id)
     page.fill("input[name=pin]", pin)
     with page.expect_navigation():
         page.click("button[type=submit]")
@@ -193,3 +193,27 @@ def test_a_post_without_the_csrf_token_or_with_a_bad_form_changes_nothing(
     reply = page.request.post(target, form=good | {"csrf": _csrf(page)}, max_redirects=0)
     assert reply.status == 303                           # the control: the same form, with it
     assert office.region.rows("SELECT state FROM transfers") == [("accepted",)]
+
+
+def test_a_window_clerk_is_offered_no_intake_move_and_a_forged_one_is_403(
+        office: Office, page: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Roles (intake/roles.py): 窗口人员 may dispatch, mark arrived and collected, nothing a
+    received case can take; the form an admin's page would carry, posted by the clerk,
+    is refused, audited, and moves nothing."""
+    monkeypatch.setattr("sys.stdin", io.StringIO(PIN + "\n"))
+    assert main(["staff", "add", "--db", str(office.region.db), "--id", "wang03", "--name",
+                 "王窗口", "--role", "窗口人员"]) == 0
+    _sign_in(page, office, PIN, "wang03")
+    page.goto(f"{office.url}/cases/{office.transfer}")
+    assert "王窗口（窗口人员）" in page.inner_text("header")
+    assert page.locator("form.move").count() == 0
+    assert "已无可办理的操作" in page.inner_text("body")
+    csrf = str(page.get_attribute("header input[name=csrf]", "value"))
+    reply = page.request.post(f"{office.url}/cases/{office.transfer}/move", form={
+        "to": "accepted", "document_number": "x", "promised_by": "2026-12-21", "csrf": csrf},
+        max_redirects=0)
+    assert reply.status == 403 and "不能转为" in reply.text()
+    assert office.region.rows("SELECT state FROM transfers") == [("received",)]
+    assert office.region.rows("SELECT staff_id, action, to_state FROM audit WHERE "
+                              "transfer_number IS NOT NULL") == [
+        ("wang03", "move_refused", "accepted")]

@@ -71,7 +71,7 @@ def _start(tmp_path: Path, cases: int = 1) -> Rig:
     db = tmp_path / "region.db"
     conn = connect(db)
     rig_now = datetime(2026, 12, 7, 10, 0, tzinfo=timezone(timedelta(hours=8)))
-    staff.add(conn, "zhang01", "张工", PIN, rig_now)
+    staff.add(conn, "zhang01", "张工", PIN, rig_now, roles=["admin"])
     with transaction(conn):
         for n in range(cases):
             number = f"510802-0001-2503{n:02d}-9141-7"
