@@ -38,6 +38,9 @@ TEXTS = {
     "case": ("受理编号 {n}", "Case {n}"),
     "applicant": ("申请人 {name}　受理时间 {t}", "Applicant {name}, received {t}"),
     "received_by": ("由本大厅 {k} 号终端受理", "Received at kiosk {k} of this hall"),
+    "hall_wide": ("本大厅各终端受理的办件均可在此查询；窗口受理的，请到人工窗口查询",
+                  "Cases from every kiosk of this hall can be looked up here; for one "
+                  "received at a window, please ask there"),
     "now": ("当前状态：{s}", "Now: {s}"),
     "pickup": ("领取结果", "Collecting the result"),
     "rate": ("评价本次办理结果", "Rate how this case was handled"),
@@ -111,7 +114,8 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(KioskButton(theme, self.p("by_card"), self.read_card, kind="primary",
                                     name="by_card", height=theme.target * 2,
                                     font=theme.title * 0.9))
-        box.add_widget(Text(theme, self.p("elsewhere"), halign="center",
+        wide = self.ui.service.progress.hall is not None     # the hall case index runs
+        box.add_widget(Text(theme, self.p("hall_wide" if wide else "elsewhere"), halign="center",
                             colour=theme.palette.muted))
         box.add_widget(Widget())
         return box

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from test_journey import shot
-from test_progress_lookup import APPLICANT, by_qr, lay_paper, no_personal_data
+from test_progress_lookup import APPLICANT, by_qr, lay_paper, no_personal_data, open_lookup
 from ui_harness import Harness
 
 from kiosk.caseno import case_number
@@ -82,7 +82,10 @@ def test_kiosk_b_shows_kiosk_as_case_and_says_where_it_was_received(
     h.wait_screen("attract")
 
     h.ui.service.progress.hall = b_index(h, tmp_path / "a", payload, row.case_number)
-    by_qr(h)
+    open_lookup(h)
+    assert "本大厅各终端受理的办件均可在此查询" in h.text_on_screen()
+    h.tap("by_qr")
+    h.wait(lambda: h.has("case_state"), "kiosk A's case")
     shot(h, "progress-other-kiosk")
     assert row.case_number in h.find("case_number").text
     received = h.find("received_by").text
