@@ -146,7 +146,12 @@ def parse_card(raw: bytes) -> tuple[HallCard, bytes]:
         raw_signature = base64.b64decode(signature, validate=True)
     except (binascii.Error, ValueError):
         raise _malformed("签名不是 base64", "signature is not base64") from None
-    return _card(outer["card"]), raw_signature
+    card = _card(outer["card"])
+    try:
+        canonical(card.body())
+    except UnicodeEncodeError:      # a lone surrogate from a JSON escape: nothing to verify
+        raise _malformed("含有无法编码的字符", "text that is not valid Unicode") from None
+    return card, raw_signature
 
 
 def _card(body: Any) -> HallCard:
