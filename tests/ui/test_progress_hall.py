@@ -13,6 +13,7 @@ from test_journey import shot
 from test_progress_lookup import APPLICANT, by_qr, lay_paper, no_personal_data, open_lookup
 from ui_harness import Harness
 
+from kiosk.applicant_key import applicant_key
 from kiosk.caseno import case_number
 from kiosk.documents.forms import reprint_blocks
 from kiosk.documents.model import LedgerRow
@@ -33,8 +34,9 @@ class NoRegionKeys:
         return None
 
 
-def a_case(folder: Path, suite: str) -> tuple[LedgerRow, bytes]:
-    """Kiosk A's case in A's own ledger, and A's signed card of it."""
+def a_case(folder: Path, suite: str, applicant: str = "") -> tuple[LedgerRow, bytes]:
+    """Kiosk A's case in A's own ledger, and A's signed card of it (with the applicant's
+    keyed hash under the hall secret, when given)."""
     number = case_number(KIOSK_A, datetime(2026, 12, 7).date(), 3)
     row = LedgerRow(case_number=number, time=datetime(2026, 12, 7, 9, 30),
                     department="利州区政务服务中心", matter_code="GA-HJZM-001",
@@ -48,13 +50,15 @@ def a_case(folder: Path, suite: str) -> tuple[LedgerRow, bytes]:
     ledger.close()
     source = CardSource(folder / "ledger.sqlite", "demo", HALL, KIOSK_A,
                         DeviceKeys(folder / "keys", KIOSK_A).signer(suite), card_days=90)
+    source.remember_key(number, applicant)
     source.backfill(datetime.now(UTC))     # the hall just enabled: A's recent cases
     payload = source.pending(datetime.now(UTC))[0].payload
     source.close()
     return row, payload
 
 
-def b_index(h: Harness, folder: Path, payload: bytes, number: str) -> HallCases:
+def b_index(h: Harness, folder: Path, payload: bytes, number: str,
+            secret: bytes | None = None) -> HallCases:
     """B's index with A's card in it, verified as the mirror verifies what it receives."""
     key = DeviceKeys(folder / "keys", KIOSK_A).key(h.kiosk.settings.transfer.suite)
     registry = Registry([KeyFile(key.owner, key.role, key.suite, key.public)])
@@ -63,7 +67,7 @@ def b_index(h: Harness, folder: Path, payload: bytes, number: str) -> HallCases:
                           datetime.now(UTC))
     index = HallIndex(folder.parent / "b-hall-index.sqlite", 100)
     assert index.put(verified)
-    return HallCases(h.kiosk, SimpleNamespace(index=index), None)   # type: ignore[arg-type]
+    return HallCases(h.kiosk, SimpleNamespace(index=index), secret)   # type: ignore[arg-type]
 
 
 def lay_a_receipt(h: Harness, row: LedgerRow) -> None:
@@ -94,3 +98,24 @@ def test_kiosk_b_shows_kiosk_as_case_and_says_where_it_was_received(
     assert "张*华" in h.text_on_screen()
     no_personal_data(h)
     assert all(p.encode() not in payload for p in APPLICANT)
+
+
+def test_an_id_card_finds_the_persons_case_at_another_kiosk(harness: Harness,
+                                                           tmp_path: Path) -> None:
+    h = harness
+    h.kiosk.identity.present("resident")                           # type: ignore[attr-defined]
+    person = h.kiosk.identity.read(5)
+    h.kiosk.identity.remove()                                      # type: ignore[attr-defined]
+    secret = bytes(range(32))                                      # the hall secret
+    row, payload = a_case(tmp_path / "a", h.kiosk.settings.transfer.suite,
+                          applicant_key(secret, person))
+    h.ui.service.progress.hall = b_index(h, tmp_path / "a", payload, row.case_number, secret)
+    open_lookup(h)
+    h.tap("by_card")
+    h.wait(lambda: h.has("progress_wait"), "the card prompt")
+    h.kiosk.identity.present("resident")                           # type: ignore[attr-defined]
+    h.wait(lambda: h.has("case_state"), "the one case, opened directly")
+    shot(h, "progress-other-kiosk-by-card")
+    assert row.case_number in h.find("case_number").text
+    assert KIOSK_A in h.find("received_by").text
+    no_personal_data(h)
