@@ -53,6 +53,8 @@ class HallMirror:
         self._client = make_client(fleet, f"kiosk-{kiosk}-hall")
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_publish = self._on_publish
+        self._denied: set[int] = set()      # mids the broker answered with a failure code
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._alerted: dict[tuple[str, str], float] = {}
@@ -127,7 +129,16 @@ class HallMirror:
             info.wait_for_publish(PUBACK_WAIT_S)
         except (RuntimeError, ValueError):       # not connected, or the queue was full
             return False
+        if info.mid in self._denied:             # e.g. the ACL: the card stays to send
+            self._denied.discard(info.mid)
+            self._refuse("broker_refused", self.kiosk, "代理服务器拒收本机的办件卡（请检查 ACL）",
+                         "the broker refused this kiosk's card (check its ACL)")
+            return False
         return bool(info.is_published())
+
+    def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        if getattr(reason, "is_failure", False):
+            self._denied.add(mid)
 
     # --- in (paho's thread) -------------------------------------------------------------
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
