@@ -29,7 +29,7 @@ from kiosk.casestatus.receiver import Alerts, StatusKeys
 from kiosk.fleet.broker import make_client
 from kiosk.hall.card import CardError, card_topic, cards_filter, topic_names
 from kiosk.hall.index import HallIndex
-from kiosk.hall.source import CardSource, Outgoing
+from kiosk.hall.source import CardSource
 from kiosk.hall.verify import Expect, check_card
 from kiosk.settings import Fleet
 from kiosk.transfer.keys import Registry
@@ -112,19 +112,19 @@ class HallMirror:
             if not batch:
                 break
             for outgoing in batch:
-                if not self._publish(outgoing):
-                    return taken
+                if outgoing.payload is not None:
+                    if not self._publish(outgoing.case_number, outgoing.payload):
+                        return taken
+                    taken += 1
                 self.source.done(outgoing)
-                taken += 1
         return taken
 
-    def _publish(self, outgoing: Outgoing) -> bool:
+    def _publish(self, case_number: str, payload: bytes) -> bool:
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        if outgoing.payload:
+        if payload:
             props.MessageExpiryInterval = self.expiry_s
-        topic = card_topic(self.fleet.name, self.hall, self.kiosk, outgoing.case_number)
-        info = self._client.publish(topic, outgoing.payload, qos=1, retain=True,
-                                    properties=props)
+        topic = card_topic(self.fleet.name, self.hall, self.kiosk, case_number)
+        info = self._client.publish(topic, payload, qos=1, retain=True, properties=props)
         try:
             info.wait_for_publish(PUBACK_WAIT_S)
         except (RuntimeError, ValueError):       # not connected, or the queue was full

@@ -42,7 +42,7 @@ _SCHEMA = (
 class Outgoing:
     case_number: str
     gen: int
-    payload: bytes               # b"": clear the card (archived, or no longer a sent case)
+    payload: bytes | None        # b"": clear the card (archived); None: never a card (not sent)
 
 
 class CardSource:
@@ -87,10 +87,12 @@ class CardSource:
             conn.execute("DELETE FROM hall_dirty WHERE case_number = ? AND gen = ?",
                          (sent.case_number, sent.gen))
 
-    def _payload(self, conn: sqlite3.Connection, case: str, now: datetime) -> bytes:
+    def _payload(self, conn: sqlite3.Connection, case: str, now: datetime) -> bytes | None:
         row = self.ledger.find(case)
         if row is None or not (row.package_id or row.transfer_numbers) or \
-                row.state in (ARCHIVED, *NOT_SENT):
+                row.state in NOT_SENT:
+            return None      # a notice, a number given out and interrupted: nothing to show
+        if row.state == ARCHIVED:
             return b""
         key = conn.execute("SELECT applicant_key FROM hall_applicant_keys WHERE "
                            "case_number = ?", (case,)).fetchone()

@@ -23,6 +23,7 @@ from status_rig import KIOSK, SUITE, Alerts, Rig
 
 from drivers.identity import CardType, Identity
 from kiosk.applicant_key import applicant_key
+from kiosk.caseno import case_number
 from kiosk.casestatus.event import CaseState, canonical
 from kiosk.casestatus.keys import DirectoryStatusKeys
 from kiosk.hall.card import HallCard, card_topic, parse_card, sign_card
@@ -131,7 +132,7 @@ def _publish(broker_url: str, topic: str, payload: bytes) -> None:
 def _published(h: Hall) -> bytes:
     """A's card as it sits retained at the broker (A's own source builds the same)."""
     out = h.a.source.pending(h.rig.now)
-    return out[0].payload if out else b""
+    return (out[0].payload or b"") if out else b""
 
 
 def test_kiosk_b_finds_kiosk_as_case_by_number_and_by_card(hall: Hall,
@@ -265,3 +266,20 @@ def test_a_status_event_with_a_lone_surrogate_is_rejected_not_raised(rig: Rig) -
     result = rig.receiver.apply(json.dumps(event).encode())
     assert result.reason is not None and result.reason.value == "malformed"
     assert rig.alerts.reasons() == ["malformed"]
+
+
+def test_a_case_never_sent_gets_no_card(hall: Hall) -> None:
+    """A 一次性告知补正 notice (no transfer, no package) is not a case to track: nothing goes
+    to the broker for it, and it is not left marked."""
+    h = hall
+    ledger = Ledger(h.rig.ledger_path)
+    row = ledger.find(h.case)
+    assert row is not None
+    notice = replace(row, case_number=case_number(KIOSK, date(2026, 12, 1), 2),
+                     transfer_numbers="", state="一次性告知补正")
+    ledger.record(notice)
+    ledger.close()
+    assert {o.case_number: o.payload for o in h.a.source.pending(h.rig.now)}[
+        notice.case_number] is None
+    assert h.a.sync() == 1                                  # the sent case only
+    assert h.a.source.pending(h.rig.now) == []
