@@ -9,6 +9,7 @@ the kiosk then finds its own cases only, and says so for another kiosk's receipt
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -81,8 +82,12 @@ class HallCases:
     # --- what 进度查询 asks --------------------------------------------------------------
     def remember(self, case_number: str, identity: Identity) -> None:
         """At submission: the applicant's keyed hash under the hall secret, for the card."""
-        if self.secret is not None:
+        if self.secret is None:
+            return
+        try:
             self.mirror.source.remember_key(case_number, applicant_key(self.secret, identity))
+        except sqlite3.Error:       # the case is committed: lookups by card must not fail it
+            log.exception("hall applicant key of case %s not kept", case_number)
 
     def view(self, number: str) -> CaseView | None:
         found = self.index.find(number, self.now())

@@ -11,6 +11,7 @@ kill at any moment loses no change, and a card is marked done only after the bro
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +52,8 @@ class CardSource:
         # a connection of its own: its transactions never mix with the UI thread's
         ledger = Ledger(ledger_path)
         self.ledger, self.fleet, self.hall, self.kiosk = ledger, fleet, hall, kiosk
+        # one transaction at a time on that connection: the mirror's thread and a submission
+        self._lock = threading.Lock()
         self.signer, self.lifetime = signer, timedelta(days=card_days)
         with ledger.changing() as conn:
             for statement in _SCHEMA:
@@ -59,7 +62,7 @@ class CardSource:
     def backfill(self, now: datetime) -> None:
         """Once per ledger: the sent cases of the cards' lifetime, for a hall just enabled."""
         since = (now.astimezone() - self.lifetime).replace(tzinfo=None).isoformat()
-        with self.ledger.changing() as conn:
+        with self._lock, self.ledger.changing() as conn:
             if conn.execute("SELECT 1 FROM hall_meta WHERE name = 'backfilled'").fetchone():
                 return
             conn.execute("INSERT OR IGNORE INTO hall_dirty SELECT case_number, 1 FROM ledger "
@@ -72,18 +75,18 @@ class CardSource:
 
     def remember_key(self, case_number: str, applicant_key: str) -> None:
         if applicant_key:
-            with self.ledger.changing() as conn:
+            with self._lock, self.ledger.changing() as conn:
                 conn.execute("INSERT OR REPLACE INTO hall_applicant_keys VALUES (?, ?)",
                              (case_number, applicant_key))
 
     def pending(self, now: datetime, limit: int = 100) -> list[Outgoing]:
-        with self.ledger.changing() as conn:
+        with self._lock, self.ledger.changing() as conn:
             dirty = conn.execute("SELECT case_number, gen FROM hall_dirty ORDER BY rowid "
                                  "LIMIT ?", (limit,)).fetchall()
             return [Outgoing(case, gen, self._payload(conn, case, now)) for case, gen in dirty]
 
     def done(self, sent: Outgoing) -> None:
-        with self.ledger.changing() as conn:
+        with self._lock, self.ledger.changing() as conn:
             conn.execute("DELETE FROM hall_dirty WHERE case_number = ? AND gen = ?",
                          (sent.case_number, sent.gen))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -283,3 +284,34 @@ def test_a_case_never_sent_gets_no_card(hall: Hall) -> None:
         notice.case_number] is None
     assert h.a.sync() == 1                                  # the sent case only
     assert h.a.source.pending(h.rig.now) == []
+
+
+def test_a_submission_and_the_mirror_share_the_source_safely(rig: Rig, tmp_path: Path) -> None:
+    """remember_key (a submission's thread) and pending/done (the mirror's) on one SQLite
+    connection: without the source's lock one BEGIN lands inside the other's transaction."""
+    case = rig.send_case(seq=1)
+    source = CardSource(rig.ledger_path, "demo", HALL, KIOSK,
+                        DeviceKeys(tmp_path / "keys", KIOSK).signer(SUITE), card_days=90)
+    failures: list[BaseException] = []
+
+    def run(work: Any) -> None:
+        try:
+            for n in range(150):
+                work(n)
+        except BaseException as exc:           # the test reports it
+            failures.append(exc)
+
+    def mirror(_n: int) -> None:
+        for outgoing in source.pending(rig.now):
+            source.done(outgoing)
+
+    threads = [threading.Thread(target=run, args=(lambda n: source.remember_key(
+                   case, f"{n:064x}"),)), threading.Thread(target=run, args=(mirror,))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        source.close()
+    assert failures == []
