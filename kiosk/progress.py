@@ -7,8 +7,8 @@ two, whole, with a good check digit, or it is not ours. The ID card finds the ca
 with the same keyed hash of the document number (kiosk/applicant_key.py); the card itself is
 dropped as soon as the hash is made.
 
-This kiosk's ledger only: a case received by another kiosk of the hall is not found here (the
-ledger is per kiosk; the hall-wide lookup is left, see docs/progress-lookup.md)."""
+This kiosk's ledger first; then, when the hall case index runs (kiosk/hall, ``HallCases``),
+the cases other kiosks of the hall received (docs/progress-lookup.md, Hall-wide)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,13 @@ class StoredDetails:
                 self.store.events_of(case_number)}
 
 
+class HallCases(Protocol):
+    """The other kiosks of the hall's cases (kiosk/hall/service.py)."""
+
+    def view(self, number: str) -> CaseView | None: ...
+    def lines(self, identity: Identity) -> list[CaseLine]: ...
+
+
 @dataclass(frozen=True)
 class CaseLine:
     """One of a person's cases in a list: no name, no number of theirs."""
@@ -69,6 +76,7 @@ class CaseLine:
     matter_name_en: str
     received_at: datetime
     state: str
+    kiosk: str = ""                     # received by another kiosk of the hall: its id
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class CaseView:
     can_rate: bool                      # decided, and not rated a second time yet
     correctable: bool = False           # 需补正, deadline not passed: 补正 may start here
     correction_closed: tuple[str, str] | None = None   # 需补正, but why not here (zh, en)
+    kiosk: str = ""                     # received by another kiosk of the hall: its id
 
 
 def case_in_code(text: str) -> str | None:
@@ -103,9 +112,11 @@ def case_in_code(text: str) -> str | None:
 class ProgressDesk:
     def __init__(self, kiosk: Kiosk, now: Callable[[], datetime],
                  details: CaseDetails | None = None,
-                 staff_present: Callable[[], bool] = lambda: False) -> None:
-        """``staff_present``: staff mode is open, so a card on the reader is theirs."""
-        self.k, self.now, self.staff_present = kiosk, now, staff_present
+                 staff_present: Callable[[], bool] = lambda: False,
+                 hall: HallCases | None = None) -> None:
+        """``staff_present``: staff mode is open, so a card on the reader is theirs;
+        ``hall``: the hall case index, when it runs."""
+        self.k, self.now, self.staff_present, self.hall = kiosk, now, staff_present, hall
         # the regions' details of each state: the status events' store by default
         self.details = details if details is not None else StoredDetails(
             kiosk.case_status.store)
@@ -149,18 +160,22 @@ class ProgressDesk:
                                 "Your card was not read while staff signed in: read it again",
                                 code="staff_card")
         key = self.applicant_key(identity)
+        elsewhere = self.hall.lines(identity) if self.hall is not None else []
         del identity
         rows = [r for r in self.k.ledger.cases_of(key) if r.package_id] if key else []
-        if not rows:
+        if not rows and not elsewhere:
             raise ProgressError("本机没有查到您的办件。其他终端或窗口受理的，请到人工窗口查询",
                                 "No case of yours was found on this kiosk. For one received "
                                 "elsewhere, please ask at a window", code="no_cases")
-        return [CaseLine(r.case_number, r.matter_name, self._name_en(r), r.time, r.state)
-                for r in rows]
+        return sorted([CaseLine(r.case_number, r.matter_name, self._name_en(r), r.time, r.state)
+                       for r in rows] + elsewhere, key=lambda c: c.received_at, reverse=True)
 
     def view(self, number: str) -> CaseView:
         row = self.k.ledger.find(number)
         if row is None:
+            found = self.hall.view(number) if self.hall is not None else None
+            if found is not None:
+                return found
             raise self._unknown(number)
         details = self.details.details(number) if self.details is not None else {}
         steps = tuple(timeline(self.k.ledger, number, self.k.outbox, details))

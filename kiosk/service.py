@@ -34,6 +34,7 @@ from kiosk.errors import SessionError
 from kiosk.evaluation.record import evaluation
 from kiosk.face_service import FaceService
 from kiosk.fleet.staffcall import StaffCall, StaffCalls
+from kiosk.hall.service import HallCases
 from kiosk.hours import hours_text, opening_text
 from kiosk.interaction.camera_feed import CameraFeed
 from kiosk.ledger import OPEN_STATE, Owed
@@ -90,8 +91,11 @@ class KioskService:
         self._held_before = False
         self._clock: NowSource = clock if clock is not None else kiosk.clock
         self.calls = StaffCalls.build(kiosk.settings, kiosk.bus, monotonic)
+        self.hall = HallCases.build(kiosk)     # the hall case index (kiosk/hall); None: off
+        if self.hall is not None:
+            self.hall.start()
         self.progress = ProgressDesk(kiosk, self.now,      # 进度查询 (kiosk/progress.py)
-                                     staff_present=lambda: self.staff_present)
+                                     staff_present=lambda: self.staff_present, hall=self.hall)
         self.face = FaceService(kiosk, self.now)      # 人证核验 after the card read
         # one subscription for the service's lifetime, not one per session; dropped by close()
         # because the bus outlives a kiosk swapped out by the fleet agent
@@ -108,6 +112,8 @@ class KioskService:
         close the staff call and its connection."""
         self._unsubscribe()
         self.calls.shutdown()
+        if self.hall is not None:
+            self.hall.close()
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -373,6 +379,8 @@ class KioskService:
                               for a in submission.approved_rongque(app)),
                         applicant_key=(applicant := self.progress.applicant_key(app.identity)))
         self._remember_applicant(app, case_no, applicant)
+        if self.hall is not None:      # the card's key under the hall secret (kiosk/hall)
+            self.hall.remember(case_no, app.identity)
         materials = self._material_files(app, session.page_image)
         self._seal(app, package_id, numbers, materials, receipt_pdf, slips, now)
         session.submitted(case_no, numbers.transfer_numbers[0])

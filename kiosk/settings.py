@@ -215,6 +215,13 @@ class Hall(_Section):
 
     call_wait_s: float = Field(120, gt=0)
     phone: str = ""                               # the guide desk's; "" = kiosk.phone
+    # the hall case index (kiosk/hall, docs/hall-cards.md): on with id, kiosk_keys and a
+    # fleet broker; applicant_key_file adds lookups by ID card across the hall's kiosks
+    id: str = Field("", pattern=r"^([A-Za-z0-9_-]{1,64})?$")   # fleet.toml's hall of this kiosk
+    kiosk_keys: Path | None = None                # the hall kiosks' exported public keys
+    applicant_key_file: Path | None = None        # the hall secret: 64 hex digits, 0600
+    card_days: int = Field(90, gt=0, le=3650)     # a card unchanged this long expires
+    index_max_cards: int = Field(100_000, gt=0, le=10_000_000)
 
 
 class EvaluationSettings(_Section):
@@ -324,7 +331,11 @@ class Settings(_Section):
             "key_file": fix_optional(f.key_file)})
         status = self.casestatus.model_copy(update={"feed_tokens": {
             url: fix(p) for url, p in self.casestatus.feed_tokens.items()}})
+        hall = self.hall.model_copy(update={
+            "kiosk_keys": fix_optional(self.hall.kiosk_keys),
+            "applicant_key_file": fix_optional(self.hall.applicant_key_file)})
         return self.model_copy(update={"paths": paths, "fleet": fleet, "casestatus": status,
+                                       "hall": hall,
                                        "transfer": self.transfer.model_copy(
                                            update={"routes": routes, "directory_file":
                                                    fix_optional(self.transfer.directory_file)})})

@@ -183,6 +183,10 @@ def parse(raw: bytes) -> tuple[StatusEvent, bytes]:
         raise _bad("签名不是 base64", "signature is not base64") from None
     event = _event(body)
     check(event)
+    try:
+        canonical(event.body())
+    except UnicodeEncodeError:      # a lone surrogate ("\ud800"): the signature can't be checked
+        raise _bad("含有无法编码的字符", "text that is not valid Unicode") from None
     return event, raw_signature
 
 

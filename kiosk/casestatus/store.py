@@ -8,6 +8,7 @@ moment leaves both or neither, and an event is never applied twice.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kiosk.casestatus.event import CaseState, StatusEvent
+from kiosk.casestatus.event import CaseState, StatusEvent, canonical
 from kiosk.ledger import Ledger
 
 MAX_HELD = 1000                 # out-of-order events waiting, all transfers together
@@ -36,6 +37,9 @@ _SCHEMA = (
     "etag TEXT)",
     "CREATE TABLE IF NOT EXISTS status_alerted (transfer_number TEXT, kind TEXT, "
     "PRIMARY KEY (transfer_number, kind))",
+    # each applied event's signed wire form, for the hall case cards (kiosk/hall/source.py)
+    "CREATE TABLE IF NOT EXISTS status_wire (transfer_number TEXT, seq INTEGER, raw TEXT, "
+    "PRIMARY KEY (transfer_number, seq))",
 )
 
 
@@ -99,6 +103,8 @@ class StatusStore:
                       event.state.value, event.time.isoformat(),
                       json.dumps(event.details, ensure_ascii=False, sort_keys=True),
                       signature, now.isoformat(timespec="seconds")))
+        conn.execute("INSERT OR REPLACE INTO status_wire VALUES (?, ?, ?)",
+                     (event.transfer_number, event.seq, wire(event, signature)))
         conn.execute("DELETE FROM status_held WHERE transfer_number = ? AND seq = ?",
                      (event.transfer_number, event.seq))
 
@@ -182,6 +188,12 @@ class StatusStore:
         with self.changing() as conn:
             return conn.execute("INSERT OR IGNORE INTO status_alerted VALUES (?, ?)",
                                 (transfer_number, kind)).rowcount == 1
+
+
+def wire(event: StatusEvent, signature: bytes) -> str:
+    """The event as the region sent it (its signature verifies over the same body)."""
+    return canonical({"event": event.body(),
+                      "signature": base64.b64encode(signature).decode()}).decode()
 
 
 _APPLIED = "transfer_number, seq, case_number, region, state, time, details, signature"

@@ -7,6 +7,7 @@ A bundle never moves what is local: ``[fleet]`` (its trust and broker credential
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ import yaml
 from kiosk.catalogue import load_catalogue
 from kiosk.catalogue.model import CATALOGUE_SCHEMA_VERSION, Catalogue, migrate_catalogue_v1
 from kiosk.errors import ConfigError
-from kiosk.fleet.bundle import CATALOGUE_FILE, SETTINGS_FILE
+from kiosk.fleet.bundle import CATALOGUE_FILE, MANIFEST, SETTINGS_FILE
 from kiosk.fleet.errors import FleetError
 from kiosk.settings import SETTINGS_SCHEMA_VERSION, Settings, device_problems, migrate_v1
 from kiosk.staff.errors import StaffError
@@ -44,7 +45,8 @@ def effective_settings(folder: Path, local: Settings) -> Settings:
                              check=device_problems).resolved(folder)
         paths = bundled.paths.model_copy(update={"data_dir": local.paths.data_dir,
                                                  "assets": local.paths.assets})
-        settings = bundled.model_copy(update={"paths": paths, "fleet": local.fleet})
+        settings = _with_hall(bundled.model_copy(update={"paths": paths, "fleet": local.fleet}),
+                              folder)
         if settings.kiosk.id != local.kiosk.id:
             raise FleetError(f"配置包中的终端编号 {settings.kiosk.id} 不是本机",
                              f"bundle settings name kiosk {settings.kiosk.id}, not "
@@ -57,6 +59,25 @@ def effective_settings(folder: Path, local: Settings) -> Settings:
                          "bundle failed validation: " + "; ".join(exc.problems),
                          code="invalid") from None
     return settings
+
+
+def _with_hall(settings: Settings, folder: Path) -> Settings:
+    """``[hall] id`` from the bundle's ``hall/<id>`` layer (the operator's inventory, signed)
+    when the settings leave it empty; a different one stated in the settings is refused: the
+    hall's cards and topics would go to another hall (kiosk/hall, docs/hall-cards.md)."""
+    try:
+        layers = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("layers", [])
+    except (OSError, ValueError, AttributeError):
+        return settings                 # unpacked by write_to: absent only in hand-made folders
+    halls = [str(layer)[5:] for layer in layers if str(layer).startswith("hall/")]
+    if not halls:
+        return settings
+    if settings.hall.id and settings.hall.id != halls[0]:
+        raise ConfigError(SETTINGS_FILE, [
+            f"[hall] id = {settings.hall.id!r} 与配置包的大厅层 {halls[0]!r} 不符 / "
+            f"[hall] id {settings.hall.id!r} differs from the bundle's hall layer {halls[0]!r}"])
+    return settings.model_copy(update={"hall": settings.hall.model_copy(
+        update={"id": halls[0]})})
 
 
 def check_catalogue(settings: Settings) -> Catalogue:

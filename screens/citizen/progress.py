@@ -37,6 +37,10 @@ TEXTS = {
     "choose_case": ("您在本机办理的事项", "Your cases at this kiosk"),
     "case": ("受理编号 {n}", "Case {n}"),
     "applicant": ("申请人 {name}　受理时间 {t}", "Applicant {name}, received {t}"),
+    "received_by": ("由本大厅 {k} 号终端受理", "Received at kiosk {k} of this hall"),
+    "hall_wide": ("本大厅各终端受理的办件均可在此查询；窗口受理的，请到人工窗口查询",
+                  "Cases from every kiosk of this hall can be looked up here; for one "
+                  "received at a window, please ask there"),
     "now": ("当前状态：{s}", "Now: {s}"),
     "pickup": ("领取结果", "Collecting the result"),
     "rate": ("评价本次办理结果", "Rate how this case was handled"),
@@ -111,7 +115,8 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(KioskButton(theme, self.p("by_card"), self.read_card, kind="primary",
                                     name="by_card", height=theme.target * 2,
                                     font=theme.title * 0.9))
-        box.add_widget(Text(theme, self.p("elsewhere"), halign="center",
+        wide = self.ui.service.progress.hall is not None     # the hall case index runs
+        box.add_widget(Text(theme, self.p("hall_wide" if wide else "elsewhere"), halign="center",
                             colour=theme.palette.muted))
         box.add_widget(Widget())
         return box
@@ -149,6 +154,8 @@ class ProgressScreen(CitizenScreen):
         box.add_widget(Text(theme, self.p("choose_case"), bold=True))
         for line in self.cases:
             zh, en = state_words(line.state)
+            if line.kiosk:
+                zh, en = f"{zh}（{line.kiosk} 号终端受理）", f"{en} (kiosk {line.kiosk})"
             label = ui.pair(f"{line.matter_name}　{line.received_at:%Y-%m-%d}\n{zh}",
                             f"{line.matter_name_en}, {line.received_at:%Y-%m-%d}: {en}")
             box.add_widget(KioskButton(theme, label, lambda n=line.number: self.open_case(n),
@@ -168,6 +175,9 @@ class ProgressScreen(CitizenScreen):
                             + "\n" + self.p("applicant", name=escape(view.applicant_masked),
                                             t=f"{view.received_at:%Y-%m-%d %H:%M}"),
                             colour=theme.palette.muted))
+        if view.kiosk:      # another kiosk of the hall received it (kiosk/hall)
+            box.add_widget(named(Text(theme, self.p("received_by", k=view.kiosk),
+                                      colour=theme.palette.muted), "received_by"))
         box.add_widget(named(Text(theme, self.p("now", s=state_words(view.state)), bold=True,
                                   size=theme.title * 0.85, colour=theme.palette.primary),
                              "case_state"))
