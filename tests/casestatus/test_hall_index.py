@@ -231,6 +231,23 @@ def test_an_archived_case_is_removed(hall: Hall) -> None:
     assert h.b.index.size() == 0
 
 
+def test_a_correction_asked_of_another_kiosks_case_says_where_to_hand_it_in(
+        hall: Hall) -> None:
+    """The 补正 is sealed into the receiving kiosk's case: kiosk B offers none and says where."""
+    h = hall
+    items = {"items": ["户口簿首页复印件"], "deadline": "2027-01-05"}
+    assert h.rig.receiver.apply(h.rig.event(h.case, 3, CaseState.CORRECTION_REQUIRED,
+                                            details=items)).applied == 1
+    assert h.a.sync() == 1
+    _until(lambda: (v := h.b_cases.view(h.case)) is not None and v.state == "需补正")
+    view = h.b_cases.view(h.case)
+    assert view is not None and not view.correctable
+    assert view.correction_closed is not None
+    assert KIOSK in view.correction_closed[0] and KIOSK in view.correction_closed[1]
+    wanted = next(s for s in view.steps if s.state == "需补正")
+    assert "户口簿首页复印件" in wanted.detail_zh
+
+
 HOSTILE = (
     b"\xff\xfe not utf-8",
     b"[" * 5000 + b"]" * 5000,                               # nested deep enough to blow a stack
