@@ -20,6 +20,7 @@ from drivers.errors import BilingualError
 from drivers.status import DeviceStatus, PaperLevel
 from kiosk.devices.kinds import DeviceKind
 from kiosk.documents.blocks import Block, Codes, Paragraph, Title
+from kiosk.interaction.i18n import fill
 from kiosk.ops import doctor, probes
 from kiosk.ops.verdicts import FAIL, OK, WARN, Check
 from kiosk.staff.inspection import Inspection, InspectionStore, Kind
@@ -190,11 +191,12 @@ def check_outbox(kiosk: Kiosk, now: datetime) -> Check:
     detail = {"depth": depth, "oldest_age_s": oldest, "overdue": late}
     if late:
         return Check("outbox", FAIL, f"{late} 件申请材料超过转送时限未送达",
-                     f"{late} package(s) past their transfer deadline", detail)
+                     fill("{n} {n:package|packages} past their transfer deadline", n=late), detail)
     if oldest is not None and oldest > OUTBOX_WARN_AGE_S:
         return Check("outbox", WARN, f"待发送 {depth} 件，最早一件已等待 {oldest / 60:.0f} 分钟",
                      f"{depth} waiting, the oldest for {oldest / 60:.0f} min", detail)
-    return Check("outbox", OK, f"待发送 {depth} 件", f"{depth} package(s) waiting", detail)
+    return Check("outbox", OK, f"待发送 {depth} 件",
+                 fill("{n} {n:package|packages} waiting", n=depth), detail)
 
 
 Step = Callable[[], Check | list[Check]]

@@ -23,6 +23,7 @@ from kivy.uix.widget import Widget
 from kiosk.application import StoredPage
 from kiosk.catalogue.model import Material, Necessity, OriginalOrCopy, PageRange
 from kiosk.correction import CorrectionItem, CorrectionSession
+from kiosk.interaction.i18n import fill
 from kiosk.interaction.speech import Speech, card_reminder
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
@@ -37,7 +38,7 @@ TEXTS = {
     "asked": ("办理地要求补正以下 {n} 项材料", "The handling region asked for {n} item(s)"),
     "deadline": ("补正期限：{d}", "Deadline: {d}"),
     "summary": ("请核对补正材料", "Please check the materials"),
-    "pages": ("已拍 {n} 页", "{n} page(s) taken"),
+    "pages": ("已拍 {n} 页", "{n} {n:page|pages} taken"),
     "none": ("未拍摄", "not taken yet"),
     "missing": ("还有补正材料未拍摄，请返回补拍", "Some items have no pages yet: go back and "
                                                "take them"),
@@ -120,7 +121,7 @@ class CorrectionScreen(CitizenScreen):
 
     def p(self, key: str, **values: Any) -> str:
         zh, en = TEXTS[key]
-        return self.ui.pair(zh.format(**values), en.format(**values))
+        return self.ui.pair(fill(zh, **values), fill(en, **values))
 
     # --- starting ------------------------------------------------------------------------
     def start(self, case_number: str) -> None:

@@ -10,6 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.assist import AssistKind
+from kiosk.interaction.i18n import fill
 from kiosk.session import Session, Step
 from kiosk.staff import casework
 from kiosk.staff.case_devices import capture_mandate, read_agent
@@ -63,8 +64,9 @@ class AgentScreen(CaseScreen):
         count = len(session.mandate)
         box.add_widget(named(self.text(f"授权委托书：已拍 {count} 页。请将委托书放在拍摄区，"
                                        "点“拍摄委托书”。",
-                                       f"Power of attorney: {count} page(s). Lay it on the "
-                                       "camera and tap “photograph”."), "mandate_count"))
+                                       fill("Power of attorney: {n} {n:page|pages}. Lay it "
+                                            "on the camera and tap “photograph”.", n=count)),
+                             "mandate_count"))
         box.add_widget(self.button("拍摄委托书", "Photograph the 委托书", self.photograph,
                                    "mandate_capture", enabled=not self.busy and
                                    session.step is not Step.IDENTIFY,

@@ -10,6 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
 from kiosk.catalogue.model import AlternativeGroup, SingleRequirement
+from kiosk.interaction.i18n import fill
 from kiosk.session import Session
 from kiosk.staff import casework
 from kiosk.staff.roles import Action
@@ -65,7 +66,7 @@ class OriginalsScreen(CaseScreen):
         words.add_widget(Text(theme, self.pair(req.label, req.label_en), bold=True))
         more = len(pages) - THUMBS_SHOWN
         count = self.pair(f"共 {len(pages)} 页" + (f"（另 {more} 页未显示）" if more > 0 else ""),
-                          f"{len(pages)} page(s)")
+                          fill("{n} {n:page|pages}", n=len(pages)))
         words.add_widget(Text(theme, count, size=theme.small, colour=theme.palette.muted))
         row.add_widget(words)
         row.add_widget(self._toggle(req.id, checked, bool(pages)))
