@@ -12,14 +12,16 @@ the cases other kiosks of the hall received (docs/progress-lookup.md, Hall-wide)
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from types import MappingProxyType
 from typing import Protocol
 
 from drivers.identity import Identity, MrzKey
-from kiosk import correction
+from kiosk import correction, submission
 from kiosk.applicant_key import applicant_key, load_secret
 from kiosk.bootstrap import Kiosk
 from kiosk.case_timeline import DECIDED, MEANING, PICKUP, Details, Step, pickup, timeline
@@ -27,11 +29,14 @@ from kiosk.caseno import is_valid_case_number
 from kiosk.casestatus.event import ZH
 from kiosk.casestatus.store import StatusStore
 from kiosk.devices.kinds import DeviceKind
+from kiosk.documents import forms
 from kiosk.documents.model import LedgerRow
 from kiosk.errors import KioskError, SessionError
 from kiosk.evaluation.record import Evaluation
 from kiosk.rating import Rating, RatingReason
+from kiosk.region_notice import REQUESTED, relayed_notice, requested
 
+log = logging.getLogger(__name__)
 CODE_MAX = 64            # characters of a scanned code looked at: a case number is 25
 _DASHED = re.compile(r"\d{6}-\d{4}-\d{6}-\d{4}-\d")
 _PLAIN = re.compile(r"\d{21}")
@@ -94,6 +99,14 @@ class CaseView:
     correctable: bool = False           # 需补正, deadline not passed: 补正 may start here
     correction_closed: tuple[str, str] | None = None   # 需补正, but why not here (zh, en)
     kiosk: str = ""                     # received by another kiosk of the hall: its id
+    # each state's details from the region's verified events (the 需补正 notice is printed
+    # from them: kiosk/region_notice.py)
+    details: Details = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def notice_to_print(self) -> bool:
+        """需补正 with the items the region named: its notice can be printed here."""
+        return self.state == REQUESTED and requested(self.details) is not None
 
 
 def case_in_code(text: str) -> str | None:
@@ -186,7 +199,7 @@ class ProgressDesk:
         return CaseView(number, row.matter_name, self._name_en(row), row.applicant_masked,
                         row.time, state, steps,
                         waiting, second[0].level if second else None, decided and not second,
-                        *self._correction(number, state))
+                        *self._correction(number, state), details=details)
 
     def _correction(self, number: str, state: str) -> tuple[bool, tuple[str, str] | None]:
         """Whether a 补正 may start here (kiosk/correction.py: asked for, deadline not passed)
@@ -219,6 +232,25 @@ class ProgressDesk:
         return self.k.evaluations.for_number(number)
 
     # --- the second rating -----------------------------------------------------------------
+    def print_notice(self, view: CaseView) -> bool:
+        """The region's 补正通知书 for a 需补正 case, relayed on paper; False when the printer
+        could not print it (never held for later: the next citizen would get it)."""
+        asked = [s.time.date() for s in view.steps if s.state == REQUESTED]
+        notice = relayed_notice(view.number, view.matter_name, view.applicant_masked,
+                                view.received_at.date(), view.details,
+                                submission.office(self.k.settings),
+                                asked[-1] if asked else self.now().date())
+        if notice is None:
+            raise ProgressError("办理地没有列出需补正的材料，请到人工窗口咨询",
+                                "The handling region listed no materials to add: please ask "
+                                "at a window", code="no_notice")
+        printing = self.k.printing
+        printed = printing.print(printing.job(f"region-notice-{view.number}", "notice",
+                                              forms.notice_blocks(notice)), hold=False)
+        log.info("the region's correction notice for a case relayed with %d items, %s",
+                 len(notice.items), "printed" if printed else "not printed")
+        return printed
+
     def rate(self, number: str, level: Rating) -> CaseView:
         """评价次数 2, kept at once (uploaded by the evaluation uploader). Once per case."""
         view = self.view(number)

@@ -82,7 +82,8 @@ SETS = {
                              # 补正 from the status screen: tests/ui/test_progress_correction.py
                              "test_the_requested_items_are_captured_and_sent_as_version_2",
                              "test_another_persons_card_is_refused",
-                             "test_a_passed_deadline_offers_no_correction"],
+                             "test_a_passed_deadline_offers_no_correction",
+                             "test_the_regions_notice_is_printed_from_the_status_screen"],
 }
 
 

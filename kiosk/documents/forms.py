@@ -31,6 +31,8 @@ RECEIPT_COPIES = ("注：本通知书由自助终端出具：纸质件交申请�
                   "部门；受理（代收）部门登记台账存档。")
 NOTICE_COPIES = ("注：本通知书由自助终端出具，纸质件交申请人收执，受理部门登记台账存档。"
                  "补全材料后，可到任一“跨域通办”窗口或自助终端重新申请。")
+RELAYED_COPY = ("注：本通知由办理地出具，经本大厅自助终端转达申请人（打印件）；"
+                "内容以办理地出具的通知书为准。")
 # The receipt's group-label column: 受理(代收)信息 on one line at 11 pt on A4 (both of the
 # receipt's grids share it, so the tables join)
 LABEL_COLUMN = 2.6
@@ -162,8 +164,9 @@ def _receipt_note(r: Receipt) -> str:
 
 def notice_blocks(n: CorrectionNotice) -> list[Block]:
     what = f"{'、'.join(n.submitted)}等材料" if n.submitted else "申请"
+    again = "请在期限内补正" if n.case_number else "请补全后再次申请"     # relayed: same case
     body = (f"本部门于{_d(n.received_on)}收到你申请{n.matter_name}业务的{what}，经审查，"
-            "你提供的申请材料不全（或不符合法定形式），请补全后再次申请。")
+            f"你提供的申请材料不全（或不符合法定形式），{again}。")
     blocks: list[Block] = [
         Title("“跨域通办”补正通知书", subtitle="一次性告知"),
         Meta(f"编号：{n.number}"),
@@ -173,15 +176,21 @@ def notice_blocks(n: CorrectionNotice) -> list[Block]:
     ]
     for i, item in enumerate(n.items):
         blocks.append(Paragraph(f"{_numeral(i + 1)}、{item}", indent=True))
+    if n.deadline:
+        blocks.append(Paragraph(f"请于{n.deadline}前补正。", indent=True))
+    if n.case_number:       # the region's notice, relayed: the 补正 goes into the same case
+        blocks.append(Paragraph(f"受理编号：{n.case_number}。补全后可凭受理回执或身份证到本大厅"
+                                "自助终端“进度查询”提交补正材料，或到人工窗口提交。", indent=True))
     blocks += [
         Paragraph("特此通知。", indent=True),
         Spacer(6),
         Paragraph(f"部门名称：{n.office.department}", align="right"),
-        Paragraph(f"经 办 人：{n.office.staff}（{n.office.kiosk_id}）", align="right"),
+        Paragraph(f"转达单位：{n.office.staff}（{n.office.kiosk_id}）" if n.case_number
+                  else f"经 办 人：{n.office.staff}（{n.office.kiosk_id}）", align="right"),
         Paragraph(f"联系电话：{n.office.phone}", align="right"),
         Paragraph(_d(n.issued_on), align="right"),
         Spacer(6),
-        Paragraph(NOTICE_COPIES, size=9),
+        Paragraph(RELAYED_COPY if n.case_number else NOTICE_COPIES, size=9),
     ]
     return blocks
 

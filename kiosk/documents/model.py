@@ -79,6 +79,10 @@ class CorrectionNotice:
     items: tuple[str, ...]         # what is missing or wrong, one line each
     office: Office
     issued_on: date
+    # the handling region's notice relayed at the status screen (kiosk/region_notice.py):
+    # its deadline, and the case it belongs to (the kiosk's own notice opens no case)
+    deadline: str = ""
+    case_number: str = ""
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,8 @@ class HallCases:
                   if case.state == WAITING_STATE else None)
         return CaseView(case.number, case.matter_name, self._name_en(case),
                         case.applicant_masked, case.received_at, case.state, steps, waiting,
-                        None, False, correction_closed=closed, kiosk=case.kiosk)
+                        None, False, correction_closed=closed, kiosk=case.kiosk,
+                        details=case.details)
 
     def _name_en(self, case: HallCase) -> str:
         try:

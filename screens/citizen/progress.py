@@ -57,6 +57,12 @@ TEXTS = {
     "back": ("上一步", "Back"),
     "retry_qr": ("重新扫描", "Scan again"),
     "correct": ("提交补正材料", "Submit the requested materials"),
+    "print_notice": ("打印补正通知书", "Print the correction notice"),
+    "printing_notice": ("正在打印补正通知书……", "Printing the correction notice…"),
+    "notice_printed": ("补正通知书已打印，请取走", "The correction notice is printed: please "
+                                                  "take it"),
+    "notice_unprinted": ("暂时无法打印，请到人工窗口领取补正通知书", "It cannot be printed "
+                         "now: please ask for the notice at a window"),
     "elsewhere": ("其他终端或窗口受理的办件，请到人工窗口查询",
                   "For a case received elsewhere in the hall, please ask at a window"),
 }
@@ -83,6 +89,7 @@ class ProgressScreen(CitizenScreen):
         self.card_read = False      # the card was read: remind the citizen to take it back
         self.reasons: list[RatingReason] = []    # a bad second rating: why, and call back?
         self.contact: bool | None = None
+        self.notice = ""            # the region's 补正通知书: "" | printing | printed | unprinted
         self.token = 0              # a late answer to an abandoned scan or read is ignored
 
     def p(self, key: str, **values: Any) -> str:
@@ -188,6 +195,8 @@ class ProgressScreen(CitizenScreen):
         elif view.correction_closed is not None:     # e.g. the deadline passed: say so
             box.add_widget(named(Text(theme, ui.pair(*view.correction_closed),
                                       colour=theme.palette.problem), "correction_closed"))
+        if view.notice_to_print:      # the region's notice on paper (kiosk/region_notice.py)
+            box.add_widget(self._notice_part())
         if view.pickup is not None:
             panel = named(Panel(theme, outline=theme.palette.ok), "pickup")
             fit_height(panel)
@@ -206,6 +215,17 @@ class ProgressScreen(CitizenScreen):
         row.add_widget(self.scroll(box))
         row.add_widget(self.scroll(steps))
         return row
+
+    def _notice_part(self) -> Widget:
+        theme = self.ui.theme
+        if not self.notice:
+            return KioskButton(theme, self.p("print_notice"), self._print_notice,
+                               name="print_notice", height=theme.target * 1.3)
+        said = {"printing": "printing_notice", "printed": "notice_printed"}.get(
+            self.notice, "notice_unprinted")
+        colour = theme.palette.ok if self.notice == "printed" else (
+            theme.palette.problem if self.notice == "unprinted" else theme.palette.muted)
+        return named(Text(theme, self.p(said), colour=colour), "notice_state")
 
     def _steps(self, view: CaseView) -> Widget:
         ui, theme = self.ui, self.ui.theme
@@ -323,7 +343,7 @@ class ProgressScreen(CitizenScreen):
             then(result)          # else: the citizen left (home, timeout) meanwhile
 
     def _found(self, view: CaseView) -> None:
-        self.state, self.view = "case", view
+        self.state, self.view, self.notice = "case", view, ""
         self._show(speak=True)
 
     def _listed(self, cases: list[CaseLine]) -> None:
@@ -338,6 +358,20 @@ class ProgressScreen(CitizenScreen):
         self.state, self.message = "failed", error_text(error)
         self.card_read = self.way == "card" and getattr(error, "code", "") == "no_cases"
         self._show(speak=True)
+
+    def _print_notice(self) -> None:
+        view, token = self.view, self.token
+        if view is None or self.notice:
+            return
+        self.notice = "printing"
+        self._show()
+
+        def done(printed: Any) -> None:
+            if token == self.token and self.journey.session is not None:
+                self.notice = "printed" if printed is True else "unprinted"
+                self._show()
+                self.ui.speak(Speech(*TEXTS[f"notice_{self.notice}"]))
+        self.ui.bridge.run(lambda: self.ui.service.progress.print_notice(view), done, done)
 
     def _correct(self) -> None:
         if self.view is not None:

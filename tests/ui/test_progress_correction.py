@@ -20,9 +20,10 @@ from test_progress_lookup import by_qr, lay_receipt, no_personal_data
 from test_staff_assist import staff_in
 from ui_harness import Harness
 
+from drivers.status import PaperLevel
 from intake.opening import open_package
 from kiosk.correction import SUBMITTED_STATE, WAITING_STATE
-from kiosk.demo.correction_case import DEMO_REGIONS, ITEMS, seed
+from kiosk.demo.correction_case import DEMO_REGIONS, ITEMS, NOTICE, seed
 from kiosk.demo.hand import DemoHand
 from kiosk.service import KioskService
 from kiosk.transfer.keys import DeviceKeys, Registry
@@ -106,6 +107,38 @@ def test_the_requested_items_are_captured_and_sent_as_version_2(harness: Harness
     h.tap("next")                                   # no rating for a 补正: the normal end
     h.wait_screen("attract")
     assert h.journey.session is None and correction_session(h) is None
+
+
+def test_the_regions_notice_is_printed_from_the_status_screen(harness: Harness,
+                                                             tmp_path: Path) -> None:
+    """Seed 004 (三): the region's 补正通知书 relayed to the applicant, on paper to take home;
+    with no paper it is said, and never held for the next citizen."""
+    h = harness
+    number = open_waiting(h, tmp_path)
+    h.kiosk.printer.set_paper(PaperLevel.OUT)                     # type: ignore[attr-defined]
+    h.tap("print_notice")
+    h.wait(lambda: h.has("notice_state") and "无法打印" in h.find("notice_state").text,
+           "the notice said unprinted")
+    h.tap("home")
+    h.wait_screen("attract")
+    h.kiosk.printer.set_paper(PaperLevel.FULL)                      # type: ignore[attr-defined]
+    assert not any("补正通知书" in p.read_text(encoding="utf-8")
+                   for p in tmp_path.rglob("paper/*.txt"))       # not held for later
+    lay_receipt(h, h.kiosk.ledger.find(number))                   # type: ignore[arg-type]
+    by_qr(h)
+    h.tap("print_notice")
+    h.wait(lambda: h.has("notice_state") and "已打印" in h.find("notice_state").text,
+           "the notice printed")
+    shot(h, "correction-notice-printed")
+    assert not h.has("print_notice")                              # once per look
+    (paper,) = [p.read_text(encoding="utf-8") for p in tmp_path.rglob("paper/*.txt")
+                if "补正通知书" in p.read_text(encoding="utf-8")]
+    assert NOTICE in paper and number in paper and "请于" in paper
+    assert all(item in paper for item in ITEMS)
+    assert "办理地出具" in paper and "张*华" in paper
+    no_personal_data(h)
+    for private in ("张明华", "110101195803121237", "13800138000"):
+        assert private not in paper
 
 
 def opened_follow_up(h: Harness, tmp_path: Path, number: str) -> dict[str, Any]:
