@@ -171,7 +171,7 @@ def check_clock(kiosk: Kiosk) -> Check:
                      "the clock disagrees with trusted time: call maintenance", detail)
     if report.jumps:
         return Check("clock", WARN, f"系统时间曾跳变 {report.jumps} 次",
-                     f"the wall clock jumped {report.jumps} time(s)", detail)
+                     fill("the wall clock jumped {n} {n:time|times}", n=report.jumps), detail)
     return Check("clock", OK, "系统时间正常", "the clock is steady", detail)
 
 

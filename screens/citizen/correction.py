@@ -35,7 +35,7 @@ TEXTS = {
     "starting": ("正在查询补正要求……", "Looking up what was asked for…"),
     "card": ("请将申请人的身份证放在读卡区，核对是否为原申请人",
              "Place the applicant's ID card on the reader: it must be the original applicant's"),
-    "asked": ("办理地要求补正以下 {n} 项材料", "The handling region asked for {n} item(s)"),
+    "asked": ("办理地要求补正以下 {n} 项材料", "The handling region asked for {n} {n:item|items}"),
     "deadline": ("补正期限：{d}", "Deadline: {d}"),
     "summary": ("请核对补正材料", "Please check the materials"),
     "pages": ("已拍 {n} 页", "{n} {n:page|pages} taken"),
