@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from test_journey import APPLICANT, MATTER
+from test_journey import APPLICANT, MATTER, identify, lay_pages, required_materials, start_matter
 from ui_harness import Harness
 
 from kiosk.privacy import mask_name
@@ -78,3 +78,23 @@ def test_kept_screens_show_the_next_citizen_none_of_the_last(harness: Harness) -
     assert waiting_text(h) is seen["waiting"]
     assert MASKED not in h.text_on_screen() and "读取成功" not in h.text_on_screen()
 
+
+def test_a_shot_redraws_only_what_it_changed(harness: Harness) -> None:
+    # after each shot the whole capture screen was built and rendered again (issue 20:
+    # page placed → captured took 1.5–2× the hold)
+    h = harness
+    start_matter(h)
+    identify(h)
+    material_id, count = required_materials(h)[0]
+    h.tap(f"material_{material_id}")
+    h.pump(2)
+    rows = {name: h.find(name) for name in h.names() if name.startswith("material_")}
+    kept = {name: h.find(name) for name in ("shoot", "retake", "review")}
+    assert "○" in rows[f"material_{material_id}"].text
+    lay_pages(h, material_id, 1)
+    h.pump(3)
+    assert all(h.find(name) is row for name, row in rows.items())    # the same widgets ...
+    assert all(h.find(name) is widget for name, widget in kept.items())
+    shown = h.find(f"material_{material_id}").text                     # ... showing the shot
+    assert ("✓" in shown if count == 1 else "○" in shown) and "1" in shown
+    assert h.has(f"page_{material_id}_1") and h.find("retake").enabled
