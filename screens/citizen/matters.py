@@ -97,9 +97,8 @@ class MattersScreen(CitizenScreen):
         self.filters = BoxLayout(orientation="vertical", spacing=box.spacing)
         fit_height(self.filters)
         if self.typing and theme.landscape:   # too little height for both: keyboard beside
-            self.filters.size_hint_x = 1.25       # 55 % of the width
             side = BoxLayout(spacing=theme.gap * 2)
-            keys = BoxLayout(orientation="vertical", size_hint_x=1.25)
+            keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
             keys.add_widget(self.filters)
             keys.add_widget(Widget())
             side.add_widget(keys)
