@@ -75,8 +75,9 @@ class KioskScreen(Screen):
         theme = self.ui.theme
         # at the screen's size from the start: a box at Kivy's default 100 px would lay the
         # kept parts out that narrow first, and their texts would be rendered at that width
+        # (at (0, 0): a screen places its children in its own coordinates)
         root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2,
-                         size_hint=(1, 1), pos=self.pos, size=self.size)
+                         size_hint=(1, 1), pos=(0, 0), size=self.size)
         # the page's colour is the window's clear colour: a full-screen rectangle cost a
         # blended pass over every pixel of every frame (~38 ms a frame on Mesa llvmpipe)
         Window.clearcolor = theme.palette.background
