@@ -6,7 +6,10 @@ A screen builds its widgets each time it is entered (``render``) and drops them 
 session ends (``wipe``), so nothing about one citizen is left for the next one to see. Parts
 that show nothing of the citizen (the header; the matter list's buttons and keyboard, cleared
 of what was typed) are kept from one render to the next (``kept_widgets``): building and
-rendering them again was most of a tap's time.
+rendering them again was most of a tap's time. A screen whose body and footer depend only on
+its look and on what ``body_key`` names keeps them whole too (a few per screen): shown again
+they are only ``refill``-ed with what changes, and ``wipe_shown`` empties each kept one of
+the citizen's data when the session ends.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from screens.widgets import KioskButton, Text, escape, fit_height, fit_row, two_
 from screens.wrapping import forget_texts
 
 PROGRESS = N_("第 {n} 步，共 {m} 步：{name}")
+KEPT_BODIES = 4          # bodies kept per screen (a guide per matter: bounded, newest kept)
 
 
 class KioskScreen(Screen):
@@ -40,11 +44,14 @@ class KioskScreen(Screen):
     title_id = ""                # msgid of the title
     spoken_id = ""               # msgid of the spoken prompt on entering
     cancellable = True
+    kept_attributes: tuple[str, ...] = ()   # set by body()/footer(): restored with a kept body
 
     def __init__(self, ui: Ui, nav: Navigator, **kwargs: Any) -> None:
         super().__init__(name=self.screen_name, **kwargs)
         self.ui, self.nav = ui, nav
         self._header: tuple[Hashable, Widget] | None = None    # (its look, the header)
+        # body_key → (body, footer bar or None, the kept_attributes' values), oldest first
+        self._bodies: dict[Hashable, tuple[Widget, Widget | None, dict[str, Any]]] = {}
 
     # --- life cycle ----------------------------------------------------------------------
     def on_pre_enter(self, *_: Any) -> None:
@@ -66,25 +73,77 @@ class KioskScreen(Screen):
     def render(self) -> None:
         self.drop_widgets()
         theme = self.ui.theme
-        root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2)
+        # at the screen's size from the start: a box at Kivy's default 100 px would lay the
+        # kept parts out that narrow first, and their texts would be rendered at that width
+        # (at (0, 0): a screen places its children in its own coordinates)
+        root = BoxLayout(orientation="vertical", padding=theme.pad, spacing=theme.gap * 2,
+                         size_hint=(1, 1), pos=(0, 0), size=self.size)
         # the page's colour is the window's clear colour: a full-screen rectangle cost a
         # blended pass over every pixel of every frame (~38 ms a frame on Mesa llvmpipe)
         Window.clearcolor = theme.palette.background
         root.add_widget(self.header())
-        root.add_widget(self.body())
-        footer = self.footer()
-        if footer:
-            bar = BoxLayout(spacing=theme.gap * 2)
-            for widget in footer:
-                bar.add_widget(widget)
-            root.add_widget(fit_row(bar))
+        body, bar = self._body_and_footer()
+        root.add_widget(body)
+        if bar is not None:
+            root.add_widget(bar)
         self.add_widget(root)
+        self.refill()
         self.nav.screen_rendered()
+
+    def _body_and_footer(self) -> tuple[Widget, Widget | None]:
+        """The body and the footer's bar: kept ones when ``body_key`` names them, else new."""
+        ui = self.ui
+        key = self.body_key()
+        if key is not None:
+            key = (ui.theme, ui.tr.lang, key)
+            kept = self._bodies.pop(key, None)
+            if kept is not None:
+                self._bodies[key] = kept                  # the newest again
+                body, bar, attributes = kept
+                self.__dict__.update(attributes)
+                for widget in (body, bar):
+                    if widget is not None and widget.parent is not None:
+                        widget.parent.remove_widget(widget)
+                for view in body.walk(restrict=True):     # from the top, as a new one
+                    if isinstance(view, ScrollView):
+                        view.scroll_y = 1
+                return body, bar
+        body, bar = self.body(), self._footer_bar()
+        if key is not None:
+            attributes = {name: getattr(self, name) for name in self.kept_attributes}
+            self._bodies[key] = (body, bar, attributes)
+            while len(self._bodies) > KEPT_BODIES:
+                del self._bodies[next(iter(self._bodies))]
+        return body, bar
+
+    def _footer_bar(self) -> Widget | None:
+        footer = self.footer()
+        if not footer:
+            return None
+        bar = BoxLayout(spacing=self.ui.theme.gap * 2)
+        for widget in footer:
+            bar.add_widget(widget)
+        return fit_row(bar)
+
+    def body_key(self) -> Hashable | None:
+        """What the body and footer show besides the look, for a screen that keeps them
+        (equal keys: the same widgets, then ``refill``-ed); None: built anew each render."""
+        return None
+
+    def refill(self) -> None:
+        """Show the moment's data in the body just placed (kept or new): what its key does
+        not name."""
+
+    def wipe_shown(self) -> None:
+        """Empty the kept body whose ``kept_attributes`` are current of the citizen's data."""
 
     def wipe(self) -> None:
         """Forget everything shown: called when a session ends, whatever screen is current."""
         self.drop_widgets()
         self.wipe_state()
+        for _body, _bar, attributes in self._bodies.values():
+            self.__dict__.update(attributes)
+            self.wipe_shown()
         forget_texts()            # the line-break cache holds what was shown (names, phone)
 
     def drop_widgets(self) -> None:
@@ -92,13 +151,17 @@ class KioskScreen(Screen):
         Animation, and through it the widget tree it moves (a leak of a screen per render)."""
         self._stop_animations()
         self.clear_widgets()
+        wholes = {id(widget) for body, bar, _ in self._bodies.values() for widget in (body, bar)}
         for widget in self.kept_widgets():      # a child's parent link keeps the tree alive
-            if widget.parent is not None:
+            if widget.parent is not None and (id(widget) in wholes
+                                              or not _inside(widget, wholes)):
                 widget.parent.remove_widget(widget)
 
     def kept_widgets(self) -> list[Widget]:
         """Widgets the screen keeps from one render to the next (subclasses add theirs)."""
-        return [self._header[1]] if self._header is not None else []
+        kept = [self._header[1]] if self._header is not None else []
+        return kept + [widget for body, bar, _ in self._bodies.values() for widget in (body, bar)
+                       if widget is not None]
 
     def on_leave(self, *_: Any) -> None:
         self._stop_animations()                       # nothing moves on a screen not shown
@@ -247,6 +310,16 @@ class KioskScreen(Screen):
                     name: str = "next") -> KioskButton:
         return KioskButton(self.ui.theme, self.ui.bi(msgid), action, kind="primary",
                             name=name, enabled=enabled)
+
+
+def _inside(widget: Widget, wholes: set[int]) -> bool:
+    """Whether one of the widget's parents is among ``wholes`` (ids of kept bodies)."""
+    parent = widget.parent
+    while isinstance(parent, Widget):
+        if id(parent) in wholes:
+            return True
+        parent = parent.parent
+    return False
 
 
 def error_text(error: BaseException) -> tuple[str, str]:

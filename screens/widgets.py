@@ -144,7 +144,9 @@ class KioskButton(KinsokuLabel, Button):
         if self.size_hint_y is None:
             self.height = self.natural_height()
 
-    def set_enabled(self, enabled: bool) -> None:
+    def set_enabled(self, enabled: bool, *, force: bool = False) -> None:
+        if enabled == self.enabled and not force:
+            return                  # its text's colour again: a texture rendered for nothing
         self.enabled = enabled
         background, foreground = self._colours[0] if enabled else self._colours[1]
         self._fill.rgba, self.color = background, foreground
@@ -155,7 +157,7 @@ class KioskButton(KinsokuLabel, Button):
         self._colours = ((pal.primary, pal.on_primary) if selected else (pal.surface, pal.text),
                          self._colours[1])
         self._edge.width = 2.0 if (self.theme.elder or selected) else 1.0
-        self.set_enabled(self.enabled)
+        self.set_enabled(self.enabled, force=True)
 
     def on_state(self, _widget: Any, state: str) -> None:   # pressed feedback: darken
         self._fill.a = 0.7 if state == "down" else 1.0

@@ -152,7 +152,8 @@ class CaptureScreen(ShowsPages, CitizenScreen):
     def body(self) -> Widget:
         theme = self.ui.theme
         live = BoxLayout(orientation="vertical", spacing=theme.gap)
-        live.add_widget(self._current_title())
+        self._title = self._current_title()
+        live.add_widget(self._title)
         self.preview = Picture()
         if self._texture is not None:       # the last frame until the next: no blank flash
             self.preview.show(self._texture)
@@ -185,10 +186,13 @@ class CaptureScreen(ShowsPages, CitizenScreen):
     def _hint_fits(self, hint: Text, texture_size: tuple[int, int]) -> None:
         hint.height = max(hint.height, texture_size[1] + self.ui.theme.gap)
 
-    def _current_title(self) -> Widget:
-        ui, theme = self.ui, self.ui.theme
+    def _current_title(self) -> Text:
+        return Text(self.ui.theme, self._title_text(), size=self.ui.theme.body * 1.1)
+
+    def _title_text(self) -> str:
+        ui = self.ui
         if not self.current:
-            return Text(theme, "")
+            return ""
         material = self.material(self.current)
         count = len(self.pages(self.current))
         name = ui.tr.pick(material.name, material.name_en)[0]
@@ -197,36 +201,74 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         if self.retake is not None and self.retake[0] == self.current:
             state = "[color=#B3261E]" + ui.t("重拍第 {n} 页：请放上这一页", n=self.retake[1]) + \
                 "[/color]"
-        return Text(theme, f"[b]{escape(name)}[/b]" + punct("（") + ui.t(material.original.value)
-                    + punct("）") + punct("　") + state, size=theme.body * 1.1)
+        return (f"[b]{escape(name)}[/b]" + punct("（") + ui.t(material.original.value)
+                + punct("）") + punct("　") + state)
 
     def _capture_buttons(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         row = BoxLayout(size_hint_y=None, height=theme.target * 1.2, spacing=theme.gap * 2)
         row.add_widget(KioskButton(theme, ui.bi("立即拍照"), self.capture_now, name="shoot",
                                     kind="primary", height=theme.target * 1.2))
+        self._retake_button: KioskButton | None = None
         if self.retake is not None:
             row.add_widget(KioskButton(theme, ui.bi("取消重拍"), self._cancel_retake,
                                         name="cancel_retake", height=theme.target * 1.2))
             return fit_row(row)
         pages = self.pages(self.current)
-        row.add_widget(KioskButton(theme, ui.bi("删除上一页重拍"), self._retake,
-                                    name="retake", enabled=bool(pages),
-                                    height=theme.target * 1.2))
+        self._retake_button = KioskButton(
+            theme, ui.bi("删除上一页重拍"), self._retake, name="retake", enabled=bool(pages),
+            height=theme.target * 1.2)
+        row.add_widget(self._retake_button)
         return fit_row(row)
 
     def _checklist(self) -> Widget:
         ui, theme = self.ui, self.ui.theme
         box = BoxLayout(orientation="vertical", spacing=theme.gap)
         box.add_widget(Text(theme, ui.bi("材料清单（点选要拍的材料）"), bold=True))
+        self._rows: dict[str, KioskButton] = {}
+        self._checklist_box, self._thumbs = box, None
         for material, req in self.rows():
-            box.add_widget(self._row(material, req))
+            self._rows[material.id] = self._row(material, req)
+            box.add_widget(self._rows[material.id])
             if material.id == self.current and self.pages(material.id):
-                box.add_widget(self._thumbnails(material.id))   # under its own row, in view
+                self._thumbs = self._thumbnails(material.id)
+                box.add_widget(self._thumbs)       # under its own row, in view
         return self.scroll(box)
 
-    def _row(self, material: Material, req: Any) -> Widget:
-        ui, theme = self.ui, self.ui.theme
+    def _show_shot(self, material_id: str, chosen: str) -> None:
+        """After a shot (or another material chosen), only what changed: the title, the
+        material's row and the one chosen before, the thumbnails and 删除上一页重拍 — not
+        the whole screen (each render laid out and drew every text again)."""
+        texts = {m.id: (self._row_text(m, req), m.id == self.current) for m, req in self.rows()}
+        for material_id_shown in {material_id, chosen, self.current}:
+            button = self._rows.get(material_id_shown)
+            if button is not None:
+                button.text, selected = texts[material_id_shown]
+                button.set_selected(selected)
+        self._title.text = self._title_text()
+        if self._retake_button is not None:
+            self._retake_button.set_enabled(bool(self.pages(self.current)))
+        box = self._checklist_box
+        if self._thumbs is not None:
+            box.remove_widget(self._thumbs)
+            self._thumbs = None
+        if self.pages(self.current):
+            self._thumbs = self._thumbnails(self.current)
+            row = self._rows[self.current]
+            box.add_widget(self._thumbs, index=box.children.index(row))   # under its row
+
+    def _row(self, material: Material, req: Any) -> KioskButton:
+        theme = self.ui.theme
+        selected = material.id == self.current
+        button = KioskButton(theme, self._row_text(material, req),
+                              lambda: self.select(material.id), kind="choice",
+                              selected=selected, name=f"material_{material.id}",
+                              font=theme.button * 0.85)
+        button.halign = "left"
+        return button
+
+    def _row_text(self, material: Material, req: Any) -> str:
+        ui = self.ui
         pages = self.pages(material.id)
         bad = [n for n, p in enumerate(pages, 1) if not p.quality.ok]
         rng = material.pages
@@ -241,13 +283,7 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         either = ui.t("（任选其一）") if isinstance(req, AlternativeGroup) else ""
         optional = ("" if req.necessity is Necessity.REQUIRED else
                     ui.tr.punct("（") + ui.t(req.necessity.value) + ui.tr.punct("）"))
-        text = f"{mark} {escape(name)}{either}{optional}{ui.colon}{state}"
-        selected = material.id == self.current
-        button = KioskButton(theme, text, lambda: self.select(material.id), kind="choice",
-                              selected=selected, name=f"material_{material.id}",
-                              font=theme.button * 0.85)
-        button.halign = "left"
-        return button
+        return f"{mark} {escape(name)}{either}{optional}{ui.colon}{state}"
 
     def _thumbnails(self, material_id: str) -> Widget:
         return self.page_row([p for p in self.viewed_pages() if p.material_id == material_id])
@@ -331,11 +367,15 @@ class CaptureScreen(ShowsPages, CitizenScreen):
     def select(self, material_id: str) -> None:
         """Another material: its countdown starts afresh, but a page already taken (still on
         the plate, or laid again) is not taken again for it."""
+        retaking, chosen = self.retake is not None, self.current
         self._cancel_retake(render=False)
         self.current = material_id
         if self.feed is not None:
             self.feed.reset()
-        self.render()
+        if retaking or not getattr(self, "_rows", None):
+            self.render()              # 取消重拍 goes: the buttons change too
+        else:
+            self._show_shot(material_id, chosen)
 
     def capture_now(self) -> None:
         """The 立即拍照 button: not a page from before this step; a page already taken only
@@ -409,13 +449,17 @@ class CaptureScreen(ShowsPages, CitizenScreen):
         page = self.pages(material_id)[number - 1]
         if look is not None:
             self.looks[page.ref] = look   # not this page again; a duplicate if it returns
+        chosen = self.current
         if replaced is not None:
             self.retake = None
         elif number >= self.material(material_id).pages.max:   # complete: on to the next
             self.current = self._first_open_material()
         self.ui.say("已拍第 {n} 页", n=number)
         if self.manager is not None and self.manager.current == self.name:
-            self.render()
+            if replaced is None and getattr(self, "_rows", None):
+                self._show_shot(material_id, chosen)
+            else:
+                self.render()          # a retake done: its buttons change too
 
     def _failed(self, error: BaseException) -> None:
         self.shooting = False

@@ -65,6 +65,13 @@ class GuideScreen(CitizenScreen):
         time limit, the fee and what to bring."""
         return spoken.guide(self.matter, self.situation())
 
+    def body_key(self) -> tuple[str, str | None, bool]:
+        """The guide shows the catalogue's words only: kept per matter, 情形 and whether it
+        starts an application or prints a slip (nothing of the citizen is in it)."""
+        situation = self.situation()
+        return (self.matter.code, situation.code if situation is not None else None,
+                self.journey.browsing)
+
     def body(self) -> Widget:
         ui, theme, matter = self.ui, self.ui.theme, self.matter
         content = BoxLayout(orientation="vertical", spacing=theme.gap * 1.5)

@@ -84,6 +84,7 @@ class IdentifyScreen(CitizenScreen):
     step = 3
     title_id = "读取身份证件"
     spoken_id = "请将身份证放在读卡区"
+    kept_attributes = ("card_slot",)
 
     def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
         super().__init__(ui, nav, journey, **kwargs)
@@ -107,7 +108,23 @@ class IdentifyScreen(CitizenScreen):
             self.read()
 
     # --- layout --------------------------------------------------------------------------
+    def body_key(self) -> tuple[str] | None:
+        """Waiting for the card and reading it show nothing of the citizen: those bodies are
+        kept (the card's animation is new each time: a kept one would outlive the session)."""
+        return (self.state,) if self.state in ("waiting", "reading") else None
+
+    def refill(self) -> None:
+        slot = getattr(self, "card_slot", None)
+        if slot is not None and self.state in ("waiting", "reading"):
+            slot.clear_widgets()
+            slot.add_widget(CardAnimation(self.ui.theme))
+
+    def wipe_shown(self) -> None:
+        if self.card_slot is not None:
+            self.card_slot.clear_widgets()
+
     def body(self) -> Widget:
+        self.card_slot: BoxLayout | None = None
         if self.state == "mrz":
             return self._mrz_body()
         ui, theme = self.ui, self.ui.theme
@@ -123,7 +140,8 @@ class IdentifyScreen(CitizenScreen):
         box.add_widget(Text(theme, texts[self.state], size=theme.title * 0.85, colour=colour,
                             halign="center"))
         if self.state in ("waiting", "reading"):
-            box.add_widget(CardAnimation(theme))
+            self.card_slot = BoxLayout()          # refill puts the card in
+            box.add_widget(self.card_slot)
         elif self.state == "read" and self.reminder is not None:
             box.add_widget(card_banner(ui, self.reminder, taken=self.card_taken))
             box.add_widget(Widget())
@@ -181,9 +199,11 @@ class IdentifyScreen(CitizenScreen):
         session = self.journey.session
         if session is None:
             return
-        self.state = "waiting"
-        if self.manager is not None and self.manager.current == self.name:
+        shown = self.manager is not None and self.manager.current == self.name
+        if shown and self.state != "waiting":      # entering, it was just drawn waiting
+            self.state = "waiting"
             self.render()
+        self.state = "waiting"
         self.read_token += 1
         token = self.read_token
         ui.bridge.run(lambda: ui.service.identify(session, mrz),

@@ -23,7 +23,7 @@ from screens.citizen.frame import CitizenScreen
 from screens.keyboard import PinyinKeyboard
 from screens.labels import N_
 from screens.theme import Theme
-from screens.widgets import KioskButton, Panel, Text, escape, fit_row
+from screens.widgets import KioskButton, Panel, Text, escape, fit_height, fit_row
 from screens.wrapping import text_width
 
 PLACEHOLDER = N_("输入拼音首字母搜索，如 hjzm")
@@ -70,8 +70,16 @@ class MattersScreen(CitizenScreen):
             self._kept_keyboard[1].forget()     # what this citizen typed
 
     # --- layout --------------------------------------------------------------------------
+    kept_attributes = ("results", "results_area", "search_text", "search_row", "filters",
+                       "search_toggles", "columns", "prev_page", "next_page")
+
+    def body_key(self) -> bool:
+        """One body per look, kept: the filters or the keyboard go into it on each render
+        (``refill``). Landscape lays the keyboard beside the list: a body of its own."""
+        return self.typing and self.ui.theme.landscape
+
     def body(self) -> Widget:
-        ui, theme = self.ui, self.ui.theme
+        theme = self.ui.theme
         # landscape is short: tighter rows so three rows of matters fit above the footer
         box = BoxLayout(orientation="vertical",
                         spacing=theme.gap * (1.0 if theme.landscape else 1.5))
@@ -85,25 +93,52 @@ class MattersScreen(CitizenScreen):
         self.results_area.add_widget(self.results)
         self.results_area.add_widget(Widget())
         self.results_area.bind(size=self._area_resized)
-        if self.typing:
-            self.keyboard = self._kept(ui, theme)
-            if theme.landscape:     # too little height for both: keyboard beside the list
-                side = BoxLayout(spacing=theme.gap * 2)
-                keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
-                keys.add_widget(self.keyboard)
-                keys.add_widget(Widget())
-                side.add_widget(keys)
-                side.add_widget(self.results_area)
-                box.add_widget(side)
-                return box
-            box.add_widget(self.keyboard)
-        else:
-            box.add_widget(self._chips(self._scope_choices(), "scope"))
-            box.add_widget(self._chips(self._browse_choices(), "browse"))
-            if self.browse:
-                box.add_widget(self._chips(self._facet_choices(), "facet"))
+        # the filters' chips or the keyboard, put in by refill
+        self.filters = BoxLayout(orientation="vertical", spacing=box.spacing)
+        fit_height(self.filters)
+        if self.typing and theme.landscape:   # too little height for both: keyboard beside
+            side = BoxLayout(spacing=theme.gap * 2)
+            keys = BoxLayout(orientation="vertical", size_hint_x=1.25)   # 55 % of the width
+            keys.add_widget(self.filters)
+            keys.add_widget(Widget())
+            side.add_widget(keys)
+            side.add_widget(self.results_area)
+            box.add_widget(side)
+            return box
+        box.add_widget(self.filters)
         box.add_widget(self.results_area)
         return box
+
+    def refill(self) -> None:
+        """The moment's query, filters or keyboard, and the first page of matters."""
+        ui, theme = self.ui, self.ui.theme
+        self._show_query()
+        shown, hidden = self.search_toggles[::-1] if self.typing else self.search_toggles
+        if hidden.parent is not None:
+            self.search_row.remove_widget(hidden)
+            self.search_row.add_widget(shown)
+        self.filters.clear_widgets()
+        if self.typing:
+            self.keyboard = self._kept(ui, theme)
+            self.filters.add_widget(self.keyboard)
+        else:
+            self.keyboard = None
+            self.filters.add_widget(self._chips(self._scope_choices(), "scope"))
+            self.filters.add_widget(self._chips(self._browse_choices(), "browse"))
+            if self.browse:
+                self.filters.add_widget(self._chips(self._facet_choices(), "facet"))
+        if tuple(self.results_area.size) != (100, 100):     # Kivy's default: never laid out
+            self._fill_results()            # a kept list: its height is known already
+        else:
+            self.prev_page.set_enabled(False)
+            self.next_page.set_enabled(False)   # until the list knows how many matters fit
+        self._refill()                      # again once laid out, if its height changed
+
+    def wipe_shown(self) -> None:
+        self.query = ""
+        self._show_query()                  # what was typed
+        self.results.clear_widgets()        # what it found
+        self.filters.clear_widgets()
 
     def _kept(self, ui: Any, theme: Theme) -> PinyinKeyboard:
         """The keyboard, built once per look and kept (some 35 keys to lay out and render
@@ -124,12 +159,6 @@ class MattersScreen(CitizenScreen):
         kept = [*super().kept_widgets(), *self._buttons.values(), *self._chip_buttons.values()]
         return kept + ([self._kept_keyboard[1]] if self._kept_keyboard is not None else [])
 
-    def render(self) -> None:
-        super().render()
-        self.prev_page.set_enabled(False)
-        self.next_page.set_enabled(False)   # until the list knows how many matters fit
-        self._refill()
-
     def footer(self) -> list[Widget]:
         theme = self.ui.theme
         self.prev_page = KioskButton(theme, self.ui.bi("上一页"), self._prev, name="prev_page")
@@ -140,18 +169,25 @@ class MattersScreen(CitizenScreen):
         ui, theme = self.ui, self.ui.theme
         row = BoxLayout(size_hint_y=None, height=theme.target, spacing=theme.gap)
         self.search_text = Text(theme, size_hint_y=1)
-        self._show_query()
         panel = SearchField(theme, self._open_keyboard, name="search_field",
                             padding=(theme.gap, 0))
         panel.add_widget(self.search_text)
         row.add_widget(panel)
-        label = ui.bi("收起键盘") if self.typing else ui.bi("搜索")
-        # four large characters on one line in 长辈版 (收起键盘 broke after 键)
+        # 搜索 or 收起键盘 (refill says which); four large characters on one line in 长辈版
+        # (收起键盘 broke after 键)
         width = max(theme.mm(40), theme.button * 4 + theme.gap * 3)
-        row.add_widget(KioskButton(theme, label, self._toggle_keyboard, name="search",
-                                    size_hint_x=None, width=width, height=theme.target))
-        # as tall as a line of the typed text (CJK fonts are ~1.45 em), not only the button
-        return fit_row(row, minimum=theme.body * 1.5 * theme.line_height)
+        self.search_toggles = tuple(
+            KioskButton(theme, ui.bi(label), self._toggle_keyboard, name="search",
+                        size_hint_x=None, width=width, height=theme.target)
+            for label in ("搜索", "收起键盘"))
+        for toggle in self.search_toggles:
+            row.add_widget(toggle)
+        self.search_row = row
+        # as tall as a line of the typed text (CJK fonts are ~1.45 em), not only the button,
+        # and as the taller of the two (so the row stays put when the keyboard opens)
+        fit_row(row, minimum=theme.body * 1.5 * theme.line_height)
+        row.remove_widget(self.search_toggles[1])     # 收起键盘: refill shows the one it says
+        return row
 
     def _show_query(self) -> None:
         """What was typed, in the text colour; the hint in grey while nothing is."""

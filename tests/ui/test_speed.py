@@ -193,3 +193,19 @@ def test_the_program_ends_when_the_app_has_closed_the_kiosk(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr[-2000:]
     assert "interpreter teardown" not in done.stdout
     assert (tmp_path / "var" / "demo").is_dir()      # it ran on this test's data folder
+
+
+def test_screens_entered_again_render_no_text(harness: Harness) -> None:
+    # the next citizen's taps show the kept bodies refilled: no text laid out anew (in the
+    # standard view: each session ends in it)
+    h = harness
+    steps = [("start", "matters"), ("search", "matters"), ("search", "matters"),
+             ("matter_GA-HJZM-001", "guide"), ("next", "identify")]
+    for citizen in range(2):
+        h.wait_screen("attract")
+        for name, screen in steps:
+            counts = _renders(h, name, screen)
+            if citizen:
+                assert not counts, (name, len(counts))
+        h.journey.cancel()
+        h.pump(3)
