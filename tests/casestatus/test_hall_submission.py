@@ -7,6 +7,7 @@ finds the case by the same person's ID card."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -36,7 +37,8 @@ def _settings(tmp: Path, url: str) -> Path:
     # checkout's config/ is not written: the suite's lanes run side by side)
     config = ROOT / "config"
     demo = (config / "demo.toml").read_text(encoding="utf-8")
-    demo = demo.replace('"../', f'"{config.parent}/').replace(
+    # (the printer's "../paper" stays relative: beside the data folder the demo's --out sets)
+    demo = re.sub(r'"\.\./(?!paper")', f'"{config.parent}/', demo).replace(
         'catalogue = "catalogue.yaml"', f'catalogue = "{config / "catalogue.yaml"}"')
     (tmp / "hall.key").write_text(SECRET.hex())
     (tmp / "hall-kiosks").mkdir()
