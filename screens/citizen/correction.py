@@ -278,7 +278,7 @@ class CorrectionScreen(CitizenScreen):
 
 
 def _both(pair: tuple[str, str], **values: Any) -> tuple[str, str]:
-    return pair[0].format(**values), pair[1].format(**values)
+    return fill(pair[0], **values), fill(pair[1], **values)
 
 
 def _named(widget: Any, name: str) -> Any:
