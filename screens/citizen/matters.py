@@ -177,9 +177,9 @@ class MattersScreen(CitizenScreen):
         # (收起键盘 broke after 键)
         width = max(theme.mm(40), theme.button * 4 + theme.gap * 3)
         self.search_toggles = tuple(
-            KioskButton(theme, ui.bi(label), self._toggle_keyboard, name="search",
+            KioskButton(theme, label, self._toggle_keyboard, name="search",
                         size_hint_x=None, width=width, height=theme.target)
-            for label in ("搜索", "收起键盘"))
+            for label in (ui.bi("搜索"), ui.bi("收起键盘")))
         for toggle in self.search_toggles:
             row.add_widget(toggle)
         self.search_row = row
