@@ -51,7 +51,11 @@ class MattersScreen(CitizenScreen):
 
     def __init__(self, ui: Any, nav: Any, journey: Any, **kwargs: Any) -> None:
         super().__init__(ui, nav, journey, **kwargs)
-        self._refill = Clock.create_trigger(lambda _dt: self._fill_results())
+        # the next frame's fill runs only when what is shown is stale: the list's height
+        # changed, or the query did (a kept list filled at its known height on entry is not
+        # filled a second time: that doubled the cost of a tap on 开始办理)
+        self._refill = Clock.create_trigger(lambda _dt: self._fill_if_stale())
+        self._stale, self._filled_size = True, (0.0, 0.0)
         self.index = MatterIndex(ui.service.all_matters())
         self.vocabulary = Vocabulary(self.index.vocabulary())   # offered before the dictionary
         self._kept_keyboard: tuple[Any, PinyinKeyboard] | None = None
@@ -111,34 +115,41 @@ class MattersScreen(CitizenScreen):
 
     def refill(self) -> None:
         """The moment's query, filters or keyboard, and the first page of matters."""
-        ui, theme = self.ui, self.ui.theme
         self._show_query()
         shown, hidden = self.search_toggles[::-1] if self.typing else self.search_toggles
         if hidden.parent is not None:
             self.search_row.remove_widget(hidden)
             self.search_row.add_widget(shown)
+        self._put_filters()
+        if tuple(self.results_area.size) != (100, 100):     # Kivy's default: never laid out
+            self._fill_results()            # a kept list: its height is known already
+        else:
+            self._stale = True
+            self.prev_page.set_enabled(False)
+            self.next_page.set_enabled(False)   # until the list knows how many matters fit
+        self._refill()                      # again once laid out, if its height changed
+
+    def _put_filters(self) -> None:
+        """The filters' chips, showing the moment's choice, or the keyboard."""
+        ui, theme = self.ui, self.ui.theme
         self.filters.clear_widgets()
         if self.typing:
             self.keyboard = self._kept(ui, theme)
             self.filters.add_widget(self.keyboard)
-        else:
-            self.keyboard = None
-            self.filters.add_widget(self._chips(self._scope_choices(), "scope"))
-            self.filters.add_widget(self._chips(self._browse_choices(), "browse"))
-            if self.browse:
-                self.filters.add_widget(self._chips(self._facet_choices(), "facet"))
-        if tuple(self.results_area.size) != (100, 100):     # Kivy's default: never laid out
-            self._fill_results()            # a kept list: its height is known already
-        else:
-            self.prev_page.set_enabled(False)
-            self.next_page.set_enabled(False)   # until the list knows how many matters fit
-        self._refill()                      # again once laid out, if its height changed
+            return
+        self.keyboard = None
+        self.filters.add_widget(self._chips(self._scope_choices(), "scope"))
+        self.filters.add_widget(self._chips(self._browse_choices(), "browse"))
+        if self.browse:
+            self.filters.add_widget(self._chips(self._facet_choices(), "facet"))
 
     def wipe_shown(self) -> None:
         self.query = ""
         self._show_query()                  # what was typed
         self.results.clear_widgets()        # what it found
-        self.filters.clear_widgets()
+        # the choices a new session starts from (wipe_state has reset them), not none: the
+        # list keeps the height the next citizen's page is filled at when it is shown
+        self._put_filters()
 
     def _kept(self, ui: Any, theme: Theme) -> PinyinKeyboard:
         """The keyboard, built once per look and kept (some 35 keys to lay out and render
@@ -270,6 +281,10 @@ class MattersScreen(CitizenScreen):
     def _restart_pages(self) -> None:
         self.page, self.page_starts = 0, [0]
 
+    def _fill_if_stale(self) -> None:
+        if self._stale or tuple(self.results_area.size) != self._filled_size:
+            self._fill_results()
+
     def _fill_results(self) -> None:
         """The current page: from where it starts, as many matters as fit the list's height
         (each measured at the width it is shown at, so a wrapped name counts double)."""
@@ -286,6 +301,7 @@ class MattersScreen(CitizenScreen):
             self.page_starts.append(end)
         self.prev_page.set_enabled(self.page > 0)
         self.next_page.set_enabled(end < len(matters))
+        self._stale, self._filled_size = False, tuple(self.results_area.size)
 
     def _fitting(self, matters: list[Matter]) -> int:
         """Adds rows of buttons while they fit the list area; returns how many were added
@@ -360,6 +376,7 @@ class MattersScreen(CitizenScreen):
         self.query = text or buffer   # pinyin letters search until Chinese is chosen
         self._show_query()
         self._restart_pages()
+        self._stale = True
         self._refill()                # the keyboard calls this while it is being built
 
     def _toggle_keyboard(self) -> None:

@@ -209,3 +209,31 @@ def test_screens_entered_again_render_no_text(harness: Harness) -> None:
                 assert not counts, (name, len(counts))
         h.journey.cancel()
         h.pump(3)
+
+
+def test_the_kept_matter_list_is_filled_once_on_entry(harness: Harness) -> None:
+    # a kept list whose height is known is filled as it is placed; the fill the next frame
+    # used to repeat it (the same page, at the same height) doubled a tap on 开始办理
+    h = harness
+    screen = h.nav.screen("matters")
+    fills: list[int] = []
+    fill = type(screen)._fill_results
+
+    def counted(self: Any) -> None:
+        fills.append(1)
+        fill(self)
+    for citizen in range(2):
+        h.wait_screen("attract")
+        fills.clear()
+        type(screen)._fill_results = counted          # type: ignore[method-assign]
+        try:
+            h.tap("start")
+            h.wait_screen("matters")
+            h.pump(5)
+        finally:
+            type(screen)._fill_results = fill          # type: ignore[method-assign]
+        if citizen:
+            assert len(fills) == 1, len(fills)
+        assert h.has("matter_GA-HJZM-001")             # the page is there
+        h.journey.cancel()
+        h.pump(3)
