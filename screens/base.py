@@ -8,7 +8,7 @@ that show nothing of the citizen (the header; the matter list's buttons and keyb
 of what was typed) are kept from one render to the next (``kept_widgets``): building and
 rendering them again was most of a tap's time. A screen whose body and footer depend only on
 its look and on what ``body_key`` names keeps them whole too (a few per screen): shown again
-they are only ``refill``-ed with what changes, and ``wipe_shown`` empties each kept one of
+they are only ``fill_body``-ed with what changes, and ``wipe_shown`` empties each kept one of
 the citizen's data when the session ends.
 """
 
@@ -87,7 +87,7 @@ class KioskScreen(Screen):
         if bar is not None:
             root.add_widget(bar)
         self.add_widget(root)
-        self.refill()
+        self.fill_body()
         self.nav.screen_rendered()
 
     def _body_and_footer(self) -> tuple[Widget, Widget | None]:
@@ -127,10 +127,10 @@ class KioskScreen(Screen):
 
     def body_key(self) -> Hashable | None:
         """What the body and footer show besides the look, for a screen that keeps them
-        (equal keys: the same widgets, then ``refill``-ed); None: built anew each render."""
+        (equal keys: the same widgets, then ``fill_body``-ed); None: built anew each render."""
         return None
 
-    def refill(self) -> None:
+    def fill_body(self) -> None:
         """Show the moment's data in the body just placed (kept or new): what its key does
         not name."""
 

@@ -113,7 +113,7 @@ class IdentifyScreen(CitizenScreen):
         kept (the card's animation is new each time: a kept one would outlive the session)."""
         return (self.state,) if self.state in ("waiting", "reading") else None
 
-    def refill(self) -> None:
+    def fill_body(self) -> None:
         slot = getattr(self, "card_slot", None)
         if slot is not None and self.state in ("waiting", "reading"):
             slot.clear_widgets()
@@ -140,7 +140,7 @@ class IdentifyScreen(CitizenScreen):
         box.add_widget(Text(theme, texts[self.state], size=theme.title * 0.85, colour=colour,
                             halign="center"))
         if self.state in ("waiting", "reading"):
-            self.card_slot = BoxLayout()          # refill puts the card in
+            self.card_slot = BoxLayout()          # fill_body puts the card in
             box.add_widget(self.card_slot)
         elif self.state == "read" and self.reminder is not None:
             box.add_widget(card_banner(ui, self.reminder, taken=self.card_taken))

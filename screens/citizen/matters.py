@@ -79,7 +79,7 @@ class MattersScreen(CitizenScreen):
 
     def body_key(self) -> bool:
         """One body per look, kept: the filters or the keyboard go into it on each render
-        (``refill``). Landscape lays the keyboard beside the list: a body of its own."""
+        (``fill_body``). Landscape lays the keyboard beside the list: a body of its own."""
         return self.typing and self.ui.theme.landscape
 
     def body(self) -> Widget:
@@ -97,7 +97,7 @@ class MattersScreen(CitizenScreen):
         self.results_area.add_widget(self.results)
         self.results_area.add_widget(Widget())
         self.results_area.bind(size=self._area_resized)
-        # the filters' chips or the keyboard, put in by refill
+        # the filters' chips or the keyboard, put in by fill_body
         self.filters = BoxLayout(orientation="vertical", spacing=box.spacing)
         fit_height(self.filters)
         if self.typing and theme.landscape:   # too little height for both: keyboard beside
@@ -113,7 +113,7 @@ class MattersScreen(CitizenScreen):
         box.add_widget(self.results_area)
         return box
 
-    def refill(self) -> None:
+    def fill_body(self) -> None:
         """The moment's query, filters or keyboard, and the first page of matters."""
         self._show_query()
         shown, hidden = self.search_toggles[::-1] if self.typing else self.search_toggles
@@ -184,7 +184,7 @@ class MattersScreen(CitizenScreen):
                             padding=(theme.gap, 0))
         panel.add_widget(self.search_text)
         row.add_widget(panel)
-        # 搜索 or 收起键盘 (refill says which); four large characters on one line in 长辈版
+        # 搜索 or 收起键盘 (fill_body says which); four large characters on one line in 长辈版
         # (收起键盘 broke after 键)
         width = max(theme.mm(40), theme.button * 4 + theme.gap * 3)
         self.search_toggles = tuple(
@@ -197,7 +197,7 @@ class MattersScreen(CitizenScreen):
         # as tall as a line of the typed text (CJK fonts are ~1.45 em), not only the button,
         # and as the taller of the two (so the row stays put when the keyboard opens)
         fit_row(row, minimum=theme.body * 1.5 * theme.line_height)
-        row.remove_widget(self.search_toggles[1])     # 收起键盘: refill shows the one it says
+        row.remove_widget(self.search_toggles[1])     # 收起键盘: fill_body shows the one it says
         return row
 
     def _show_query(self) -> None:

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kivy.core.text.markup import MarkupLabel
@@ -101,14 +102,19 @@ def test_no_full_collection_pauses_a_citizens_taps(harness: Harness) -> None:
     assert h.screen == "identify"
 
 
+RENDERED_TEXTS: list[str] = []
+
+
 def _renders(h: Harness, name: str, screen: str) -> dict[int, int]:
     """How often each text was rendered (FreeType, per core label) while ``name`` was tapped
     and ``screen`` drawn."""
     counts: dict[int, int] = {}
+    texts: dict[int, str] = {}
     refresh = MarkupLabel.refresh
 
     def counted(label: MarkupLabel) -> None:
         counts[id(label)] = counts.get(id(label), 0) + 1
+        texts[id(label)] = str(label.text)[:40]
         refresh(label)
     MarkupLabel.refresh = counted          # type: ignore[method-assign]
     try:
@@ -117,6 +123,7 @@ def _renders(h: Harness, name: str, screen: str) -> dict[int, int]:
         h.pump(3)
     finally:
         MarkupLabel.refresh = refresh      # type: ignore[method-assign]
+    RENDERED_TEXTS[:] = texts.values()     # said when a test fails: which texts they were
     return counts
 
 
@@ -206,7 +213,7 @@ def test_screens_entered_again_render_no_text(harness: Harness) -> None:
         for name, screen in steps:
             counts = _renders(h, name, screen)
             if citizen:
-                assert not counts, (name, len(counts))
+                assert not counts, (name, len(counts), RENDERED_TEXTS)
         h.journey.cancel()
         h.pump(3)
 
