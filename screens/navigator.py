@@ -120,3 +120,8 @@ class Navigator:
         self.close_dialog()
         self._ticker.cancel()
         Window.unbind(on_touch_down=self._guard)
+        # the screen shown stops what it runs (the done screen's countdown would go on ticking
+        # and, at 0, finish a journey on a closed kiosk): it is left as the app goes
+        current = self.manager.current_screen
+        if current is not None:
+            current.dispatch("on_leave")

@@ -244,3 +244,16 @@ def test_the_kept_matter_list_is_filled_once_on_entry(harness: Harness) -> None:
         assert h.has("matter_GA-HJZM-001")             # the page is there
         h.journey.cancel()
         h.pump(3)
+
+
+def test_closing_the_app_stops_the_done_screens_countdown(harness: Harness) -> None:
+    # an app closed on the done screen (the end of a test, a fleet swap) left its countdown
+    # ticking: it re-rendered its text in the next app's taps, and at 0 finished a journey on
+    # a closed kiosk (found when this file ran after test_session_care.py)
+    h = harness
+    h.nav.go("done")
+    h.wait_screen("done")
+    screen = h.nav.screen("done")
+    assert screen._timer.is_triggered
+    h.nav.close()
+    assert not screen._timer.is_triggered
