@@ -28,6 +28,7 @@ from kiosk.interaction.speech import Speech, card_reminder
 from screens.base import error_text
 from screens.citizen.frame import CitizenScreen
 from screens.citizen.identify import CardAnimation, card_banner
+from screens.citizen.progress import named
 from screens.widgets import KioskButton, Panel, Text, escape, fit_height
 
 TEXTS = {
@@ -200,11 +201,11 @@ class CorrectionScreen(CitizenScreen):
                                 halign="center"))
         elif self.state == "card":
             box.add_widget(self._asked())
-            box.add_widget(_named(Text(theme, self.p("card"), size=theme.title * 0.85,
+            box.add_widget(named(Text(theme, self.p("card"), size=theme.title * 0.85,
                                        halign="center"), "correction_card"))
             box.add_widget(CardAnimation(theme))
         elif self.state == "refused":
-            box.add_widget(_named(Text(theme, "× " + self.ui.pair(*self.message),
+            box.add_widget(named(Text(theme, "× " + self.ui.pair(*self.message),
                                        size=theme.title * 0.85, colour=theme.palette.problem,
                                        halign="center"), "correction_refused"))
             box.add_widget(card_banner(self.ui, card_reminder()))
@@ -241,7 +242,7 @@ class CorrectionScreen(CitizenScreen):
             state = self.p("pages", n=count) if count else self.p("none")
             colour = theme.palette.ok if count else theme.palette.problem
             mark = "✓" if count else "×"
-            box.add_widget(_named(Text(theme, f"{mark} {n}. {escape(item.text)}\n{state}",
+            box.add_widget(named(Text(theme, f"{mark} {n}. {escape(item.text)}\n{state}",
                                        colour=colour), f"item_{item.item_id}"))
         if session.missing():
             box.add_widget(Text(theme, self.p("missing"), colour=theme.palette.problem))
@@ -279,8 +280,3 @@ class CorrectionScreen(CitizenScreen):
 
 def _both(pair: tuple[str, str], **values: Any) -> tuple[str, str]:
     return fill(pair[0], **values), fill(pair[1], **values)
-
-
-def _named(widget: Any, name: str) -> Any:
-    widget.name = name
-    return widget
