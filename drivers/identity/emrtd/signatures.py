@@ -157,7 +157,9 @@ def load_certificate(raw: bytes) -> x509.Certificate | None:
         cert = x509.load_der_x509_certificate(raw)
         cert.serial_number, cert.issuer, cert.subject, cert.extensions  # noqa: B018
         cert.not_valid_before_utc, cert.not_valid_after_utc  # noqa: B018
-    except (ValueError, x509.InvalidVersion):    # InvalidVersion is no ValueError
+    # InvalidVersion is no ValueError; a name attribute of the wrong ASN.1 type for its OID
+    # (a BitString under another OID) raises TypeError as the name is read
+    except (ValueError, TypeError, x509.InvalidVersion):
         return None
     return cert
 
